@@ -1,0 +1,286 @@
+package filter
+
+import (
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/scim/schema"
+)
+
+// Match reports whether the resource attributes in data match e.
+//
+// data is a resource in the form package resource holds it: core and common
+// attributes under their names, extension attributes in an object under the
+// extension's URN, complex values as map[string]any, multi-valued ones as
+// []any, and primitive values as string, bool, int64 or float64 (dateTime
+// values as strings). e should have been parsed against the resource's type,
+// so that names are canonical and caseExact is known; paths of an unresolved
+// e are looked up case-insensitively and their strings compared
+// case-insensitively.
+func Match(e Expr, data map[string]any) bool {
+	return match(e, data, nil)
+}
+
+// MatchValue reports whether one value of a multi-valued complex attribute,
+// or the value of a single-valued one, matches the filter of a value path
+// (the part between the brackets). PATCH uses it to select values.
+func MatchValue(e Expr, value map[string]any) bool {
+	return match(e, nil, value)
+}
+
+// match evaluates e against the resource data or, inside a value path,
+// against the single complex value elem.
+func match(e Expr, data, elem map[string]any) bool {
+	switch e := e.(type) {
+	case *And:
+		return match(e.Left, data, elem) && match(e.Right, data, elem)
+	case *Or:
+		return match(e.Left, data, elem) || match(e.Right, data, elem)
+	case *Not:
+		return !match(e.X, data, elem)
+	case *ValuePath:
+		found := false
+		eachValue(lookupAttr(data, e.Attr), func(v any) bool {
+			if m, ok := v.(map[string]any); ok && match(e.Filter, nil, m) {
+				found = true
+				return false
+			}
+			return true
+		})
+		return found
+	case *Compare:
+		var v any
+		if elem != nil {
+			v = get(elem, e.Attr.Name, e.Attr.Resolved())
+		} else {
+			v = lookupAttr(data, e.Attr)
+			if e.Attr.Sub != "" {
+				v = subValues(v, e.Attr.Sub, e.Attr.Resolved())
+			}
+		}
+		var attr *schema.Attribute
+		if e.Attr.Resolved() {
+			attr = e.Attr.Ref.Leaf()
+		}
+		return compare(attr, e.Op, v, e.Value)
+	}
+	return false
+}
+
+// lookupAttr returns the value of the attribute p names (not its
+// sub-attribute) in data.
+func lookupAttr(data map[string]any, p AttrPath) any {
+	if data == nil {
+		return nil
+	}
+	resolved := p.Resolved()
+	container := data
+	switch {
+	case resolved && p.Ref.Extension != "":
+		m, _ := data[p.Ref.Extension].(map[string]any)
+		container = m
+	case !resolved && p.URN != "":
+		if m, ok := get(data, p.URN, false).(map[string]any); ok {
+			// An extension object; a core URN prefix leaves data as it is.
+			container = m
+		}
+	}
+	return get(container, p.Name, resolved)
+}
+
+// get returns m[name], matching name case-insensitively unless exact.
+func get(m map[string]any, name string, exact bool) any {
+	if m == nil {
+		return nil
+	}
+	if v, ok := m[name]; ok || exact {
+		return v
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return nil
+}
+
+// subValues returns the sub-attribute sub of a complex value, or the list
+// of them for a multi-valued attribute.
+func subValues(v any, sub string, exact bool) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return get(v, sub, exact)
+	case []any:
+		out := make([]any, 0, len(v))
+		for _, el := range v {
+			if m, ok := el.(map[string]any); ok {
+				if s := get(m, sub, exact); s != nil {
+					out = append(out, s)
+				}
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// eachValue calls f for v itself or, when v is a list, for each element,
+// until f returns false.
+func eachValue(v any, f func(any) bool) {
+	if list, ok := v.([]any); ok {
+		for _, el := range list {
+			if !f(el) {
+				return
+			}
+		}
+		return
+	}
+	if v != nil {
+		f(v)
+	}
+}
+
+// Present reports whether v counts as a value for pr: not null, not an
+// empty string, list or object.
+func Present(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return false
+	case string:
+		return v != ""
+	case []any:
+		for _, el := range v {
+			if Present(el) {
+				return true
+			}
+		}
+		return false
+	case map[string]any:
+		for _, el := range v {
+			if Present(el) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func compare(attr *schema.Attribute, op Op, v, lit any) bool {
+	switch op {
+	case Pr:
+		return Present(v)
+	case Ne:
+		return !compare(attr, Eq, v, lit)
+	}
+	if lit == nil { // eq null
+		return !Present(v)
+	}
+	found := false
+	eachValue(v, func(el any) bool {
+		found = compareOne(attr, op, el, lit)
+		return !found
+	})
+	return found
+}
+
+// compareOne compares one primitive value with a literal.
+func compareOne(attr *schema.Attribute, op Op, v, lit any) bool {
+	caseExact := attr != nil && attr.CaseExact
+	switch lit := lit.(type) {
+	case string:
+		s, ok := v.(string)
+		if !ok {
+			return false
+		}
+		if attr != nil && attr.Type == schema.DateTime {
+			return compareTimeString(op, s, lit)
+		}
+		return compareStrings(op, s, lit, caseExact)
+	case time.Time:
+		s, ok := v.(string)
+		if !ok {
+			return false
+		}
+		t, err := schema.ParseDateTime(s)
+		if err != nil {
+			return false
+		}
+		return ordered(op, t.Compare(lit))
+	case bool:
+		b, ok := v.(bool)
+		return ok && op == Eq && b == lit
+	case int64:
+		switch n := v.(type) {
+		case int64:
+			return ordered(op, cmp3(n, lit))
+		case float64:
+			return ordered(op, cmp3(n, float64(lit)))
+		}
+	case float64:
+		switch n := v.(type) {
+		case int64:
+			return ordered(op, cmp3(float64(n), lit))
+		case float64:
+			return ordered(op, cmp3(n, lit))
+		}
+	}
+	return false
+}
+
+func compareTimeString(op Op, s, lit string) bool {
+	a, err1 := schema.ParseDateTime(s)
+	b, err2 := schema.ParseDateTime(lit)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return ordered(op, a.Compare(b))
+}
+
+func compareStrings(op Op, s, lit string, caseExact bool) bool {
+	if !caseExact {
+		if op == Eq {
+			return strings.EqualFold(s, lit)
+		}
+		s, lit = strings.ToLower(s), strings.ToLower(lit)
+	}
+	switch op {
+	case Eq:
+		return s == lit
+	case Co:
+		return strings.Contains(s, lit)
+	case Sw:
+		return strings.HasPrefix(s, lit)
+	case Ew:
+		return strings.HasSuffix(s, lit)
+	}
+	return ordered(op, strings.Compare(s, lit))
+}
+
+func cmp3[T int64 | float64](a, b T) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// ordered applies an ordering operator to the result of a three-way
+// comparison.
+func ordered(op Op, c int) bool {
+	switch op {
+	case Eq:
+		return c == 0
+	case Gt:
+		return c > 0
+	case Ge:
+		return c >= 0
+	case Lt:
+		return c < 0
+	case Le:
+		return c <= 0
+	}
+	return false
+}

@@ -1,0 +1,31 @@
+package scim
+
+// ListResponse is the envelope of a query response (RFC 7644 §3.4.2),
+// with the cursor fields of RFC 9865. T is the type of one resource:
+// json.RawMessage for already-encoded resources, or a typed struct.
+type ListResponse[T any] struct {
+	Schemas      []string `json:"schemas"`
+	TotalResults int      `json:"totalResults"`
+	// StartIndex and ItemsPerPage are set with index pagination; a response
+	// to a cursor request omits StartIndex.
+	StartIndex     int    `json:"startIndex,omitempty"`
+	ItemsPerPage   int    `json:"itemsPerPage"`
+	NextCursor     string `json:"nextCursor,omitempty"`
+	PreviousCursor string `json:"previousCursor,omitempty"`
+	Resources      []T    `json:"Resources"`
+}
+
+// NewListResponse returns a ListResponse holding resources, with its
+// schemas and itemsPerPage set. Resources is never nil, so it encodes
+// as an empty array rather than null.
+func NewListResponse[T any](total int, resources []T) *ListResponse[T] {
+	if resources == nil {
+		resources = []T{}
+	}
+	return &ListResponse[T]{
+		Schemas:      []string{ListResponseURN},
+		TotalResults: total,
+		ItemsPerPage: len(resources),
+		Resources:    resources,
+	}
+}

@@ -1,0 +1,377 @@
+package resource
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/rosterhq/roster/scim"
+	"github.com/rosterhq/roster/scim/schema"
+)
+
+// Options control how lenient decoding is.
+type Options struct {
+	// Strict rejects attributes and sub-attributes the schemas do not
+	// define, and a "schemas" list that lacks the core schema. By default
+	// they are ignored, because real clients send extra fields.
+	Strict bool
+}
+
+// Decode parses a JSON request body (POST or PUT) into a resource of type
+// rt and validates it: attribute names are matched case-insensitively,
+// URN-qualified names and extension objects are placed in their schema,
+// values are checked against (and coerced to) their types, readOnly
+// attributes are dropped, required attributes must be present and at most
+// one value of a multi-valued attribute may be primary.
+//
+// Every error is a *scim.Error with status 400: invalidSyntax for
+// malformed JSON, invalidValue for values that do not fit the schema.
+func Decode(rt *schema.ResourceType, body []byte, opts Options) (*Resource, error) {
+	raw, err := decodeJSON(body)
+	if err != nil {
+		return nil, err
+	}
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		return nil, scim.BadRequest(scim.InvalidSyntax, "request body must be a JSON object")
+	}
+	r := New(rt)
+	if err := decodeSchemas(rt, obj, opts); err != nil {
+		return nil, err
+	}
+	for key, v := range obj {
+		if strings.EqualFold(key, "schemas") {
+			continue
+		}
+		if ext := rt.Extension(key); ext != nil {
+			m, ok := v.(map[string]any)
+			if v == nil {
+				continue
+			}
+			if !ok {
+				return nil, invalidValue("%s must be an object holding the extension's attributes", ext.Schema.ID)
+			}
+			for name, sv := range m {
+				ref, err := rt.ResolveParts(ext.Schema.ID, name, "")
+				if err := r.decodeInto(ref, err, ext.Schema.ID+":"+name, sv, opts); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		ref, err := rt.Resolve(key)
+		if err := r.decodeInto(ref, err, key, v, opts); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// decodeJSON parses body, keeping numbers as json.Number so that integers
+// and decimals can be told apart.
+func decodeJSON(body []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, scim.BadRequest(scim.InvalidSyntax, "request body is not valid JSON: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, scim.BadRequest(scim.InvalidSyntax, "request body has data after the JSON value")
+	}
+	return v, nil
+}
+
+func decodeSchemas(rt *schema.ResourceType, obj map[string]any, opts Options) error {
+	var list any
+	found := false
+	for k, v := range obj {
+		if strings.EqualFold(k, "schemas") {
+			list, found = v, true
+		}
+	}
+	if !found || list == nil {
+		if opts.Strict {
+			return invalidValue("\"schemas\" is missing; it must list %s", rt.Schema.ID)
+		}
+		return nil
+	}
+	items, ok := list.([]any)
+	if !ok {
+		return invalidValue("\"schemas\" must be an array of schema URNs")
+	}
+	hasCore := false
+	for _, it := range items {
+		s, ok := it.(string)
+		if !ok {
+			return invalidValue("\"schemas\" must be an array of schema URNs")
+		}
+		switch {
+		case strings.EqualFold(s, rt.Schema.ID):
+			hasCore = true
+		case rt.Extension(s) != nil:
+		default:
+			return invalidValue("unknown schema %q for resource type %s (known: %s)", s, rt.Name, strings.Join(rt.SchemaURNs(), ", "))
+		}
+	}
+	if opts.Strict && !hasCore {
+		return invalidValue("\"schemas\" must list %s", rt.Schema.ID)
+	}
+	return nil
+}
+
+// decodeInto stores the value of one input attribute, given the result of
+// resolving its name.
+func (r *Resource) decodeInto(ref schema.Ref, resolveErr error, name string, v any, opts Options) error {
+	if resolveErr != nil {
+		if errors.Is(resolveErr, schema.ErrUnknownAttribute) && !opts.Strict {
+			return nil
+		}
+		return invalidValue("%v", resolveErr)
+	}
+	if ref.Attr == nil { // a bare extension URN: handled by the caller
+		return nil
+	}
+	if ref.Attr.Mutability == schema.ReadOnly || ref.Sub != nil && ref.Sub.Mutability == schema.ReadOnly {
+		return nil
+	}
+	if ref.Sub != nil {
+		// "name.givenName": a dotted key sets one sub-attribute.
+		if ref.Attr.MultiValued {
+			return invalidValue("%q: a sub-attribute of the multi-valued %s cannot be set on its own", name, ref.Attr.Name)
+		}
+		val, err := DecodeValue(ref.Sub, v, opts)
+		if err != nil {
+			return err
+		}
+		c := r.Container(ref, true)
+		m, _ := c[ref.Attr.Name].(map[string]any)
+		if m == nil {
+			m = map[string]any{}
+		}
+		setOrDelete(m, ref.Sub.Name, val)
+		setOrDelete(c, ref.Attr.Name, m)
+		return nil
+	}
+	val, err := DecodeValue(ref.Attr, v, opts)
+	if err != nil {
+		return err
+	}
+	c := r.Container(ref, true)
+	setOrDelete(c, ref.Attr.Name, val)
+	if ref.Extension != "" && len(c) == 0 {
+		delete(r.Attrs, ref.Extension)
+	}
+	return nil
+}
+
+// setOrDelete sets m[k] = v, or deletes k when v is unassigned.
+func setOrDelete(m map[string]any, k string, v any) {
+	if Unassigned(v) {
+		delete(m, k)
+		return
+	}
+	m[k] = v
+}
+
+// Unassigned reports whether v counts as no value (RFC 7643 §2.5): nil, an
+// empty list or an empty object.
+func Unassigned(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
+}
+
+func invalidValue(format string, args ...any) error {
+	return scim.BadRequest(scim.InvalidValue, format, args...)
+}
+
+// DecodeValue checks a value decoded from JSON (with json.Number or
+// float64 numbers) against attr and returns it in the package's form. It
+// coerces what real clients send: booleans and numbers as strings
+// ("False", "42"), a single value for a multi-valued attribute, and a
+// plain value for a complex attribute with a "value" sub-attribute (Entra
+// sends the manager's id as a string). readOnly sub-attributes are
+// dropped. The result is nil when the value is unassigned.
+func DecodeValue(attr *schema.Attribute, v any, opts Options) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if attr.MultiValued {
+		items, ok := v.([]any)
+		if !ok {
+			items = []any{v}
+		}
+		out := make([]any, 0, len(items))
+		for _, it := range items {
+			val, err := decodeSingle(attr, it, opts)
+			if err != nil {
+				return nil, err
+			}
+			if !Unassigned(val) {
+				out = append(out, val)
+			}
+		}
+		if len(out) == 0 {
+			return nil, nil
+		}
+		return out, nil
+	}
+	if _, ok := v.([]any); ok {
+		return nil, invalidValue("%s is single-valued but got an array", attr.Name)
+	}
+	return decodeSingle(attr, v, opts)
+}
+
+func decodeSingle(attr *schema.Attribute, v any, opts Options) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch attr.Type {
+	case schema.Complex:
+		m, ok := v.(map[string]any)
+		if !ok {
+			if _, isList := v.([]any); !isList && attr.SubAttribute("value") != nil {
+				m = map[string]any{"value": v}
+			} else {
+				return nil, invalidValue("%s must be an object, got %s", attr.Name, describe(v))
+			}
+		}
+		out := make(map[string]any, len(m))
+		for k, sv := range m {
+			sub := attr.SubAttribute(k)
+			if sub == nil {
+				if opts.Strict {
+					return nil, invalidValue("%s has no sub-attribute %q", attr.Name, k)
+				}
+				continue
+			}
+			if sub.Mutability == schema.ReadOnly {
+				continue
+			}
+			val, err := DecodeValue(sub, sv, opts)
+			if err != nil {
+				return nil, within(attr.Name, err)
+			}
+			setOrDelete(out, sub.Name, val)
+		}
+		if len(out) == 0 {
+			return nil, nil
+		}
+		return out, nil
+	case schema.Boolean:
+		switch v := v.(type) {
+		case bool:
+			return v, nil
+		case string:
+			if b, ok := schema.ParseBool(v); ok {
+				return b, nil
+			}
+		}
+		return nil, invalidValue("%s must be a boolean, got %s", attr.Name, describe(v))
+	case schema.Integer:
+		if s := numberText(v); s != "" {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				return n, nil
+			}
+			if f, err := strconv.ParseFloat(s, 64); err == nil && f == float64(int64(f)) && !strings.ContainsAny(s, ".") {
+				return int64(f), nil
+			}
+		}
+		return nil, invalidValue("%s must be an integer, got %s", attr.Name, describe(v))
+	case schema.Decimal:
+		if s := numberText(v); s != "" {
+			if f, err := strconv.ParseFloat(s, 64); err == nil {
+				return f, nil
+			}
+		}
+		return nil, invalidValue("%s must be a number, got %s", attr.Name, describe(v))
+	case schema.DateTime:
+		if s, ok := v.(string); ok {
+			if _, err := schema.ParseDateTime(s); err == nil {
+				return s, nil
+			}
+		}
+		return nil, invalidValue("%s must be a dateTime such as \"2011-05-13T04:42:34Z\", got %s", attr.Name, describe(v))
+	case schema.Binary:
+		if s, ok := v.(string); ok {
+			if _, err := base64.StdEncoding.DecodeString(s); err == nil {
+				return s, nil
+			}
+			if _, err := base64.RawStdEncoding.DecodeString(s); err == nil {
+				return s, nil
+			}
+		}
+		return nil, invalidValue("%s must be base64-encoded binary, got %s", attr.Name, describe(v))
+	default: // string, reference
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+		return nil, invalidValue("%s must be a string, got %s", attr.Name, describe(v))
+	}
+}
+
+// numberText returns the text of a JSON number, or of a string holding
+// one, or "".
+func numberText(v any) string {
+	switch v := v.(type) {
+	case json.Number:
+		return v.String()
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case int:
+		return strconv.Itoa(v)
+	case string:
+		s := strings.TrimSpace(v)
+		if json.Valid([]byte(s)) && s != "" && (s[0] == '-' || s[0] >= '0' && s[0] <= '9') {
+			return s
+		}
+	}
+	return ""
+}
+
+// describe names the JSON type of v for error messages.
+func describe(v any) string {
+	switch v := v.(type) {
+	case string:
+		if len(v) > 40 {
+			v = v[:40] + "..."
+		}
+		return "the string " + strconv.Quote(v)
+	case bool:
+		return "the boolean " + strconv.FormatBool(v)
+	case json.Number, float64, int64, int:
+		return fmt.Sprintf("the number %v", v)
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return "null"
+}
+
+// within prefixes the detail of a sub-attribute's error with the name of
+// its parent.
+func within(parent string, err error) error {
+	var serr *scim.Error
+	if errors.As(err, &serr) {
+		return &scim.Error{Status: serr.Status, ScimType: serr.ScimType, Detail: parent + "." + serr.Detail, Err: serr.Err}
+	}
+	return fmt.Errorf("%s.%w", parent, err)
+}

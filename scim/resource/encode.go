@@ -1,0 +1,223 @@
+package resource
+
+import (
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/rosterhq/roster/scim/schema"
+)
+
+// MarshalJSON encodes r with the default projection.
+func (r *Resource) MarshalJSON() ([]byte, error) {
+	return r.AppendJSON(nil, nil), nil
+}
+
+// AppendJSON appends the JSON representation of r to dst, holding the
+// attributes p includes, in schema order: schemas, id, externalId, the core
+// attributes, the extensions, then meta. Attributes returned "never"
+// (password) are never written.
+func (r *Resource) AppendJSON(dst []byte, p *Projection) []byte {
+	dst = append(dst, `{"schemas":[`...)
+	dst = appendString(dst, r.Type.Schema.ID)
+	for _, e := range r.Type.Extensions {
+		if r.extensionProjected(e.Schema, p) {
+			dst = append(dst, ',')
+			dst = appendString(dst, e.Schema.ID)
+		}
+	}
+	dst = append(dst, ']')
+	common := schema.CommonAttributes()
+	var meta *schema.Attribute
+	for _, a := range common {
+		if a.Name == "meta" {
+			meta = a
+			continue
+		}
+		dst = appendAttr(dst, r.Attrs, schema.Ref{Attr: a}, p)
+	}
+	for _, a := range r.Type.Schema.Attributes {
+		dst = appendAttr(dst, r.Attrs, schema.Ref{Attr: a}, p)
+	}
+	for _, e := range r.Type.Extensions {
+		if !r.extensionProjected(e.Schema, p) {
+			continue
+		}
+		m := r.Attrs[e.Schema.ID].(map[string]any)
+		dst = append(dst, ',')
+		dst = appendString(dst, e.Schema.ID)
+		dst = append(dst, ':')
+		open := len(dst)
+		for _, a := range e.Schema.Attributes {
+			dst = appendAttr(dst, m, schema.Ref{Extension: e.Schema.ID, Attr: a}, p)
+		}
+		dst[open] = '{' // over the comma appendAttr wrote before the first attribute
+		dst = append(dst, '}')
+	}
+	if meta != nil {
+		dst = appendAttr(dst, r.Attrs, schema.Ref{Attr: meta}, p)
+	}
+	return append(dst, '}')
+}
+
+// extensionProjected reports whether the resource has a value for an
+// attribute of extension s that p includes.
+func (r *Resource) extensionProjected(s *schema.Schema, p *Projection) bool {
+	m, _ := r.Attrs[s.ID].(map[string]any)
+	for _, a := range s.Attributes {
+		if _, ok := m[a.Name]; ok && p.Includes(schema.Ref{Extension: s.ID, Attr: a}) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendAttr appends `,"name":value` for the attribute ref names in m if it
+// has a value and the projection includes it.
+func appendAttr(dst []byte, m map[string]any, ref schema.Ref, p *Projection) []byte {
+	v, ok := m[ref.Attr.Name]
+	if !ok || !p.Includes(ref) {
+		return dst
+	}
+	dst = append(dst, ',')
+	dst = appendString(dst, ref.Attr.Name)
+	dst = append(dst, ':')
+	if ref.Attr.Type != schema.Complex {
+		return appendValue(dst, v)
+	}
+	if list, ok := v.([]any); ok {
+		dst = append(dst, '[')
+		for i, el := range list {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendComplex(dst, el, ref, p)
+		}
+		return append(dst, ']')
+	}
+	return appendComplex(dst, v, ref, p)
+}
+
+func appendComplex(dst []byte, v any, ref schema.Ref, p *Projection) []byte {
+	m, _ := v.(map[string]any)
+	dst = append(dst, '{')
+	first := true
+	for _, s := range ref.Attr.SubAttributes {
+		sv, ok := m[s.Name]
+		if !ok || !p.Includes(schema.Ref{Extension: ref.Extension, Attr: ref.Attr, Sub: s}) {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = appendString(dst, s.Name)
+		dst = append(dst, ':')
+		dst = appendValue(dst, sv)
+	}
+	return append(dst, '}')
+}
+
+// appendValue appends a value of the package's form as JSON.
+func appendValue(dst []byte, v any) []byte {
+	switch v := v.(type) {
+	case string:
+		return appendString(dst, v)
+	case bool:
+		return strconv.AppendBool(dst, v)
+	case int64:
+		return strconv.AppendInt(dst, v, 10)
+	case float64:
+		return appendFloat(dst, v)
+	case []any:
+		dst = append(dst, '[')
+		for i, el := range v {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendValue(dst, el)
+		}
+		return append(dst, ']')
+	case map[string]any:
+		// Only reached for values outside the schema; keep them valid JSON.
+		dst = append(dst, '{')
+		first := true
+		for k, el := range v {
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = appendString(dst, k)
+			dst = append(dst, ':')
+			dst = appendValue(dst, el)
+		}
+		return append(dst, '}')
+	}
+	return append(dst, "null"...)
+}
+
+// appendFloat formats like encoding/json: plain notation unless the
+// exponent is very large or small.
+func appendFloat(dst []byte, f float64) []byte {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return append(dst, "null"...)
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	return strconv.AppendFloat(dst, f, format, -1, 64)
+}
+
+const hex = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaping like encoding/json with
+// HTML escaping off: API clients get "R&D", not "R\u0026D".
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

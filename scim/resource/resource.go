@@ -1,0 +1,167 @@
+package resource
+
+import (
+	"maps"
+	"time"
+
+	"github.com/rosterhq/roster/scim/schema"
+)
+
+// Resource is a SCIM resource of a known type.
+type Resource struct {
+	// Type is the resource type whose schemas the attributes follow.
+	Type *schema.ResourceType
+	// Attrs is the attribute tree, in the form the package documentation
+	// describes. Code that changes it directly must keep that form.
+	Attrs map[string]any
+}
+
+// New returns an empty resource of type rt.
+func New(rt *schema.ResourceType) *Resource {
+	return &Resource{Type: rt, Attrs: map[string]any{}}
+}
+
+// ID returns the resource's id, or "" if it has none yet.
+func (r *Resource) ID() string { s, _ := r.Attrs["id"].(string); return s }
+
+// SetID sets the resource's id.
+func (r *Resource) SetID(id string) { r.Attrs["id"] = id }
+
+// ExternalID returns the resource's externalId, or "".
+func (r *Resource) ExternalID() string { s, _ := r.Attrs["externalId"].(string); return s }
+
+// Meta is the resource's metadata (RFC 7643 §3.1).
+type Meta struct {
+	ResourceType string
+	Created      time.Time
+	LastModified time.Time
+	Location     string
+	// Version is the entity tag without the W/ prefix and quotes.
+	Version string
+}
+
+// Meta returns the resource's metadata; fields it lacks are zero.
+func (r *Resource) Meta() Meta {
+	m, _ := r.Attrs["meta"].(map[string]any)
+	str := func(k string) string { s, _ := m[k].(string); return s }
+	tm := func(k string) time.Time { t, _ := schema.ParseDateTime(str(k)); return t }
+	return Meta{
+		ResourceType: str("resourceType"),
+		Created:      tm("created"),
+		LastModified: tm("lastModified"),
+		Location:     str("location"),
+		Version:      str("version"),
+	}
+}
+
+// SetMeta replaces the resource's metadata. Zero fields are left out;
+// an empty ResourceType is filled from the resource's type.
+func (r *Resource) SetMeta(m Meta) {
+	out := map[string]any{}
+	if m.ResourceType == "" && r.Type != nil {
+		m.ResourceType = r.Type.Name
+	}
+	if m.ResourceType != "" {
+		out["resourceType"] = m.ResourceType
+	}
+	if !m.Created.IsZero() {
+		out["created"] = m.Created.UTC().Format(time.RFC3339Nano)
+	}
+	if !m.LastModified.IsZero() {
+		out["lastModified"] = m.LastModified.UTC().Format(time.RFC3339Nano)
+	}
+	if m.Location != "" {
+		out["location"] = m.Location
+	}
+	if m.Version != "" {
+		out["version"] = m.Version
+	}
+	r.Attrs["meta"] = out
+}
+
+// Get returns the value ref selects: an attribute's value, a
+// sub-attribute's value (a list of them for a multi-valued attribute), or
+// a whole extension object. ok is false when there is none.
+func (r *Resource) Get(ref schema.Ref) (v any, ok bool) {
+	container := r.Attrs
+	if ref.Extension != "" {
+		m, _ := r.Attrs[ref.Extension].(map[string]any)
+		if ref.Attr == nil {
+			return m, m != nil
+		}
+		container = m
+	}
+	v, ok = container[ref.Attr.Name]
+	if !ok || ref.Sub == nil {
+		return v, ok
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		s, ok := v[ref.Sub.Name]
+		return s, ok
+	case []any:
+		var out []any
+		for _, el := range v {
+			if m, ok := el.(map[string]any); ok {
+				if s, ok := m[ref.Sub.Name]; ok {
+					out = append(out, s)
+				}
+			}
+		}
+		return out, len(out) > 0
+	}
+	return nil, false
+}
+
+// Container returns the map holding the attributes of ref's schema: the
+// resource's own map, or its extension object, created if create is true.
+func (r *Resource) Container(ref schema.Ref, create bool) map[string]any {
+	if ref.Extension == "" {
+		return r.Attrs
+	}
+	m, _ := r.Attrs[ref.Extension].(map[string]any)
+	if m == nil && create {
+		m = map[string]any{}
+		r.Attrs[ref.Extension] = m
+	}
+	return m
+}
+
+// Clone returns a deep copy of r.
+func (r *Resource) Clone() *Resource {
+	return &Resource{Type: r.Type, Attrs: CloneValue(r.Attrs).(map[string]any)}
+}
+
+// CloneValue returns a deep copy of an attribute value.
+func CloneValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, el := range v {
+			out[k] = CloneValue(el)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, el := range v {
+			out[i] = CloneValue(el)
+		}
+		return out
+	}
+	return v
+}
+
+// Schemas returns the URNs for the resource's "schemas" attribute: the core
+// schema and each extension the resource has values for.
+func (r *Resource) Schemas() []string {
+	urns := []string{r.Type.Schema.ID}
+	for _, e := range r.Type.Extensions {
+		if m, ok := r.Attrs[e.Schema.ID].(map[string]any); ok && len(m) > 0 {
+			urns = append(urns, e.Schema.ID)
+		}
+	}
+	return urns
+}
+
+// shallowCopy returns a copy of m sharing its values.
+func shallowCopy(m map[string]any) map[string]any { return maps.Clone(m) }
