@@ -186,4 +186,3 @@ func checkLiteral(e *Compare, attr *schema.Attribute) (any, error) {
 	}
 	return e.Value, nil
 }
-

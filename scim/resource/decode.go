@@ -237,6 +237,15 @@ func DecodeValue(attr *schema.Attribute, v any, opts Options) (any, error) {
 	return decodeSingle(attr, v, opts)
 }
 
+// DecodeElement is DecodeValue for one value of a multi-valued attribute
+// (or the value of a single-valued one): an array is an error.
+func DecodeElement(attr *schema.Attribute, v any, opts Options) (any, error) {
+	if _, ok := v.([]any); ok {
+		return nil, invalidValue("%s takes one value here, got an array", attr.Name)
+	}
+	return decodeSingle(attr, v, opts)
+}
+
 func decodeSingle(attr *schema.Attribute, v any, opts Options) (any, error) {
 	if v == nil {
 		return nil, nil
