@@ -91,8 +91,11 @@ func (s *state) applyRef(op Op, ref schema.Ref, f filter.Expr, value any, implic
 	if f != nil {
 		return s.filtered(op, ref, f, value)
 	}
-	if op == Remove || value == nil {
+	switch {
+	case op == Remove || op == Replace && value == nil:
 		return s.remove(ref, value)
+	case value == nil:
+		return nil
 	}
 	if ref.Sub != nil {
 		if ref.Attr.MultiValued {
@@ -191,7 +194,7 @@ func (s *state) remove(ref schema.Ref, value any) error {
 		}
 		list, _ := s.get(ref).([]any)
 		drop := make(map[int]bool)
-		idx := newIndex(ref.Attr, list)
+		idx := newIndex(ref.Attr, len(asList(given)))
 		for _, g := range asList(given) {
 			for _, i := range idx.lookup(list, g) {
 				drop[i] = true
@@ -433,7 +436,7 @@ func checkImmutable(a *schema.Attribute, old, v any) error {
 // returns the list and the indexes of the values added or updated.
 func merge(a *schema.Attribute, list, add []any) ([]any, map[int]bool) {
 	touched := make(map[int]bool, len(add))
-	idx := newIndex(a, list)
+	idx := newIndex(a, len(add))
 	for _, v := range add {
 		if same := idx.lookup(list, v); len(same) > 0 {
 			i := same[0]

@@ -2,33 +2,58 @@ package patch
 
 import (
 	"reflect"
-	"strconv"
 	"strings"
 
 	"github.com/rosterhq/roster/scim/schema"
 )
 
-// index finds the values of a multi-valued attribute equal to a given one
-// in constant time, so that adding or removing members of a large group
-// costs time linear in the group, not quadratic. Complex values are equal
-// when their "value" sub-attributes are (compared as the schema says) and
-// their types, if both have one, agree; values without a "value" are
-// compared whole.
+// index finds the values of a multi-valued attribute equal to a given one,
+// so that adding or removing members of a large group costs time linear in
+// the group, not quadratic. Complex values are equal when their "value"
+// sub-attributes are (compared as the schema says) and their types, if
+// both have one, agree; values without a "value" are compared whole.
+//
+// For a few lookups a scan is cheaper than building a map over 100,000
+// members, so the map is built only for more than scanLimit lookups.
 type index struct {
-	attr    *schema.Attribute
-	byValue map[string][]int
+	complex bool // values are objects identified by their "value"
+	fold    bool // compare string values case-insensitively
+	byValue map[valueKey][]int
 	others  []int
+	scans   int // lookups left to do by scanning
 }
 
-func newIndex(a *schema.Attribute, list []any) *index {
-	idx := &index{attr: a, byValue: make(map[string][]int, len(list))}
-	for i, v := range list {
-		idx.add(v, i)
+const scanLimit = 8
+
+// newIndex returns an index for values of a, for about lookups lookups.
+func newIndex(a *schema.Attribute, lookups int) *index {
+	idx := &index{fold: true, scans: scanLimit}
+	if lookups > scanLimit {
+		idx.scans = 0
+	}
+	cmp := a
+	if a.Type == schema.Complex {
+		cmp = a.SubAttribute("value")
+		idx.complex = cmp != nil
+	}
+	if cmp != nil && cmp.CaseExact {
+		idx.fold = false
 	}
 	return idx
 }
 
+func (idx *index) build(list []any) {
+	idx.byValue = make(map[valueKey][]int, len(list))
+	for i, v := range list {
+		idx.add(v, i)
+	}
+}
+
+// add records that list[i] is v. It is a no-op until the map is built.
 func (idx *index) add(v any, i int) {
+	if idx.byValue == nil {
+		return
+	}
 	if k, ok := idx.key(v); ok {
 		idx.byValue[k] = append(idx.byValue[k], i)
 		return
@@ -37,11 +62,24 @@ func (idx *index) add(v any, i int) {
 }
 
 // lookup returns the indexes of the values of list (the list the index was
-// built from, with any values added since) equal to v.
+// made for, with any values added since) equal to v.
 func (idx *index) lookup(list []any, v any) []int {
 	k, ok := idx.key(v)
+	if idx.byValue == nil {
+		if idx.scans--; idx.scans < 0 {
+			idx.build(list)
+		} else {
+			var out []int
+			for i, el := range list {
+				if ok && idx.same(el, k, v) || !ok && reflect.DeepEqual(el, v) {
+					out = append(out, i)
+				}
+			}
+			return out
+		}
+	}
+	var out []int
 	if !ok {
-		var out []int
 		for _, i := range idx.others {
 			if reflect.DeepEqual(list[i], v) {
 				out = append(out, i)
@@ -49,7 +87,6 @@ func (idx *index) lookup(list []any, v any) []int {
 		}
 		return out
 	}
-	var out []int
 	for _, i := range idx.byValue[k] {
 		if sameType(list[i], v) {
 			out = append(out, i)
@@ -58,34 +95,47 @@ func (idx *index) lookup(list []any, v any) []int {
 	return out
 }
 
+// same reports whether el has the identity k and a type compatible with v.
+func (idx *index) same(el any, k valueKey, v any) bool {
+	ek, ok := idx.key(el)
+	return ok && ek == k && sameType(el, v)
+}
+
+// valueKey is the identity of a value: its kind and its string or
+// numeric form. (A struct, not an interface, so that making one does not
+// allocate.)
+type valueKey struct {
+	kind byte
+	s    string
+	f    float64
+}
+
 // key returns the identity of v: its "value" (sub-attribute), folded to
 // lower case unless caseExact.
-func (idx *index) key(v any) (string, bool) {
-	attr := idx.attr
+func (idx *index) key(v any) (valueKey, bool) {
 	if m, ok := v.(map[string]any); ok {
-		attr = idx.attr.SubAttribute("value")
-		if attr == nil {
-			return "", false
+		if !idx.complex {
+			return valueKey{}, false
 		}
 		v = m["value"]
 	}
-	var s string
 	switch v := v.(type) {
 	case string:
-		s = "s" + v
-		if !attr.CaseExact {
-			s = "s" + strings.ToLower(v)
+		if idx.fold {
+			v = strings.ToLower(v)
 		}
+		return valueKey{kind: 's', s: v}, true
 	case bool:
-		s = "b" + strconv.FormatBool(v)
+		if v {
+			return valueKey{kind: 'b', f: 1}, true
+		}
+		return valueKey{kind: 'b'}, true
 	case int64:
-		s = "n" + strconv.FormatInt(v, 10)
+		return valueKey{kind: 'n', f: float64(v)}, true
 	case float64:
-		s = "n" + strconv.FormatFloat(v, 'g', -1, 64)
-	default:
-		return "", false
+		return valueKey{kind: 'n', f: v}, true
 	}
-	return s, true
+	return valueKey{}, false
 }
 
 func sameType(a, b any) bool {

@@ -31,7 +31,9 @@ type Operation struct {
 	// nil when the operation has no path.
 	Path *filter.Path
 	// Value is the operation's value as decoded from JSON, with numbers as
-	// json.Number; nil when absent. Apply checks it against the schema.
+	// json.Number; nil when absent or null. Apply checks it against the
+	// schema. A replace with a null value unassigns the attribute; an add
+	// of null changes nothing.
 	Value any
 }
 
@@ -117,7 +119,8 @@ func parseOperation(rt *schema.ResourceType, v any, opts resource.Options) (op O
 	default:
 		return op, false, scim.BadRequest(scim.InvalidSyntax, "\"op\" must be add, replace or remove, not %q", name)
 	}
-	op.Value, _ = fieldOK(obj, "value")
+	var hasValue bool
+	op.Value, hasValue = fieldOK(obj, "value")
 	if pv, ok := fieldOK(obj, "path"); ok && pv != nil {
 		s, ok := pv.(string)
 		if !ok {
@@ -137,7 +140,7 @@ func parseOperation(rt *schema.ResourceType, v any, opts resource.Options) (op O
 	switch {
 	case op.Op == Remove && op.Path == nil:
 		return op, false, scim.BadRequest(scim.NoTarget, "remove needs a \"path\"")
-	case op.Op != Remove && op.Value == nil:
+	case op.Op != Remove && !hasValue:
 		return op, false, scim.BadRequest(scim.InvalidValue, "%s needs a \"value\"", op.Op)
 	case op.Op != Remove && op.Path == nil:
 		if _, ok := op.Value.(map[string]any); !ok {

@@ -1,0 +1,63 @@
+package patch_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/rosterhq/roster/scim/patch"
+	"github.com/rosterhq/roster/scim/resource"
+)
+
+// FuzzApply parses and applies arbitrary PATCH bodies to a user and a
+// group. No input may panic; a failed PATCH must leave the resource as it
+// was; a successful one must leave a resource that encodes and decodes.
+func FuzzApply(f *testing.F) {
+	seeds := []string{
+		ops(),
+		ops(`{"op":"Replace","path":"active","value":"False"}`),
+		ops(`{"op":"Add","path":"emails[type eq \"work\"].value","value":"a@x.com"}`, `{"op":"Add","path":"emails[type eq \"work\"].primary","value":true}`),
+		ops(`{"op":"Replace","value":{"active":false,"name.givenName":"Ann","` + enterprise + `:department":"R&D"}}`),
+		ops(`{"op":"Remove","path":"` + enterprise + `:manager"}`),
+		ops(`{"op":"Remove","path":"manager[value eq \"m\"]"}`),
+		ops(`{"op":"replace","value":{"id":"GID","displayName":"NAME"}}`),
+		ops(`{"op":"remove","path":"members[value eq \"a\"]"}`),
+		ops(`{"op":"add","path":"members","value":[{"value":"b","display":"Bob"}]}`),
+		ops(`{"op":"Remove","path":"members","value":[{"value":"a"}]}`),
+		ops(`{"op":"replace","path":"members","value":[{"value":"a"},{"value":"c"}]}`),
+		ops(`{"op":"replace","path":"addresses[type eq \"work\"].streetAddress","value":"1010 Broadway Ave"}`),
+		ops(`{"op":"remove","path":"emails[type eq \"work\" and value ew \"example.com\"]"}`),
+		ops(`{"op":"add","path":"` + enterprise + `","value":{"department":"R&D"}}`),
+		ops(`{"op":"remove","path":"userName"}`),
+		ops(`{"op":"copy"}`),
+		`{"Operations":[{"op":"add","value":{"emails":[{"value":"x","primary":true},{"value":"y","primary":true}]}}]}`,
+		`{"Operations":[{"op":"replace","path":"name","value":"x"}]}`,
+		`[]`, `null`, `{`,
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	user := `{"userName":"bjensen","name":{"givenName":"B"},"emails":[{"value":"a@example.com","type":"work","primary":true}],
+		"addresses":[{"type":"work","streetAddress":"1"}],"` + enterprise + `":{"manager":{"value":"m"}}}`
+	group := `{"displayName":"Eng","members":[{"value":"a"},{"value":"b","display":"B"}]}`
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, tc := range []struct{ rt, before string }{{"User", user}, {"Group", group}} {
+			rt := registry.ResourceType(tc.rt)
+			r := decode(t, rt, tc.before)
+			before := resource.CloneValue(r.Attrs)
+			req, err := patch.Parse(rt, []byte(body), resource.Options{})
+			if err != nil {
+				continue
+			}
+			if err := req.Apply(r); err != nil {
+				if !reflect.DeepEqual(r.Attrs, before) {
+					t.Fatalf("failed PATCH %s changed the resource", body)
+				}
+				continue
+			}
+			out := r.AppendJSON(nil, nil)
+			if _, err := resource.Decode(rt, out, resource.Options{}); err != nil {
+				t.Fatalf("PATCH %s left a resource that does not decode again: %s: %v", body, out, err)
+			}
+		}
+	})
+}
