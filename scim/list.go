@@ -29,3 +29,17 @@ func NewListResponse[T any](total int, resources []T) *ListResponse[T] {
 		Resources:    resources,
 	}
 }
+
+// SearchRequest is the body of a POST to a .search endpoint (RFC 7644
+// §3.4.3), with the cursor of RFC 9865.
+type SearchRequest struct {
+	Schemas            []string `json:"schemas"`
+	Attributes         []string `json:"attributes,omitempty"`
+	ExcludedAttributes []string `json:"excludedAttributes,omitempty"`
+	Filter             string   `json:"filter,omitempty"`
+	SortBy             string   `json:"sortBy,omitempty"`
+	SortOrder          string   `json:"sortOrder,omitempty"`
+	StartIndex         int      `json:"startIndex,omitempty"`
+	Count              *int     `json:"count,omitempty"`
+	Cursor             *string  `json:"cursor,omitempty"`
+}

@@ -95,7 +95,10 @@ func (p AttrPath) Resolved() bool { return p.Ref.Attr != nil }
 // schema's case.
 func (p AttrPath) String() string {
 	s := p.Name
-	if p.URN != "" {
+	switch {
+	case p.URN != "" && p.Name == "": // a bare extension URN (ParsePath)
+		s = p.URN
+	case p.URN != "":
 		s = p.URN + ":" + p.Name
 	}
 	if p.Sub != "" {
@@ -137,7 +140,11 @@ func literal(v any) string {
 	case int64:
 		return strconv.FormatInt(v, 10)
 	case float64:
-		return strconv.FormatFloat(v, 'g', -1, 64)
+		s := strconv.FormatFloat(v, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".e") {
+			s += ".0" // so that it parses again as a float64, not an int64
+		}
+		return s
 	case time.Time:
 		return quote(v.Format(time.RFC3339Nano))
 	}

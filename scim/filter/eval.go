@@ -52,6 +52,8 @@ func match(e Expr, data, elem map[string]any) bool {
 		var v any
 		if elem != nil {
 			v = get(elem, e.Attr.Name, e.Attr.Resolved())
+		} else if e.Attr.IsSchemas() {
+			v = schemasOf(data, e.Attr.Ref.Attr.CanonicalValues)
 		} else {
 			v = lookupAttr(data, e.Attr)
 			if e.Attr.Sub != "" {
@@ -65,6 +67,19 @@ func match(e Expr, data, elem map[string]any) bool {
 		return compare(attr, e.Op, v, e.Value)
 	}
 	return false
+}
+
+// schemasOf returns the "schemas" of a resource of a type whose schema
+// URNs are urns: the core schema's, then those of the extensions data has
+// values for.
+func schemasOf(data map[string]any, urns []string) []any {
+	out := []any{urns[0]}
+	for _, urn := range urns[1:] {
+		if m, ok := data[urn].(map[string]any); ok && len(m) > 0 {
+			out = append(out, urn)
+		}
+	}
+	return out
 }
 
 // lookupAttr returns the value of the attribute p names (not its

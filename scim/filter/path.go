@@ -44,7 +44,7 @@ func (p *Path) String() string {
 // schema.ErrUnknownAttribute.
 func ParsePath(s string, rt *schema.ResourceType) (*Path, error) {
 	if rt != nil {
-		if urn, rest, err := rt.SplitURN(s); err == nil && urn != "" && rest == "" {
+		if urn, rest, err := rt.SplitURN(s); err == nil && urn != "" && rest == "" && len(s) == len(urn) {
 			if ext := rt.Extension(urn); ext != nil {
 				return &Path{Attr: AttrPath{URN: urn, Ref: schema.Ref{Extension: urn}}}, nil
 			}

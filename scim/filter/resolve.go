@@ -2,6 +2,7 @@ package filter
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/schema"
@@ -53,6 +54,9 @@ func resolve(e Expr, rt *schema.ResourceType, parent *schema.Ref) (Expr, error) 
 		return &ValuePath{Attr: path, Filter: inner}, nil
 	case *Compare:
 		path, err := resolvePath(e.Attr, rt, parent)
+		if sp, ok := schemasPath(e.Attr, rt); ok && err != nil && parent == nil {
+			path, err = sp, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -68,6 +72,7 @@ func resolve(e Expr, rt *schema.ResourceType, parent *schema.Ref) (Expr, error) 
 				return nil, invalid("%s is complex and has no value sub-attribute; name a sub-attribute", e.Attr)
 			}
 			path.Ref.Sub = v
+			path.Sub = v.Name
 			leaf = v
 		}
 		value, err := checkLiteral(e, leaf)
@@ -185,4 +190,38 @@ func checkLiteral(e *Compare, attr *schema.Attribute) (any, error) {
 		return t, nil
 	}
 	return e.Value, nil
+}
+
+// schemasPath resolves p when it names the "schemas" attribute every
+// resource has (RFC 7643 §3), unqualified or qualified by rt's core schema
+// URN. No schema defines it, but RFC 7644 §3.4.2.2 filters on it:
+// schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User".
+// The attribute it resolves to lists rt's schema URNs as canonical values,
+// so that Match can tell which of them a resource has.
+func schemasPath(p AttrPath, rt *schema.ResourceType) (AttrPath, bool) {
+	if p.Sub != "" || !strings.EqualFold(p.Name, "schemas") {
+		return p, false
+	}
+	attr := &schema.Attribute{
+		Name: "schemas", Type: schema.Reference, MultiValued: true, Required: true, CaseExact: false,
+		Mutability: schema.ReadWrite, Returned: schema.Always, Uniqueness: schema.None,
+		ReferenceTypes: []string{"uri"}, CanonicalValues: rt.SchemaURNs(),
+	}
+	out := AttrPath{Name: attr.Name, Ref: schema.Ref{Attr: attr}}
+	switch {
+	case p.URN == "":
+	case strings.EqualFold(p.URN, rt.Schema.ID):
+		out.URN = rt.Schema.ID
+	default:
+		return p, false
+	}
+	return out, true
+}
+
+// IsSchemas reports whether p is the resolved "schemas" attribute, whose
+// values are not stored but follow from the resource's type (the first of
+// p.Ref.Attr.CanonicalValues) and the extensions it has values for.
+func (p AttrPath) IsSchemas() bool {
+	return p.Resolved() && p.Ref.Extension == "" && p.Ref.Sub == nil && p.Ref.Attr.Name == "schemas" &&
+		len(p.Ref.Attr.CanonicalValues) > 0
 }

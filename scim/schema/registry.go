@@ -57,11 +57,16 @@ func (r *Registry) ResourceType(name string) *ResourceType {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for _, rt := range r.types {
-		if strings.EqualFold(rt.Name, name) || strings.EqualFold(rt.ID, name) {
+		if rt.named(name) {
 			return rt
 		}
 	}
 	return nil
+}
+
+// named reports whether rt's name or id is name, compared case-insensitively.
+func (rt *ResourceType) named(name string) bool {
+	return strings.EqualFold(rt.Name, name) || strings.EqualFold(rt.ID, name)
 }
 
 // ResourceTypes returns all resource types in registration order.
@@ -73,6 +78,9 @@ func (r *Registry) ResourceTypes() []*ResourceType {
 
 // AddSchema registers s. A schema with the same URN must not already exist.
 func (r *Registry) AddSchema(s *Schema) error {
+	if s == nil {
+		return fmt.Errorf("nil schema")
+	}
 	if err := s.normalize(); err != nil {
 		return fmt.Errorf("schema %s: %w", s.ID, err)
 	}
@@ -92,6 +100,8 @@ func (r *Registry) addSchemaLocked(s *Schema) error {
 }
 
 // AddResourceType registers rt and its schemas that are not registered yet.
+// Its name, id and endpoint must not be those of a registered resource type;
+// names and ids are compared with each other, as ResourceType finds either.
 func (r *Registry) AddResourceType(rt *ResourceType) error {
 	if rt.Name == "" || rt.Schema == nil || !strings.HasPrefix(rt.Endpoint, "/") {
 		return fmt.Errorf("resource type %q needs a name, a schema and an endpoint starting with /", rt.Name)
@@ -99,19 +109,32 @@ func (r *Registry) AddResourceType(rt *ResourceType) error {
 	if rt.ID == "" {
 		rt.ID = rt.Name
 	}
+	for _, e := range rt.Extensions {
+		if e.Schema == nil {
+			return fmt.Errorf("resource type %s has an extension without a schema", rt.Name)
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, old := range r.types {
-		if strings.EqualFold(old.Name, rt.Name) || strings.EqualFold(old.Endpoint, rt.Endpoint) {
+		if old.named(rt.Name) || old.named(rt.ID) || strings.EqualFold(old.Endpoint, rt.Endpoint) {
 			return fmt.Errorf("resource type %s already registered", rt.Name)
 		}
 	}
+	// A failure unregisters the schemas registered so far, leaving the
+	// registry as it was.
+	n := len(r.schemas)
 	for _, s := range append([]*Schema{rt.Schema}, extensionSchemas(rt)...) {
 		if r.findLocked(s.ID) != s {
-			if err := s.normalize(); err != nil {
-				return fmt.Errorf("schema %s: %w", s.ID, err)
+			err := s.normalize()
+			if err != nil {
+				err = fmt.Errorf("schema %s: %w", s.ID, err)
+			} else {
+				err = r.addSchemaLocked(s)
 			}
-			if err := r.addSchemaLocked(s); err != nil {
+			if err != nil {
+				clear(r.schemas[n:])
+				r.schemas = r.schemas[:n]
 				return err
 			}
 		}
@@ -124,12 +147,15 @@ func (r *Registry) AddResourceType(rt *ResourceType) error {
 // resourceType, registering s if it is not registered yet. The resource type
 // is replaced by a new value; those handed out before keep their extensions.
 func (r *Registry) AddExtension(resourceType string, s *Schema, required bool) error {
+	if s == nil {
+		return fmt.Errorf("extension of %s: nil schema", resourceType)
+	}
 	if err := s.normalize(); err != nil {
 		return fmt.Errorf("schema %s: %w", s.ID, err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	i := slices.IndexFunc(r.types, func(rt *ResourceType) bool { return strings.EqualFold(rt.Name, resourceType) })
+	i := slices.IndexFunc(r.types, func(rt *ResourceType) bool { return rt.named(resourceType) })
 	if i < 0 {
 		return fmt.Errorf("unknown resource type %q", resourceType)
 	}

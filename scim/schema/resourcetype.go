@@ -131,6 +131,9 @@ func (rt *ResourceType) Resolve(path string) (Ref, error) {
 		return Ref{}, err
 	}
 	if urn != "" && rest == "" {
+		if len(path) > len(urn) {
+			return Ref{}, fmt.Errorf("%q ends with a colon but names no attribute", path)
+		}
 		if ext := rt.Extension(urn); ext != nil {
 			return Ref{Extension: ext.Schema.ID}, nil
 		}
@@ -142,22 +145,26 @@ func (rt *ResourceType) Resolve(path string) (Ref, error) {
 
 // SplitURN splits a URN-qualified path into the URN of one of rt's schemas
 // and the rest after the colon. A path that does not start with "urn:" is
-// returned whole as rest. The URN is the one rt knows, in its canonical case.
+// returned whole as rest. The URN is the one rt knows, in its canonical case;
+// as URNs contain colons, when several of rt's URNs start the path, the
+// longest is the one.
 func (rt *ResourceType) SplitURN(path string) (urn, rest string, err error) {
 	if len(path) < 4 || !strings.EqualFold(path[:4], "urn:") {
 		return "", path, nil
 	}
 	for _, id := range rt.SchemaURNs() {
-		if len(path) >= len(id) && strings.EqualFold(path[:len(id)], id) {
-			if len(path) == len(id) {
-				return id, "", nil
-			}
-			if path[len(id)] == ':' {
-				return id, path[len(id)+1:], nil
-			}
+		if len(id) > len(urn) && len(path) >= len(id) && strings.EqualFold(path[:len(id)], id) &&
+			(len(path) == len(id) || path[len(id)] == ':') {
+			urn = id
 		}
 	}
-	return "", "", fmt.Errorf("%w: unknown schema in %q for resource type %s", ErrUnknownAttribute, path, rt.Name)
+	switch {
+	case urn == "":
+		return "", "", fmt.Errorf("%w: unknown schema in %q for resource type %s", ErrUnknownAttribute, path, rt.Name)
+	case len(path) == len(urn):
+		return urn, "", nil
+	}
+	return urn, path[len(urn)+1:], nil
 }
 
 // ResolveParts resolves an attribute given its schema URN (may be empty),
