@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -44,7 +46,11 @@ func Decode(rt *schema.ResourceType, body []byte, opts Options) (*Resource, erro
 	if err := decodeSchemas(rt, obj, opts); err != nil {
 		return nil, err
 	}
-	for key, v := range obj {
+	// In sorted order, so that a name given twice (in different case, or
+	// as an object and as a dotted sub-attribute) decodes the same way
+	// every time; "name" sorts before "name.givenName", which refines it.
+	for _, key := range slices.Sorted(maps.Keys(obj)) {
+		v := obj[key]
 		if strings.EqualFold(key, "schemas") {
 			continue
 		}
@@ -56,7 +62,8 @@ func Decode(rt *schema.ResourceType, body []byte, opts Options) (*Resource, erro
 			if !ok {
 				return nil, invalidValue("%s must be an object holding the extension's attributes", ext.Schema.ID)
 			}
-			for name, sv := range m {
+			for _, name := range slices.Sorted(maps.Keys(m)) {
+				sv := m[name]
 				ref, err := rt.ResolveParts(ext.Schema.ID, name, "")
 				if err := r.decodeInto(ref, err, ext.Schema.ID+":"+name, sv, opts); err != nil {
 					return nil, err
@@ -93,9 +100,9 @@ func decodeJSON(body []byte) (any, error) {
 func decodeSchemas(rt *schema.ResourceType, obj map[string]any, opts Options) error {
 	var list any
 	found := false
-	for k, v := range obj {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		if strings.EqualFold(k, "schemas") {
-			list, found = v, true
+			list, found = obj[k], true
 		}
 	}
 	if !found || list == nil {
@@ -143,27 +150,27 @@ func (r *Resource) decodeInto(ref schema.Ref, resolveErr error, name string, v a
 	if ref.Attr.Mutability == schema.ReadOnly || ref.Sub != nil && ref.Sub.Mutability == schema.ReadOnly {
 		return nil
 	}
+	var val any
 	if ref.Sub != nil {
 		// "name.givenName": a dotted key sets one sub-attribute.
 		if ref.Attr.MultiValued {
 			return invalidValue("%q: a sub-attribute of the multi-valued %s cannot be set on its own", name, ref.Attr.Name)
 		}
-		val, err := DecodeValue(ref.Sub, v, opts)
+		sv, err := DecodeValue(ref.Sub, v, opts)
 		if err != nil {
 			return err
 		}
-		c := r.Container(ref, true)
-		m, _ := c[ref.Attr.Name].(map[string]any)
+		m, _ := r.Container(ref, false)[ref.Attr.Name].(map[string]any)
 		if m == nil {
 			m = map[string]any{}
 		}
-		setOrDelete(m, ref.Sub.Name, val)
-		setOrDelete(c, ref.Attr.Name, m)
-		return nil
-	}
-	val, err := DecodeValue(ref.Attr, v, opts)
-	if err != nil {
-		return err
+		setOrDelete(m, ref.Sub.Name, sv)
+		val = m
+	} else {
+		var err error
+		if val, err = DecodeValue(ref.Attr, v, opts); err != nil {
+			return err
+		}
 	}
 	c := r.Container(ref, true)
 	setOrDelete(c, ref.Attr.Name, val)
@@ -261,7 +268,16 @@ func decodeSingle(attr *schema.Attribute, v any, opts Options) (any, error) {
 			}
 		}
 		out := make(map[string]any, len(m))
-		for k, sv := range m {
+		// Sorted, like the attributes in Decode; the buffer keeps the
+		// usual few keys off the heap.
+		var buf [8]string
+		keys := buf[:0]
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			sv := m[k]
 			sub := attr.SubAttribute(k)
 			if sub == nil {
 				if opts.Strict {
@@ -293,13 +309,8 @@ func decodeSingle(attr *schema.Attribute, v any, opts Options) (any, error) {
 		}
 		return nil, invalidValue("%s must be a boolean, got %s", attr.Name, describe(v))
 	case schema.Integer:
-		if s := numberText(v); s != "" {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				return n, nil
-			}
-			if f, err := strconv.ParseFloat(s, 64); err == nil && f == float64(int64(f)) && !strings.ContainsAny(s, ".") {
-				return int64(f), nil
-			}
+		if n, ok := parseInteger(numberText(v)); ok {
+			return n, nil
 		}
 		return nil, invalidValue("%s must be an integer, got %s", attr.Name, describe(v))
 	case schema.Decimal:
@@ -332,6 +343,30 @@ func decodeSingle(attr *schema.Attribute, v any, opts Options) (any, error) {
 		}
 		return nil, invalidValue("%s must be a string, got %s", attr.Name, describe(v))
 	}
+}
+
+// parseInteger parses the text of a JSON number that must be a whole
+// number in the int64 range. An exponent is allowed when the value stays
+// whole ("1e3", "120e-1"). It is applied to the digits: going through a
+// float64 would round "-9223372036854775809" and
+// "123456789012345678901e-3" to int64 values they are not.
+func parseInteger(s string) (int64, bool) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, true
+	}
+	digits, exp, found := strings.Cut(strings.ToLower(s), "e")
+	e, err := strconv.Atoi(exp)
+	if !found || err != nil || strings.Contains(digits, ".") {
+		return 0, false
+	}
+	for e < 0 && strings.HasSuffix(digits, "0") {
+		digits, e = digits[:len(digits)-1], e+1
+	}
+	if e < 0 || e > 19 { // a fraction, or more digits than an int64 has
+		return 0, false
+	}
+	n, err := strconv.ParseInt(digits+strings.Repeat("0", e), 10, 64)
+	return n, err == nil
 }
 
 // numberText returns the text of a JSON number, or of a string holding

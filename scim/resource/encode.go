@@ -2,6 +2,7 @@ package resource
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -65,19 +66,60 @@ func (r *Resource) AppendJSON(dst []byte, p *Projection) []byte {
 func (r *Resource) extensionProjected(s *schema.Schema, p *Projection) bool {
 	m, _ := r.Attrs[s.ID].(map[string]any)
 	for _, a := range s.Attributes {
-		if _, ok := m[a.Name]; ok && p.Includes(schema.Ref{Extension: s.ID, Attr: a}) {
+		ref := schema.Ref{Extension: s.ID, Attr: a}
+		if v, ok := m[a.Name]; ok && p.Includes(ref) && (a.Type != schema.Complex || anyHasSub(v, projectedSubs(ref, p))) {
 			return true
 		}
 	}
 	return false
 }
 
+// projectedSubs returns the sub-attributes of ref's complex attribute
+// that p includes, computed once per attribute rather than per value.
+func projectedSubs(ref schema.Ref, p *Projection) []*schema.Attribute {
+	subs := make([]*schema.Attribute, 0, len(ref.Attr.SubAttributes))
+	for _, s := range ref.Attr.SubAttributes {
+		if p.Includes(schema.Ref{Extension: ref.Extension, Attr: ref.Attr, Sub: s}) {
+			subs = append(subs, s)
+		}
+	}
+	return subs
+}
+
+// hasSub reports whether the complex value v has one of subs, so that a
+// projection such as attributes=name.middleName never leaves an empty
+// "name":{} behind.
+func hasSub(v any, subs []*schema.Attribute) bool {
+	m, _ := v.(map[string]any)
+	for _, s := range subs {
+		if _, ok := m[s.Name]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// anyHasSub is hasSub for a complex value or any element of a list of them.
+func anyHasSub(v any, subs []*schema.Attribute) bool {
+	if list, ok := v.([]any); ok {
+		return slices.ContainsFunc(list, func(el any) bool { return hasSub(el, subs) })
+	}
+	return hasSub(v, subs)
+}
+
 // appendAttr appends `,"name":value` for the attribute ref names in m if it
-// has a value and the projection includes it.
+// has a value and the projection includes it. Complex values with nothing
+// projected are left out.
 func appendAttr(dst []byte, m map[string]any, ref schema.Ref, p *Projection) []byte {
 	v, ok := m[ref.Attr.Name]
 	if !ok || !p.Includes(ref) {
 		return dst
+	}
+	var subs []*schema.Attribute
+	if ref.Attr.Type == schema.Complex {
+		if subs = projectedSubs(ref, p); !anyHasSub(v, subs) {
+			return dst
+		}
 	}
 	dst = append(dst, ',')
 	dst = appendString(dst, ref.Attr.Name)
@@ -85,26 +127,33 @@ func appendAttr(dst []byte, m map[string]any, ref schema.Ref, p *Projection) []b
 	if ref.Attr.Type != schema.Complex {
 		return appendValue(dst, v)
 	}
-	if list, ok := v.([]any); ok {
-		dst = append(dst, '[')
-		for i, el := range list {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendComplex(dst, el, ref, p)
-		}
-		return append(dst, ']')
+	list, ok := v.([]any)
+	if !ok {
+		return appendComplex(dst, v, subs)
 	}
-	return appendComplex(dst, v, ref, p)
+	dst = append(dst, '[')
+	first := true
+	for _, el := range list {
+		if !hasSub(el, subs) {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = appendComplex(dst, el, subs)
+	}
+	return append(dst, ']')
 }
 
-func appendComplex(dst []byte, v any, ref schema.Ref, p *Projection) []byte {
+// appendComplex appends the sub-attributes subs of the complex value v.
+func appendComplex(dst []byte, v any, subs []*schema.Attribute) []byte {
 	m, _ := v.(map[string]any)
 	dst = append(dst, '{')
 	first := true
-	for _, s := range ref.Attr.SubAttributes {
+	for _, s := range subs {
 		sv, ok := m[s.Name]
-		if !ok || !p.Includes(schema.Ref{Extension: ref.Extension, Attr: ref.Attr, Sub: s}) {
+		if !ok {
 			continue
 		}
 		if !first {
@@ -167,7 +216,16 @@ func appendFloat(dst []byte, f float64) []byte {
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'
 	}
-	return strconv.AppendFloat(dst, f, format, -1, 64)
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// "1e-07" to "1e-7", as encoding/json writes it.
+		n := len(dst)
+		if dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
 }
 
 const hex = "0123456789abcdef"

@@ -1,7 +1,6 @@
 package resource
 
 import (
-	"maps"
 	"time"
 
 	"github.com/rosterhq/roster/scim/schema"
@@ -162,6 +161,3 @@ func (r *Resource) Schemas() []string {
 	}
 	return urns
 }
-
-// shallowCopy returns a copy of m sharing its values.
-func shallowCopy(m map[string]any) map[string]any { return maps.Clone(m) }

@@ -1,6 +1,7 @@
 package resource
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/rosterhq/roster/scim/schema"
@@ -96,6 +97,12 @@ func CompareValues(attr *schema.Attribute, a, b any) int {
 		}
 		return 1
 	case int64, float64:
+		// Two integers compare exactly: a float64 cannot tell 2^53 from 2^53+1.
+		if ia, ok := a.(int64); ok {
+			if ib, ok := b.(int64); ok {
+				return cmp.Compare(ia, ib)
+			}
+		}
 		fa, fb := toFloat(a), toFloat(b)
 		switch {
 		case fa < fb:
