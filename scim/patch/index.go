@@ -96,7 +96,19 @@ func (idx *index) lookup(list []any, v any) []int {
 }
 
 // same reports whether el has the identity k and a type compatible with v.
+// It compares strings without folding them first, as it runs once per
+// value of the list.
 func (idx *index) same(el any, k valueKey, v any) bool {
+	ev := el
+	if m, ok := el.(map[string]any); ok && idx.complex {
+		ev = m["value"]
+	}
+	if s, ok := ev.(string); ok && k.kind == 's' {
+		if idx.fold && !strings.EqualFold(s, k.s) || !idx.fold && s != k.s {
+			return false
+		}
+		return sameType(el, v)
+	}
 	ek, ok := idx.key(el)
 	return ok && ek == k && sameType(el, v)
 }

@@ -39,7 +39,14 @@ func validateAttrs(m map[string]any, attrs []*schema.Attribute, prefix string) e
 			}
 			continue
 		}
-		if a.Type != schema.Complex {
+		var required []*schema.Attribute
+		for _, s := range a.SubAttributes {
+			if s.Required && s.Mutability != schema.ReadOnly {
+				required = append(required, s)
+			}
+		}
+		if a.SubAttribute("primary") == nil && len(required) == 0 {
+			// Nothing to check per value: members of a big group are not walked.
 			continue
 		}
 		values, _ := v.([]any)
@@ -52,8 +59,8 @@ func validateAttrs(m map[string]any, attrs []*schema.Attribute, prefix string) e
 			if p, _ := el["primary"].(bool); p {
 				primaries++
 			}
-			for _, s := range a.SubAttributes {
-				if _, ok := el[s.Name]; !ok && s.Required && s.Mutability != schema.ReadOnly {
+			for _, s := range required {
+				if _, ok := el[s.Name]; !ok {
 					return invalidValue("the required sub-attribute %s%s.%s is missing", prefix, a.Name, s.Name)
 				}
 			}
