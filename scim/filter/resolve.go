@@ -14,21 +14,13 @@ import (
 func resolve(e Expr, rt *schema.ResourceType, parent *schema.Ref) (Expr, error) {
 	switch e := e.(type) {
 	case *And:
-		l, err := resolve(e.Left, rt, parent)
-		if err != nil {
-			return nil, err
-		}
-		r, err := resolve(e.Right, rt, parent)
+		l, r, err := resolvePair(e.Left, e.Right, rt, parent)
 		if err != nil {
 			return nil, err
 		}
 		return &And{l, r}, nil
 	case *Or:
-		l, err := resolve(e.Left, rt, parent)
-		if err != nil {
-			return nil, err
-		}
-		r, err := resolve(e.Right, rt, parent)
+		l, r, err := resolvePair(e.Left, e.Right, rt, parent)
 		if err != nil {
 			return nil, err
 		}
@@ -82,6 +74,16 @@ func resolve(e Expr, rt *schema.ResourceType, parent *schema.Ref) (Expr, error) 
 		return &Compare{Attr: path, Op: e.Op, Value: value}, nil
 	}
 	return nil, invalid("unknown expression %T", e)
+}
+
+// resolvePair resolves the operands of a logical expression.
+func resolvePair(left, right Expr, rt *schema.ResourceType, parent *schema.Ref) (Expr, Expr, error) {
+	l, err := resolve(left, rt, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := resolve(right, rt, parent)
+	return l, r, err
 }
 
 func invalid(format string, args ...any) error {
