@@ -582,7 +582,7 @@ var badFilterTests = []struct {
 	{name: "an unknown attribute", filter: `foo eq "x"`, rt: users, want: `unknown attribute "foo"`, unknown: true},
 	{name: "an unknown sub-attribute", filter: `name.foo eq "x"`, rt: users, want: `unknown attribute "name.foo"`, unknown: true},
 	{name: "an unknown sub-attribute in a value filter", filter: `emails[foo eq "x"]`, rt: users, want: `emails has no sub-attribute "foo"`, unknown: true},
-	{name: "an unknown schema URN", filter: `urn:example:unknown:1.0:foo eq "x"`, rt: users, want: `unknown schema in "urn:example:unknown:1.0"`, unknown: true},
+	{name: "an unknown schema URN", filter: `urn:example:unknown:1.0:foo eq "x"`, rt: users, want: `unknown schema in "urn:example:unknown:1.0:foo"`, unknown: true},
 	{name: "a core attribute qualified by the extension URN", filter: `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:userName eq "x"`, rt: users, want: `unknown attribute "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:userName"`, unknown: true},
 	{name: "schemas qualified by an extension URN", filter: `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:schemas eq "x"`, rt: users, want: `unknown attribute "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:schemas"`, unknown: true},
 	{name: "a sub-attribute of schemas", filter: `schemas.value eq "x"`, rt: users, want: `unknown attribute "schemas"`, unknown: true},
@@ -642,5 +642,18 @@ func TestParseHandlesLongFlatChains(t *testing.T) {
 	for _, sep := range []string{" and ", " or "} {
 		e := mustParse(t, strings.Join(terms, sep), users)
 		assertRoundTrip(t, e, users)
+	}
+}
+
+func TestParseRejectsURNsThatAreNotOneOfTheTypesSchemas(t *testing.T) {
+	users := schema.NewRegistry().ResourceType("User")
+	for _, f := range []string{
+		`urn:userName eq "a"`,
+		`urn:ietf:params:scim:schemas:core:2.0:User:bogus:userName eq "a"`,
+		`urn:ietf:params:scim:schemas:core:2.0:userName eq "a"`,
+	} {
+		if _, err := Parse(f, users); err == nil {
+			t.Errorf("Parse(%s) succeeded, want invalidFilter", f)
+		}
 	}
 }

@@ -100,7 +100,12 @@ func ParsePath(s string, rt *schema.ResourceType) (*Path, error) {
 		}
 		ref.Sub = nil
 		if out.Filter, err = resolve(out.Filter, rt, &ref); err != nil {
-			return nil, pathError(s, err)
+			// An unknown name inside the filter is a client error even where
+			// unknown target attributes are ignored: dropping the operation
+			// would answer 200 and change nothing.
+			perr := pathError(s, err)
+			perr.Err = nil
+			return nil, perr
 		}
 	}
 	out.Attr = resolved
@@ -108,7 +113,7 @@ func ParsePath(s string, rt *schema.ResourceType) (*Path, error) {
 }
 
 // pathError turns a filter error into an invalidPath error about path s.
-func pathError(s string, err error) error {
+func pathError(s string, err error) *scim.Error {
 	var serr *scim.Error
 	if !errors.As(err, &serr) {
 		return scim.BadRequest(scim.InvalidPath, "invalid path %q: %v", s, err)

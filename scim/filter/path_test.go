@@ -277,9 +277,9 @@ var badPathTests = []struct {
 	{name: "an unknown attribute", path: `foo`, rt: users, want: `invalid path "foo": unknown attribute "foo"`, unknown: true},
 	{name: "an unknown sub-attribute", path: `name.foo`, rt: users, want: `unknown attribute "name.foo"`, unknown: true},
 	{name: "an unknown sub-attribute after the filter", path: `emails[type eq "work"].foo`, rt: users, want: `unknown attribute "emails.foo"`, unknown: true},
-	{name: "an unknown sub-attribute in the filter", path: `emails[foo eq "x"]`, rt: users, want: `emails has no sub-attribute "foo"`, unknown: true},
-	{name: "an unknown schema", path: `urn:example:unknown:1.0:foo`, rt: users, want: `unknown schema in "urn:example:unknown:1.0"`, unknown: true},
-	{name: "an attribute of an unknown extension", path: `urn:example:unknown:v1:foo`, rt: users, want: `unknown schema in "urn:example:unknown:v1"`, unknown: true},
+	{name: "an unknown sub-attribute in the filter", path: `emails[foo eq "x"]`, rt: users, want: `emails has no sub-attribute "foo"`, unknown: false}, // a bad filter is an error even where unknown targets are ignored
+	{name: "an unknown schema", path: `urn:example:unknown:1.0:foo`, rt: users, want: `unknown schema in "urn:example:unknown:1.0:foo"`, unknown: true},
+	{name: "an attribute of an unknown extension", path: `urn:example:unknown:v1:foo`, rt: users, want: `unknown schema in "urn:example:unknown:v1:foo"`, unknown: true},
 	{name: "a User attribute on a Group", path: `userName`, rt: groups, want: `unknown attribute "userName"`, unknown: true},
 	{name: "a filter on a simple attribute", path: `title[value eq "x"]`, rt: users, want: "title is not a complex attribute, so it cannot take a [filter]"},
 	{name: "a type mismatch in the filter", path: `emails[primary eq "yes"]`, rt: users, want: `primary is boolean; compare it with true or false, not "yes"`},

@@ -108,10 +108,15 @@ func resolvePath(p AttrPath, rt *schema.ResourceType, parent *schema.Ref) (AttrP
 	}
 	urn := p.URN
 	if urn != "" {
-		// Match the URN against rt's schemas so that its case is canonical.
+		// Match the URN against rt's schemas, so that its case is
+		// canonical and nothing is left between it and the name.
+		var rest string
 		var err error
-		if urn, _, err = rt.SplitURN(urn); err != nil {
+		if urn, rest, err = rt.SplitURN(p.URN + ":" + p.Name); err != nil {
 			return p, wrap(err)
+		}
+		if !strings.EqualFold(rest, p.Name) {
+			return p, wrap(fmt.Errorf("%w: unknown schema %q for resource type %s", schema.ErrUnknownAttribute, p.URN, rt.Name))
 		}
 	}
 	ref, err := rt.ResolveParts(urn, p.Name, p.Sub)

@@ -135,6 +135,15 @@ func (s *state) applyRef(op Op, ref schema.Ref, f filter.Expr, value any, implic
 		// Both add and replace set the given sub-attributes and leave the
 		// others (RFC 7644 §3.5.2.1 and §3.5.2.3).
 		m := s.complexCopy(ref)
+		if nv, ok := v.(map[string]any)["value"]; ok && !reflect.DeepEqual(m["value"], nv) {
+			// A new referenced value (Entra replaces the manager with a
+			// plain id): the old $ref and display described the old one.
+			for _, sub := range a.SubAttributes {
+				if sub.Mutability != schema.Immutable {
+					delete(m, sub.Name)
+				}
+			}
+		}
 		for _, sub := range a.SubAttributes {
 			if sv, ok := v.(map[string]any)[sub.Name]; ok {
 				if err := setSub(m, sub, sv); err != nil {
@@ -161,6 +170,7 @@ func (s *state) applyExtension(op Op, urn string, value any) error {
 			}
 		}
 		delete(s.attrs, urn)
+		delete(s.owned, urn)
 		return nil
 	}
 	obj, ok := value.(map[string]any)
@@ -207,6 +217,9 @@ func (s *state) remove(ref schema.Ref, value any) error {
 	}
 	if leaf.Required {
 		return scim.BadRequest(scim.Mutability, "%s is required and cannot be removed", ref)
+	}
+	if v, _ := s.currentLeaf(ref); v != nil && leaf.Mutability == schema.Immutable {
+		return scim.BadRequest(scim.Mutability, "%s is immutable and cannot be removed", ref)
 	}
 	if ref.Sub == nil {
 		s.store(ref, nil)
@@ -335,7 +348,7 @@ func (s *state) filtered(op Op, ref schema.Ref, f filter.Expr, value any) error 
 		list[i] = m
 		touched[i] = true
 	}
-	s.storeList(a, ref, clearOtherPrimaries(dropEmpty(list), touched))
+	s.storeList(a, ref, dropEmpty(clearOtherPrimaries(list, touched)))
 	return nil
 }
 
@@ -370,6 +383,14 @@ func (s *state) get(ref schema.Ref) any {
 		c, _ = s.attrs[ref.Extension].(map[string]any)
 	}
 	return c[ref.Attr.Name]
+}
+
+// currentLeaf returns the current value of the attribute or sub-attribute
+// ref names (for a sub-attribute of a multi-valued attribute, the list of
+// them); ok is false when there is none.
+func (s *state) currentLeaf(ref schema.Ref) (any, bool) {
+	r := resource.Resource{Type: s.rt, Attrs: s.attrs}
+	return r.Get(ref)
 }
 
 // complexCopy returns a copy of the single complex value of ref's

@@ -135,3 +135,69 @@ func TestParseExposesResolvedOperations(t *testing.T) {
 		t.Errorf("third operation = %+v, want a path-less replace", rename)
 	}
 }
+
+// Inputs a review found to panic or to be silently dropped.
+func TestApplyRegressions(t *testing.T) {
+	t.Run("replacing a matched email with an empty object removes it", func(t *testing.T) {
+		r := decode(t, userType(), `{"userName":"b","emails":[{"type":"home","value":"h"},{"type":"work","value":"w","primary":true}]}`)
+		if err := apply(r, ops(`{"op":"replace","path":"emails[type eq \"work\"]","value":{}}`), resource.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := asJSON(t, r)["emails"].([]any); len(got) != 1 {
+			t.Fatalf("emails = %v, want only the home email", got)
+		}
+	})
+	t.Run("an extension removed and added again in one request", func(t *testing.T) {
+		for _, body := range []string{
+			ops(`{"op":"add","path":"`+enterprise+`:department","value":"X"}`, `{"op":"remove","path":"`+enterprise+`"}`,
+				`{"op":"add","path":"`+enterprise+`:department","value":"Y"}`),
+			ops(`{"op":"add","value":{"`+enterprise+`:department":"X"}}`, `{"op":"remove","path":"`+enterprise+`"}`,
+				`{"op":"add","value":{"`+enterprise+`:department":"Y"}}`),
+		} {
+			r := decode(t, userType(), `{"userName":"b"}`)
+			if err := apply(r, body, resource.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			ext, _ := asJSON(t, r)[enterprise].(map[string]any)
+			if ext["department"] != "Y" {
+				t.Fatalf("extension = %v, want department Y", ext)
+			}
+		}
+	})
+	t.Run("an unknown name inside a value filter is an error, not a dropped operation", func(t *testing.T) {
+		r := decode(t, groupType(), `{"displayName":"Eng","members":[{"value":"x"}]}`)
+		err := apply(r, ops(`{"op":"remove","path":"members[id eq \"x\"]"}`), resource.Options{})
+		var serr *scim.Error
+		if !errors.As(err, &serr) || serr.ScimType != scim.InvalidPath {
+			t.Fatalf("got %v, want 400 invalidPath", err)
+		}
+	})
+	t.Run("replacing the manager with a plain id drops the old manager's $ref", func(t *testing.T) {
+		r := decode(t, userType(), `{"userName":"b","`+enterprise+`":{"manager":{"value":"A","$ref":"../Users/A"}}}`)
+		if err := apply(r, ops(`{"op":"Replace","path":"`+enterprise+`:manager","value":"B"}`), resource.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		ext := asJSON(t, r)[enterprise].(map[string]any)
+		if m := ext["manager"].(map[string]any); m["value"] != "B" || m["$ref"] != nil {
+			t.Fatalf("manager = %v, want only value B", m)
+		}
+	})
+}
+
+func TestRemovingAnImmutableAttributeIsAMutabilityError(t *testing.T) {
+	reg := schema.NewRegistry()
+	ext, err := schema.Parse([]byte(`{"id":"urn:example:params:scim:schemas:extension:badge:2.0:User","attributes":[
+		{"name":"badge","type":"string","mutability":"immutable"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.AddExtension("User", ext, false); err != nil {
+		t.Fatal(err)
+	}
+	r := decode(t, reg.ResourceType("User"), `{"userName":"b","urn:example:params:scim:schemas:extension:badge:2.0:User":{"badge":"42"}}`)
+	err = apply(r, ops(`{"op":"remove","path":"urn:example:params:scim:schemas:extension:badge:2.0:User:badge"}`), resource.Options{})
+	var serr *scim.Error
+	if !errors.As(err, &serr) || serr.ScimType != scim.Mutability {
+		t.Fatalf("got %v, want 400 mutability", err)
+	}
+}

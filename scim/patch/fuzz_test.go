@@ -32,6 +32,13 @@ func FuzzApply(f *testing.F) {
 		`{"Operations":[{"op":"add","value":{"emails":[{"value":"x","primary":true},{"value":"y","primary":true}]}}]}`,
 		`{"Operations":[{"op":"replace","path":"name","value":"x"}]}`,
 		`[]`, `null`, `{`,
+		// Found by review: a panic on a primary index after dropping an
+		// emptied value, a panic re-adding a removed extension, a dropped op.
+		ops(`{"op":"replace","path":"emails[type eq \"work\"]","value":{}}`),
+		ops(`{"op":"add","path":"` + enterprise + `:department","value":"X"}`, `{"op":"remove","path":"` + enterprise + `"}`,
+			`{"op":"add","path":"` + enterprise + `:department","value":"Y"}`),
+		ops(`{"op":"remove","path":"members[id eq \"x\"]"}`),
+		ops(`{"op":"Replace","path":"` + enterprise + `:manager","value":"B"}`),
 	}
 	for _, s := range seeds {
 		f.Add(s)
