@@ -35,8 +35,8 @@ func FuzzApply(f *testing.F) {
 		// Found by review: a panic on a primary index after dropping an
 		// emptied value, a panic re-adding a removed extension, a dropped op.
 		ops(`{"op":"replace","path":"emails[type eq \"work\"]","value":{}}`),
-		ops(`{"op":"add","path":"` + enterprise + `:department","value":"X"}`, `{"op":"remove","path":"` + enterprise + `"}`,
-			`{"op":"add","path":"` + enterprise + `:department","value":"Y"}`),
+		ops(`{"op":"add","path":"`+enterprise+`:department","value":"X"}`, `{"op":"remove","path":"`+enterprise+`"}`,
+			`{"op":"add","path":"`+enterprise+`:department","value":"Y"}`),
 		ops(`{"op":"remove","path":"members[id eq \"x\"]"}`),
 		ops(`{"op":"Replace","path":"` + enterprise + `:manager","value":"B"}`),
 	}
