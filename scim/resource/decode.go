@@ -22,6 +22,11 @@ type Options struct {
 	// define, and a "schemas" list that lacks the core schema. By default
 	// they are ignored, because real clients send extra fields.
 	Strict bool
+	// Response decodes a service provider's response rather than a
+	// client's request: readOnly attributes (id, meta, groups) are kept,
+	// required attributes are not enforced (a projection may leave them
+	// out), and schema URNs the resource type lacks are ignored.
+	Response bool
 }
 
 // Decode parses a JSON request body (POST or PUT) into a resource of type
@@ -29,7 +34,8 @@ type Options struct {
 // URN-qualified names and extension objects are placed in their schema,
 // values are checked against (and coerced to) their types, readOnly
 // attributes are dropped, required attributes must be present and at most
-// one value of a multi-valued attribute may be primary.
+// one value of a multi-valued attribute may be primary. opts.Response
+// relaxes this for a service provider's responses.
 //
 // Every error is a *scim.Error with status 400: invalidSyntax for
 // malformed JSON, invalidValue for values that do not fit the schema.
@@ -75,6 +81,9 @@ func Decode(rt *schema.ResourceType, body []byte, opts Options) (*Resource, erro
 		if err := r.decodeInto(ref, err, key, v, opts); err != nil {
 			return nil, err
 		}
+	}
+	if opts.Response {
+		return r, nil
 	}
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -124,7 +133,7 @@ func decodeSchemas(rt *schema.ResourceType, obj map[string]any, opts Options) er
 		switch {
 		case strings.EqualFold(s, rt.Schema.ID):
 			hasCore = true
-		case rt.Extension(s) != nil:
+		case rt.Extension(s) != nil, opts.Response:
 		default:
 			return invalidValue("unknown schema %q for resource type %s (known: %s)", s, rt.Name, strings.Join(rt.SchemaURNs(), ", "))
 		}
@@ -147,7 +156,7 @@ func (r *Resource) decodeInto(ref schema.Ref, resolveErr error, name string, v a
 	if ref.Attr == nil { // a bare extension URN: handled by the caller
 		return nil
 	}
-	if ref.Attr.Mutability == schema.ReadOnly || ref.Sub != nil && ref.Sub.Mutability == schema.ReadOnly {
+	if !opts.Response && (ref.Attr.Mutability == schema.ReadOnly || ref.Sub != nil && ref.Sub.Mutability == schema.ReadOnly) {
 		return nil
 	}
 	var val any
@@ -213,7 +222,8 @@ func invalidValue(format string, args ...any) error {
 // ("False", "42"), a single value for a multi-valued attribute, and a
 // plain value for a complex attribute with a "value" sub-attribute (Entra
 // sends the manager's id as a string). readOnly sub-attributes are
-// dropped. The result is nil when the value is unassigned.
+// dropped unless opts.Response is set. The result is nil when the value is
+// unassigned.
 func DecodeValue(attr *schema.Attribute, v any, opts Options) (any, error) {
 	if v == nil {
 		return nil, nil
@@ -285,7 +295,7 @@ func decodeSingle(attr *schema.Attribute, v any, opts Options) (any, error) {
 				}
 				continue
 			}
-			if sub.Mutability == schema.ReadOnly {
+			if sub.Mutability == schema.ReadOnly && !opts.Response {
 				continue
 			}
 			val, err := DecodeValue(sub, sv, opts)

@@ -558,3 +558,29 @@ func TestDecodeValueAndDecodeElement(t *testing.T) {
 		t.Errorf("DecodeValue(score, int64(3)) = %#v, %v; want float64(3)", got, err)
 	}
 }
+
+func TestDecodeResponseKeepsWhatTheServerSet(t *testing.T) {
+	users := schema.NewRegistry().ResourceType("User")
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:example:theirs:2.0:User"],"id":"2819c223",
+		"meta":{"resourceType":"User","created":"2010-01-23T04:56:22Z","version":"W/\"a330bc54f0671c9\""},
+		"groups":[{"value":"e9e30dba","display":"Tour Guides","type":"direct"}],
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"26118915","displayName":"John Smith"}}}`
+	r, err := resource.Decode(users, []byte(body), resource.Options{Response: true})
+	if err != nil {
+		t.Fatalf("a projected response without userName, with another server's schema: %v", err)
+	}
+	if r.ID() != "2819c223" || r.Meta().Version != `W/"a330bc54f0671c9"` {
+		t.Errorf("id %q, meta %+v: the server's readOnly values were dropped", r.ID(), r.Meta())
+	}
+	if g, _ := r.Attrs["groups"].([]any); len(g) != 1 {
+		t.Errorf("groups = %v, want the one group", r.Attrs["groups"])
+	}
+	ext, _ := r.Attrs[schema.EnterpriseUserURN].(map[string]any)
+	if m, _ := ext["manager"].(map[string]any); m["displayName"] != "John Smith" {
+		t.Errorf("manager = %v, want its readOnly displayName kept", ext["manager"])
+	}
+	// The same body as a request: readOnly values dropped, userName required.
+	if _, err := resource.Decode(users, []byte(body), resource.Options{}); err == nil {
+		t.Error("the same body as a request was accepted")
+	}
+}
