@@ -2,6 +2,7 @@ package scim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -101,4 +102,15 @@ func (e *Error) UnmarshalJSON(data []byte) error {
 	}
 	*e = Error{Status: n, ScimType: v.ScimType, Detail: v.Detail}
 	return nil
+}
+
+// Prefix returns err with prefix put before its detail, when err is or
+// wraps an *Error, so that a nested problem says where it is
+// ("Operations[2]: ..."); any other error is wrapped with the prefix.
+func Prefix(prefix string, err error) error {
+	var serr *Error
+	if errors.As(err, &serr) {
+		return &Error{Status: serr.Status, ScimType: serr.ScimType, Detail: prefix + serr.Detail, Err: serr.Err}
+	}
+	return fmt.Errorf("%s%w", prefix, err)
 }

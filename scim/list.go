@@ -16,8 +16,9 @@ type ListResponse[T any] struct {
 }
 
 // NewListResponse returns a ListResponse holding resources, with its
-// schemas and itemsPerPage set. Resources is never nil, so it encodes
-// as an empty array rather than null.
+// schemas and itemsPerPage set and startIndex 1 (the first page; Okta
+// reads it). A cursor response sets StartIndex to 0 to leave it out.
+// Resources is never nil, so it encodes as an empty array rather than null.
 func NewListResponse[T any](total int, resources []T) *ListResponse[T] {
 	if resources == nil {
 		resources = []T{}
@@ -25,6 +26,7 @@ func NewListResponse[T any](total int, resources []T) *ListResponse[T] {
 	return &ListResponse[T]{
 		Schemas:      []string{ListResponseURN},
 		TotalResults: total,
+		StartIndex:   1,
 		ItemsPerPage: len(resources),
 		Resources:    resources,
 	}

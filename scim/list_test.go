@@ -24,20 +24,20 @@ func TestListResponseJSON(t *testing.T) {
 		{
 			name: "an empty result encodes Resources as an empty array, not null",
 			resp: scim.NewListResponse[json.RawMessage](0, nil),
-			want: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"itemsPerPage":0,"Resources":[]}`,
+			want: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"startIndex":1,"itemsPerPage":0,"Resources":[]}`,
 		},
 		{
 			name: "an empty non-nil slice encodes the same",
 			resp: scim.NewListResponse(0, []json.RawMessage{}),
-			want: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"itemsPerPage":0,"Resources":[]}`,
+			want: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"startIndex":1,"itemsPerPage":0,"Resources":[]}`,
 		},
 		{
 			name: "itemsPerPage counts the page while totalResults counts all matches",
 			resp: scim.NewListResponse(42, raw(`{"id":"a"}`, `{"id":"b"}`)),
-			want: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":42,"itemsPerPage":2,"Resources":[{"id":"a"},{"id":"b"}]}`,
+			want: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":42,"startIndex":1,"itemsPerPage":2,"Resources":[{"id":"a"},{"id":"b"}]}`,
 		},
 		{
-			name: "startIndex appears once set for index pagination",
+			name: "startIndex is the page's for index pagination",
 			resp: func() *scim.ListResponse[json.RawMessage] {
 				r := scim.NewListResponse(3, raw(`{"id":"c"}`))
 				r.StartIndex = 3
@@ -49,7 +49,7 @@ func TestListResponseJSON(t *testing.T) {
 			name: "a cursor page carries nextCursor and no startIndex",
 			resp: func() *scim.ListResponse[json.RawMessage] {
 				r := scim.NewListResponse(10, raw(`{"id":"a"}`))
-				r.NextCursor = "VZUTiy"
+				r.StartIndex, r.NextCursor = 0, "VZUTiy"
 				return r
 			}(),
 			want: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":10,"itemsPerPage":1,"nextCursor":"VZUTiy","Resources":[{"id":"a"}]}`,
@@ -58,7 +58,7 @@ func TestListResponseJSON(t *testing.T) {
 			name: "a middle cursor page carries both cursors",
 			resp: func() *scim.ListResponse[json.RawMessage] {
 				r := scim.NewListResponse(10, raw(`{"id":"a"}`))
-				r.NextCursor, r.PreviousCursor = "next", "prev"
+				r.StartIndex, r.NextCursor, r.PreviousCursor = 0, "next", "prev"
 				return r
 			}(),
 			want: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":10,"itemsPerPage":1,"nextCursor":"next","previousCursor":"prev","Resources":[{"id":"a"}]}`,
@@ -93,7 +93,7 @@ func TestListResponseOfTypedResources(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Marshal: %v", err)
 	}
-	want := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"itemsPerPage":1,"Resources":[{"id":"2819c223","userName":"bjensen"}]}`
+	want := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{"id":"2819c223","userName":"bjensen"}]}`
 	if string(data) != want {
 		t.Errorf("Marshal =\n%s\nwant\n%s", data, want)
 	}

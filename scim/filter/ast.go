@@ -107,13 +107,22 @@ func (p AttrPath) String() string {
 	return s
 }
 
+// String returns the expression in filter syntax, with an Or operand in
+// parentheses.
 func (e *And) String() string { return group(e.Left) + " and " + group(e.Right) }
-func (e *Or) String() string  { return e.Left.String() + " or " + e.Right.String() }
+
+// String returns the expression in filter syntax.
+func (e *Or) String() string { return e.Left.String() + " or " + e.Right.String() }
+
+// String returns the expression in filter syntax.
 func (e *Not) String() string { return "not (" + e.X.String() + ")" }
+
+// String returns the expression in filter syntax.
 func (e *ValuePath) String() string {
 	return e.Attr.String() + "[" + e.Filter.String() + "]"
 }
 
+// String returns the expression in filter syntax.
 func (e *Compare) String() string {
 	if e.Op == Pr {
 		return e.Attr.String() + " pr"

@@ -2,7 +2,6 @@ package filter
 
 import (
 	"strings"
-	"time"
 
 	"github.com/rosterhq/roster/scim/schema"
 )
@@ -201,85 +200,28 @@ func compare(attr *schema.Attribute, op Op, v, lit any) bool {
 
 // compareOne compares one primitive value with a literal.
 func compareOne(attr *schema.Attribute, op Op, v, lit any) bool {
-	caseExact := attr != nil && attr.CaseExact
-	switch lit := lit.(type) {
-	case string:
-		s, ok := v.(string)
-		if !ok {
-			return false
+	if s, ok := v.(string); ok && (op == Co || op == Sw || op == Ew) {
+		l, _ := lit.(string)
+		if attr == nil || !attr.CaseExact {
+			s, l = strings.ToLower(s), strings.ToLower(l)
 		}
-		if attr != nil && attr.Type == schema.DateTime {
-			return compareTimeString(op, s, lit)
+		switch op {
+		case Co:
+			return strings.Contains(s, l)
+		case Sw:
+			return strings.HasPrefix(s, l)
 		}
-		return compareStrings(op, s, lit, caseExact)
-	case time.Time:
-		s, ok := v.(string)
-		if !ok {
-			return false
-		}
-		t, err := schema.ParseDateTime(s)
-		if err != nil {
-			return false
-		}
-		return ordered(op, t.Compare(lit))
-	case bool:
-		b, ok := v.(bool)
-		return ok && op == Eq && b == lit
-	case int64:
-		switch n := v.(type) {
-		case int64:
-			return ordered(op, cmp3(n, lit))
-		case float64:
-			return ordered(op, cmp3(n, float64(lit)))
-		}
-	case float64:
-		switch n := v.(type) {
-		case int64:
-			return ordered(op, cmp3(float64(n), lit))
-		case float64:
-			return ordered(op, cmp3(n, lit))
-		}
+		return strings.HasSuffix(s, l)
 	}
-	return false
-}
-
-func compareTimeString(op Op, s, lit string) bool {
-	a, err1 := schema.ParseDateTime(s)
-	b, err2 := schema.ParseDateTime(lit)
-	if err1 != nil || err2 != nil {
+	if s, ok := v.(string); ok && op == Eq && (attr == nil || attr.Type != schema.DateTime) {
+		l, ok := lit.(string)
+		return ok && (s == l || (attr == nil || !attr.CaseExact) && strings.EqualFold(s, l))
+	}
+	if _, ok := lit.(bool); ok && op != Eq {
 		return false
 	}
-	return ordered(op, a.Compare(b))
-}
-
-func compareStrings(op Op, s, lit string, caseExact bool) bool {
-	if !caseExact {
-		if op == Eq {
-			return strings.EqualFold(s, lit)
-		}
-		s, lit = strings.ToLower(s), strings.ToLower(lit)
-	}
-	switch op {
-	case Eq:
-		return s == lit
-	case Co:
-		return strings.Contains(s, lit)
-	case Sw:
-		return strings.HasPrefix(s, lit)
-	case Ew:
-		return strings.HasSuffix(s, lit)
-	}
-	return ordered(op, strings.Compare(s, lit))
-}
-
-func cmp3[T int64 | float64](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	c, ok := schema.Compare(attr, v, lit)
+	return ok && ordered(op, c)
 }
 
 // ordered applies an ordering operator to the result of a three-way

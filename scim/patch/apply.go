@@ -4,6 +4,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,7 +30,7 @@ func (req *Request) Apply(r *resource.Resource) error {
 	}
 	for i, op := range req.Operations {
 		if err := s.apply(op); err != nil {
-			return within(i, err)
+			return scim.Prefix("Operations["+strconv.Itoa(i)+"]: ", err)
 		}
 	}
 	result := &resource.Resource{Type: r.Type, Attrs: s.attrs}

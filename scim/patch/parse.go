@@ -82,7 +82,7 @@ func Parse(rt *schema.ResourceType, body []byte, opts resource.Options) (*Reques
 	for i, it := range list {
 		op, keep, err := parseOperation(rt, it, opts)
 		if err != nil {
-			return nil, within(i, err)
+			return nil, scim.Prefix("Operations["+strconv.Itoa(i)+"]: ", err)
 		}
 		if keep {
 			req.Operations = append(req.Operations, op)
@@ -166,13 +166,4 @@ func fieldOK(obj map[string]any, name string) (any, bool) {
 		}
 	}
 	return nil, false
-}
-
-// within prefixes an error's detail with the operation it is about.
-func within(i int, err error) error {
-	var serr *scim.Error
-	if errors.As(err, &serr) {
-		return &scim.Error{Status: serr.Status, ScimType: serr.ScimType, Detail: "Operations[" + strconv.Itoa(i) + "]: " + serr.Detail, Err: serr.Err}
-	}
-	return err
 }

@@ -300,7 +300,7 @@ func decodeSingle(attr *schema.Attribute, v any, opts Options) (any, error) {
 			}
 			val, err := DecodeValue(sub, sv, opts)
 			if err != nil {
-				return nil, within(attr.Name, err)
+				return nil, scim.Prefix(attr.Name+".", err)
 			}
 			setOrDelete(out, sub.Name, val)
 		}
@@ -418,14 +418,4 @@ func describe(v any) string {
 		return "an object"
 	}
 	return "null"
-}
-
-// within prefixes the detail of a sub-attribute's error with the name of
-// its parent.
-func within(parent string, err error) error {
-	var serr *scim.Error
-	if errors.As(err, &serr) {
-		return &scim.Error{Status: serr.Status, ScimType: serr.ScimType, Detail: parent + "." + serr.Detail, Err: serr.Err}
-	}
-	return fmt.Errorf("%s.%w", parent, err)
 }

@@ -1,7 +1,6 @@
 package resource
 
 import (
-	"cmp"
 	"strings"
 
 	"github.com/rosterhq/roster/scim/schema"
@@ -69,57 +68,18 @@ func Compare(a, b *Resource, ref schema.Ref) int {
 	return CompareValues(leaf, va, vb)
 }
 
-// CompareValues compares two values of attr three-way.
+// CompareValues compares two values of attr three-way, as sortBy orders
+// them (see schema.Compare); strings equal but for case are then ordered
+// exactly, so that the order is total and stable. Values that cannot be
+// compared are equal.
 func CompareValues(attr *schema.Attribute, a, b any) int {
-	switch a := a.(type) {
-	case string:
-		b, _ := b.(string)
-		if attr != nil && attr.Type == schema.DateTime {
-			ta, erra := schema.ParseDateTime(a)
-			tb, errb := schema.ParseDateTime(b)
-			if erra == nil && errb == nil {
-				return ta.Compare(tb)
+	c, _ := schema.Compare(attr, a, b)
+	if c == 0 && (attr == nil || attr.Type != schema.DateTime) {
+		if sa, ok := a.(string); ok {
+			if sb, ok := b.(string); ok {
+				return strings.Compare(sa, sb)
 			}
-		}
-		if attr == nil || !attr.CaseExact {
-			if c := strings.Compare(strings.ToLower(a), strings.ToLower(b)); c != 0 {
-				return c
-			}
-		}
-		return strings.Compare(a, b)
-	case bool:
-		b, _ := b.(bool)
-		switch {
-		case a == b:
-			return 0
-		case !a:
-			return -1
-		}
-		return 1
-	case int64, float64:
-		// Two integers compare exactly: a float64 cannot tell 2^53 from 2^53+1.
-		if ia, ok := a.(int64); ok {
-			if ib, ok := b.(int64); ok {
-				return cmp.Compare(ia, ib)
-			}
-		}
-		fa, fb := toFloat(a), toFloat(b)
-		switch {
-		case fa < fb:
-			return -1
-		case fa > fb:
-			return 1
 		}
 	}
-	return 0
-}
-
-func toFloat(v any) float64 {
-	switch v := v.(type) {
-	case int64:
-		return float64(v)
-	case float64:
-		return v
-	}
-	return 0
+	return c
 }

@@ -162,8 +162,6 @@ var commonAttributeList = []*Attribute{
 // The returned slice is shared and must not be modified.
 func CommonAttributes() []*Attribute { return commonAttributeList }
 
-func commonAttrs() []*Attribute { return commonAttributeList }
-
 // coreOpt changes one characteristic of an attribute under construction.
 type coreOpt func(*Attribute)
 

@@ -62,7 +62,7 @@ func TestCoreSchemasAreFreshCopies(t *testing.T) {
 	if a == b || a.Attribute("emails") == b.Attribute("emails") {
 		t.Error("UserSchema returned shared data")
 	}
-	if &CommonAttributes()[0] != &commonAttrs()[0] {
+	if &CommonAttributes()[0] != &CommonAttributes()[0] {
 		t.Error("CommonAttributes and commonAttrs return different slices")
 	}
 }

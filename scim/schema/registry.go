@@ -36,12 +36,7 @@ func NewRegistry() *Registry {
 func (r *Registry) Schema(urn string) *Schema {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	for _, s := range r.schemas {
-		if strings.EqualFold(s.ID, urn) {
-			return s
-		}
-	}
-	return nil
+	return r.findLocked(urn)
 }
 
 // Schemas returns all registered schemas in registration order.

@@ -175,7 +175,7 @@ func (rt *ResourceType) ResolveParts(urn, name, sub string) (Ref, error) {
 	var ref Ref
 	switch {
 	case urn == "":
-		if ref.Attr = find(commonAttrs(), name); ref.Attr == nil {
+		if ref.Attr = find(CommonAttributes(), name); ref.Attr == nil {
 			if ref.Attr = rt.Schema.Attribute(name); ref.Attr == nil {
 				for _, e := range rt.Extensions {
 					if a := e.Schema.Attribute(name); a != nil {
@@ -187,7 +187,7 @@ func (rt *ResourceType) ResolveParts(urn, name, sub string) (Ref, error) {
 		}
 	case strings.EqualFold(urn, rt.Schema.ID):
 		if ref.Attr = rt.Schema.Attribute(name); ref.Attr == nil {
-			ref.Attr = find(commonAttrs(), name)
+			ref.Attr = find(CommonAttributes(), name)
 		}
 	default:
 		ext := rt.Extension(urn)

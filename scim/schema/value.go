@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"cmp"
 	"strings"
 	"time"
 )
@@ -29,4 +30,72 @@ func ParseBool(s string) (v, ok bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// Compare compares two values of attribute a three-way, as filters
+// (RFC 7644 §3.4.2.2) and sortBy (§3.4.2.3) order them: strings
+// case-insensitively unless a is caseExact, dateTimes (strings, or a
+// time.Time on either side) as instants, numbers by value (int64 against
+// int64 exactly), false before true. ok is false when the two values
+// cannot be compared. a may be nil, meaning a caseless string attribute.
+func Compare(a *Attribute, x, y any) (c int, ok bool) {
+	if a != nil && a.Type == DateTime || isTime(x) || isTime(y) {
+		tx, okx := asTime(x)
+		ty, oky := asTime(y)
+		if okx && oky {
+			return tx.Compare(ty), true
+		}
+		// Not both instants: strings compare as text below.
+	}
+	switch x := x.(type) {
+	case string:
+		y, ok := y.(string)
+		if !ok {
+			return 0, false
+		}
+		if a == nil || !a.CaseExact {
+			x, y = strings.ToLower(x), strings.ToLower(y)
+		}
+		return strings.Compare(x, y), true
+	case bool:
+		y, ok := y.(bool)
+		if !ok {
+			return 0, false
+		}
+		switch {
+		case x == y:
+			return 0, true
+		case !x:
+			return -1, true
+		}
+		return 1, true
+	case int64:
+		switch y := y.(type) {
+		case int64:
+			return cmp.Compare(x, y), true
+		case float64:
+			return cmp.Compare(float64(x), y), true
+		}
+	case float64:
+		switch y := y.(type) {
+		case int64:
+			return cmp.Compare(x, float64(y)), true
+		case float64:
+			return cmp.Compare(x, y), true
+		}
+	}
+	return 0, false
+}
+
+func isTime(v any) bool { _, ok := v.(time.Time); return ok }
+
+func asTime(v any) (time.Time, bool) {
+	switch v := v.(type) {
+	case time.Time:
+		return v, true
+	case string:
+		t, err := ParseDateTime(v)
+		return t, err == nil
+	}
+	return time.Time{}, false
 }
