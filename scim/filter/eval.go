@@ -2,6 +2,7 @@ package filter
 
 import (
 	"strings"
+	"time"
 
 	"github.com/rosterhq/roster/scim/schema"
 )
@@ -238,6 +239,35 @@ func ordered(op Op, c int) bool {
 		return c < 0
 	case Le:
 		return c <= 0
+	}
+	return false
+}
+
+// Equality returns the value a filter made only of eq comparisons joined
+// by and describes, in the form of package resource: for the value filter
+// [type eq "work" and primary eq true] it is {"type": "work", "primary":
+// true}. ok is false for any other filter. PATCH uses it to add the value
+// a filter that matched nothing describes; a store can use it to answer
+// members[value eq "id"] through an index.
+func Equality(e Expr) (value map[string]any, ok bool) {
+	value = map[string]any{}
+	return value, equality(e, value)
+}
+
+func equality(e Expr, into map[string]any) bool {
+	switch e := e.(type) {
+	case *And:
+		return equality(e.Left, into) && equality(e.Right, into)
+	case *Compare:
+		if e.Op != Eq || e.Value == nil || e.Attr.URN != "" || e.Attr.Sub != "" {
+			return false
+		}
+		v := e.Value
+		if t, ok := v.(time.Time); ok {
+			v = t.UTC().Format(time.RFC3339Nano)
+		}
+		into[e.Attr.Name] = v
+		return true
 	}
 	return false
 }

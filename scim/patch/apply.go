@@ -5,8 +5,6 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/filter"
@@ -19,20 +17,30 @@ import (
 // unchanged. After the operations, the resource must still be valid:
 // required attributes present and at most one primary value per attribute.
 //
-// Apply copies only what it changes: a PATCH that adds one member to a
-// group of 100,000 copies the member list once, not the members.
+// Apply never changes the values r held before; it copies what it changes,
+// and each multi-valued attribute at most once per request: a request that
+// adds and removes 100 members of a group of 100,000 copies the member list
+// once, finds members through one hash index, and compacts the list once.
 func (req *Request) Apply(r *resource.Resource) error {
 	s := &state{
 		rt:    r.Type,
 		attrs: maps.Clone(r.Attrs),
 		owned: map[string]bool{},
-		opts:  req.opts,
+		lists: map[string]*values{},
 	}
 	for i, op := range req.Operations {
-		if err := s.apply(op); err != nil {
+		var err error
+		if !op.checked {
+			op, err = check(op, req.opts)
+		}
+		if err == nil {
+			err = s.apply(op)
+		}
+		if err != nil {
 			return scim.Prefix("Operations["+strconv.Itoa(i)+"]: ", err)
 		}
 	}
+	s.finish()
 	result := &resource.Resource{Type: r.Type, Attrs: s.attrs}
 	if err := result.Validate(); err != nil {
 		return err
@@ -43,100 +51,58 @@ func (req *Request) Apply(r *resource.Resource) error {
 
 // state is the resource under change. attrs is a shallow copy of the
 // original; values reachable from it are shared with the original until
-// they are copied, which happens before any change.
+// they are copied, which happens before any change. Multi-valued
+// attributes being changed live in lists until finish stores them.
 type state struct {
 	rt    *schema.ResourceType
 	attrs map[string]any
-	owned map[string]bool // extension objects already copied
-	opts  resource.Options
+	owned map[string]bool    // extension objects already copied
+	lists map[string]*values // multi-valued attributes being changed, by refKey
 }
+
+// values are the values of a multi-valued attribute during a request. A
+// removed value becomes nil, so that indexes stay valid until finish drops
+// the nils.
+type values struct {
+	ref  schema.Ref
+	vals []any
+	idx  *index
+}
+
+func refKey(ref schema.Ref) string { return ref.Extension + ":" + ref.Attr.Name }
 
 func (s *state) apply(op Operation) error {
-	if op.Path != nil {
-		return s.applyRef(op.Op, op.Path.Attr.Ref, op.Path.Filter, op.Value, false)
-	}
-	// No path: the value is an object of attributes (RFC 7644 §3.5.2.1),
-	// whose names may be dotted or URN-qualified (Entra ID).
-	obj := op.Value.(map[string]any)
-	for _, k := range slices.Sorted(maps.Keys(obj)) {
-		if strings.EqualFold(k, "schemas") {
-			continue
-		}
-		ref, err := s.rt.Resolve(k)
-		if err != nil {
-			if s.opts.Strict {
-				return scim.BadRequest(scim.InvalidValue, "%v", err)
-			}
-			continue
-		}
-		if err := s.applyRef(op.Op, ref, nil, obj[k], true); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// applyRef applies one operation to the attribute ref names. implicit is
-// true when the attribute was named inside a path-less value, where
-// readOnly attributes (Okta sends the group's id) are skipped, not errors.
-func (s *state) applyRef(op Op, ref schema.Ref, f filter.Expr, value any, implicit bool) error {
+	ref, f := op.Path.Attr.Ref, op.Path.Filter
 	if ref.Attr == nil {
-		return s.applyExtension(op, ref.Extension, value)
+		return s.removeExtension(ref.Extension)
 	}
-	if ref.Attr.Mutability == schema.ReadOnly || ref.Sub != nil && ref.Sub.Mutability == schema.ReadOnly {
-		if implicit {
-			return nil
-		}
-		return scim.BadRequest(scim.Mutability, "%s is readOnly", ref)
-	}
-	if f != nil {
-		return s.filtered(op, ref, f, value)
-	}
+	a := ref.Attr
 	switch {
-	case op == Remove || op == Replace && value == nil:
-		return s.remove(ref, value)
-	case value == nil:
+	case f != nil && a.MultiValued:
+		return s.filtered(op.Op, ref, f, op.Value)
+	case f != nil:
+		return s.filteredSingle(op.Op, ref, f, op.Value)
+	case op.Op == Remove || op.Op == Replace && op.Value == nil:
+		return s.remove(ref, op.Value)
+	case op.Value == nil: // add of null
 		return nil
-	}
-	if ref.Sub != nil {
-		if ref.Attr.MultiValued {
-			return scim.BadRequest(scim.InvalidPath, "%s names a sub-attribute of every %s value; select values with a filter, as in %s[type eq \"work\"].%s",
-				ref, ref.Attr.Name, ref.Attr.Name, ref.Sub.Name)
-		}
-		v, err := resource.DecodeValue(ref.Sub, value, s.opts)
-		if err != nil {
-			return err
-		}
+	case ref.Sub != nil: // a sub-attribute of a single complex value
 		m := s.complexCopy(ref)
-		if err := setSub(m, ref.Sub, v); err != nil {
+		if err := setSub(m, ref.Sub, op.Value); err != nil {
 			return err
 		}
 		s.store(ref, m)
-		return nil
-	}
-	a := ref.Attr
-	v, err := resource.DecodeValue(a, value, s.opts)
-	if err != nil {
-		return err
-	}
-	switch {
-	case v == nil:
-		if op == Replace {
-			return s.remove(ref, nil)
-		}
-		return nil
 	case a.MultiValued:
-		var list []any
-		if op == Add {
-			list, _ = s.get(ref).([]any)
+		l := s.list(ref)
+		if op.Op == Replace {
+			l.reset(nil)
 		}
-		list, touched := merge(a, slices.Clone(list), v.([]any))
-		s.store(ref, clearOtherPrimaries(list, touched))
+		l.clearOtherPrimaries(l.merge(op.Value.([]any)))
 	case a.Type == schema.Complex:
 		// Both add and replace set the given sub-attributes and leave the
 		// others (RFC 7644 §3.5.2.1 and §3.5.2.3).
-		m := s.complexCopy(ref)
-		if nv, ok := v.(map[string]any)["value"]; ok && !reflect.DeepEqual(m["value"], nv) {
+		m, v := s.complexCopy(ref), op.Value.(map[string]any)
+		if nv, ok := v["value"]; ok && !reflect.DeepEqual(m["value"], nv) {
 			// A new referenced value (Entra replaces the manager with a
 			// plain id): the old $ref and display described the old one.
 			for _, sub := range a.SubAttributes {
@@ -146,7 +112,7 @@ func (s *state) applyRef(op Op, ref schema.Ref, f filter.Expr, value any, implic
 			}
 		}
 		for _, sub := range a.SubAttributes {
-			if sv, ok := v.(map[string]any)[sub.Name]; ok {
+			if sv, ok := v[sub.Name]; ok {
 				if err := setSub(m, sub, sv); err != nil {
 					return err
 				}
@@ -154,230 +120,222 @@ func (s *state) applyRef(op Op, ref schema.Ref, f filter.Expr, value any, implic
 		}
 		s.store(ref, m)
 	default:
-		if err := checkImmutable(a, s.get(ref), v); err != nil {
+		if err := checkImmutable(a, s.get(ref), op.Value); err != nil {
 			return err
 		}
-		s.store(ref, v)
+		s.store(ref, op.Value)
 	}
 	return nil
 }
 
-// applyExtension applies an operation whose path is a bare extension URN.
-func (s *state) applyExtension(op Op, urn string, value any) error {
-	if op == Remove {
-		for _, a := range s.rt.Extension(urn).Schema.Attributes {
-			if a.Required {
-				return scim.BadRequest(scim.Mutability, "%s:%s is required and cannot be removed", urn, a.Name)
-			}
-		}
-		delete(s.attrs, urn)
-		delete(s.owned, urn)
-		return nil
+func (s *state) removeExtension(urn string) error {
+	ext := s.rt.Extension(urn)
+	if ext == nil {
+		return scim.BadRequest(scim.InvalidPath, "unknown extension %s", urn)
 	}
-	obj, ok := value.(map[string]any)
-	if !ok {
-		return scim.BadRequest(scim.InvalidValue, "the value for %s must be an object of its attributes", urn)
-	}
-	for _, k := range slices.Sorted(maps.Keys(obj)) {
-		ref, err := s.rt.ResolveParts(urn, k, "")
-		if err != nil {
-			if s.opts.Strict {
-				return scim.BadRequest(scim.InvalidValue, "%v", err)
-			}
-			continue
+	for _, a := range ext.Schema.Attributes {
+		if a.Required || a.Mutability == schema.Immutable && s.get(schema.Ref{Extension: urn, Attr: a}) != nil {
+			return scim.BadRequest(scim.Mutability, "%s:%s cannot be removed", urn, a.Name)
 		}
-		if err := s.applyRef(op, ref, nil, obj[k], true); err != nil {
-			return err
-		}
+		delete(s.lists, refKey(schema.Ref{Extension: urn, Attr: a}))
 	}
+	delete(s.attrs, urn)
+	delete(s.owned, urn)
 	return nil
 }
 
 // remove removes the attribute or sub-attribute ref names. With a value
 // and a multi-valued attribute, only the values equal to those given are
 // removed (Entra: remove members with [{"value": id}]).
-func (s *state) remove(ref schema.Ref, value any) error {
+func (s *state) remove(ref schema.Ref, given any) error {
 	leaf := ref.Leaf()
-	if value != nil && ref.Sub == nil && ref.Attr.MultiValued {
-		given, err := resource.DecodeValue(ref.Attr, value, s.opts)
-		if err != nil {
-			return err
-		}
-		list, _ := s.get(ref).([]any)
-		drop := make(map[int]bool)
-		idx := newIndex(ref.Attr, len(asList(given)))
-		for _, g := range asList(given) {
-			for _, i := range idx.lookup(list, g) {
-				drop[i] = true
+	if given != nil && ref.Sub == nil && ref.Attr.MultiValued {
+		l := s.list(ref)
+		l.idx.expect(l.vals, len(given.([]any)))
+		for _, g := range given.([]any) {
+			for _, i := range l.lookup(g) {
+				l.vals[i] = nil
 			}
-		}
-		if len(drop) > 0 {
-			s.store(ref, without(list, drop))
 		}
 		return s.checkRequired(ref)
 	}
 	if leaf.Required {
 		return scim.BadRequest(scim.Mutability, "%s is required and cannot be removed", ref)
 	}
-	if v, _ := s.currentLeaf(ref); v != nil && leaf.Mutability == schema.Immutable {
+	if leaf.Mutability == schema.Immutable && s.has(ref) {
 		return scim.BadRequest(scim.Mutability, "%s is immutable and cannot be removed", ref)
 	}
-	if ref.Sub == nil {
-		s.store(ref, nil)
-		return nil
-	}
-	switch cur := s.get(ref).(type) {
-	case map[string]any:
-		m := maps.Clone(cur)
-		delete(m, ref.Sub.Name)
-		s.store(ref, m)
-	case []any:
-		list := slices.Clone(cur)
-		for i, el := range list {
-			if m, ok := el.(map[string]any); ok {
-				if _, has := m[ref.Sub.Name]; has {
-					m = maps.Clone(m)
-					delete(m, ref.Sub.Name)
-					list[i] = m
-				}
-			}
+	switch {
+	case ref.Attr.MultiValued && ref.Sub == nil:
+		s.list(ref).reset(nil)
+	case ref.Attr.MultiValued:
+		l := s.list(ref)
+		for i, el := range l.vals {
+			l.set(i, without(el, ref.Sub.Name))
 		}
-		s.store(ref, dropEmpty(list))
+	case ref.Sub == nil:
+		s.store(ref, nil)
+	default:
+		if m, ok := s.get(ref).(map[string]any); ok {
+			s.store(ref, without(m, ref.Sub.Name))
+		}
 	}
 	return nil
 }
 
-// filtered applies an operation to the values of a complex attribute that
-// match the value filter f.
+// filtered applies an operation to the values of a multi-valued complex
+// attribute that match the value filter f.
 func (s *state) filtered(op Op, ref schema.Ref, f filter.Expr, value any) error {
-	a := ref.Attr
-	cur := s.get(ref)
-	list := asList(cur)
-	var matches []int
-	for i, el := range list {
-		if m, ok := el.(map[string]any); ok && filter.MatchValue(f, m) {
-			matches = append(matches, i)
-		}
+	if value == nil && op == Add {
+		return nil
 	}
+	if value == nil { // replace with null or {}: the selected values go
+		op = Remove
+	}
+	l := s.list(ref)
+	matches := l.match(f)
 	if op == Remove {
-		if len(matches) == 0 {
-			return nil // already gone: removing is idempotent
+		if ref.Sub != nil && len(matches) > 0 && ref.Sub.Required {
+			return scim.BadRequest(scim.Mutability, "%s is required and cannot be removed", ref)
 		}
-		if ref.Sub != nil {
-			if ref.Sub.Required {
-				return scim.BadRequest(scim.Mutability, "%s is required and cannot be removed", ref)
-			}
-			list = slices.Clone(list)
-			for _, i := range matches {
-				m := maps.Clone(list[i].(map[string]any))
-				delete(m, ref.Sub.Name)
-				list[i] = m
-			}
-			s.storeList(a, ref, dropEmpty(list))
-			return nil
-		}
-		drop := make(map[int]bool, len(matches))
 		for _, i := range matches {
-			drop[i] = true
+			if ref.Sub == nil {
+				l.vals[i] = nil
+			} else {
+				l.set(i, without(l.vals[i], ref.Sub.Name))
+			}
 		}
-		s.storeList(a, ref, without(list, drop))
 		return s.checkRequired(ref)
 	}
-	if value == nil {
-		return scim.BadRequest(scim.InvalidValue, "%s needs a \"value\"", op)
-	}
-	var sv any
-	var elem map[string]any
-	var err error
-	if ref.Sub != nil {
-		if sv, err = resource.DecodeValue(ref.Sub, value, s.opts); err != nil {
-			return err
-		}
-	} else {
-		ev, err := resource.DecodeElement(a, value, s.opts)
-		if err != nil {
-			return err
-		}
-		elem, _ = ev.(map[string]any)
-	}
-	list = slices.Clone(list)
-	touched := make(map[int]bool)
+	touched := make(map[int]bool, max(len(matches), 1))
 	if len(matches) == 0 {
 		// Entra ID: a replace (or add) through a filter that matches nothing
 		// adds the value the filter describes, so that
 		// emails[type eq "work"].value = x creates the work email.
-		base, ok := derive(f)
-		if !ok {
-			return scim.BadRequest(scim.NoTarget, "no value of %s matches [%s]", a.Name, f)
+		elem, err := described(ref, f, value)
+		if err != nil {
+			return err
 		}
-		if ref.Sub != nil {
-			if sv == nil {
-				return nil
-			}
-			base[ref.Sub.Name] = sv
-		} else {
-			maps.Copy(base, elem)
-		}
-		if !a.MultiValued && len(list) > 0 {
-			return scim.BadRequest(scim.NoTarget, "the value of %s does not match [%s]", a.Name, f)
-		}
-		list = append(list, base)
-		touched[len(list)-1] = true
+		touched[l.append(elem)] = true
 	}
 	for _, i := range matches {
-		m := maps.Clone(list[i].(map[string]any))
-		switch {
-		case ref.Sub != nil:
-			if err := setSub(m, ref.Sub, sv); err != nil {
-				return err
-			}
-		case op == Replace:
-			for _, sub := range a.SubAttributes {
-				if err := setSub(m, sub, elem[sub.Name]); err != nil {
-					return err
-				}
-			}
-		default:
-			for _, sub := range a.SubAttributes {
-				if v, ok := elem[sub.Name]; ok {
-					if err := setSub(m, sub, v); err != nil {
-						return err
-					}
-				}
-			}
+		m, err := updated(op, ref, l.vals[i], value)
+		if err != nil {
+			return err
 		}
-		list[i] = m
+		l.set(i, m)
 		touched[i] = true
 	}
-	s.storeList(a, ref, dropEmpty(clearOtherPrimaries(list, touched)))
+	l.clearOtherPrimaries(touched)
 	return nil
 }
 
-// storeList stores a list of values for a, unwrapping it for a
-// single-valued complex attribute.
-func (s *state) storeList(a *schema.Attribute, ref schema.Ref, list []any) {
-	if a.MultiValued {
-		s.store(ref, list)
-		return
+// filteredSingle applies an operation through a value filter to a
+// single-valued complex attribute, as in Entra's remove of
+// manager[value eq "id"]: the value is a list of one.
+func (s *state) filteredSingle(op Op, ref schema.Ref, f filter.Expr, value any) error {
+	cur, _ := s.get(ref).(map[string]any)
+	match := cur != nil && filter.MatchValue(f, cur)
+	switch {
+	case op == Add && value == nil:
+		return nil
+	case (op == Remove || value == nil) && !match:
+		return nil
+	case op == Remove || value == nil:
+		return s.remove(ref, nil)
+	case match:
+		m, err := updated(op, ref, cur, value)
+		if err != nil {
+			return err
+		}
+		s.store(ref, m)
+	case cur == nil:
+		elem, err := described(ref, f, value)
+		if err != nil {
+			return err
+		}
+		s.store(ref, elem)
+	default:
+		return scim.BadRequest(scim.NoTarget, "the value of %s does not match [%s]", ref.Attr.Name, f)
 	}
-	if len(list) == 0 {
-		s.store(ref, nil)
-		return
+	return nil
+}
+
+// described returns the new complex value an add or replace through a
+// filter that matched nothing stands for: what the filter describes, with
+// the operation's value on top; noTarget when the filter describes none.
+func described(ref schema.Ref, f filter.Expr, value any) (map[string]any, error) {
+	elem, ok := filter.Equality(f)
+	if !ok {
+		return nil, scim.BadRequest(scim.NoTarget, "no value of %s matches [%s]", ref.Attr.Name, f)
 	}
-	s.store(ref, list[0])
+	if ref.Sub != nil {
+		elem[ref.Sub.Name] = value
+	} else {
+		maps.Copy(elem, value.(map[string]any))
+	}
+	return elem, nil
+}
+
+// updated returns a copy of the complex value cur changed by an add or a
+// replace through a filter that selected it.
+func updated(op Op, ref schema.Ref, cur, value any) (map[string]any, error) {
+	m := maps.Clone(cur.(map[string]any))
+	switch {
+	case ref.Sub != nil:
+		return m, setSub(m, ref.Sub, value)
+	case op == Replace: // the selected value is replaced whole
+		nv := value.(map[string]any)
+		for _, sub := range ref.Attr.SubAttributes {
+			if err := setSub(m, sub, nv[sub.Name]); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		for k, v := range value.(map[string]any) {
+			if err := setSub(m, ref.Attr.SubAttribute(k), v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
 }
 
 // checkRequired fails when removing values left a required attribute
 // without any.
 func (s *state) checkRequired(ref schema.Ref) error {
-	if ref.Attr.Required && resource.Unassigned(s.get(ref)) {
+	if ref.Attr.Required && !s.has(schema.Ref{Extension: ref.Extension, Attr: ref.Attr}) {
 		return scim.BadRequest(scim.Mutability, "%s is required and cannot be left without values", ref)
 	}
 	return nil
 }
 
-// get returns the current value of ref's attribute, which must not be
-// modified.
+// list returns the working values of the multi-valued attribute ref names,
+// copying them from the resource the first time in a request.
+func (s *state) list(ref schema.Ref) *values {
+	k := refKey(ref)
+	if l, ok := s.lists[k]; ok {
+		return l
+	}
+	ref = schema.Ref{Extension: ref.Extension, Attr: ref.Attr}
+	cur, _ := s.get(ref).([]any)
+	l := &values{ref: ref, vals: append([]any(nil), cur...), idx: newIndex(ref.Attr)}
+	s.lists[k] = l
+	return l
+}
+
+// finish stores the working lists back into the resource.
+func (s *state) finish() {
+	for _, l := range s.lists {
+		// The list is this request's own copy: drop the removed values in
+		// place.
+		s.store(l.ref, slices.DeleteFunc(l.vals, resource.Unassigned))
+	}
+}
+
+// get returns the current value of ref's attribute (not of its
+// sub-attribute), which must not be modified. It does not see changes
+// pending in lists.
 func (s *state) get(ref schema.Ref) any {
 	c := s.attrs
 	if ref.Extension != "" {
@@ -386,12 +344,19 @@ func (s *state) get(ref schema.Ref) any {
 	return c[ref.Attr.Name]
 }
 
-// currentLeaf returns the current value of the attribute or sub-attribute
-// ref names (for a sub-attribute of a multi-valued attribute, the list of
-// them); ok is false when there is none.
-func (s *state) currentLeaf(ref schema.Ref) (any, bool) {
-	r := resource.Resource{Type: s.rt, Attrs: s.attrs}
-	return r.Get(ref)
+// has reports whether the attribute or sub-attribute ref names has a value.
+func (s *state) has(ref schema.Ref) bool {
+	if l, ok := s.lists[refKey(ref)]; ok {
+		for _, v := range l.vals {
+			m, _ := v.(map[string]any)
+			if v != nil && (ref.Sub == nil || !resource.Unassigned(m[ref.Sub.Name])) {
+				return true
+			}
+		}
+		return false
+	}
+	_, ok := (&resource.Resource{Type: s.rt, Attrs: s.attrs}).Get(ref)
+	return ok
 }
 
 // complexCopy returns a copy of the single complex value of ref's
@@ -430,8 +395,9 @@ func (s *state) store(ref schema.Ref, v any) {
 
 // setSub sets sub-attribute sub of m to v (deleting it when v is nil),
 // refusing to change an immutable sub-attribute that has a value.
+// Sub-attributes the schema lacks or makes readOnly are left alone.
 func setSub(m map[string]any, sub *schema.Attribute, v any) error {
-	if sub.Mutability == schema.ReadOnly {
+	if sub == nil || sub.Mutability == schema.ReadOnly {
 		return nil
 	}
 	if err := checkImmutable(sub, m[sub.Name], v); err != nil {
@@ -452,110 +418,120 @@ func checkImmutable(a *schema.Attribute, old, v any) error {
 	return nil
 }
 
-// merge appends the values of add to list, except those equal to a value
-// already there (RFC 7644 §3.5.2.1: adding an existing value changes
-// nothing), which are updated in place with the sub-attributes given. It
-// returns the list and the indexes of the values added or updated.
-func merge(a *schema.Attribute, list, add []any) ([]any, map[int]bool) {
-	touched := make(map[int]bool, len(add))
-	idx := newIndex(a, len(add))
-	for _, v := range add {
-		if same := idx.lookup(list, v); len(same) > 0 {
-			i := same[0]
-			if m, ok := v.(map[string]any); ok {
-				old, _ := list[i].(map[string]any)
-				merged := maps.Clone(old)
-				for k, sv := range m {
-					if sub := a.SubAttribute(k); sub == nil || sub.Mutability != schema.Immutable || merged[k] == nil {
-						merged[k] = sv
-					}
-				}
-				list[i] = merged
-			}
-			touched[i] = true
-			continue
-		}
-		list = append(list, v)
-		idx.add(v, len(list)-1)
-		touched[len(list)-1] = true
-	}
-	return list, touched
-}
-
-// clearOtherPrimaries sets primary to false on every value not touched
-// when a touched value is primary (RFC 7644 §3.5.2: setting primary on one
-// value clears it on the others).
-func clearOtherPrimaries(list []any, touched map[int]bool) []any {
-	newPrimary := false
-	for i := range touched {
-		if m, ok := list[i].(map[string]any); ok && m["primary"] == true {
-			newPrimary = true
-		}
-	}
-	if !newPrimary {
-		return list
-	}
-	for i, el := range list {
-		if m, ok := el.(map[string]any); ok && !touched[i] && m["primary"] == true {
-			m = maps.Clone(m)
-			m["primary"] = false
-			list[i] = m
-		}
-	}
-	return list
-}
-
-// derive returns the value a filter of eq comparisons joined by and
-// describes, as in [type eq "work"] → {"type": "work"}; ok is false for
-// any other filter.
-func derive(f filter.Expr) (map[string]any, bool) {
-	switch f := f.(type) {
-	case *filter.And:
-		l, ok := derive(f.Left)
-		if !ok {
-			return nil, false
-		}
-		r, ok := derive(f.Right)
-		if !ok {
-			return nil, false
-		}
-		maps.Copy(l, r)
-		return l, true
-	case *filter.Compare:
-		if f.Op != filter.Eq || f.Value == nil || f.Attr.Ref.Sub == nil {
-			return nil, false
-		}
-		v := f.Value
-		if t, ok := v.(time.Time); ok {
-			v = t.UTC().Format(time.RFC3339Nano)
-		}
-		return map[string]any{f.Attr.Ref.Sub.Name: v}, true
-	}
-	return nil, false
-}
-
-func asList(v any) []any {
-	switch v := v.(type) {
-	case []any:
+// without returns a copy of the complex value v without sub-attribute
+// name, or nil if nothing is left.
+func without(v any, name string) any {
+	m, ok := v.(map[string]any)
+	if !ok {
 		return v
-	case nil:
+	}
+	if _, has := m[name]; !has {
+		return m
+	}
+	m = maps.Clone(m)
+	delete(m, name)
+	if len(m) == 0 {
 		return nil
 	}
-	return []any{v}
+	return m
 }
 
-// without returns list minus the indexes in drop, in a new slice.
-func without(list []any, drop map[int]bool) []any {
-	out := make([]any, 0, len(list)-len(drop))
-	for i, el := range list {
-		if !drop[i] {
-			out = append(out, el)
+// reset replaces all values.
+func (l *values) reset(vals []any) {
+	l.vals = vals
+	l.idx = newIndex(l.ref.Attr)
+}
+
+// append adds v and returns its position.
+func (l *values) append(v any) int {
+	l.vals = append(l.vals, v)
+	l.idx.add(v, len(l.vals)-1)
+	return len(l.vals) - 1
+}
+
+// set replaces the value at i (nil removes it).
+func (l *values) set(i int, v any) {
+	if resource.Unassigned(v) {
+		v = nil
+	}
+	l.vals[i] = v
+	if v != nil {
+		l.idx.add(v, i)
+	}
+}
+
+// lookup returns the positions of the values equal to v.
+func (l *values) lookup(v any) []int { return l.idx.lookup(l.vals, v) }
+
+// match returns the positions of the values f selects. A filter of
+// equalities that names "value" (members[value eq "id"]) is answered
+// through the index; any other is checked against every value.
+func (l *values) match(f filter.Expr) []int {
+	var out []int
+	if eq, ok := filter.Equality(f); ok && eq["value"] != nil {
+		for _, i := range l.lookup(eq) {
+			if m, ok := l.vals[i].(map[string]any); ok && filter.MatchValue(f, m) {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	for i, v := range l.vals {
+		if m, ok := v.(map[string]any); ok && filter.MatchValue(f, m) {
+			out = append(out, i)
 		}
 	}
 	return out
 }
 
-// dropEmpty removes values left empty by removing sub-attributes.
-func dropEmpty(list []any) []any {
-	return slices.DeleteFunc(list, resource.Unassigned)
+// merge adds values, except those equal to a value already there
+// (RFC 7644 §3.5.2.1: adding an existing value changes nothing), which are
+// updated in place with the sub-attributes given. It returns the
+// positions of the values added or updated.
+func (l *values) merge(add []any) map[int]bool {
+	l.idx.expect(l.vals, len(add))
+	touched := make(map[int]bool, len(add))
+	for _, v := range add {
+		same := l.lookup(v)
+		if len(same) == 0 {
+			touched[l.append(v)] = true
+			continue
+		}
+		i := same[0]
+		if m, ok := v.(map[string]any); ok {
+			merged := maps.Clone(l.vals[i].(map[string]any))
+			for k, sv := range m {
+				// An immutable sub-attribute that has a value keeps it: Okta
+				// re-adds members with their current display names.
+				if sub := l.ref.Attr.SubAttribute(k); sub == nil || sub.Mutability != schema.Immutable || merged[k] == nil {
+					merged[k] = sv
+				}
+			}
+			l.set(i, merged)
+		}
+		touched[i] = true
+	}
+	return touched
+}
+
+// clearOtherPrimaries sets primary to false on every value not touched
+// when a touched value is primary (RFC 7644 §3.5.2: setting primary on one
+// value clears it on the others).
+func (l *values) clearOtherPrimaries(touched map[int]bool) {
+	newPrimary := false
+	for i := range touched {
+		if m, ok := l.vals[i].(map[string]any); ok && m["primary"] == true {
+			newPrimary = true
+		}
+	}
+	if !newPrimary {
+		return
+	}
+	for i, v := range l.vals {
+		if m, ok := v.(map[string]any); ok && !touched[i] && m["primary"] == true {
+			m = maps.Clone(m)
+			m["primary"] = false
+			l.vals[i] = m
+		}
+	}
 }

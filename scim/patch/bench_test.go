@@ -102,6 +102,14 @@ func BenchmarkApplyGroupMembers(b *testing.B) {
 			}
 			benchApply(b, g, ops(`{"op":"Remove","path":"members","value":[`+strings.Join(vals, ",")+`]}`))
 		})
+		b.Run(fmt.Sprintf("100 operations of one member each/%d", n), func(b *testing.B) {
+			var list []string
+			for i := range 50 {
+				list = append(list, fmt.Sprintf(`{"op":"remove","path":"members[value eq \"%08d-7f76-453a-919d-413861904646\"]"}`, i*n/50),
+					fmt.Sprintf(`{"op":"add","path":"members","value":[{"value":"new-%d"}]}`, i))
+			}
+			benchApply(b, g, ops(list...))
+		})
 		b.Run(fmt.Sprintf("add 100 members/%d", n), func(b *testing.B) {
 			vals := make([]string, 100)
 			for i := range vals {

@@ -131,8 +131,8 @@ func TestParseExposesResolvedOperations(t *testing.T) {
 		remove.Path.String() != `members[value eq "b"]` {
 		t.Errorf("second operation = %+v, want remove of members[value eq \"b\"]", remove)
 	}
-	if rename.Op != "replace" || rename.Path != nil {
-		t.Errorf("third operation = %+v, want a path-less replace", rename)
+	if rename.Op != "replace" || rename.Path.String() != "displayName" || rename.Value != "X" {
+		t.Errorf("third operation = %+v, want the path-less replace as a replace of displayName", rename)
 	}
 }
 

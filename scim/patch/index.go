@@ -2,6 +2,7 @@ package patch
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/rosterhq/roster/scim/schema"
@@ -14,7 +15,9 @@ import (
 // both have one, agree; values without a "value" are compared whole.
 //
 // For a few lookups a scan is cheaper than building a map over 100,000
-// members, so the map is built only for more than scanLimit lookups.
+// members, so the map is built only once more than scanLimit lookups are
+// made or expected. The map may hold stale positions (of values since
+// removed or changed); lookup checks each one against the list.
 type index struct {
 	complex bool // values are objects identified by their "value"
 	fold    bool // compare string values case-insensitively
@@ -25,12 +28,9 @@ type index struct {
 
 const scanLimit = 8
 
-// newIndex returns an index for values of a, for about lookups lookups.
-func newIndex(a *schema.Attribute, lookups int) *index {
+// newIndex returns an empty index for values of a.
+func newIndex(a *schema.Attribute) *index {
 	idx := &index{fold: true, scans: scanLimit}
-	if lookups > scanLimit {
-		idx.scans = 0
-	}
 	cmp := a
 	if a.Type == schema.Complex {
 		cmp = a.SubAttribute("value")
@@ -42,10 +42,20 @@ func newIndex(a *schema.Attribute, lookups int) *index {
 	return idx
 }
 
+// expect builds the map now if n more lookups in list are coming and
+// scanning for them would cost more.
+func (idx *index) expect(list []any, n int) {
+	if idx.byValue == nil && n > idx.scans {
+		idx.build(list)
+	}
+}
+
 func (idx *index) build(list []any) {
 	idx.byValue = make(map[valueKey][]int, len(list))
 	for i, v := range list {
-		idx.add(v, i)
+		if v != nil {
+			idx.add(v, i)
+		}
 	}
 }
 
@@ -61,43 +71,50 @@ func (idx *index) add(v any, i int) {
 	idx.others = append(idx.others, i)
 }
 
-// lookup returns the indexes of the values of list (the list the index was
-// made for, with any values added since) equal to v.
+// lookup returns the positions of the values of list (the list the index
+// was made for, with any changes since recorded by add) equal to v.
 func (idx *index) lookup(list []any, v any) []int {
 	k, ok := idx.key(v)
+	var out []int
 	if idx.byValue == nil {
-		if idx.scans--; idx.scans < 0 {
-			idx.build(list)
-		} else {
-			var out []int
+		if idx.scans--; idx.scans >= 0 {
 			for i, el := range list {
-				if ok && idx.same(el, k, v) || !ok && reflect.DeepEqual(el, v) {
+				if ok && idx.same(el, k, v) || !ok && el != nil && reflect.DeepEqual(el, v) {
 					out = append(out, i)
 				}
 			}
 			return out
 		}
+		idx.build(list)
 	}
-	var out []int
 	if !ok {
 		for _, i := range idx.others {
-			if reflect.DeepEqual(list[i], v) {
+			if list[i] != nil && reflect.DeepEqual(list[i], v) {
 				out = append(out, i)
 			}
 		}
 		return out
 	}
 	for _, i := range idx.byValue[k] {
-		if sameType(list[i], v) {
+		if idx.same(list[i], k, v) && !contains(out, i) {
 			out = append(out, i)
 		}
 	}
 	return out
 }
 
+func contains(s []int, i int) bool {
+	for _, j := range s {
+		if j == i {
+			return true
+		}
+	}
+	return false
+}
+
 // same reports whether el has the identity k and a type compatible with v.
 // It compares strings without folding them first, as it runs once per
-// value of the list.
+// value of the list when scanning.
 func (idx *index) same(el any, k valueKey, v any) bool {
 	ev := el
 	if m, ok := el.(map[string]any); ok && idx.complex {
@@ -119,7 +136,6 @@ func (idx *index) same(el any, k valueKey, v any) bool {
 type valueKey struct {
 	kind byte
 	s    string
-	f    float64
 }
 
 // key returns the identity of v: its "value" (sub-attribute), folded to
@@ -138,14 +154,11 @@ func (idx *index) key(v any) (valueKey, bool) {
 		}
 		return valueKey{kind: 's', s: v}, true
 	case bool:
-		if v {
-			return valueKey{kind: 'b', f: 1}, true
-		}
-		return valueKey{kind: 'b'}, true
+		return valueKey{kind: 'b', s: strconv.FormatBool(v)}, true
 	case int64:
-		return valueKey{kind: 'n', f: float64(v)}, true
+		return valueKey{kind: 'n', s: strconv.FormatFloat(float64(v), 'g', -1, 64)}, true
 	case float64:
-		return valueKey{kind: 'n', f: v}, true
+		return valueKey{kind: 'n', s: strconv.FormatFloat(v, 'g', -1, 64)}, true
 	}
 	return valueKey{}, false
 }
