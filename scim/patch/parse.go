@@ -1,10 +1,7 @@
 package patch
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -71,14 +68,9 @@ type Request struct {
 // without a path, invalidValue for a missing or ill-typed value,
 // mutability for a readOnly target.
 func Parse(rt *schema.ResourceType, body []byte, opts resource.Options) (*Request, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var raw any
-	if err := dec.Decode(&raw); err != nil {
-		return nil, scim.BadRequest(scim.InvalidSyntax, "PATCH body is not valid JSON: %v", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, scim.BadRequest(scim.InvalidSyntax, "PATCH body has data after the JSON value")
+	raw, err := resource.DecodeJSON(body)
+	if err != nil {
+		return nil, err
 	}
 	obj, ok := raw.(map[string]any)
 	if !ok {

@@ -40,7 +40,7 @@ type Options struct {
 // Every error is a *scim.Error with status 400: invalidSyntax for
 // malformed JSON, invalidValue for values that do not fit the schema.
 func Decode(rt *schema.ResourceType, body []byte, opts Options) (*Resource, error) {
-	raw, err := decodeJSON(body)
+	raw, err := DecodeJSON(body)
 	if err != nil {
 		return nil, err
 	}
@@ -91,9 +91,11 @@ func Decode(rt *schema.ResourceType, body []byte, opts Options) (*Resource, erro
 	return r, nil
 }
 
-// decodeJSON parses body, keeping numbers as json.Number so that integers
-// and decimals can be told apart.
-func decodeJSON(body []byte) (any, error) {
+// DecodeJSON parses a request body into generic JSON values, keeping
+// numbers as json.Number so that integers and decimals can be told apart,
+// as DecodeValue expects them. Malformed JSON, or anything after the
+// value, is a 400 invalidSyntax error.
+func DecodeJSON(body []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
