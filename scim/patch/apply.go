@@ -28,16 +28,20 @@ func (req *Request) Apply(r *resource.Resource) error {
 		owned: map[string]bool{},
 		lists: map[string]*values{},
 	}
+	if s.attrs == nil {
+		s.attrs = map[string]any{}
+	}
 	for i, op := range req.Operations {
 		var err error
 		if !op.checked {
 			op, err = check(op, req.opts)
+			op.source = i
 		}
 		if err == nil {
 			err = s.apply(op)
 		}
 		if err != nil {
-			return scim.Prefix("Operations["+strconv.Itoa(i)+"]: ", err)
+			return scim.Prefix("Operations["+strconv.Itoa(op.source)+"]: ", err)
 		}
 	}
 	s.finish()
@@ -93,24 +97,27 @@ func (s *state) apply(op Operation) error {
 		}
 		s.store(ref, m)
 	case a.MultiValued:
+		add, ok := op.Value.([]any)
+		if !ok {
+			return badValue(ref)
+		}
+		if err := s.checkImmutableList(ref); err != nil {
+			return err
+		}
 		l := s.list(ref)
 		if op.Op == Replace {
 			l.reset(nil)
 		}
-		l.clearOtherPrimaries(l.merge(op.Value.([]any)))
+		l.clearOtherPrimaries(l.merge(add))
 	case a.Type == schema.Complex:
 		// Both add and replace set the given sub-attributes and leave the
 		// others (RFC 7644 §3.5.2.1 and §3.5.2.3).
-		m, v := s.complexCopy(ref), op.Value.(map[string]any)
-		if nv, ok := v["value"]; ok && !reflect.DeepEqual(m["value"], nv) {
-			// A new referenced value (Entra replaces the manager with a
-			// plain id): the old $ref and display described the old one.
-			for _, sub := range a.SubAttributes {
-				if sub.Mutability != schema.Immutable {
-					delete(m, sub.Name)
-				}
-			}
+		v, ok := op.Value.(map[string]any)
+		if !ok {
+			return badValue(ref)
 		}
+		m := s.complexCopy(ref)
+		retarget(a, m, v)
 		for _, sub := range a.SubAttributes {
 			if sv, ok := v[sub.Name]; ok {
 				if err := setSub(m, sub, sv); err != nil {
@@ -128,13 +135,45 @@ func (s *state) apply(op Operation) error {
 	return nil
 }
 
+// badValue is the error for a hand-made operation whose value does not
+// have the form Operation.Value documents.
+func badValue(ref schema.Ref) error {
+	return scim.BadRequest(scim.InvalidValue, "the value for %s does not fit the attribute", ref)
+}
+
+// retarget prepares the complex value m of a reference attribute (one
+// with a $ref, such as manager) for an update to v: when v refers to
+// something else than m (Entra replaces the manager with a plain id), the
+// sub-attributes that described the old referent ($ref, display,
+// displayName) go; qualifiers such as type stay.
+func retarget(a *schema.Attribute, m, v map[string]any) {
+	nv, ok := v["value"]
+	if !ok || m["value"] == nil || reflect.DeepEqual(m["value"], nv) || a.SubAttribute("$ref") == nil {
+		return
+	}
+	for _, name := range []string{"$ref", "display", "displayName"} {
+		if sub := a.SubAttribute(name); sub != nil && sub.Mutability != schema.Immutable {
+			delete(m, sub.Name)
+		}
+	}
+}
+
+// checkImmutableList refuses a change to the values of an immutable
+// multi-valued attribute that has some.
+func (s *state) checkImmutableList(ref schema.Ref) error {
+	if ref.Attr.Mutability == schema.Immutable && s.has(schema.Ref{Extension: ref.Extension, Attr: ref.Attr}) {
+		return scim.BadRequest(scim.Mutability, "%s is immutable and already has values", ref.Attr.Name)
+	}
+	return nil
+}
+
 func (s *state) removeExtension(urn string) error {
 	ext := s.rt.Extension(urn)
 	if ext == nil {
 		return scim.BadRequest(scim.InvalidPath, "unknown extension %s", urn)
 	}
 	for _, a := range ext.Schema.Attributes {
-		if a.Required || a.Mutability == schema.Immutable && s.get(schema.Ref{Extension: urn, Attr: a}) != nil {
+		if a.Required || a.Mutability == schema.Immutable && s.has(schema.Ref{Extension: urn, Attr: a}) {
 			return scim.BadRequest(scim.Mutability, "%s:%s cannot be removed", urn, a.Name)
 		}
 		delete(s.lists, refKey(schema.Ref{Extension: urn, Attr: a}))
@@ -150,9 +189,16 @@ func (s *state) removeExtension(urn string) error {
 func (s *state) remove(ref schema.Ref, given any) error {
 	leaf := ref.Leaf()
 	if given != nil && ref.Sub == nil && ref.Attr.MultiValued {
+		list, ok := given.([]any)
+		if !ok {
+			return badValue(ref)
+		}
+		if err := s.checkImmutableList(ref); err != nil {
+			return err
+		}
 		l := s.list(ref)
-		l.idx.expect(l.vals, len(given.([]any)))
-		for _, g := range given.([]any) {
+		l.idx.expect(l.vals, len(list))
+		for _, g := range list {
 			for _, i := range l.lookup(g) {
 				l.vals[i] = nil
 			}
@@ -162,7 +208,7 @@ func (s *state) remove(ref schema.Ref, given any) error {
 	if leaf.Required {
 		return scim.BadRequest(scim.Mutability, "%s is required and cannot be removed", ref)
 	}
-	if leaf.Mutability == schema.Immutable && s.has(ref) {
+	if (leaf.Mutability == schema.Immutable || ref.Attr.Mutability == schema.Immutable) && s.has(ref) {
 		return scim.BadRequest(scim.Mutability, "%s is immutable and cannot be removed", ref)
 	}
 	switch {
@@ -195,8 +241,15 @@ func (s *state) filtered(op Op, ref schema.Ref, f filter.Expr, value any) error 
 	l := s.list(ref)
 	matches := l.match(f)
 	if op == Remove {
-		if ref.Sub != nil && len(matches) > 0 && ref.Sub.Required {
-			return scim.BadRequest(scim.Mutability, "%s is required and cannot be removed", ref)
+		if err := s.checkImmutableList(ref); err != nil && len(matches) > 0 {
+			return err
+		}
+		if ref.Sub != nil && len(matches) > 0 && (ref.Sub.Required || ref.Sub.Mutability == schema.Immutable) {
+			for _, i := range matches {
+				if m, _ := l.vals[i].(map[string]any); m[ref.Sub.Name] != nil {
+					return scim.BadRequest(scim.Mutability, "%s cannot be removed", ref)
+				}
+			}
 		}
 		for _, i := range matches {
 			if ref.Sub == nil {
@@ -206,6 +259,9 @@ func (s *state) filtered(op Op, ref schema.Ref, f filter.Expr, value any) error 
 			}
 		}
 		return s.checkRequired(ref)
+	}
+	if err := s.checkImmutableList(ref); err != nil {
+		return err
 	}
 	touched := make(map[int]bool, max(len(matches), 1))
 	if len(matches) == 0 {
@@ -271,8 +327,10 @@ func described(ref schema.Ref, f filter.Expr, value any) (map[string]any, error)
 	}
 	if ref.Sub != nil {
 		elem[ref.Sub.Name] = value
+	} else if v, ok := value.(map[string]any); ok {
+		maps.Copy(elem, v)
 	} else {
-		maps.Copy(elem, value.(map[string]any))
+		return nil, badValue(ref)
 	}
 	return elem, nil
 }
@@ -281,21 +339,28 @@ func described(ref schema.Ref, f filter.Expr, value any) (map[string]any, error)
 // replace through a filter that selected it.
 func updated(op Op, ref schema.Ref, cur, value any) (map[string]any, error) {
 	m := maps.Clone(cur.(map[string]any))
-	switch {
-	case ref.Sub != nil:
+	if ref.Sub != nil {
+		if ref.Sub.Name == "value" {
+			retarget(ref.Attr, m, map[string]any{"value": value})
+		}
 		return m, setSub(m, ref.Sub, value)
-	case op == Replace: // the selected value is replaced whole
-		nv := value.(map[string]any)
+	}
+	nv, ok := value.(map[string]any)
+	if !ok {
+		return nil, badValue(ref)
+	}
+	if op == Replace { // the selected value is replaced whole
 		for _, sub := range ref.Attr.SubAttributes {
 			if err := setSub(m, sub, nv[sub.Name]); err != nil {
 				return nil, err
 			}
 		}
-	default:
-		for k, v := range value.(map[string]any) {
-			if err := setSub(m, ref.Attr.SubAttribute(k), v); err != nil {
-				return nil, err
-			}
+		return m, nil
+	}
+	retarget(ref.Attr, m, nv)
+	for k, v := range nv {
+		if err := setSub(m, ref.Attr.SubAttribute(k), v); err != nil {
+			return nil, err
 		}
 	}
 	return m, nil
@@ -454,10 +519,17 @@ func (l *values) set(i int, v any) {
 	if resource.Unassigned(v) {
 		v = nil
 	}
+	old := l.vals[i]
 	l.vals[i] = v
-	if v != nil {
-		l.idx.add(v, i)
+	if v == nil {
+		return
 	}
+	nk, hasNew := l.idx.key(v)
+	ok, hadOld := l.idx.key(old)
+	if old != nil && hasNew == hadOld && nk == ok {
+		return // the same identity: the index already points here
+	}
+	l.idx.add(v, i)
 }
 
 // lookup returns the positions of the values equal to v.

@@ -1,7 +1,9 @@
 package patch
 
 import (
+	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -96,35 +98,29 @@ func (idx *index) lookup(list []any, v any) []int {
 		return out
 	}
 	for _, i := range idx.byValue[k] {
-		if idx.same(list[i], k, v) && !contains(out, i) {
+		if idx.same(list[i], k, v) {
 			out = append(out, i)
 		}
 	}
-	return out
-}
-
-func contains(s []int, i int) bool {
-	for _, j := range s {
-		if j == i {
-			return true
-		}
-	}
-	return false
+	// In list order, as a scan finds them, and each position once: a
+	// value changed and changed back is indexed twice.
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // same reports whether el has the identity k and a type compatible with v.
-// It compares strings without folding them first, as it runs once per
-// value of the list when scanning.
 func (idx *index) same(el any, k valueKey, v any) bool {
 	ev := el
 	if m, ok := el.(map[string]any); ok && idx.complex {
 		ev = m["value"]
 	}
 	if s, ok := ev.(string); ok && k.kind == 's' {
-		if idx.fold && !strings.EqualFold(s, k.s) || !idx.fold && s != k.s {
-			return false
+		if idx.fold {
+			// Fold as key does: EqualFold and ToLower disagree on some
+			// runes (İ lowers to two).
+			s = strings.ToLower(s)
 		}
-		return sameType(el, v)
+		return s == k.s && sameType(el, v)
 	}
 	ek, ok := idx.key(el)
 	return ok && ek == k && sameType(el, v)
@@ -156,8 +152,13 @@ func (idx *index) key(v any) (valueKey, bool) {
 	case bool:
 		return valueKey{kind: 'b', s: strconv.FormatBool(v)}, true
 	case int64:
-		return valueKey{kind: 'n', s: strconv.FormatFloat(float64(v), 'g', -1, 64)}, true
+		return valueKey{kind: 'n', s: strconv.FormatInt(v, 10)}, true
 	case float64:
+		// A whole float64 keys as the integer it is, so that 1 and 1.0 are
+		// one value while 2^53 and 2^53+1 (int64s) stay two.
+		if v == math.Trunc(v) && math.Abs(v) < 1<<63 {
+			return valueKey{kind: 'n', s: strconv.FormatInt(int64(v), 10)}, true
+		}
 		return valueKey{kind: 'n', s: strconv.FormatFloat(v, 'g', -1, 64)}, true
 	}
 	return valueKey{}, false

@@ -44,6 +44,7 @@ type Operation struct {
 	Value any
 
 	checked bool // made by Parse, so Apply need not check it again
+	source  int  // the position in the request's Operations it came from
 }
 
 // Request is a parsed PATCH request.
@@ -92,6 +93,9 @@ func Parse(rt *schema.ResourceType, body []byte, opts resource.Options) (*Reques
 		ops, err := parseOperation(rt, it, opts)
 		if err != nil {
 			return nil, scim.Prefix("Operations["+strconv.Itoa(i)+"]: ", err)
+		}
+		for j := range ops {
+			ops[j].source = i
 		}
 		req.Operations = append(req.Operations, ops...)
 	}
@@ -181,6 +185,21 @@ func expand(rt *schema.ResourceType, op Op, urn string, attrs map[string]any, op
 		switch {
 		case urn == "" && strings.EqualFold(k, "schemas"):
 			continue
+		case urn == "" && strings.ContainsRune(k, '['):
+			// A value filter as a key: {"emails[type eq \"work\"].value": "x"}.
+			p, err := filter.ParsePath(k, rt)
+			if err != nil {
+				if !opts.Strict && errors.Is(err, schema.ErrUnknownAttribute) {
+					continue
+				}
+				return nil, err
+			}
+			o, err := check(Operation{Op: op, Path: p, Value: attrs[k]}, opts)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, o)
+			continue
 		case urn == "":
 			ref, err = rt.Resolve(k)
 		default:
@@ -246,6 +265,9 @@ func check(o Operation, opts resource.Options) (Operation, error) {
 	if o.Path == nil || o.Path.Attr.Ref.Attr == nil && (o.Path.Attr.Ref.Extension == "" || o.Op != Remove) {
 		return o, scim.BadRequest(scim.InvalidPath, "the operation has no resolved attribute path; build it with Parse")
 	}
+	if o.Path.Filter != nil && (o.Path.Attr.Ref.Attr == nil || o.Path.Attr.Ref.Attr.Type != schema.Complex) {
+		return o, scim.BadRequest(scim.InvalidPath, "%s cannot take a value filter", o.Path.Attr.Ref)
+	}
 	o.checked = true
 	ref, f := o.Path.Attr.Ref, o.Path.Filter
 	if ref.Attr == nil {
@@ -258,10 +280,17 @@ func check(o Operation, opts resource.Options) (Operation, error) {
 	var err error
 	switch {
 	case o.Op == Remove:
-		if f != nil || ref.Sub != nil || !ref.Attr.MultiValued {
-			o.Value = nil
-		} else {
-			o.Value, err = resource.DecodeValue(ref.Attr, o.Value, opts)
+		raw := o.Value
+		o.Value = nil
+		if f == nil && ref.Sub == nil && ref.Attr.MultiValued && raw != nil {
+			// The values to take out (Entra's members remove). Nothing
+			// usable in a value that was given must not mean "remove all".
+			if o.Value, err = resource.DecodeValue(ref.Attr, raw, opts); err == nil && o.Value == nil {
+				if list, ok := raw.([]any); !ok || len(list) > 0 {
+					return o, scim.BadRequest(scim.InvalidValue, "remove of %s lists no values to remove", ref)
+				}
+				o.Value = []any{}
+			}
 		}
 	case ref.Sub != nil && ref.Attr.MultiValued && f == nil:
 		return o, scim.BadRequest(scim.InvalidPath, "%s names a sub-attribute of every %s value; select values with a filter, as in %s[type eq \"work\"].%s",
