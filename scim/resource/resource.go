@@ -35,7 +35,8 @@ type Meta struct {
 	Created      time.Time
 	LastModified time.Time
 	Location     string
-	// Version is the entity tag without the W/ prefix and quotes.
+	// Version is the resource's entity tag as meta.version shows it, such
+	// as W/"3".
 	Version string
 }
 

@@ -1,0 +1,168 @@
+package sqlite
+
+import (
+	"database/sql/driver"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	sqlite3 "modernc.org/sqlite"
+
+	"github.com/rosterhq/roster/scim/schema"
+)
+
+// The SQL that where writes calls three functions written in Go, because
+// SQLite cannot do what filter.Match does: its lower() folds ASCII only and
+// its date functions keep milliseconds.
+//
+//	scim_lower(x)   strings.ToLower of a text, as filters compare strings
+//	                with co, sw, ew and the ordering operators
+//	scim_fold(x)    foldKey of a text: two texts are equal under
+//	                strings.EqualFold, as eq compares them, exactly when
+//	                their keys are
+//	scim_instant(x) instantKey of a dateTime text, or NULL if it is none
+//
+// scim_lower and scim_fold return NULL for a blob (no attribute value is
+// one) and any other value but a text unchanged.
+var registerOnce sync.Once
+
+// registerFunctions registers the functions above with the driver. The
+// driver's registry of functions is process-wide, like sql.Register's
+// registry of drivers, and registering a name twice fails; so they are
+// registered once, before the first connection is opened, and every
+// connection the driver opens afterwards has them.
+func registerFunctions() {
+	registerOnce.Do(func() {
+		text := func(f func(string) string) func(driver.Value) driver.Value {
+			return func(v driver.Value) driver.Value {
+				switch v := v.(type) {
+				case string:
+					return f(v)
+				case []byte:
+					return nil
+				}
+				return v
+			}
+		}
+		registerFunction("scim_lower", text(strings.ToLower))
+		registerFunction("scim_fold", text(foldKey))
+		registerFunction("scim_instant", func(v driver.Value) driver.Value {
+			s, _ := v.(string)
+			t, err := schema.ParseDateTime(s)
+			if err != nil {
+				return nil
+			}
+			return instantKey(t)
+		})
+	})
+}
+
+// registerFunction registers f as a deterministic SQL function of one argument.
+func registerFunction(name string, f func(driver.Value) driver.Value) {
+	// VolatileArgs hands f a text's exact bytes (a copy would end at the
+	// first NUL) in SQLite's memory; f keeps nothing, and the result is
+	// cloned so that it never aliases that memory.
+	err := sqlite3.RegisterFunction(name, &sqlite3.FunctionImpl{
+		NArgs:         1,
+		Deterministic: true,
+		VolatileArgs:  true,
+		Scalar: func(_ *sqlite3.FunctionContext, args []driver.Value) (driver.Value, error) {
+			v := f(args[0])
+			if s, ok := v.(string); ok {
+				v = strings.Clone(s)
+			}
+			return v, nil
+		},
+	})
+	if err != nil {
+		panic("sqlite: " + err.Error())
+	}
+}
+
+// foldKey returns a key for s such that foldKey(s) == foldKey(t) exactly
+// when strings.EqualFold(s, t). EqualFold compares rune by rune under
+// Unicode simple case folding; the key maps each rune to one member of its
+// folding orbit (the lower case of the orbit's smallest rune when that is in
+// the orbit, else the smallest rune). It is not strings.ToLower: "İ" and "i"
+// have the same lower case but do not fold together, "ſ" and "s" fold
+// together but have different lower cases.
+func foldKey(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(s) // an ASCII letter's key is its lower case
+	}
+	return strings.Map(foldRune, s)
+}
+
+func foldRune(r rune) rune {
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		least = min(least, f)
+	}
+	if l := unicode.ToLower(least); l != least && inOrbit(l, least) {
+		return l
+	}
+	return least
+}
+
+// inOrbit reports whether r and s fold together.
+func inOrbit(r, s rune) bool {
+	for f := unicode.SimpleFold(s); f != s; f = unicode.SimpleFold(f) {
+		if f == r {
+			return true
+		}
+	}
+	return r == s
+}
+
+// lowerVariants returns strings.ToLower of every string that equals s
+// under strings.EqualFold, at most max of them; ok is false when there are
+// more. A rune whose folding orbit has one lower case (most of them) yields
+// one variant, so there are usually few: "Jessica" has four, as "s" and
+// "ſ" fold together but lower-case apart.
+func lowerVariants(s string, max int) (variants []string, ok bool) {
+	variants = []string{""}
+	var lowers []rune
+	for _, r := range s { // an invalid byte is utf8.RuneError, as in ToLower
+		lowers = append(lowers[:0], unicode.ToLower(r))
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if l := unicode.ToLower(f); !slices.Contains(lowers, l) {
+				lowers = append(lowers, l)
+			}
+		}
+		if len(variants)*len(lowers) > max {
+			return nil, false
+		}
+		next := make([]string, 0, len(variants)*len(lowers))
+		for _, v := range variants {
+			for _, l := range lowers {
+				next = append(next, v+string(l))
+			}
+		}
+		variants = next
+	}
+	return variants, true
+}
+
+// instantKey returns the text form of t that the store keeps times in
+// (timeFormat: UTC, fixed width), so that text order is time order. The
+// few instants that a dateTime with an offset can reach outside the years
+// 0000–9999 keep that order too: year -1 formats as "-0001-…", which sorts
+// first, and year 10000 is given a "~" prefix, which sorts last.
+func instantKey(t time.Time) string {
+	t = t.UTC()
+	s := t.Format(timeFormat)
+	if t.Year() > 9999 {
+		s = "~" + s
+	}
+	return s
+}

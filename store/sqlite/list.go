@@ -1,0 +1,136 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
+)
+
+// List implements store.Store. The filter becomes a WHERE clause (see
+// where) and the sort an ORDER BY, so only the page's rows are read.
+func (s *Store) List(ctx context.Context, dir string, q store.Query) (store.Page, error) {
+	cond, args := "r.directory_id = ? AND r.type = ?", []any{dir, q.Type.Name}
+	if q.Filter != nil {
+		w, wargs, err := where(q.Filter, q.Type)
+		if err != nil {
+			return store.Page{}, err
+		}
+		cond += " AND (" + w + ")"
+		args = append(args, wargs...)
+	}
+	var page store.Page
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM resources r WHERE `+cond, args...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("sqlite: count %s: %w", q.Type.Name, err)
+	}
+	if q.Count <= 0 || page.Total == 0 {
+		return page, nil
+	}
+	offset := max(q.StartIndex, 1) - 1
+	rows, err := s.db.QueryContext(ctx, `SELECT `+resourceColumns+` FROM resources r WHERE `+cond+
+		` ORDER BY `+orderBy(q)+` LIMIT ? OFFSET ?`, append(args, q.Count, offset)...)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list %s: %w", q.Type.Name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanResource(q.Type, rows)
+		if err != nil {
+			return page, fmt.Errorf("sqlite: list %s: %w", q.Type.Name, err)
+		}
+		page.Resources = append(page.Resources, r)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("sqlite: list %s: %w", q.Type.Name, err)
+	}
+	rows.Close()
+	for _, r := range page.Resources {
+		if _, err := s.withComputed(ctx, dir, r, q.Members); err != nil {
+			return page, err
+		}
+	}
+	return page, nil
+}
+
+// orderBy returns the ORDER BY terms for q: the sort value with missing
+// values last (first when descending, the exact reverse, as
+// resource.Compare orders them), then insertion order for stable pages.
+func orderBy(q store.Query) string {
+	dir := ""
+	if q.Descending {
+		dir = " DESC"
+	}
+	if q.SortBy.Attr == nil {
+		return "r.seq" + dir
+	}
+	x, folded := sortValue(q.Type, q.SortBy)
+	terms := []string{"(" + x + ") IS NULL" + dir}
+	if folded != "" {
+		terms = append(terms, folded+dir)
+	}
+	terms = append(terms, x+dir, "r.seq"+dir)
+	return strings.Join(terms, ", ")
+}
+
+// sortValue returns the SQL value a resource sorts by and, for a string
+// compared case-insensitively, its folded form to sort by first.
+func sortValue(rt *schema.ResourceType, ref schema.Ref) (value, folded string) {
+	leaf := ref.Leaf()
+	if leaf.Type == schema.Complex {
+		if leaf = leaf.SubAttribute("value"); leaf == nil {
+			return "NULL", ""
+		}
+		ref.Sub = leaf
+	}
+	if ref.Extension == "" && ref.Sub == nil {
+		switch ref.Attr.Name {
+		case "id":
+			return "r.id", ""
+		case "externalId":
+			return "r.external_id", ""
+		case nameAttr(rt):
+			return "r.name", "r.name_key"
+		}
+	}
+	if ref.Extension == "" && ref.Attr.Name == "meta" {
+		switch ref.Sub.Name {
+		case "created":
+			return "r.created", ""
+		case "lastModified":
+			return "r.last_modified", ""
+		case "resourceType":
+			return "r.type", ""
+		case "version":
+			return "r.version", ""
+		}
+		return "NULL", ""
+	}
+	var sub string
+	if ref.Sub != nil {
+		sub = ref.Sub.Name
+	}
+	path, err1 := jsonPath(ref.Extension, ref.Attr.Name)
+	elem, err2 := jsonPath(sub)
+	full, err3 := jsonPath(ref.Extension, ref.Attr.Name, sub)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return "NULL", ""
+	}
+	switch {
+	case ref.Attr.MultiValued:
+		// The primary value's, else the first's (RFC 7644 §3.4.2.3).
+		value = fmt.Sprintf(`COALESCE((SELECT json_extract(e.value, %s) FROM json_each(r.attrs, %s) e
+			WHERE json_extract(e.value, '$."primary"') = 1 LIMIT 1), (SELECT json_extract(e.value, %s) FROM json_each(r.attrs, %s) e LIMIT 1))`,
+			elem, path, elem, path)
+	default:
+		value = fmt.Sprintf(`json_extract(r.attrs, %s)`, full)
+	}
+	if leaf.Type == schema.DateTime {
+		return "scim_instant(" + value + ")", ""
+	}
+	if (leaf.Type == schema.String || leaf.Type == schema.Reference) && !leaf.CaseExact {
+		return value, "scim_lower(" + value + ")"
+	}
+	return value, ""
+}

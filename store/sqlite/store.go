@@ -1,0 +1,461 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	sqlite3 "modernc.org/sqlite"
+	sqlite3lib "modernc.org/sqlite/lib"
+
+	"github.com/rosterhq/roster/scim/resource"
+	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// timeFormat is how times are stored: UTC and fixed width, so that text
+// order is time order.
+const timeFormat = "2006-01-02T15:04:05.000000000Z"
+
+// Store is a store.Store on a SQLite database file.
+type Store struct {
+	db *sql.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the SQLite database at path and applies
+// the migrations it lacks.
+func Open(ctx context.Context, path string) (*Store, error) {
+	registerFunctions()
+
+	// WAL lets readers run beside the writer; a busy timeout makes writers
+	// wait for each other instead of failing; foreign keys keep
+	// memberships consistent. _txlock=immediate takes the write lock at
+	// BEGIN, so read-then-write transactions cannot deadlock.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// inTx runs fn in a transaction, committing if it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// CreateDirectory implements store.Store.
+func (s *Store) CreateDirectory(ctx context.Context, name string) (store.Directory, error) {
+	d := store.Directory{ID: newID(), Name: name, Created: time.Now().UTC()}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO directories (id, name, name_key, created) VALUES (?, ?, ?, ?)`,
+		d.ID, d.Name, strings.ToLower(name), d.Created.Format(timeFormat))
+	if isUnique(err) {
+		return store.Directory{}, fmt.Errorf("sqlite: create directory %q: %w", name, store.ErrConflict)
+	}
+	if err != nil {
+		return store.Directory{}, fmt.Errorf("sqlite: create directory %q: %w", name, err)
+	}
+	return d, nil
+}
+
+// Directory implements store.Store.
+func (s *Store) Directory(ctx context.Context, idOrName string) (store.Directory, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT id, name, created FROM directories WHERE id = ? OR name_key = ?`,
+		idOrName, strings.ToLower(idOrName))
+	d, err := scanDirectory(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("sqlite: directory %q: %w", idOrName, store.ErrNotFound)
+	}
+	return d, err
+}
+
+// Directories implements store.Store.
+func (s *Store) Directories(ctx context.Context) ([]store.Directory, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created FROM directories ORDER BY created, id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list directories: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Directory
+	for rows.Next() {
+		d, err := scanDirectory(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanDirectory(row scanner) (store.Directory, error) {
+	var d store.Directory
+	var created string
+	if err := row.Scan(&d.ID, &d.Name, &created); err != nil {
+		return d, err
+	}
+	d.Created, _ = time.Parse(timeFormat, created)
+	return d, nil
+}
+
+// Create implements store.Store.
+func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*resource.Resource, error) {
+	out := r.Clone()
+	out.SetID(newID())
+	now := time.Now().UTC()
+	name, attrs, members, err := split(out)
+	if err != nil {
+		return nil, err
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := directoryExists(ctx, tx, dir); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO resources
+			(directory_id, type, id, name, name_key, external_id, created, last_modified, version, attrs)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+			dir, out.Type.Name, out.ID(), name, strings.ToLower(name), nullString(out.ExternalID()),
+			now.Format(timeFormat), now.Format(timeFormat), attrs)
+		if isUnique(err) {
+			return fmt.Errorf("%s %q exists: %w", nameAttr(out.Type), name, store.ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		return insertMembers(ctx, tx, dir, out.ID(), members)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: create %s: %w", r.Type.Name, err)
+	}
+	out.SetMeta(resource.Meta{Created: now, LastModified: now, Version: etag(1)})
+	return s.withComputed(ctx, dir, out, true)
+}
+
+// Get implements store.Store.
+func (s *Store) Get(ctx context.Context, dir string, rt *schema.ResourceType, id string, members bool) (*resource.Resource, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+resourceColumns+` FROM resources r
+		WHERE r.directory_id = ? AND r.type = ? AND r.id = ?`, dir, rt.Name, id)
+	r, err := scanResource(rt, row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: %s %q: %w", rt.Name, id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get %s %q: %w", rt.Name, id, err)
+	}
+	return s.withComputed(ctx, dir, r, members)
+}
+
+// Replace implements store.Store.
+func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, ifVersion string) (*resource.Resource, error) {
+	out := r.Clone()
+	name, attrs, members, err := split(out)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	var version int64
+	var created string
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if version, created, err = current(ctx, tx, dir, out.Type, out.ID(), ifVersion); err != nil {
+			return err
+		}
+		version++
+		_, err := tx.ExecContext(ctx, `UPDATE resources SET name = ?, name_key = ?, external_id = ?, last_modified = ?,
+			version = ?, attrs = ? WHERE directory_id = ? AND id = ?`,
+			name, strings.ToLower(name), nullString(out.ExternalID()), now.Format(timeFormat), version, attrs, dir, out.ID())
+		if isUnique(err) {
+			return fmt.Errorf("%s %q exists: %w", nameAttr(out.Type), name, store.ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		if out.Type.Schema.Attribute("members") == nil {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE directory_id = ? AND group_id = ?`, dir, out.ID()); err != nil {
+			return err
+		}
+		return insertMembers(ctx, tx, dir, out.ID(), members)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: replace %s %q: %w", r.Type.Name, r.ID(), err)
+	}
+	c, _ := time.Parse(timeFormat, created)
+	out.SetMeta(resource.Meta{Created: c, LastModified: now, Version: etag(version)})
+	return s.withComputed(ctx, dir, out, true)
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete(ctx context.Context, dir string, rt *schema.ResourceType, id, ifVersion string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, _, err := current(ctx, tx, dir, rt, id, ifVersion); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE directory_id = ? AND member_id = ?`, dir, id); err != nil {
+			return err
+		}
+		// The group's own memberships go with it (ON DELETE CASCADE).
+		_, err := tx.ExecContext(ctx, `DELETE FROM resources WHERE directory_id = ? AND id = ?`, dir, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: delete %s %q: %w", rt.Name, id, err)
+	}
+	return nil
+}
+
+// current returns the stored version and creation time of a resource,
+// checking it against ifVersion when that is set.
+func current(ctx context.Context, tx *sql.Tx, dir string, rt *schema.ResourceType, id, ifVersion string) (int64, string, error) {
+	var version int64
+	var created string
+	err := tx.QueryRowContext(ctx, `SELECT version, created FROM resources WHERE directory_id = ? AND type = ? AND id = ?`,
+		dir, rt.Name, id).Scan(&version, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", store.ErrNotFound
+	}
+	if err != nil {
+		return 0, "", err
+	}
+	if ifVersion != "" && ifVersion != "*" && ifVersion != etag(version) {
+		return 0, "", fmt.Errorf("version is %s, not %s: %w", etag(version), ifVersion, store.ErrPreconditionFailed)
+	}
+	return version, created, nil
+}
+
+func directoryExists(ctx context.Context, tx *sql.Tx, dir string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM directories WHERE id = ?`, dir).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("directory %q: %w", dir, store.ErrNotFound)
+	}
+	return err
+}
+
+func insertMembers(ctx context.Context, tx *sql.Tx, dir, group string, members []store.Member) error {
+	if len(members) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO members (directory_id, group_id, member_id, member_type)
+		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, m := range members {
+		if _, err := stmt.ExecContext(ctx, dir, group, m.ID, m.Type); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resourceColumns are the columns scanResource reads, from resources r.
+const resourceColumns = `r.id, r.created, r.last_modified, r.version, r.attrs`
+
+func scanResource(rt *schema.ResourceType, row scanner) (*resource.Resource, error) {
+	var id, created, modified, attrs string
+	var version int64
+	if err := row.Scan(&id, &created, &modified, &version, &attrs); err != nil {
+		return nil, err
+	}
+	r, err := resource.Decode(rt, []byte(attrs), resource.Options{Response: true})
+	if err != nil {
+		return nil, fmt.Errorf("stored attributes of %s %q: %w", rt.Name, id, err)
+	}
+	r.SetID(id)
+	c, _ := time.Parse(timeFormat, created)
+	m, _ := time.Parse(timeFormat, modified)
+	r.SetMeta(resource.Meta{Created: c, LastModified: m, Version: etag(version)})
+	return r, nil
+}
+
+// withComputed adds what the membership table holds: a group's members
+// (when members is true) and a user's groups, direct and indirect.
+func (s *Store) withComputed(ctx context.Context, dir string, r *resource.Resource, members bool) (*resource.Resource, error) {
+	switch {
+	case r.Type.Schema.Attribute("members") != nil:
+		if !members {
+			delete(r.Attrs, "members")
+			return r, nil
+		}
+		list, err := s.members(ctx, dir, r.ID())
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: members of %q: %w", r.ID(), err)
+		}
+		setOrDelete(r.Attrs, "members", list)
+	case r.Type.Schema.Attribute("groups") != nil:
+		list, err := s.groups(ctx, dir, r.ID())
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: groups of %q: %w", r.ID(), err)
+		}
+		setOrDelete(r.Attrs, "groups", list)
+	}
+	return r, nil
+}
+
+func (s *Store) members(ctx context.Context, dir, group string) ([]any, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT m.member_id, m.member_type,
+			COALESCE(json_extract(r.attrs, '$."displayName"'), r.name)
+		FROM members m LEFT JOIN resources r ON r.directory_id = m.directory_id AND r.id = m.member_id
+		WHERE m.directory_id = ? AND m.group_id = ? ORDER BY m.member_id`, dir, group)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []any
+	for rows.Next() {
+		var id, typ string
+		var display sql.NullString
+		if err := rows.Scan(&id, &typ, &display); err != nil {
+			return nil, err
+		}
+		m := map[string]any{"value": id, "type": typ}
+		if display.Valid && display.String != "" {
+			m["display"] = display.String
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// groups returns the groups a resource belongs to, directly or through
+// nested groups; UNION (not UNION ALL) ends the recursion on cycles, and
+// CROSS JOIN keeps SQLite from scanning all memberships at each step.
+func (s *Store) groups(ctx context.Context, dir, member string) ([]any, error) {
+	rows, err := s.db.QueryContext(ctx, `WITH RECURSIVE g(id, direct) AS (
+			SELECT group_id, 1 FROM members WHERE directory_id = ?1 AND member_id = ?2
+			UNION
+			SELECT m.group_id, 0 FROM g CROSS JOIN members m WHERE m.directory_id = ?1 AND m.member_id = g.id
+		)
+		SELECT g.id, max(g.direct), r.name FROM g JOIN resources r ON r.directory_id = ?1 AND r.id = g.id
+		GROUP BY g.id ORDER BY g.id`, dir, member)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []any
+	for rows.Next() {
+		var id, name string
+		var direct bool
+		if err := rows.Scan(&id, &direct, &name); err != nil {
+			return nil, err
+		}
+		typ := "indirect"
+		if direct {
+			typ = "direct"
+		}
+		out = append(out, map[string]any{"value": id, "display": name, "type": typ})
+	}
+	return out, rows.Err()
+}
+
+// split takes a resource apart into its name column, its attributes as
+// JSON (without id, meta, members and groups) and its members.
+func split(r *resource.Resource) (name, attrs string, members []store.Member, err error) {
+	name, _ = r.Attrs[nameAttr(r.Type)].(string)
+	rest := make(map[string]any, len(r.Attrs))
+	for k, v := range r.Attrs {
+		switch k {
+		case "id", "meta", "groups":
+		case "members":
+			list, _ := v.([]any)
+			members = store.Members(list)
+		default:
+			rest[k] = v
+		}
+	}
+	b, err := json.Marshal(rest)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("sqlite: encode attributes: %w", err)
+	}
+	return name, string(b), members, nil
+}
+
+// nameAttr is the attribute held in the name column: userName for users,
+// displayName for groups and other types.
+func nameAttr(rt *schema.ResourceType) string {
+	if rt.Schema.Attribute("userName") != nil {
+		return "userName"
+	}
+	return "displayName"
+}
+
+func setOrDelete(m map[string]any, k string, list []any) {
+	if len(list) == 0 {
+		delete(m, k)
+		return
+	}
+	m[k] = list
+}
+
+func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// newID returns a random (version 4) UUID.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// isUnique reports whether err is a violation of a UNIQUE constraint.
+func isUnique(err error) bool {
+	var se *sqlite3.Error
+	return errors.As(err, &se) && (se.Code() == sqlite3lib.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY)
+}

@@ -1,0 +1,120 @@
+// Package store defines how Roster persists SCIM resources: the Store
+// interface the server needs, its errors, and the query and membership
+// types. store/sqlite and store/postgres implement it; store/storetest is
+// the conformance suite both must pass.
+//
+// Every call names a directory (a tenant): a store never reads or writes a
+// resource of one directory through a call that names another.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/rosterhq/roster/scim/filter"
+	"github.com/rosterhq/roster/scim/patch"
+	"github.com/rosterhq/roster/scim/resource"
+	"github.com/rosterhq/roster/scim/schema"
+)
+
+// Errors that callers branch on. Implementations wrap them with context.
+var (
+	// ErrNotFound: no such directory or resource in the directory.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a resource with the same userName (users) or
+	// displayName (groups), compared case-insensitively, exists in the
+	// directory; or a directory with the same name exists.
+	ErrConflict = errors.New("conflict")
+	// ErrPreconditionFailed: the resource's version is not the one the
+	// caller expected (If-Match).
+	ErrPreconditionFailed = errors.New("precondition failed")
+)
+
+// Directory is a tenant: the users and groups one identity provider
+// provisions.
+type Directory struct {
+	ID      string
+	Name    string
+	Created time.Time
+}
+
+// Member is a member of a group: a user or a group (nested groups).
+type Member struct {
+	ID   string
+	Type string // "User" or "Group"
+}
+
+// Query selects resources of one type in a directory.
+type Query struct {
+	Type *schema.ResourceType
+	// Filter, resolved against Type, selects resources; nil selects all.
+	Filter filter.Expr
+	// SortBy orders the results (RFC 7644 §3.4.2.3); a zero Ref means the
+	// store's stable order (creation order).
+	SortBy     schema.Ref
+	Descending bool
+	// StartIndex is 1-based; Count is the most resources to return, and 0
+	// returns only the total.
+	StartIndex int
+	Count      int
+	// Members says whether to load the members of groups; a big group read
+	// with excludedAttributes=members must not load them.
+	Members bool
+}
+
+// Page is the result of a Query.
+type Page struct {
+	Total     int
+	Resources []*resource.Resource
+}
+
+// Store persists directories, users, groups and group memberships.
+// Implementations are safe for concurrent use; each method is one
+// transaction, so a failed call changes nothing.
+//
+// Resources handed to and returned by a Store are in the form of package
+// scim/resource. A group's members live in the store's membership table
+// (see ChangeMembers), and a user's read-only "groups" attribute is
+// computed from it on read.
+//
+// Stores do not validate resources: callers hand them resources decoded
+// and checked by package scim/resource, with passwords already hashed.
+type Store interface {
+	// CreateDirectory creates a directory; ErrConflict if the name (case
+	// folded) is taken.
+	CreateDirectory(ctx context.Context, name string) (Directory, error)
+	// Directory returns the directory with the given id or name.
+	Directory(ctx context.Context, idOrName string) (Directory, error)
+	// Directories returns all directories in creation order.
+	Directories(ctx context.Context) ([]Directory, error)
+
+	// Create stores a new resource in the directory, assigning its id and
+	// meta (created, lastModified, version, resourceType). A group's
+	// members are stored too. It returns the stored resource.
+	Create(ctx context.Context, dir string, r *resource.Resource) (*resource.Resource, error)
+	// Get returns a resource by id, with a group's members if members is
+	// true.
+	Get(ctx context.Context, dir string, rt *schema.ResourceType, id string, members bool) (*resource.Resource, error)
+	// Replace stores r (which carries its id) in place of the stored
+	// resource, replacing a group's members with r's, and returns the
+	// stored result. ifVersion, when not empty, must equal the stored
+	// meta.version or the call fails with ErrPreconditionFailed.
+	Replace(ctx context.Context, dir string, r *resource.Resource, ifVersion string) (*resource.Resource, error)
+	// Delete removes a resource; deleting a user or group also removes its
+	// memberships, deleting a group keeps its members' resources.
+	Delete(ctx context.Context, dir string, rt *schema.ResourceType, id, ifVersion string) error
+	// Patch applies a PATCH request to a resource in one transaction:
+	// member changes go to the membership table (see SplitPatch), so a
+	// group's members are never loaded for them, and the other operations
+	// to the resource. ifVersion is as for Replace. The version changes
+	// only if something did. The result holds a group's members only if
+	// members is true. Errors of the request itself are *scim.Error.
+	Patch(ctx context.Context, dir string, rt *schema.ResourceType, id string, req *patch.Request, ifVersion string, members bool) (*resource.Resource, error)
+	// List returns a page of the resources the query selects, translating
+	// its filter and sort into the database's query language.
+	List(ctx context.Context, dir string, q Query) (Page, error)
+
+	// Close releases the store's resources.
+	Close() error
+}

@@ -1,0 +1,178 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rosterhq/roster/scim"
+	"github.com/rosterhq/roster/scim/patch"
+	"github.com/rosterhq/roster/scim/resource"
+	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
+)
+
+func ops(operations ...string) string {
+	return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + strings.Join(operations, ",") + `]}`
+}
+
+func (s *suite) patch(t *testing.T, st store.Store, dir string, rt *schema.ResourceType, id, body, ifVersion string) (*resource.Resource, error) {
+	t.Helper()
+	req, err := patch.Parse(rt, []byte(body), resource.Options{})
+	if err != nil {
+		t.Fatalf("patch.Parse(%s): %v", body, err)
+	}
+	return st.Patch(context.Background(), dir, rt, id, req, ifVersion, true)
+}
+
+func (s *suite) testPatchUsers(t *testing.T) {
+	st, dir := s.setup(t)
+	u := s.create(t, st, dir, s.users, `{"userName":"ann@example.com","active":true}`)
+
+	// Okta deactivation.
+	got, err := s.patch(t, st, dir, s.users, u.ID(), ops(`{"op":"replace","value":{"active":false}}`), u.Meta().Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Attrs["active"] != false || got.Meta().Version != `W/"2"` {
+		t.Fatalf("after deactivation: active %v version %s, want false and W/\"2\"", got.Attrs["active"], got.Meta().Version)
+	}
+	// The same PATCH again changes nothing, so the version stays.
+	got, err = s.patch(t, st, dir, s.users, u.ID(), ops(`{"op":"Replace","path":"active","value":"False"}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Meta().Version != `W/"2"` {
+		t.Errorf("a PATCH that changed nothing moved the version to %s", got.Meta().Version)
+	}
+	// Entra's path-less value with dotted and URN-qualified names.
+	got, err = s.patch(t, st, dir, s.users, u.ID(), ops(`{"op":"Replace","value":{"name.givenName":"Ann",
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department":"R&D"}}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, _ := got.Attrs[schema.EnterpriseUserURN].(map[string]any)
+	if name, _ := got.Attrs["name"].(map[string]any); name["givenName"] != "Ann" || ext["department"] != "R&D" {
+		t.Fatalf("after Entra's PATCH: %v", got.Attrs)
+	}
+
+	_, err = s.patch(t, st, dir, s.users, u.ID(), ops(`{"op":"replace","path":"title","value":"x"}`), `W/"1"`)
+	wantErr(t, "PATCH with a stale version", err, store.ErrPreconditionFailed)
+	_, err = s.patch(t, st, dir, s.users, "no-such-id", ops(`{"op":"replace","path":"title","value":"x"}`), "")
+	wantErr(t, "PATCH of an unknown id", err, store.ErrNotFound)
+
+	// A rename onto another user's userName conflicts and changes nothing.
+	s.create(t, st, dir, s.users, `{"userName":"bob@example.com"}`)
+	_, err = s.patch(t, st, dir, s.users, u.ID(), ops(`{"op":"replace","path":"userName","value":"BOB@example.com"}`), "")
+	wantErr(t, "PATCH onto a taken userName", err, store.ErrConflict)
+	// A request error is a *scim.Error and changes nothing.
+	_, err = s.patch(t, st, dir, s.users, u.ID(), ops(`{"op":"replace","path":"title","value":"Boss"}`, `{"op":"remove","path":"userName"}`), "")
+	var serr *scim.Error
+	if !errors.As(err, &serr) || serr.ScimType != scim.Mutability {
+		t.Fatalf("removing userName: got %v, want a 400 mutability *scim.Error", err)
+	}
+	after, err := st.Get(context.Background(), dir, s.users, u.ID(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := after.Attrs["title"]; ok || after.Attrs["userName"] != "ann@example.com" {
+		t.Fatalf("failed PATCHes changed the user: %v", after.Attrs)
+	}
+}
+
+func (s *suite) testPatchMembers(t *testing.T) {
+	ctx := context.Background()
+	st, dir := s.setup(t)
+	var ids []string
+	for i := range 6 {
+		ids = append(ids, s.create(t, st, dir, s.users, fmt.Sprintf(`{"userName":"user%d"}`, i)).ID())
+	}
+	g := s.create(t, st, dir, s.groups, `{"displayName":"Eng","members":[]}`)
+	sub := s.create(t, st, dir, s.groups, `{"displayName":"Sub"}`)
+	member := func(i int) string { return fmt.Sprintf(`{"value":%q}`, ids[i]) }
+
+	steps := []struct {
+		name string
+		body string
+		want []string
+	}{
+		{"Entra adds several members in one operation",
+			ops(`{"op":"Add","path":"members","value":[` + member(0) + `,` + member(1) + `,` + member(2) + `]}`),
+			[]string{ids[0], ids[1], ids[2]}},
+		{"Okta renames with the group id and adds a member with its display",
+			ops(`{"op":"replace","value":{"id":"`+g.ID()+`","displayName":"Engineering"}}`,
+				`{"op":"add","path":"members","value":[{"value":"`+ids[3]+`","display":"user3"}]}`),
+			[]string{ids[0], ids[1], ids[2], ids[3]}},
+		{"adding a member twice keeps one",
+			ops(`{"op":"add","path":"members","value":[` + member(0) + `]}`),
+			[]string{ids[0], ids[1], ids[2], ids[3]}},
+		{"Okta removes one member through a filter",
+			ops(`{"op":"remove","path":"members[value eq \"` + ids[1] + `\"]"}`),
+			[]string{ids[0], ids[2], ids[3]}},
+		{"Entra removes members listed in the value",
+			ops(`{"op":"Remove","path":"members","value":[` + member(0) + `,` + member(5) + `]}`),
+			[]string{ids[2], ids[3]}},
+		{"a nested group joins, then members of type Group are removed",
+			ops(`{"op":"add","path":"members","value":[{"value":"`+sub.ID()+`","type":"Group"}]}`,
+				`{"op":"remove","path":"members[type eq \"Group\"]"}`),
+			[]string{ids[2], ids[3]}},
+		{"Okta replaces the members with the full list",
+			ops(`{"op":"replace","path":"members","value":[` + member(4) + `,` + member(5) + `]}`),
+			[]string{ids[4], ids[5]}},
+		{"remove of members without a value removes them all",
+			ops(`{"op":"remove","path":"members"}`),
+			nil},
+	}
+	for _, step := range steps {
+		got, err := s.patch(t, st, dir, s.groups, g.ID(), step.body, "")
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if m := memberIDs(got); !slices.Equal(m, sorted(step.want...)) {
+			t.Fatalf("%s: members = %v, want %v", step.name, m, sorted(step.want...))
+		}
+	}
+	got, err := st.Get(ctx, dir, s.groups, g.ID(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Attrs["displayName"] != "Engineering" {
+		t.Errorf("displayName = %v, want Engineering", got.Attrs["displayName"])
+	}
+
+	// A failing operation after member changes undoes them.
+	_, err = s.patch(t, st, dir, s.groups, g.ID(), ops(`{"op":"add","path":"members","value":[`+member(0)+`]}`,
+		`{"op":"remove","path":"displayName"}`), "")
+	if err == nil {
+		t.Fatal("removing the required displayName succeeded")
+	}
+	got, err = st.Get(ctx, dir, s.groups, g.ID(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := memberIDs(got); len(m) != 0 {
+		t.Fatalf("a failed PATCH left members %v", m)
+	}
+	// Removing a member that is not there changes nothing, not even the version.
+	v := got.Meta().Version
+	got, err = s.patch(t, st, dir, s.groups, g.ID(), ops(`{"op":"remove","path":"members[value eq \"`+ids[0]+`\"]"}`), "")
+	if err != nil || got.Meta().Version != v {
+		t.Fatalf("removing an absent member: %v, version %s → %s", err, v, got.Meta().Version)
+	}
+	// Another directory cannot patch the group.
+	other, err := st.CreateDirectory(ctx, "globex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.patch(t, st, other.ID, s.groups, g.ID(), ops(`{"op":"add","path":"members","value":[`+member(0)+`]}`), "")
+	wantErr(t, "PATCH through another directory", err, store.ErrNotFound)
+	// Changing a member's sub-attribute is refused.
+	_, err = s.patch(t, st, dir, s.groups, g.ID(), ops(`{"op":"replace","path":"members[value eq \"x\"].display","value":"y"}`), "")
+	var serr *scim.Error
+	if !errors.As(err, &serr) || serr.Status != 400 {
+		t.Fatalf("changing a member's display: got %v, want a 400 *scim.Error", err)
+	}
+}
