@@ -12,6 +12,7 @@ type MemberOp int
 // The kinds of MemberChange.
 const (
 	AddMembers            MemberOp = iota // add Members that are not members yet
+	ReplaceMembers                        // make Members the members, touching only rows that change
 	RemoveMembers                         // remove Members (by id)
 	RemoveAllMembers                      // remove every member
 	RemoveMatchingMembers                 // remove the members Filter selects
@@ -75,7 +76,7 @@ func memberChange(op patch.Operation) ([]MemberChange, error) {
 	case op.Op == patch.Remove:
 		return []MemberChange{{Op: RemoveMembers, Members: Members(list)}}, nil
 	case op.Op == patch.Replace:
-		return []MemberChange{{Op: RemoveAllMembers}, {Op: AddMembers, Members: Members(list)}}, nil
+		return []MemberChange{{Op: ReplaceMembers, Members: Members(list)}}, nil
 	}
 	return []MemberChange{{Op: AddMembers, Members: Members(list)}}, nil
 }

@@ -16,7 +16,7 @@ import (
 
 // benchStore returns a store with n users, the ids of the users, a group
 // holding all of them and a group of ten.
-func benchStore(b *testing.B, n int) (st *sqlite.Store, dir string, users []string, big, small string) {
+func benchStore(b testing.TB, n int) (st *sqlite.Store, dir string, users []string, big, small string) {
 	b.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))

@@ -47,7 +47,7 @@ func (s *Store) List(ctx context.Context, dir string, q store.Query) (store.Page
 	}
 	rows.Close()
 	for _, r := range page.Resources {
-		if _, err := s.withComputed(ctx, dir, r, q.Members); err != nil {
+		if _, err := withComputed(ctx, s.db, dir, r, q.Members); err != nil {
 			return page, err
 		}
 	}

@@ -21,6 +21,7 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 	if err != nil {
 		return nil, err
 	}
+	var out *resource.Resource
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		version, _, err := current(ctx, tx, dir, rt, id, ifVersion)
 		if err != nil {
@@ -52,21 +53,27 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 		if err != nil {
 			return err
 		}
-		if !changed && attrs == before {
-			return nil // nothing changed: the version stays
+		if changed || attrs != before { // otherwise the version stays
+			now := time.Now().UTC()
+			_, err = tx.ExecContext(ctx, `UPDATE resources SET name = ?, name_key = ?, external_id = ?, last_modified = ?,
+				version = ?, attrs = ? WHERE directory_id = ? AND id = ?`,
+				name, strings.ToLower(name), nullString(r.ExternalID()), now.Format(timeFormat), version+1, attrs, dir, id)
+			if isUnique(err) {
+				return fmt.Errorf("%s %q exists: %w", nameAttr(rt), name, store.ErrConflict)
+			}
+			if err != nil {
+				return err
+			}
+			m := r.Meta()
+			r.SetMeta(resource.Meta{Created: m.Created, LastModified: now, Version: etag(version + 1)})
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE resources SET name = ?, name_key = ?, external_id = ?, last_modified = ?,
-			version = ?, attrs = ? WHERE directory_id = ? AND id = ?`,
-			name, strings.ToLower(name), nullString(r.ExternalID()), time.Now().UTC().Format(timeFormat), version+1, attrs, dir, id)
-		if isUnique(err) {
-			return fmt.Errorf("%s %q exists: %w", nameAttr(rt), name, store.ErrConflict)
-		}
+		out, err = withComputed(ctx, tx, dir, r, members)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: patch %s %q: %w", rt.Name, id, err)
 	}
-	return s.Get(ctx, dir, rt, id, members)
+	return out, nil
 }
 
 // changeMembers carries out one member change and reports whether it
@@ -83,12 +90,9 @@ func changeMembers(ctx context.Context, tx *sql.Tx, dir, group string, c store.M
 	}
 	switch c.Op {
 	case store.AddMembers:
-		for _, m := range c.Members {
-			if err := add(tx.ExecContext(ctx, `INSERT INTO members (directory_id, group_id, member_id, member_type)
-				VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, dir, group, m.ID, m.Type)); err != nil {
-				return false, err
-			}
-		}
+		return addMembers(ctx, tx, dir, group, c.Members)
+	case store.ReplaceMembers:
+		return replaceMembers(ctx, tx, dir, group, c.Members)
 	case store.RemoveMembers:
 		for _, m := range c.Members {
 			if err := add(tx.ExecContext(ctx, `DELETE FROM members WHERE directory_id = ? AND group_id = ? AND member_id = ?`,

@@ -18,6 +18,7 @@ import (
 	sqlite3 "modernc.org/sqlite"
 	sqlite3lib "modernc.org/sqlite/lib"
 
+	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
@@ -29,6 +30,14 @@ var migrations embed.FS
 // timeFormat is how times are stored: UTC and fixed width, so that text
 // order is time order.
 const timeFormat = "2006-01-02T15:04:05.000000000Z"
+
+// querier is what *sql.DB and *sql.Tx share, so that reads can run in or
+// out of a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
 
 // Store is a store.Store on a SQLite database file.
 type Store struct {
@@ -105,8 +114,10 @@ func (s *Store) CreateDirectory(ctx context.Context, name string) (store.Directo
 
 // Directory implements store.Store.
 func (s *Store) Directory(ctx context.Context, idOrName string) (store.Directory, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT id, name, created FROM directories WHERE id = ? OR name_key = ?`,
-		idOrName, strings.ToLower(idOrName))
+	// An id wins over a name, so that a directory named like another's id
+	// cannot shadow it.
+	row := s.db.QueryRowContext(ctx, `SELECT id, name, created FROM directories WHERE id = ? OR name_key = ?
+		ORDER BY id = ? DESC LIMIT 1`, idOrName, strings.ToLower(idOrName), idOrName)
 	d, err := scanDirectory(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("sqlite: directory %q: %w", idOrName, store.ErrNotFound)
@@ -116,7 +127,7 @@ func (s *Store) Directory(ctx context.Context, idOrName string) (store.Directory
 
 // Directories implements store.Store.
 func (s *Store) Directories(ctx context.Context) ([]store.Directory, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created FROM directories ORDER BY created, id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created FROM directories ORDER BY rowid`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list directories: %w", err)
 	}
@@ -168,13 +179,17 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 		if err != nil {
 			return err
 		}
-		return insertMembers(ctx, tx, dir, out.ID(), members)
+		if err := insertMembers(ctx, tx, dir, out.ID(), members); err != nil {
+			return err
+		}
+		out.SetMeta(resource.Meta{Created: now, LastModified: now, Version: etag(1)})
+		out, err = withComputed(ctx, tx, dir, out, true)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: create %s: %w", r.Type.Name, err)
 	}
-	out.SetMeta(resource.Meta{Created: now, LastModified: now, Version: etag(1)})
-	return s.withComputed(ctx, dir, out, true)
+	return out, nil
 }
 
 // Get implements store.Store.
@@ -188,7 +203,7 @@ func (s *Store) Get(ctx context.Context, dir string, rt *schema.ResourceType, id
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get %s %q: %w", rt.Name, id, err)
 	}
-	return s.withComputed(ctx, dir, r, members)
+	return withComputed(ctx, s.db, dir, r, members)
 }
 
 // Replace implements store.Store.
@@ -215,20 +230,20 @@ func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, i
 		if err != nil {
 			return err
 		}
-		if out.Type.Schema.Attribute("members") == nil {
-			return nil
+		if out.Type.Schema.Attribute("members") != nil {
+			if _, err := replaceMembers(ctx, tx, dir, out.ID(), members); err != nil {
+				return err
+			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE directory_id = ? AND group_id = ?`, dir, out.ID()); err != nil {
-			return err
-		}
-		return insertMembers(ctx, tx, dir, out.ID(), members)
+		c, _ := time.Parse(timeFormat, created)
+		out.SetMeta(resource.Meta{Created: c, LastModified: now, Version: etag(version)})
+		out, err = withComputed(ctx, tx, dir, out, true)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: replace %s %q: %w", r.Type.Name, r.ID(), err)
 	}
-	c, _ := time.Parse(timeFormat, created)
-	out.SetMeta(resource.Meta{Created: c, LastModified: now, Version: etag(version)})
-	return s.withComputed(ctx, dir, out, true)
+	return out, nil
 }
 
 // Delete implements store.Store.
@@ -279,21 +294,65 @@ func directoryExists(ctx context.Context, tx *sql.Tx, dir string) error {
 }
 
 func insertMembers(ctx context.Context, tx *sql.Tx, dir, group string, members []store.Member) error {
+	_, err := addMembers(ctx, tx, dir, group, members)
+	return err
+}
+
+// addMembers adds members to a group, skipping those it has, and reports
+// whether it added any. A member must be a user or group of the same
+// directory; its type is the stored resource's, whatever the client said.
+func addMembers(ctx context.Context, tx *sql.Tx, dir, group string, members []store.Member) (bool, error) {
 	if len(members) == 0 {
-		return nil
+		return false, nil
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO members (directory_id, group_id, member_id, member_type)
-		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+		SELECT r.directory_id, ?, r.id, r.type FROM resources r WHERE r.directory_id = ? AND r.id = ?
+		ON CONFLICT DO NOTHING`)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer stmt.Close()
+	added := false
 	for _, m := range members {
-		if _, err := stmt.ExecContext(ctx, dir, group, m.ID, m.Type); err != nil {
-			return err
+		res, err := stmt.ExecContext(ctx, group, dir, m.ID)
+		if err != nil {
+			return false, err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			added = true
+			continue
+		}
+		var one int
+		err = tx.QueryRowContext(ctx, `SELECT 1 FROM resources WHERE directory_id = ? AND id = ?`, dir, m.ID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, scim.BadRequest(scim.InvalidValue, "member %q is not a user or group of this directory", m.ID)
+		}
+		if err != nil {
+			return false, err
 		}
 	}
-	return nil
+	return added, nil
+}
+
+// replaceMembers makes members the group's members, touching only the
+// rows that change, and reports whether any did.
+func replaceMembers(ctx context.Context, tx *sql.Tx, dir, group string, members []store.Member) (bool, error) {
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.ID
+	}
+	keep, err := json.Marshal(ids)
+	if err != nil {
+		return false, err
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM members WHERE directory_id = ? AND group_id = ?
+		AND member_id NOT IN (SELECT value FROM json_each(?))`, dir, group, string(keep))
+	if err != nil {
+		return false, err
+	}
+	removed, _ := res.RowsAffected()
+	added, err := addMembers(ctx, tx, dir, group, members)
+	return removed > 0 || added, err
 }
 
 // resourceColumns are the columns scanResource reads, from resources r.
@@ -318,20 +377,20 @@ func scanResource(rt *schema.ResourceType, row scanner) (*resource.Resource, err
 
 // withComputed adds what the membership table holds: a group's members
 // (when members is true) and a user's groups, direct and indirect.
-func (s *Store) withComputed(ctx context.Context, dir string, r *resource.Resource, members bool) (*resource.Resource, error) {
+func withComputed(ctx context.Context, q querier, dir string, r *resource.Resource, members bool) (*resource.Resource, error) {
 	switch {
 	case r.Type.Schema.Attribute("members") != nil:
 		if !members {
 			delete(r.Attrs, "members")
 			return r, nil
 		}
-		list, err := s.members(ctx, dir, r.ID())
+		list, err := membersOf(ctx, q, dir, r.ID())
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: members of %q: %w", r.ID(), err)
 		}
 		setOrDelete(r.Attrs, "members", list)
 	case r.Type.Schema.Attribute("groups") != nil:
-		list, err := s.groups(ctx, dir, r.ID())
+		list, err := groupsOf(ctx, q, dir, r.ID())
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: groups of %q: %w", r.ID(), err)
 		}
@@ -340,8 +399,8 @@ func (s *Store) withComputed(ctx context.Context, dir string, r *resource.Resour
 	return r, nil
 }
 
-func (s *Store) members(ctx context.Context, dir, group string) ([]any, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT m.member_id, m.member_type,
+func membersOf(ctx context.Context, q querier, dir, group string) ([]any, error) {
+	rows, err := q.QueryContext(ctx, `SELECT m.member_id, m.member_type,
 			COALESCE(json_extract(r.attrs, '$."displayName"'), r.name)
 		FROM members m LEFT JOIN resources r ON r.directory_id = m.directory_id AND r.id = m.member_id
 		WHERE m.directory_id = ? AND m.group_id = ? ORDER BY m.member_id`, dir, group)
@@ -365,16 +424,16 @@ func (s *Store) members(ctx context.Context, dir, group string) ([]any, error) {
 	return out, rows.Err()
 }
 
-// groups returns the groups a resource belongs to, directly or through
+// groupsOf returns the groups a resource belongs to, directly or through
 // nested groups; UNION (not UNION ALL) ends the recursion on cycles, and
 // CROSS JOIN keeps SQLite from scanning all memberships at each step.
-func (s *Store) groups(ctx context.Context, dir, member string) ([]any, error) {
-	rows, err := s.db.QueryContext(ctx, `WITH RECURSIVE g(id, direct) AS (
+func groupsOf(ctx context.Context, q querier, dir, member string) ([]any, error) {
+	rows, err := q.QueryContext(ctx, `WITH RECURSIVE g(id, direct) AS (
 			SELECT group_id, 1 FROM members WHERE directory_id = ?1 AND member_id = ?2
 			UNION
 			SELECT m.group_id, 0 FROM g CROSS JOIN members m WHERE m.directory_id = ?1 AND m.member_id = g.id
 		)
-		SELECT g.id, max(g.direct), r.name FROM g JOIN resources r ON r.directory_id = ?1 AND r.id = g.id
+		SELECT g.id, max(g.direct), r.name FROM g CROSS JOIN resources r ON r.directory_id = ?1 AND r.id = g.id
 		GROUP BY g.id ORDER BY g.id`, dir, member)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
@@ -34,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("PatchMembers", s.testPatchMembers)
 	t.Run("List", s.testList)
 	t.Run("ListGroups", s.testListGroups)
+	t.Run("Concurrency", s.testConcurrency)
 }
 
 type suite struct {
@@ -99,14 +101,21 @@ func (s *suite) testDirectories(t *testing.T) {
 			t.Errorf("Directory(%q) = %+v, %v; want %s", key, got, err, a.ID)
 		}
 	}
+	// A directory named like another's id does not shadow it.
+	if _, err := st.CreateDirectory(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Directory(ctx, b.ID); err != nil || got.ID != b.ID {
+		t.Errorf("Directory(id) = %+v, %v; want the directory with that id", got, err)
+	}
 	_, err = st.Directory(ctx, "nope")
 	wantErr(t, "an unknown directory", err, store.ErrNotFound)
 	all, err := st.Directories(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 2 || all[0].ID != a.ID || all[1].ID != b.ID {
-		t.Fatalf("Directories = %+v, want acme then globex", all)
+	if len(all) != 3 || all[0].ID != a.ID || all[1].ID != b.ID {
+		t.Fatalf("Directories = %+v, want acme, globex and the one named like globex's id", all)
 	}
 }
 
@@ -196,9 +205,17 @@ func (s *suite) testIsolation(t *testing.T) {
 	if err != nil || got.Attrs["userName"] != "alice" {
 		t.Fatalf("after the other directory's attempts: %v, %v; want alice unchanged", got, err)
 	}
-	// A group in another directory naming the user as a member does not
-	// make the group visible through the user.
-	s.create(t, st, globex.ID, s.groups, fmt.Sprintf(`{"displayName":"Spies","members":[{"value":%q}]}`, u.ID()))
+	// A group in another directory cannot take the user as a member.
+	_, err = st.Create(ctx, globex.ID, s.decode(t, s.groups, fmt.Sprintf(`{"displayName":"Spies","members":[{"value":%q}]}`, u.ID())))
+	var serr *scim.Error
+	if !errors.As(err, &serr) || serr.ScimType != scim.InvalidValue {
+		t.Fatalf("a member from another directory: got %v, want a 400 invalidValue *scim.Error", err)
+	}
+	spies := s.create(t, st, globex.ID, s.groups, `{"displayName":"Spies"}`)
+	_, err = s.patch(t, st, globex.ID, s.groups, spies.ID(), ops(fmt.Sprintf(`{"op":"add","path":"members","value":[{"value":%q}]}`, u.ID())), "")
+	if !errors.As(err, &serr) || serr.ScimType != scim.InvalidValue {
+		t.Fatalf("adding a member from another directory: got %v, want a 400 invalidValue *scim.Error", err)
+	}
 	got, err = st.Get(ctx, acme, s.users, u.ID(), false)
 	if err != nil {
 		t.Fatal(err)
@@ -289,6 +306,15 @@ func (s *suite) testGroups(t *testing.T) {
 		alice.ID(), bob.ID(), alice.ID()))
 	all := s.create(t, st, dir, s.groups, fmt.Sprintf(`{"displayName":"All","members":[{"value":%q,"type":"Group"}]}`, eng.ID()))
 
+	_, err := st.Create(ctx, dir, s.decode(t, s.groups, `{"displayName":"Ghosts","members":[{"value":"no-such-user"}]}`))
+	var serr *scim.Error
+	if !errors.As(err, &serr) || serr.ScimType != scim.InvalidValue {
+		t.Fatalf("a member that does not exist: got %v, want a 400 invalidValue *scim.Error", err)
+	}
+	liar := s.create(t, st, dir, s.groups, fmt.Sprintf(`{"displayName":"Liar","members":[{"value":%q,"type":"Group"}]}`, bob.ID()))
+	if m := asList(liar.Attrs["members"]); len(m) != 1 || m[0].(map[string]any)["type"] != "User" {
+		t.Fatalf("a user sent as type Group = %v, want type User from the stored resource", m)
+	}
 	if ids := memberIDs(eng); !slices.Equal(ids, sorted(alice.ID(), bob.ID())) {
 		t.Fatalf("members stored from POST = %v, want alice and bob once each", ids)
 	}

@@ -30,6 +30,7 @@ CREATE TABLE resources (
 CREATE UNIQUE INDEX resources_name ON resources (directory_id, type, name_key);
 CREATE INDEX resources_external_id ON resources (directory_id, type, external_id);
 CREATE INDEX resources_last_modified ON resources (directory_id, type, last_modified);
+CREATE INDEX resources_seq ON resources (directory_id, type, seq);
 
 -- Group memberships, one row each, so that adding or removing a member
 -- costs the same whatever the size of the group. member_type is User or
