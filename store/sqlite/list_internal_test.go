@@ -1,0 +1,70 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rosterhq/roster/scim/filter"
+	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
+)
+
+// A page of a filtered list must search the filter's index, not walk the
+// directory in insertion order to skip a sort.
+func TestListPageUsesTheFiltersIndex(t *testing.T) {
+	st, err := Open(context.Background(), filepath.Join(t.TempDir(), "plan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	users := schema.NewRegistry().ResourceType("User")
+	// The plan SQLite picks depends on the data: fill a directory.
+	tx, err := st.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`INSERT INTO directories (id, name, name_key, created) VALUES ('d', 'd', 'd', '')`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5000 {
+		name := fmt.Sprintf("user%d@example.com", i)
+		if _, err := tx.Exec(`INSERT INTO resources (directory_id, type, id, name, name_key, external_id, created, last_modified, version, attrs)
+			VALUES ('d', 'User', ?, ?, ?, ?, '', '', 1, '{}')`, fmt.Sprint(i), name, name, fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{`userName eq "alice@example.com"`, `userName eq "user17@example.com"`, `externalId eq "00u1"`} {
+		e, err := filter.Parse(f, users)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, args, err := where(e, users)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := pageQuery("r.directory_id = ? AND r.type = ? AND ("+w+")", store.Query{Type: users, Filter: e, Count: 100})
+		rows, err := st.db.Query("EXPLAIN QUERY PLAN "+q, append(append([]any{"d", "User"}, args...), 100, 0)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if p := strings.Join(plan, "; "); strings.Contains(p, "resources_seq") || strings.Contains(p, "SCAN r") {
+			t.Errorf("%s: plan %q walks the directory", f, p)
+		}
+	}
+}
