@@ -14,8 +14,8 @@ import (
 	"github.com/rosterhq/roster/store/sqlite"
 )
 
-// benchStore returns a store with n users, the ids of the users, a group
-// holding all of them and a group of ten.
+// benchStore returns a store with n users, the ids of the users (the last
+// of which is in no group), a group holding the others and a group of ten.
 func benchStore(b testing.TB, n int) (st *sqlite.Store, dir string, users []string, big, small string) {
 	b.Helper()
 	ctx := context.Background()
@@ -54,7 +54,16 @@ func benchStore(b testing.TB, n int) (st *sqlite.Store, dir string, users []stri
 		}
 		return created.ID()
 	}
-	return st, d.ID, users, mk("everyone", members), mk("ten", members[:10])
+	big, small = mk("everyone", members), mk("ten", members[:10])
+	r, err := resource.Decode(ut, []byte(`{"userName":"outsider@example.com"}`), resource.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	outsider, err := st.Create(ctx, d.ID, r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st, d.ID, append(users, outsider.ID()), big, small
 }
 
 func BenchmarkStore(b *testing.B) {
@@ -92,9 +101,9 @@ func BenchmarkStore(b *testing.B) {
 		id   string
 	}{{"10 members", small}, {"100,000 members", big}} {
 		b.Run("PATCH add and remove one member of "+g.name, func(b *testing.B) {
-			extra := users[n/2]
-			add, _ := patch.Parse(gt, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"`+extra+`-x"}]}]}`), resource.Options{})
-			remove, _ := patch.Parse(gt, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"`+extra+`-x\"]"}]}`), resource.Options{})
+			outsider := users[len(users)-1]
+			add, _ := patch.Parse(gt, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"`+outsider+`"}]}]}`), resource.Options{})
+			remove, _ := patch.Parse(gt, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"`+outsider+`\"]"}]}`), resource.Options{})
 			for b.Loop() {
 				if _, err := st.Patch(ctx, dir, gt, g.id, add, "", false); err != nil {
 					b.Fatal(err)
