@@ -115,6 +115,18 @@ type Store interface {
 	// its filter and sort into the database's query language.
 	List(ctx context.Context, dir string, q Query) (Page, error)
 
+	// CreateToken makes a bearer token for the directory and returns it
+	// with its secret, which the store does not keep (only a hash of it).
+	// A zero expires means the token does not expire.
+	CreateToken(ctx context.Context, dir, name string, expires time.Time) (Token, string, error)
+	// Tokens returns the directory's tokens, without secrets.
+	Tokens(ctx context.Context, dir string) ([]Token, error)
+	// RevokeToken revokes a token of the directory by id or name.
+	RevokeToken(ctx context.Context, dir, idOrName string) error
+	// Authenticate returns the token whose secret this is, recording its
+	// use; ErrUnauthorized if it is unknown, expired or revoked.
+	Authenticate(ctx context.Context, secret string) (Token, error)
+
 	// Close releases the store's resources.
 	Close() error
 }

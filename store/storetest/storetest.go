@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("List", s.testList)
 	t.Run("ListGroups", s.testListGroups)
 	t.Run("Concurrency", s.testConcurrency)
+	t.Run("Tokens", s.testTokens)
 }
 
 type suite struct {
