@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rosterhq/roster/server"
+	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/sqlite"
+)
+
+func newServeCommand() *cobra.Command {
+	var addr, db string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the SCIM 2.0 server",
+		Long: `Run the SCIM 2.0 server on an embedded SQLite database.
+
+On an empty database it creates a directory called "default" and prints a
+bearer token for it, so that you can point curl, Okta or Entra at it at once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, cmd, addr, db)
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "localhost:8080", "address to listen on")
+	cmd.Flags().StringVar(&db, "db", "roster.db", "SQLite database file")
+	return cmd
+}
+
+func serve(ctx context.Context, cmd *cobra.Command, addr, db string) error {
+	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	st, err := sqlite.Open(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := firstRun(ctx, cmd, st); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           server.New(server.Config{Store: st, Logger: logger}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	logger.Info("serving SCIM", "url", "http://"+ln.Addr().String()+server.BasePath, "db", db)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	// Finish the requests in flight, then stop.
+	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// firstRun creates the default directory and a token for it on an empty
+// database, and prints the token once.
+func firstRun(ctx context.Context, cmd *cobra.Command, st store.Store) error {
+	dirs, err := st.Directories(ctx)
+	if err != nil || len(dirs) > 0 {
+		return err
+	}
+	d, err := st.CreateDirectory(ctx, "default")
+	if err != nil {
+		return err
+	}
+	_, secret, err := st.CreateToken(ctx, d.ID, "first-run", time.Time{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "Created directory %q with a bearer token (shown once, keep it):\n\n    %s\n\n", d.Name, secret)
+	return nil
+}

@@ -1,0 +1,349 @@
+package server
+
+import (
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/rosterhq/roster/scim"
+	"github.com/rosterhq/roster/scim/filter"
+	"github.com/rosterhq/roster/scim/patch"
+	"github.com/rosterhq/roster/scim/resource"
+	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
+)
+
+// readBody reads a request body of an accepted content type, within the
+// size limit.
+func (s *server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" && mt != contentType {
+			return nil, scim.Errorf(http.StatusUnsupportedMediaType, "", "Content-Type %q is not application/scim+json or application/json", ct)
+		}
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
+}
+
+func (s *server) options() resource.Options { return resource.Options{Strict: s.Strict} }
+
+// projection reads the attributes and excludedAttributes parameters.
+func projection(r *http.Request, rt *schema.ResourceType) (*resource.Projection, error) {
+	q := r.URL.Query()
+	return resource.NewProjection(rt, q["attributes"], q["excludedAttributes"])
+}
+
+// wantsMembers reports whether a response with projection p shows a
+// group's members, so the store loads them only then.
+func wantsMembers(rt *schema.ResourceType, p *resource.Projection) bool {
+	a := rt.Schema.Attribute("members")
+	return a != nil && p.Includes(schema.Ref{Attr: a})
+}
+
+// writeResource answers with one resource, its ETag and, for a create, its
+// Location.
+func writeResource(w http.ResponseWriter, r *http.Request, status int, res *resource.Resource, p *resource.Projection) {
+	loc := baseURL(r) + res.Type.Endpoint + "/" + res.ID()
+	m := res.Meta()
+	m.Location = loc
+	res.SetMeta(m)
+	w.Header().Set("ETag", m.Version)
+	if status == http.StatusCreated {
+		w.Header().Set("Location", loc)
+	}
+	writeBody(w, status, res.AppendJSON(nil, p))
+}
+
+func (s *server) create(w http.ResponseWriter, r *http.Request, req request) {
+	p, err := projection(r, req.rt)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := resource.Decode(req.rt, body, s.options())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.hashPassword(res); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	created, err := s.Store.Create(r.Context(), req.dir, res)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeResource(w, r, http.StatusCreated, created, p)
+}
+
+func (s *server) get(w http.ResponseWriter, r *http.Request, req request) {
+	p, err := projection(r, req.rt)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), wantsMembers(req.rt, p))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if etagMatches(r.Header.Get("If-None-Match"), res.Meta().Version) {
+		w.Header().Set("ETag", res.Meta().Version)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeResource(w, r, http.StatusOK, res, p)
+}
+
+// etagMatches reports whether an If-None-Match or If-Match header value
+// lists the version (weak comparison, RFC 9110 §8.8.3.2) or is "*".
+func etagMatches(header, version string) bool {
+	if header == "" {
+		return false
+	}
+	weak := func(t string) string { return strings.TrimPrefix(strings.TrimSpace(t), "W/") }
+	for _, t := range strings.Split(header, ",") {
+		if strings.TrimSpace(t) == "*" || weak(t) == weak(version) {
+			return true
+		}
+	}
+	return false
+}
+
+// ifMatch returns the version a write must find, from If-Match: the
+// resource's current version when the header lists it (so the store's
+// exact comparison succeeds), a version that never matches when it does
+// not, "" when there is no header.
+func (s *server) ifMatch(r *http.Request, req request) (string, error) {
+	h := r.Header.Get("If-Match")
+	if h == "" || strings.TrimSpace(h) == "*" {
+		return "", nil
+	}
+	cur, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), false)
+	if err != nil {
+		return "", err
+	}
+	if etagMatches(h, cur.Meta().Version) {
+		return cur.Meta().Version, nil
+	}
+	return "", store.ErrPreconditionFailed
+}
+
+func (s *server) replace(w http.ResponseWriter, r *http.Request, req request) {
+	p, err := projection(r, req.rt)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	incoming, err := resource.Decode(req.rt, body, s.options())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	version, err := s.ifMatch(r, req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	old, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), false)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.hashPassword(incoming); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	next, err := resource.Replace(old, incoming)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if version == "" {
+		version = old.Meta().Version // no lost update between the read and the write
+	}
+	stored, err := s.Store.Replace(r.Context(), req.dir, next, version)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeResource(w, r, http.StatusOK, stored, p)
+}
+
+func (s *server) patch(w http.ResponseWriter, r *http.Request, req request) {
+	p, err := projection(r, req.rt)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pr, err := patch.Parse(req.rt, body, s.options())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for i, op := range pr.Operations {
+		if a := op.Path.Attr.Ref.Attr; a != nil && op.Path.Attr.Ref.Extension == "" && a.Name == "password" {
+			if pw, ok := op.Value.(string); ok {
+				tmp := resource.New(req.rt)
+				tmp.Attrs["password"] = pw
+				if err := s.hashPassword(tmp); err != nil {
+					s.fail(w, r, err)
+					return
+				}
+				pr.Operations[i].Value = tmp.Attrs["password"]
+			}
+		}
+	}
+	version, err := s.ifMatch(r, req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// A group's PATCH answers 204 unless the client asks for attributes,
+	// so that a member change never serialises a 100,000-member list.
+	isGroup := req.rt.Schema.Attribute("members") != nil
+	body204 := isGroup && r.URL.Query().Get("attributes") == ""
+	res, err := s.Store.Patch(r.Context(), req.dir, req.rt, r.PathValue("id"), pr, version, !body204 && wantsMembers(req.rt, p))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if body204 {
+		w.Header().Set("ETag", res.Meta().Version)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	writeResource(w, r, http.StatusOK, res, p)
+}
+
+func (s *server) delete(w http.ResponseWriter, r *http.Request, req request) {
+	version, err := s.ifMatch(r, req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Store.Delete(r.Context(), req.dir, req.rt, r.PathValue("id"), version); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// listParams are the parameters of a query (RFC 7644 §3.4.2), from the
+// URL or a .search body.
+type listParams struct {
+	filter, sortBy, sortOrder      string
+	startIndex, count              string
+	attributes, excludedAttributes []string
+}
+
+func (s *server) list(w http.ResponseWriter, r *http.Request, req request) {
+	q := r.URL.Query()
+	s.query(w, r, req, listParams{
+		filter: q.Get("filter"), sortBy: q.Get("sortBy"), sortOrder: q.Get("sortOrder"),
+		startIndex: q.Get("startIndex"), count: q.Get("count"),
+		attributes: q["attributes"], excludedAttributes: q["excludedAttributes"],
+	})
+}
+
+func (s *server) search(w http.ResponseWriter, r *http.Request, req request) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var sr scim.SearchRequest
+	if err := json.Unmarshal(body, &sr); err != nil {
+		s.fail(w, r, scim.BadRequest(scim.InvalidSyntax, "the search request is not valid JSON: %v", err))
+		return
+	}
+	p := listParams{filter: sr.Filter, sortBy: sr.SortBy, sortOrder: sr.SortOrder,
+		attributes: sr.Attributes, excludedAttributes: sr.ExcludedAttributes}
+	if sr.StartIndex != 0 {
+		p.startIndex = strconv.Itoa(sr.StartIndex)
+	}
+	if sr.Count != nil {
+		p.count = strconv.Itoa(*sr.Count)
+	}
+	s.query(w, r, req, p)
+}
+
+func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp listParams) {
+	p, err := resource.NewProjection(req.rt, lp.attributes, lp.excludedAttributes)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := store.Query{Type: req.rt, StartIndex: 1, Count: s.DefaultCount, Members: wantsMembers(req.rt, p)}
+	if lp.filter != "" {
+		if q.Filter, err = filter.Parse(lp.filter, req.rt); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if lp.sortBy != "" {
+		if q.SortBy, err = req.rt.Resolve(lp.sortBy); err != nil || q.SortBy.Attr == nil {
+			s.fail(w, r, scim.BadRequest(scim.InvalidValue, "sortBy %q is not an attribute of %s", lp.sortBy, req.rt.Name))
+			return
+		}
+	}
+	switch strings.ToLower(lp.sortOrder) {
+	case "", "ascending":
+	case "descending":
+		q.Descending = true
+	default:
+		s.fail(w, r, scim.BadRequest(scim.InvalidValue, "sortOrder must be ascending or descending, not %q", lp.sortOrder))
+		return
+	}
+	// RFC 7644 §3.4.2.4: a startIndex below 1 means 1, a negative count 0.
+	if lp.startIndex != "" {
+		n, err := strconv.Atoi(lp.startIndex)
+		if err != nil {
+			s.fail(w, r, scim.BadRequest(scim.InvalidValue, "startIndex must be an integer, not %q", lp.startIndex))
+			return
+		}
+		q.StartIndex = max(n, 1)
+	}
+	if lp.count != "" {
+		n, err := strconv.Atoi(lp.count)
+		if err != nil {
+			s.fail(w, r, scim.BadRequest(scim.InvalidValue, "count must be an integer, not %q", lp.count))
+			return
+		}
+		q.Count = min(max(n, 0), s.MaxResults)
+	}
+	page, err := s.Store.List(r.Context(), req.dir, q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	resources := make([]json.RawMessage, len(page.Resources))
+	for i, res := range page.Resources {
+		m := res.Meta()
+		m.Location = baseURL(r) + req.rt.Endpoint + "/" + res.ID()
+		res.SetMeta(m)
+		resources[i] = res.AppendJSON(nil, p)
+	}
+	lr := scim.NewListResponse(page.Total, resources)
+	lr.StartIndex = q.StartIndex
+	writeJSON(w, http.StatusOK, lr)
+}

@@ -1,0 +1,194 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/rosterhq/roster/scim"
+	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
+)
+
+// BasePath is where the SCIM API is served.
+const BasePath = "/scim/v2"
+
+// Config configures a server. Only Store is required.
+type Config struct {
+	Store store.Store
+	// Registry holds the schemas and resource types served; nil means
+	// schema.NewRegistry() (User with the Enterprise extension, Group).
+	Registry *schema.Registry
+	// MaxResults caps the count of a list request (default 1000);
+	// DefaultCount is the count when the request names none (default 100).
+	MaxResults   int
+	DefaultCount int
+	// MaxBodyBytes bounds request bodies (default 1 MiB); larger ones get 413.
+	MaxBodyBytes int64
+	// Logger receives one line per failed request that is the server's
+	// fault; nil discards.
+	Logger *slog.Logger
+	// PasswordIterations is the PBKDF2-SHA256 cost of stored password
+	// hashes (default 600,000, OWASP's figure).
+	PasswordIterations int
+	// Strict rejects unknown attributes instead of ignoring them.
+	Strict bool
+}
+
+type server struct {
+	Config
+}
+
+// New returns the SCIM API handler.
+func New(cfg Config) http.Handler {
+	if cfg.Registry == nil {
+		cfg.Registry = schema.NewRegistry()
+	}
+	if cfg.MaxResults <= 0 {
+		cfg.MaxResults = 1000
+	}
+	if cfg.DefaultCount <= 0 {
+		cfg.DefaultCount = min(100, cfg.MaxResults)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.PasswordIterations <= 0 {
+		cfg.PasswordIterations = 600_000
+	}
+	s := &server{Config: cfg}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET "+BasePath+"/ServiceProviderConfig", s.serviceProviderConfig)
+	mux.HandleFunc("GET "+BasePath+"/ResourceTypes", s.resourceTypes)
+	mux.HandleFunc("GET "+BasePath+"/ResourceTypes/{id}", s.resourceType)
+	mux.HandleFunc("GET "+BasePath+"/Schemas", s.schemas)
+	mux.HandleFunc("GET "+BasePath+"/Schemas/{id}", s.schema)
+	for _, rt := range cfg.Registry.ResourceTypes() {
+		name := rt.Name
+		base := BasePath + rt.Endpoint
+		mux.Handle("GET "+base, s.auth(name, s.list))
+		mux.Handle("POST "+base, s.auth(name, s.create))
+		mux.Handle("POST "+base+"/.search", s.auth(name, s.search))
+		mux.Handle("GET "+base+"/{id}", s.auth(name, s.get))
+		mux.Handle("PUT "+base+"/{id}", s.auth(name, s.replace))
+		mux.Handle("PATCH "+base+"/{id}", s.auth(name, s.patch))
+		mux.Handle("DELETE "+base+"/{id}", s.auth(name, s.delete))
+		// The same paths without a method answer 405 with a SCIM body.
+		mux.HandleFunc(base, methodNotAllowed)
+		mux.HandleFunc(base+"/{id}", methodNotAllowed)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, scim.Errorf(http.StatusNotFound, "", "no endpoint %s", r.URL.Path))
+	})
+	return mux
+}
+
+func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	writeError(w, scim.Errorf(http.StatusMethodNotAllowed, "", "%s is not allowed on %s", r.Method, r.URL.Path))
+}
+
+type ctxKey int
+
+const tokenKey ctxKey = 0
+
+// request is what a resource handler gets: the directory of the caller's
+// token and the resource type of the endpoint.
+type request struct {
+	dir string
+	rt  *schema.ResourceType
+}
+
+// auth authenticates the bearer token and hands the handler the token's
+// directory and the endpoint's resource type. The resource type is looked
+// up per request, so extensions registered at runtime take effect.
+func (s *server) auth(resourceType string, h func(http.ResponseWriter, *http.Request, request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, secret, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+			unauthorized(w, "a bearer token is required")
+			return
+		}
+		tok, err := s.Store.Authenticate(r.Context(), strings.TrimSpace(secret))
+		if errors.Is(err, store.ErrUnauthorized) {
+			unauthorized(w, "the bearer token is unknown, expired or revoked")
+			return
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), tokenKey, tok))
+		h(w, r, request{dir: tok.DirectoryID, rt: s.Registry.ResourceType(resourceType)})
+	})
+}
+
+func unauthorized(w http.ResponseWriter, detail string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="roster"`)
+	writeError(w, scim.Errorf(http.StatusUnauthorized, "", "%s", detail))
+}
+
+// fail answers err: a *scim.Error as it says, the store's errors with their
+// SCIM statuses, anything else as a 500 that is logged (without the
+// request's body or headers, which may hold passwords and tokens).
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var serr *scim.Error
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &serr):
+		writeError(w, serr)
+	case errors.As(err, &tooBig):
+		writeError(w, scim.Errorf(http.StatusRequestEntityTooLarge, "", "the request body is larger than %d bytes", tooBig.Limit))
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, scim.Errorf(http.StatusNotFound, "", "resource %s not found", r.PathValue("id")))
+	case errors.Is(err, store.ErrConflict):
+		writeError(w, scim.Errorf(http.StatusConflict, scim.Uniqueness, "%s", conflictDetail(err)))
+	case errors.Is(err, store.ErrPreconditionFailed):
+		writeError(w, scim.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: its version does not match If-Match"))
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads the answer.
+	default:
+		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, scim.Errorf(http.StatusInternalServerError, "", "internal error"))
+	}
+}
+
+// conflictDetail keeps the part of a store's conflict error a client may
+// read: which attribute value is taken.
+func conflictDetail(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "+store.ErrConflict.Error()); i >= 0 {
+		msg = msg[:i]
+	}
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return msg
+}
+
+const contentType = "application/scim+json"
+
+func writeError(w http.ResponseWriter, e *scim.Error) {
+	writeJSON(w, e.Status, e)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"schemas":["`+scim.ErrorURN+`"],"status":"500","detail":"internal error"}`)
+	}
+	writeBody(w, status, body)
+}
+
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	w.Write(body)
+}
