@@ -66,6 +66,7 @@ func New(cfg Config) http.Handler {
 	s := &server{Config: cfg}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", s.ready)
 	mux.HandleFunc("GET "+BasePath+"/ServiceProviderConfig", s.serviceProviderConfig)
 	mux.HandleFunc("GET "+BasePath+"/ResourceTypes", s.resourceTypes)
 	mux.HandleFunc("GET "+BasePath+"/ResourceTypes/{id}", s.resourceType)
@@ -88,7 +89,17 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, scim.Errorf(http.StatusNotFound, "", "no endpoint %s", r.URL.Path))
 	})
-	return mux
+	return logRequests(cfg.Logger, mux)
+}
+
+// ready answers 200 when the store answers, 503 otherwise.
+func (s *server) ready(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.Store.Directories(r.Context()); err != nil {
+		s.Logger.WarnContext(r.Context(), "not ready", "err", err)
+		writeError(w, scim.Errorf(http.StatusServiceUnavailable, "", "the store is not available"))
+		return
+	}
+	io.WriteString(w, "ok\n")
 }
 
 func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
