@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -159,29 +160,41 @@ func (s *server) replace(w http.ResponseWriter, r *http.Request, req request) {
 		s.fail(w, r, err)
 		return
 	}
-	old, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), false)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	if err := s.hashPassword(incoming); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	next, err := resource.Replace(old, incoming)
-	if err != nil {
-		s.fail(w, r, err)
+	// PUT keeps what the stored resource has and the client cannot send
+	// (id, meta, groups, the password hash), so it reads the resource and
+	// writes on condition that it did not change in between. Without a
+	// client If-Match, a change in between is not the client's concern:
+	// read and try again.
+	for attempt := 0; ; attempt++ {
+		old, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), false)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		next, err := resource.Replace(old, incoming)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		cond := version
+		if cond == "" {
+			cond = old.Meta().Version
+		}
+		stored, err := s.Store.Replace(r.Context(), req.dir, next, cond)
+		if errors.Is(err, store.ErrPreconditionFailed) && version == "" && attempt < 100 {
+			continue
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeResource(w, r, http.StatusOK, stored, p)
 		return
 	}
-	if version == "" {
-		version = old.Meta().Version // no lost update between the read and the write
-	}
-	stored, err := s.Store.Replace(r.Context(), req.dir, next, version)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeResource(w, r, http.StatusOK, stored, p)
 }
 
 func (s *server) patch(w http.ResponseWriter, r *http.Request, req request) {

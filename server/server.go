@@ -83,8 +83,11 @@ func New(cfg Config) http.Handler {
 		mux.Handle("PATCH "+base+"/{id}", s.auth(name, s.patch))
 		mux.Handle("DELETE "+base+"/{id}", s.auth(name, s.delete))
 		// The same paths without a method answer 405 with a SCIM body.
-		mux.HandleFunc(base, methodNotAllowed)
-		mux.HandleFunc(base+"/{id}", methodNotAllowed)
+		mux.Handle(base, methodNotAllowed("GET, POST"))
+		mux.Handle(base+"/{id}", methodNotAllowed("GET, PUT, PATCH, DELETE"))
+	}
+	for _, p := range []string{"/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/{id}", "/Schemas", "/Schemas/{id}"} {
+		mux.Handle(BasePath+p, methodNotAllowed("GET"))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, scim.Errorf(http.StatusNotFound, "", "no endpoint %s", r.URL.Path))
@@ -102,8 +105,12 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "ok\n")
 }
 
-func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	writeError(w, scim.Errorf(http.StatusMethodNotAllowed, "", "%s is not allowed on %s", r.Method, r.URL.Path))
+// methodNotAllowed answers 405 with the methods the path allows.
+func methodNotAllowed(allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, scim.Errorf(http.StatusMethodNotAllowed, "", "%s is not allowed on %s; use %s", r.Method, r.URL.Path, allow))
+	})
 }
 
 type ctxKey int
