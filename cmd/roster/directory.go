@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/sqlite"
+)
+
+// withStore opens the database named by the --db flag for the duration of
+// fn.
+func withStore(cmd *cobra.Command, db string, fn func(context.Context, store.Store) error) error {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	st, err := sqlite.Open(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(ctx, st)
+}
+
+func newDirectoryCommand() *cobra.Command {
+	var db string
+	cmd := &cobra.Command{Use: "directory", Short: "Manage directories (tenants)"}
+	cmd.PersistentFlags().StringVar(&db, "db", "roster.db", "SQLite database file")
+	cmd.AddCommand(&cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a directory",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
+				d, err := st.CreateDirectory(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "Created directory %s (%s)\n", d.Name, d.ID)
+				return err
+			})
+		},
+	}, &cobra.Command{
+		Use:   "list",
+		Short: "List directories",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
+				dirs, err := st.Directories(ctx)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tID\tCREATED")
+				for _, d := range dirs {
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name, d.ID, d.Created.Format(time.RFC3339))
+				}
+				return tw.Flush()
+			})
+		},
+	})
+	return cmd
+}
+
+func newTokenCommand() *cobra.Command {
+	var db, directory string
+	cmd := &cobra.Command{Use: "token", Short: "Manage the bearer tokens of a directory"}
+	cmd.PersistentFlags().StringVar(&db, "db", "roster.db", "SQLite database file")
+	cmd.PersistentFlags().StringVar(&directory, "directory", "default", "directory name or id")
+	var name, expires string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create a token and print it once",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var until time.Time
+			if expires != "" {
+				d, err := parseDuration(expires)
+				if err != nil {
+					return err
+				}
+				until = time.Now().Add(d)
+			}
+			return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
+				d, err := st.Directory(ctx, directory)
+				if err != nil {
+					return err
+				}
+				_, secret, err := st.CreateToken(ctx, d.ID, name, until)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), secret)
+				return err
+			})
+		},
+	}
+	create.Flags().StringVar(&name, "name", "token", "a name to tell the token by, such as okta-prod")
+	create.Flags().StringVar(&expires, "expires", "", "lifetime, such as 90d or 12h (default: never expires)")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List a directory's tokens (never their secrets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
+				d, err := st.Directory(ctx, directory)
+				if err != nil {
+					return err
+				}
+				toks, err := st.Tokens(ctx, d.ID)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tID\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
+				for _, t := range toks {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\n", t.Name, t.ID, stamp(t.Created), stamp(t.Expires), stamp(t.LastUsed), t.Revoked)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	revoke := &cobra.Command{
+		Use:   "revoke NAME-OR-ID",
+		Short: "Revoke a token",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
+				d, err := st.Directory(ctx, directory)
+				if err != nil {
+					return err
+				}
+				return st.RevokeToken(ctx, d.ID, args[0])
+			})
+		},
+	}
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Format(time.RFC3339)
+}
+
+// parseDuration accepts Go durations and whole days ("90d").
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		if _, err := fmt.Sscanf(days, "%d", &n); err != nil || n <= 0 || fmt.Sprint(n) != days {
+			return 0, fmt.Errorf("invalid lifetime %q: use a number of days such as 90d, or a duration such as 12h", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("invalid lifetime %q: use a number of days such as 90d, or a duration such as 12h", s)
+	}
+	return d, nil
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run runs roster with args and returns what it printed.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newRootCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+func TestDirectoryAndTokenCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "roster.db")
+	if out, err := run(t, "directory", "create", "acme", "--db", db); err != nil || !strings.Contains(out, "Created directory acme") {
+		t.Fatalf("directory create: %q, %v", out, err)
+	}
+	if _, err := run(t, "directory", "create", "ACME", "--db", db); err == nil {
+		t.Fatal("a second directory named ACME was created")
+	}
+	out, err := run(t, "directory", "list", "--db", db)
+	if err != nil || !strings.Contains(out, "acme") {
+		t.Fatalf("directory list: %q, %v", out, err)
+	}
+	secret, err := run(t, "token", "create", "--directory", "acme", "--name", "okta-prod", "--expires", "90d", "--db", db)
+	if err != nil || !strings.HasPrefix(secret, "rst_") {
+		t.Fatalf("token create: %q, %v", secret, err)
+	}
+	out, err = run(t, "token", "list", "--directory", "acme", "--db", db)
+	if err != nil || !strings.Contains(out, "okta-prod") || strings.Contains(out, strings.TrimSpace(secret)) {
+		t.Fatalf("token list: %q, %v (it must name the token and never show its secret)", out, err)
+	}
+	if _, err := run(t, "token", "revoke", "okta-prod", "--directory", "acme", "--db", db); err != nil {
+		t.Fatalf("token revoke: %v", err)
+	}
+	out, _ = run(t, "token", "list", "--directory", "acme", "--db", db)
+	if !strings.Contains(out, "true") {
+		t.Fatalf("after revoke: %q, want the token shown revoked", out)
+	}
+	for _, bad := range []string{"0d", "-3d", "x", "1.5d", "-1h"} {
+		if _, err := run(t, "token", "create", "--directory", "acme", "--expires", bad, "--db", db); err == nil {
+			t.Errorf("--expires %s was accepted", bad)
+		}
+	}
+	if _, err := run(t, "token", "create", "--directory", "nope", "--db", db); err == nil {
+		t.Error("a token for an unknown directory was created")
+	}
+}
