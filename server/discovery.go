@@ -8,8 +8,12 @@ import (
 	"github.com/rosterhq/roster/scim/schema"
 )
 
-// baseURL is the absolute URL of the SCIM API as the client reached it.
-func baseURL(r *http.Request) string {
+// baseURL is the absolute URL of the SCIM API: the configured one, or the
+// one the client reached.
+func (s *server) baseURL(r *http.Request) string {
+	if s.BaseURL != "" {
+		return strings.TrimSuffix(s.BaseURL, "/")
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -40,14 +44,14 @@ func (s *server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 			"type": "oauthbearertoken", "name": "OAuth Bearer Token", "primary": true,
 			"description": "Authentication with a bearer token issued by roster token create",
 		}},
-		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": baseURL(r) + "/ServiceProviderConfig"},
+		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": s.baseURL(r) + "/ServiceProviderConfig"},
 	})
 }
 
 func (s *server) resourceTypes(w http.ResponseWriter, r *http.Request) {
 	var docs []any
 	for _, rt := range s.Registry.ResourceTypes() {
-		docs = append(docs, rt.Document(baseURL(r)))
+		docs = append(docs, rt.Document(s.baseURL(r)))
 	}
 	writeJSON(w, http.StatusOK, scim.NewListResponse(len(docs), docs))
 }
@@ -58,13 +62,13 @@ func (s *server) resourceType(w http.ResponseWriter, r *http.Request) {
 		writeError(w, scim.Errorf(http.StatusNotFound, "", "no resource type %q", r.PathValue("id")))
 		return
 	}
-	writeJSON(w, http.StatusOK, rt.Document(baseURL(r)))
+	writeJSON(w, http.StatusOK, rt.Document(s.baseURL(r)))
 }
 
 func (s *server) schemas(w http.ResponseWriter, r *http.Request) {
 	var docs []any
 	for _, sc := range s.Registry.Schemas() {
-		docs = append(docs, sc.Document(baseURL(r)))
+		docs = append(docs, sc.Document(s.baseURL(r)))
 	}
 	writeJSON(w, http.StatusOK, scim.NewListResponse(len(docs), docs))
 }
@@ -75,5 +79,5 @@ func (s *server) schema(w http.ResponseWriter, r *http.Request) {
 		writeError(w, scim.Errorf(http.StatusNotFound, "", "no schema %q", r.PathValue("id")))
 		return
 	}
-	writeJSON(w, http.StatusOK, sc.Document(baseURL(r)))
+	writeJSON(w, http.StatusOK, sc.Document(s.baseURL(r)))
 }

@@ -5,7 +5,10 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"time"
+
+	"github.com/rosterhq/roster/scim"
 )
 
 // statusWriter records the status a handler wrote.
@@ -46,5 +49,22 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r)
 		logger.InfoContext(r.Context(), "request", "id", id, "method", r.Method, "path", r.URL.Path,
 			"status", sw.status, "duration", time.Since(start))
+	})
+}
+
+// recoverPanics turns a panic in a handler into a logged SCIM 500 instead
+// of a dropped connection.
+func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				logger.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				writeError(w, scim.Errorf(http.StatusInternalServerError, "", "internal error"))
+			}
+		}()
+		next.ServeHTTP(w, r)
 	})
 }

@@ -46,8 +46,8 @@ func wantsMembers(rt *schema.ResourceType, p *resource.Projection) bool {
 
 // writeResource answers with one resource, its ETag and, for a create, its
 // Location.
-func writeResource(w http.ResponseWriter, r *http.Request, status int, res *resource.Resource, p *resource.Projection) {
-	loc := baseURL(r) + res.Type.Endpoint + "/" + res.ID()
+func (s *server) writeResource(w http.ResponseWriter, r *http.Request, status int, res *resource.Resource, p *resource.Projection) {
+	loc := s.baseURL(r) + res.Type.Endpoint + "/" + res.ID()
 	m := res.Meta()
 	m.Location = loc
 	res.SetMeta(m)
@@ -83,7 +83,7 @@ func (s *server) create(w http.ResponseWriter, r *http.Request, req request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeResource(w, r, http.StatusCreated, created, p)
+	s.writeResource(w, r, http.StatusCreated, created, p)
 }
 
 func (s *server) get(w http.ResponseWriter, r *http.Request, req request) {
@@ -102,7 +102,7 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, req request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeResource(w, r, http.StatusOK, res, p)
+	s.writeResource(w, r, http.StatusOK, res, p)
 }
 
 // etagMatches reports whether an If-None-Match or If-Match header value
@@ -160,6 +160,11 @@ func (s *server) replace(w http.ResponseWriter, r *http.Request, req request) {
 		s.fail(w, r, err)
 		return
 	}
+	// Hash only for a resource that exists: the hash costs on purpose.
+	if _, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if err := s.hashPassword(incoming); err != nil {
 		s.fail(w, r, err)
 		return
@@ -192,7 +197,7 @@ func (s *server) replace(w http.ResponseWriter, r *http.Request, req request) {
 			s.fail(w, r, err)
 			return
 		}
-		writeResource(w, r, http.StatusOK, stored, p)
+		s.writeResource(w, r, http.StatusOK, stored, p)
 		return
 	}
 }
@@ -213,28 +218,19 @@ func (s *server) patch(w http.ResponseWriter, r *http.Request, req request) {
 		s.fail(w, r, err)
 		return
 	}
-	for i, op := range pr.Operations {
-		if a := op.Path.Attr.Ref.Attr; a != nil && op.Path.Attr.Ref.Extension == "" && a.Name == "password" {
-			if pw, ok := op.Value.(string); ok {
-				tmp := resource.New(req.rt)
-				tmp.Attrs["password"] = pw
-				if err := s.hashPassword(tmp); err != nil {
-					s.fail(w, r, err)
-					return
-				}
-				pr.Operations[i].Value = tmp.Attrs["password"]
-			}
-		}
-	}
 	version, err := s.ifMatch(r, req)
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.hashPatchPassword(pr); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	// A group's PATCH answers 204 unless the client asks for attributes,
 	// so that a member change never serialises a 100,000-member list.
 	isGroup := req.rt.Schema.Attribute("members") != nil
-	body204 := isGroup && r.URL.Query().Get("attributes") == ""
+	body204 := isGroup && len(r.URL.Query()["attributes"]) == 0
 	res, err := s.Store.Patch(r.Context(), req.dir, req.rt, r.PathValue("id"), pr, version, !body204 && wantsMembers(req.rt, p))
 	if err != nil {
 		s.fail(w, r, err)
@@ -245,7 +241,36 @@ func (s *server) patch(w http.ResponseWriter, r *http.Request, req request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	writeResource(w, r, http.StatusOK, res, p)
+	s.writeResource(w, r, http.StatusOK, res, p)
+}
+
+// hashPatchPassword replaces the password a PATCH sets by its hash. One
+// password per request: each hash costs on purpose, so a request holding
+// thousands must not make the server compute thousands.
+func (s *server) hashPatchPassword(pr *patch.Request) error {
+	found := -1
+	for i, op := range pr.Operations {
+		if a := op.Path.Attr.Ref.Attr; a != nil && op.Path.Attr.Ref.Extension == "" && a.Name == "password" && op.Value != nil {
+			if found >= 0 {
+				return scim.BadRequest(scim.InvalidValue, "a PATCH may set the password once")
+			}
+			found = i
+		}
+	}
+	if found < 0 {
+		return nil
+	}
+	pw, ok := pr.Operations[found].Value.(string)
+	if !ok {
+		return nil
+	}
+	tmp := resource.New(pr.Type)
+	tmp.Attrs["password"] = pw
+	if err := s.hashPassword(tmp); err != nil {
+		return err
+	}
+	pr.Operations[found].Value = tmp.Attrs["password"]
+	return nil
 }
 
 func (s *server) delete(w http.ResponseWriter, r *http.Request, req request) {
@@ -286,7 +311,7 @@ func (s *server) search(w http.ResponseWriter, r *http.Request, req request) {
 	}
 	var sr scim.SearchRequest
 	if err := json.Unmarshal(body, &sr); err != nil {
-		s.fail(w, r, scim.BadRequest(scim.InvalidSyntax, "the search request is not valid JSON: %v", err))
+		s.fail(w, r, scim.BadRequest(scim.InvalidSyntax, "the search request is not a valid SearchRequest object"))
 		return
 	}
 	p := listParams{filter: sr.Filter, sortBy: sr.SortBy, sortOrder: sr.SortOrder,
@@ -352,7 +377,7 @@ func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp l
 	resources := make([]json.RawMessage, len(page.Resources))
 	for i, res := range page.Resources {
 		m := res.Meta()
-		m.Location = baseURL(r) + req.rt.Endpoint + "/" + res.ID()
+		m.Location = s.baseURL(r) + req.rt.Endpoint + "/" + res.ID()
 		res.SetMeta(m)
 		resources[i] = res.AppendJSON(nil, p)
 	}

@@ -37,6 +37,10 @@ type Config struct {
 	PasswordIterations int
 	// Strict rejects unknown attributes instead of ignoring them.
 	Strict bool
+	// BaseURL is the public URL of the SCIM API, such as
+	// https://scim.example.com/scim/v2, for Location and meta.location
+	// behind a TLS proxy; empty means the URL the request reached.
+	BaseURL string
 }
 
 type server struct {
@@ -92,7 +96,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, scim.Errorf(http.StatusNotFound, "", "no endpoint %s", r.URL.Path))
 	})
-	return logRequests(cfg.Logger, mux)
+	return logRequests(cfg.Logger, recoverPanics(cfg.Logger, mux))
 }
 
 // ready answers 200 when the store answers, 503 otherwise.
@@ -167,7 +171,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, scim.Errorf(http.StatusNotFound, "", "resource %s not found", r.PathValue("id")))
 	case errors.Is(err, store.ErrConflict):
-		writeError(w, scim.Errorf(http.StatusConflict, scim.Uniqueness, "%s", conflictDetail(err)))
+		writeError(w, scim.Errorf(http.StatusConflict, scim.Uniqueness, "a resource with this userName or displayName (compared ignoring case) exists in the directory"))
 	case errors.Is(err, store.ErrPreconditionFailed):
 		writeError(w, scim.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: its version does not match If-Match"))
 	case errors.Is(err, context.Canceled):
@@ -176,19 +180,6 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeError(w, scim.Errorf(http.StatusInternalServerError, "", "internal error"))
 	}
-}
-
-// conflictDetail keeps the part of a store's conflict error a client may
-// read: which attribute value is taken.
-func conflictDetail(err error) string {
-	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "+store.ErrConflict.Error()); i >= 0 {
-		msg = msg[:i]
-	}
-	if i := strings.LastIndex(msg, ": "); i >= 0 {
-		msg = msg[i+2:]
-	}
-	return msg
 }
 
 const contentType = "application/scim+json"

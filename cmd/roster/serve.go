@@ -20,7 +20,7 @@ import (
 )
 
 func newServeCommand() *cobra.Command {
-	var addr, db string
+	var addr, db, baseURL string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the SCIM 2.0 server",
@@ -32,15 +32,16 @@ bearer token for it, so that you can point curl, Okta or Entra at it at once.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, cmd, addr, db)
+			return serve(ctx, cmd, addr, db, baseURL)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "localhost:8080", "address to listen on")
 	cmd.Flags().StringVar(&db, "db", "roster.db", "SQLite database file")
+	cmd.Flags().StringVar(&baseURL, "base-url", "", "public URL of the SCIM API behind a proxy, such as https://scim.example.com/scim/v2")
 	return cmd
 }
 
-func serve(ctx context.Context, cmd *cobra.Command, addr, db string) error {
+func serve(ctx context.Context, cmd *cobra.Command, addr, db, baseURL string) error {
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	st, err := sqlite.Open(ctx, db)
 	if err != nil {
@@ -55,8 +56,11 @@ func serve(ctx context.Context, cmd *cobra.Command, addr, db string) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           server.New(server.Config{Store: st, Logger: logger}),
+		Handler:           server.New(server.Config{Store: st, Logger: logger, BaseURL: baseURL}),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       120 * time.Second,
 	}
 	logger.Info("serving SCIM", "url", "http://"+ln.Addr().String()+server.BasePath, "db", db)
 	done := make(chan error, 1)

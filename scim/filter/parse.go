@@ -14,6 +14,11 @@ import (
 // hostile filter cannot exhaust the stack.
 const maxDepth = 64
 
+// MaxComparisons bounds the attribute comparisons of one filter. Real
+// clients send one to a handful; a store turns each into SQL, and
+// databases bound the size of a statement.
+const MaxComparisons = 200
+
 // Parse parses a filter (RFC 7644 §3.4.2.2). When rt is not nil, every
 // attribute path is resolved against it and every comparison is checked
 // against the attribute's type, so the result is ready to be evaluated or
@@ -80,9 +85,10 @@ func (t token) String() string {
 }
 
 type parser struct {
-	src string
-	off int
-	tok token
+	src         string
+	off         int
+	tok         token
+	comparisons int
 }
 
 func (p *parser) errorf(pos int, format string, args ...any) error {
@@ -281,6 +287,9 @@ func (p *parser) parseAttrExpr(depth int, parent *AttrPath) (Expr, error) {
 
 // parseComparison parses the operator and value after an attribute path.
 func (p *parser) parseComparison(path AttrPath) (Expr, error) {
+	if p.comparisons++; p.comparisons > MaxComparisons {
+		return nil, p.errorf(p.tok.pos, "more than %d comparisons", MaxComparisons)
+	}
 	if p.tok.kind != tokWord {
 		return nil, p.errorf(p.tok.pos, "expected an operator after %s, found %s", path, p.tok)
 	}

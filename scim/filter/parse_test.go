@@ -632,16 +632,22 @@ func TestParseAcceptsDeepButBoundedNesting(t *testing.T) {
 	}
 }
 
-func TestParseHandlesLongFlatChains(t *testing.T) {
-	// and/or chains are not nesting: a long one must parse, resolve and
-	// print without hitting the depth limit.
-	terms := make([]string, 2000)
+func TestParseHandlesLongFlatChainsUpToTheComparisonLimit(t *testing.T) {
+	// and/or chains are not nesting: a chain of MaxComparisons must parse,
+	// resolve and print without hitting the depth limit; one more is a
+	// 400, so that a store never gets a statement too big for it.
+	terms := make([]string, MaxComparisons+1)
 	for i := range terms {
 		terms[i] = `userName eq "u` + strings.Repeat("x", i%7) + `"`
 	}
 	for _, sep := range []string{" and ", " or "} {
-		e := mustParse(t, strings.Join(terms, sep), users)
+		e := mustParse(t, strings.Join(terms[:MaxComparisons], sep), users)
 		assertRoundTrip(t, e, users)
+		_, err := Parse(strings.Join(terms, sep), users)
+		var serr *scim.Error
+		if !errors.As(err, &serr) || serr.ScimType != scim.InvalidFilter || !strings.Contains(serr.Detail, "comparisons") {
+			t.Fatalf("a chain of %d comparisons: got %v, want 400 invalidFilter", MaxComparisons+1, err)
+		}
 	}
 }
 

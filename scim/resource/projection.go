@@ -43,15 +43,17 @@ func refSet(rt *schema.ResourceType, lists []string) (set, parents map[string]bo
 			if name == "" {
 				continue
 			}
+			if set == nil {
+				// Names were given: even if none is known, the response
+				// holds only what is returned always.
+				set, parents = map[string]bool{}, map[string]bool{}
+			}
 			ref, err := rt.Resolve(name)
 			if err != nil {
 				if errors.Is(err, schema.ErrUnknownAttribute) {
 					continue
 				}
 				return nil, nil, scim.BadRequest(scim.InvalidValue, "invalid attribute name %q: %v", name, err)
-			}
-			if set == nil {
-				set, parents = map[string]bool{}, map[string]bool{}
 			}
 			set[key(ref)] = true
 			if ref.Sub != nil {

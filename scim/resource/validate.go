@@ -33,9 +33,9 @@ func (r *Resource) Validate() error {
 func validateAttrs(m map[string]any, attrs []*schema.Attribute, prefix string) error {
 	for _, a := range attrs {
 		v, ok := m[a.Name]
-		if !ok {
+		if !ok || v == "" && a.Required {
 			if a.Required && a.Mutability != schema.ReadOnly {
-				return invalidValue("the required attribute %s%s is missing", prefix, a.Name)
+				return invalidValue("the required attribute %s%s is missing or empty", prefix, a.Name)
 			}
 			continue
 		}

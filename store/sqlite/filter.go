@@ -15,7 +15,7 @@ import (
 // maxNameVariants bounds the lower-case spellings of a userName or
 // displayName that eq looks up in the name_key index (see lowerVariants);
 // a literal with more is compared row by row instead.
-const maxNameVariants = 256
+const maxNameVariants = 32
 
 // where translates f, resolved against rt, into an SQL condition on the
 // resources table aliased r, with its arguments. Filters the store cannot

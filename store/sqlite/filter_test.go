@@ -219,9 +219,10 @@ func newFilterFixture(t *testing.T) *filterFixture {
 	display := map[string]string{}
 	put := func(dir, id string, rt *schema.ResourceType, modified string, version int64, body string) {
 		t.Helper()
-		// Users as clients send them; groups as the store reads them back
+		// Users as clients send them; groups, and the user with an empty
+		// userName (which older data may hold), as the store reads them back
 		// (not validated), so that one can lack its displayName.
-		r, err := resource.Decode(rt, []byte(body), resource.Options{Response: rt.Name == "Group"})
+		r, err := resource.Decode(rt, []byte(body), resource.Options{Response: rt.Name == "Group" || id == "u-empty"})
 		if err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}

@@ -314,6 +314,9 @@ func addMembers(ctx context.Context, tx *sql.Tx, dir, group string, members []st
 	defer stmt.Close()
 	added := false
 	for _, m := range members {
+		if m.ID == group {
+			return false, scim.BadRequest(scim.InvalidValue, "a group cannot be a member of itself")
+		}
 		res, err := stmt.ExecContext(ctx, group, dir, m.ID)
 		if err != nil {
 			return false, err
