@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/pressly/goose/v3 v3.29.0
 	github.com/spf13/cobra v1.10.2
+	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.61.1
 )
 

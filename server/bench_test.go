@@ -67,7 +67,7 @@ func BenchmarkHTTP(b *testing.B) {
 	big, small := group("everyone", members[1:]), group("ten", members[1:11])
 	outsider := ids[0]
 
-	ts := httptest.NewServer(server.New(server.Config{Store: st, PasswordIterations: 1000}))
+	ts := httptest.NewServer(server.New(server.Config{Store: st, PasswordIterations: 1000, RateLimit: -1}))
 	defer ts.Close()
 	client := ts.Client()
 	do := func(b *testing.B, method, path, body string, want int) {

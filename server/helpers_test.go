@@ -58,6 +58,9 @@ func newAPI(t *testing.T, cfg server.Config) *api {
 	if cfg.PasswordIterations == 0 {
 		cfg.PasswordIterations = 1000
 	}
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = -1 // tests that send bursts are not about limits
+	}
 	srv := httptest.NewServer(server.New(cfg))
 	t.Cleanup(srv.Close)
 	a := &api{root: srv.URL, base: srv.URL + "/scim/v2", st: st, http: &http.Client{Timeout: 60 * time.Second}}

@@ -37,6 +37,12 @@ type Config struct {
 	PasswordIterations int
 	// Strict rejects unknown attributes instead of ignoring them.
 	Strict bool
+	// RateLimit is the requests per second each token may make, with bursts
+	// of RateBurst; more get 429 with Retry-After. 0 means 100 per second
+	// with bursts of 200; a negative rate turns limiting off. Limits are
+	// per process.
+	RateLimit float64
+	RateBurst int
 	// BaseURL is the public URL of the SCIM API, such as
 	// https://scim.example.com/scim/v2, for Location and meta.location
 	// behind a TLS proxy; empty means the URL the request reached.
@@ -45,6 +51,7 @@ type Config struct {
 
 type server struct {
 	Config
+	limits *limiters
 }
 
 // New returns the SCIM API handler.
@@ -67,7 +74,13 @@ func New(cfg Config) http.Handler {
 	if cfg.PasswordIterations <= 0 {
 		cfg.PasswordIterations = 600_000
 	}
-	s := &server{Config: cfg}
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit, cfg.RateBurst = 100, 200
+	}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = max(int(cfg.RateLimit), 1)
+	}
+	s := &server{Config: cfg, limits: newLimiters(cfg.RateLimit, cfg.RateBurst)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -145,6 +158,10 @@ func (s *server) auth(resourceType string, h func(http.ResponseWriter, *http.Req
 		}
 		if err != nil {
 			s.fail(w, r, err)
+			return
+		}
+		if ok, wait := s.limits.allow(tok.ID); !ok {
+			tooManyRequests(w, wait)
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), tokenKey, tok))

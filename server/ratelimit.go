@@ -1,0 +1,58 @@
+package server
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/rosterhq/roster/scim"
+)
+
+// limiters holds one token bucket per bearer token. Limits are per
+// process: replicas behind a load balancer each allow the rate.
+type limiters struct {
+	rate  rate.Limit
+	burst int
+	mu    sync.Mutex
+	byID  map[string]*rate.Limiter
+}
+
+func newLimiters(perSecond float64, burst int) *limiters {
+	if perSecond <= 0 {
+		return nil
+	}
+	return &limiters{rate: rate.Limit(perSecond), burst: max(burst, 1), byID: map[string]*rate.Limiter{}}
+}
+
+// allow reports whether the token may make a request now and, if not, how
+// long to wait.
+func (l *limiters) allow(tokenID string) (bool, time.Duration) {
+	if l == nil {
+		return true, 0
+	}
+	l.mu.Lock()
+	lim, ok := l.byID[tokenID]
+	if !ok {
+		lim = rate.NewLimiter(l.rate, l.burst)
+		l.byID[tokenID] = lim
+	}
+	l.mu.Unlock()
+	r := lim.Reserve()
+	if d := r.Delay(); d > 0 {
+		r.Cancel()
+		return false, d
+	}
+	return true, 0
+}
+
+// tooManyRequests answers 429 with Retry-After in whole seconds (RFC 9110
+// §10.2.3), at least one.
+func tooManyRequests(w http.ResponseWriter, wait time.Duration) {
+	secs := int(math.Ceil(wait.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	writeError(w, scim.Errorf(http.StatusTooManyRequests, "", "too many requests for this token; retry after %d s", max(secs, 1)))
+}
