@@ -31,11 +31,11 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// logRequests logs one line per request with a request id (the client's
+// logRequests counts and logs one line per request with a request id (the client's
 // X-Request-Id, or a new one, echoed back). It logs the method, path,
 // status and duration, never headers, query values or bodies, which carry
 // tokens, passwords and personal data.
-func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+func logRequests(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if id == "" || len(id) > 64 {
@@ -47,8 +47,11 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
 		next.ServeHTTP(sw, r)
+		d := time.Since(start)
+		// The mux has set r.Pattern to the route that matched.
+		m.observe(r.Pattern, r.Method, sw.status, d)
 		logger.InfoContext(r.Context(), "request", "id", id, "method", r.Method, "path", r.URL.Path,
-			"status", sw.status, "duration", time.Since(start))
+			"status", sw.status, "duration", d)
 	})
 }
 

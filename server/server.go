@@ -84,6 +84,8 @@ func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", s.ready)
+	m := newMetrics()
+	mux.Handle("GET /metrics", m.handler())
 	mux.HandleFunc("GET "+BasePath+"/ServiceProviderConfig", s.serviceProviderConfig)
 	mux.HandleFunc("GET "+BasePath+"/ResourceTypes", s.resourceTypes)
 	mux.HandleFunc("GET "+BasePath+"/ResourceTypes/{id}", s.resourceType)
@@ -109,7 +111,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, scim.Errorf(http.StatusNotFound, "", "no endpoint %s", r.URL.Path))
 	})
-	return logRequests(cfg.Logger, recoverPanics(cfg.Logger, mux))
+	return logRequests(cfg.Logger, m, recoverPanics(cfg.Logger, mux))
 }
 
 // ready answers 200 when the store answers, 503 otherwise.
