@@ -61,12 +61,22 @@ type Query struct {
 	// Members says whether to load the members of groups; a big group read
 	// with excludedAttributes=members must not load them.
 	Members bool
+	// Cursor asks for cursor pagination (RFC 9865): resources in creation
+	// order after the position After (empty: from the start), with
+	// Page.Next set when more may follow. Positions follow creation order,
+	// so a walk sees every resource that exists throughout it exactly
+	// once, whatever changes meanwhile. StartIndex and SortBy do not apply.
+	Cursor bool
+	After  string
 }
 
 // Page is the result of a Query.
 type Page struct {
 	Total     int
 	Resources []*resource.Resource
+	// Next is, for a cursor query, the position to continue after, or ""
+	// when this is the last page.
+	Next string
 }
 
 // Store persists directories, users, groups and group memberships.

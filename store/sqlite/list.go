@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/rosterhq/roster/scim/schema"
@@ -28,6 +29,9 @@ func (s *Store) List(ctx context.Context, dir string, q store.Query) (store.Page
 	if q.Count <= 0 || page.Total == 0 {
 		return page, nil
 	}
+	if q.Cursor {
+		return s.cursorPage(ctx, dir, cond, args, q, page)
+	}
 	offset := max(q.StartIndex, 1) - 1
 	rows, err := s.db.QueryContext(ctx, pageQuery(cond, q), append(args, q.Count, offset)...)
 	if err != nil {
@@ -51,6 +55,67 @@ func (s *Store) List(ctx context.Context, dir string, q store.Query) (store.Page
 		}
 	}
 	return page, nil
+}
+
+// cursorPage reads the page after q.After in creation order (keyset
+// pagination on seq), one row more than asked to know whether more follow.
+func (s *Store) cursorPage(ctx context.Context, dir, cond string, args []any, q store.Query, page store.Page) (store.Page, error) {
+	after := int64(0)
+	if q.After != "" {
+		n, err := strconv.ParseInt(q.After, 10, 64)
+		if err != nil {
+			return page, fmt.Errorf("sqlite: list %s: position %q: %w", q.Type.Name, q.After, store.ErrNotFound)
+		}
+		after = n
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT r.seq, `+resourceColumns+` FROM resources r WHERE `+cond+
+		` AND r.seq > ? ORDER BY r.seq LIMIT ?`, append(args, after, q.Count+1)...)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: list %s: %w", q.Type.Name, err)
+	}
+	defer rows.Close()
+	var last int64
+	for rows.Next() {
+		if len(page.Resources) == q.Count {
+			page.Next = strconv.FormatInt(last, 10)
+			break
+		}
+		var seq int64
+		var id, created, modified, attrs string
+		var version int64
+		if err := rows.Scan(&seq, &id, &created, &modified, &version, &attrs); err != nil {
+			return page, fmt.Errorf("sqlite: list %s: %w", q.Type.Name, err)
+		}
+		r, err := scanResource(q.Type, fixedRow{id, created, modified, version, attrs})
+		if err != nil {
+			return page, fmt.Errorf("sqlite: list %s: %w", q.Type.Name, err)
+		}
+		page.Resources = append(page.Resources, r)
+		last = seq
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("sqlite: list %s: %w", q.Type.Name, err)
+	}
+	rows.Close()
+	for _, r := range page.Resources {
+		if _, err := withComputed(ctx, s.db, dir, r, q.Members); err != nil {
+			return page, err
+		}
+	}
+	return page, nil
+}
+
+// fixedRow is a scanner over values already read.
+type fixedRow struct {
+	id, created, modified string
+	version               int64
+	attrs                 string
+}
+
+func (f fixedRow) Scan(dest ...any) error {
+	*dest[0].(*string), *dest[1].(*string), *dest[2].(*string) = f.id, f.created, f.modified
+	*dest[3].(*int64), *dest[4].(*string) = f.version, f.attrs
+	return nil
 }
 
 // pageQuery returns the query for one page of q's resources, whose

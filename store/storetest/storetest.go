@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/scim"
+	"github.com/rosterhq/roster/scim/filter"
 	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
@@ -37,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("ListGroups", s.testListGroups)
 	t.Run("Concurrency", s.testConcurrency)
 	t.Run("Tokens", s.testTokens)
+	t.Run("Cursor", s.testCursor)
 }
 
 type suite struct {
@@ -71,6 +73,15 @@ func (s *suite) create(t *testing.T, st store.Store, dir string, rt *schema.Reso
 		t.Fatalf("Create %s: %v", body, err)
 	}
 	return r
+}
+
+func (s *suite) parse(t *testing.T, f string) filter.Expr {
+	t.Helper()
+	e, err := filter.Parse(f, s.users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 func wantErr(t *testing.T, what string, err, want error) {
