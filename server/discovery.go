@@ -37,8 +37,9 @@ func (s *server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 		"sort":             supported{true},
 		"etag":             supported{true},
 		"pagination": map[string]any{
-			"cursor": false, "index": true, "defaultPaginationMethod": "index",
+			"cursor": true, "index": true, "defaultPaginationMethod": "index",
 			"defaultPageSize": s.DefaultCount, "maxPageSize": s.MaxResults,
+			"cursorTimeout": int(s.cursors.timeout.Seconds()),
 		},
 		"authenticationSchemes": []map[string]any{{
 			"type": "oauthbearertoken", "name": "OAuth Bearer Token", "primary": true,

@@ -292,15 +292,22 @@ type listParams struct {
 	filter, sortBy, sortOrder      string
 	startIndex, count              string
 	attributes, excludedAttributes []string
+	// cursor is set (possibly to "") when the client asks for cursor
+	// pagination (RFC 9865).
+	cursor *string
 }
 
 func (s *server) list(w http.ResponseWriter, r *http.Request, req request) {
 	q := r.URL.Query()
-	s.query(w, r, req, listParams{
+	lp := listParams{
 		filter: q.Get("filter"), sortBy: q.Get("sortBy"), sortOrder: q.Get("sortOrder"),
 		startIndex: q.Get("startIndex"), count: q.Get("count"),
 		attributes: q["attributes"], excludedAttributes: q["excludedAttributes"],
-	})
+	}
+	if c, ok := q["cursor"]; ok {
+		lp.cursor = &c[0]
+	}
+	s.query(w, r, req, lp)
 }
 
 func (s *server) search(w http.ResponseWriter, r *http.Request, req request) {
@@ -322,6 +329,7 @@ func (s *server) search(w http.ResponseWriter, r *http.Request, req request) {
 	if sr.Count != nil {
 		p.count = strconv.Itoa(*sr.Count)
 	}
+	p.cursor = sr.Cursor
 	s.query(w, r, req, p)
 }
 
@@ -369,6 +377,19 @@ func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp l
 		}
 		q.Count = min(max(n, 0), s.MaxResults)
 	}
+	if lp.cursor != nil {
+		if lp.sortBy != "" || lp.startIndex != "" {
+			s.fail(w, r, scim.BadRequest(scim.InvalidValue, "cursor pagination does not take sortBy or startIndex"))
+			return
+		}
+		q.Cursor = true
+		if *lp.cursor != "" {
+			if q.After, err = s.cursors.decode(*lp.cursor, req.dir, req.rt.Name, lp.filter); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+	}
 	page, err := s.Store.List(r.Context(), req.dir, q)
 	if err != nil {
 		s.fail(w, r, err)
@@ -383,5 +404,11 @@ func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp l
 	}
 	lr := scim.NewListResponse(page.Total, resources)
 	lr.StartIndex = q.StartIndex
+	if q.Cursor {
+		lr.StartIndex = 0
+		if page.Next != "" {
+			lr.NextCursor = s.cursors.encode(req.dir, req.rt.Name, lp.filter, page.Next)
+		}
+	}
 	writeJSON(w, http.StatusOK, lr)
 }

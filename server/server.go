@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/schema"
@@ -43,6 +44,11 @@ type Config struct {
 	// per process.
 	RateLimit float64
 	RateBurst int
+	// CursorKey signs the cursors of cursor pagination (RFC 9865); replicas
+	// must share it. Empty: a random key per process. CursorTimeout is how
+	// long a cursor stays valid (default 10 minutes).
+	CursorKey     []byte
+	CursorTimeout time.Duration
 	// BaseURL is the public URL of the SCIM API, such as
 	// https://scim.example.com/scim/v2, for Location and meta.location
 	// behind a TLS proxy; empty means the URL the request reached.
@@ -51,7 +57,8 @@ type Config struct {
 
 type server struct {
 	Config
-	limits *limiters
+	limits  *limiters
+	cursors *cursors
 }
 
 // New returns the SCIM API handler.
@@ -80,7 +87,7 @@ func New(cfg Config) http.Handler {
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = max(int(cfg.RateLimit), 1)
 	}
-	s := &server{Config: cfg, limits: newLimiters(cfg.RateLimit, cfg.RateBurst)}
+	s := &server{Config: cfg, limits: newLimiters(cfg.RateLimit, cfg.RateBurst), cursors: newCursors(cfg.CursorKey, cfg.CursorTimeout)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", s.ready)
