@@ -2,10 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
 )
@@ -49,12 +51,64 @@ func (s *Store) List(ctx context.Context, dir string, q store.Query) (store.Page
 		return page, fmt.Errorf("sqlite: list %s: %w", q.Type.Name, err)
 	}
 	rows.Close()
-	for _, r := range page.Resources {
-		if _, err := withComputed(ctx, s.db, dir, r, q.Members); err != nil {
-			return page, err
-		}
+	if err := s.pageComputed(ctx, dir, page.Resources, q.Members); err != nil {
+		return page, err
 	}
 	return page, nil
+}
+
+// pageComputed adds the computed attributes to a page of resources: the
+// groups of a page of users in one query (not one per user), the members
+// of groups when asked for.
+func (s *Store) pageComputed(ctx context.Context, dir string, page []*resource.Resource, members bool) error {
+	if len(page) == 0 {
+		return nil
+	}
+	if page[0].Type.Schema.Attribute("groups") == nil {
+		for _, r := range page {
+			if _, err := withComputed(ctx, s.db, dir, r, members); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	ids := make([]string, len(page))
+	byID := make(map[string]*resource.Resource, len(page))
+	for i, r := range page {
+		ids[i] = r.ID()
+		byID[r.ID()] = r
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, `WITH RECURSIVE g(member, id, direct) AS (
+			SELECT member_id, group_id, 1 FROM members
+			WHERE directory_id = ?1 AND member_id IN (SELECT value FROM json_each(?2))
+			UNION
+			SELECT g.member, m.group_id, 0 FROM g CROSS JOIN members m WHERE m.directory_id = ?1 AND m.member_id = g.id
+		)
+		SELECT g.member, g.id, max(g.direct), r.name FROM g CROSS JOIN resources r ON r.directory_id = ?1 AND r.id = g.id
+		GROUP BY g.member, g.id ORDER BY g.member, g.id`, dir, string(list))
+	if err != nil {
+		return fmt.Errorf("sqlite: groups of a page: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var member, id, name string
+		var direct bool
+		if err := rows.Scan(&member, &id, &direct, &name); err != nil {
+			return fmt.Errorf("sqlite: groups of a page: %w", err)
+		}
+		typ := "indirect"
+		if direct {
+			typ = "direct"
+		}
+		r := byID[member]
+		groups, _ := r.Attrs["groups"].([]any)
+		r.Attrs["groups"] = append(groups, map[string]any{"value": id, "display": name, "type": typ})
+	}
+	return rows.Err()
 }
 
 // cursorPage reads the page after q.After in creation order (keyset
@@ -97,10 +151,8 @@ func (s *Store) cursorPage(ctx context.Context, dir, cond string, args []any, q 
 		return page, fmt.Errorf("sqlite: list %s: %w", q.Type.Name, err)
 	}
 	rows.Close()
-	for _, r := range page.Resources {
-		if _, err := withComputed(ctx, s.db, dir, r, q.Members); err != nil {
-			return page, err
-		}
+	if err := s.pageComputed(ctx, dir, page.Resources, q.Members); err != nil {
+		return page, err
 	}
 	return page, nil
 }

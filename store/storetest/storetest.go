@@ -365,6 +365,21 @@ func (s *suite) testGroups(t *testing.T) {
 		}
 	}
 
+	// A list computes the same groups as a read.
+	page, err := st.List(ctx, dir, store.Query{Type: s.users, Count: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range page.Resources {
+		one, err := st.Get(ctx, dir, s.users, r.ID(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l, g := fmt.Sprint(r.Attrs["groups"]), fmt.Sprint(one.Attrs["groups"]); l != g {
+			t.Errorf("%s's groups in a list %s, in a read %s", r.Attrs["userName"], l, g)
+		}
+	}
+
 	// A cycle of nested groups ends.
 	loop := eng.Clone()
 	loop.Attrs["members"] = []any{map[string]any{"value": alice.ID()}, map[string]any{"value": all.ID(), "type": "Group"}}
