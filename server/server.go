@@ -155,14 +155,9 @@ type request struct {
 // up per request, so extensions registered at runtime take effect.
 func (s *server) auth(resourceType string, h func(http.ResponseWriter, *http.Request, request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, secret, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
-			unauthorized(w, "a bearer token is required")
-			return
-		}
-		tok, err := s.Store.Authenticate(r.Context(), strings.TrimSpace(secret))
+		tok, err := s.authenticate(r)
 		if errors.Is(err, store.ErrUnauthorized) {
-			unauthorized(w, "the bearer token is unknown, expired or revoked")
+			unauthorized(w, "a valid bearer token (or HTTP Basic credentials: the directory's name and a token) is required")
 			return
 		}
 		if err != nil {
@@ -178,8 +173,37 @@ func (s *server) auth(resourceType string, h func(http.ResponseWriter, *http.Req
 	})
 }
 
+// authenticate returns the token a request carries: as a bearer token, or
+// as the password of HTTP Basic credentials whose user name is the token's
+// directory (name or id), which Okta can be configured to send.
+func (s *server) authenticate(r *http.Request) (store.Token, error) {
+	if scheme, secret, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		if strings.TrimSpace(secret) == "" {
+			return store.Token{}, store.ErrUnauthorized
+		}
+		return s.Store.Authenticate(r.Context(), strings.TrimSpace(secret))
+	}
+	user, secret, ok := r.BasicAuth()
+	if !ok || secret == "" {
+		return store.Token{}, store.ErrUnauthorized
+	}
+	tok, err := s.Store.Authenticate(r.Context(), secret)
+	if err != nil {
+		return tok, err
+	}
+	d, err := s.Store.Directory(r.Context(), tok.DirectoryID)
+	if err != nil {
+		return store.Token{}, err
+	}
+	if !strings.EqualFold(user, d.Name) && user != d.ID {
+		return store.Token{}, store.ErrUnauthorized
+	}
+	return tok, nil
+}
+
 func unauthorized(w http.ResponseWriter, detail string) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="roster"`)
+	w.Header().Add("WWW-Authenticate", `Bearer realm="roster"`)
+	w.Header().Add("WWW-Authenticate", `Basic realm="roster"`)
 	writeError(w, scim.Errorf(http.StatusUnauthorized, "", "%s", detail))
 }
 
