@@ -137,6 +137,22 @@ type Store interface {
 	// use; ErrUnauthorized if it is unknown, expired or revoked.
 	Authenticate(ctx context.Context, secret string) (Token, error)
 
+	// CreateClient makes an OAuth 2.0 client for the directory and returns
+	// it with its secret, which the store does not keep (only a hash).
+	CreateClient(ctx context.Context, dir, name string) (Client, string, error)
+	// AuthenticateClient returns the client with this id and secret;
+	// ErrUnauthorized if there is none or it is revoked.
+	AuthenticateClient(ctx context.Context, id, secret string) (Client, error)
+	// Client returns a client by id (ErrNotFound), revoked or not.
+	Client(ctx context.Context, id string) (Client, error)
+	// RevokeClient revokes a client of the directory.
+	RevokeClient(ctx context.Context, dir, id string) error
+	// CurrentSigningKey returns the newest signing key, first making a new
+	// one if the newest is older than maxAge (key rotation).
+	CurrentSigningKey(ctx context.Context, maxAge time.Duration) (SigningKey, error)
+	// SigningKey returns a key by id (ErrNotFound), to verify a token.
+	SigningKey(ctx context.Context, id string) (SigningKey, error)
+
 	// Close releases the store's resources.
 	Close() error
 }

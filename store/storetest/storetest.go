@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Concurrency", s.testConcurrency)
 	t.Run("Tokens", s.testTokens)
 	t.Run("Cursor", s.testCursor)
+	t.Run("OAuthClients", s.testClients)
 }
 
 type suite struct {
