@@ -3,7 +3,8 @@ module github.com/rosterhq/roster
 go 1.26.0
 
 require (
-	github.com/pressly/goose/v3 v3.29.0
+	github.com/golang-jwt/jwt/v5 v5.3.1
+	github.com/pressly/goose/v3 v3.27.3
 	github.com/prometheus/client_golang v1.25.0
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/time v0.16.0

@@ -49,6 +49,8 @@ type Config struct {
 	// long a cursor stays valid (default 10 minutes).
 	CursorKey     []byte
 	CursorTimeout time.Duration
+	// AccessTokenTTL is the lifetime of OAuth access tokens (default 1 hour).
+	AccessTokenTTL time.Duration
 	// BaseURL is the public URL of the SCIM API, such as
 	// https://scim.example.com/scim/v2, for Location and meta.location
 	// behind a TLS proxy; empty means the URL the request reached.
@@ -81,6 +83,9 @@ func New(cfg Config) http.Handler {
 	if cfg.PasswordIterations <= 0 {
 		cfg.PasswordIterations = 600_000
 	}
+	if cfg.AccessTokenTTL <= 0 {
+		cfg.AccessTokenTTL = time.Hour
+	}
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit, cfg.RateBurst = 100, 200
 	}
@@ -91,6 +96,7 @@ func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", s.ready)
+	mux.HandleFunc("POST /oauth/token", s.token)
 	m := newMetrics()
 	mux.Handle("GET /metrics", m.handler())
 	mux.HandleFunc("GET "+BasePath+"/ServiceProviderConfig", s.serviceProviderConfig)
@@ -178,10 +184,14 @@ func (s *server) auth(resourceType string, h func(http.ResponseWriter, *http.Req
 // directory (name or id), which Okta can be configured to send.
 func (s *server) authenticate(r *http.Request) (store.Token, error) {
 	if scheme, secret, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
-		if strings.TrimSpace(secret) == "" {
+		secret = strings.TrimSpace(secret)
+		switch {
+		case secret == "":
 			return store.Token{}, store.ErrUnauthorized
+		case looksLikeJWT(secret):
+			return s.verifyAccessToken(r.Context(), secret)
 		}
-		return s.Store.Authenticate(r.Context(), strings.TrimSpace(secret))
+		return s.Store.Authenticate(r.Context(), secret)
 	}
 	user, secret, ok := r.BasicAuth()
 	if !ok || secret == "" {

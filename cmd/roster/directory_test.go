@@ -55,3 +55,21 @@ func TestDirectoryAndTokenCommands(t *testing.T) {
 		t.Error("a token for an unknown directory was created")
 	}
 }
+
+func TestClientCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "roster.db")
+	if _, err := run(t, "directory", "create", "acme", "--db", db); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "client", "create", "--directory", "acme", "--name", "entra", "--db", db)
+	if err != nil || !strings.Contains(out, "client_id:") || !strings.Contains(out, "client_secret: rst_") {
+		t.Fatalf("client create: %q, %v", out, err)
+	}
+	id := strings.Fields(strings.SplitN(out, "\n", 2)[0])[1]
+	if _, err := run(t, "client", "revoke", id, "--directory", "acme", "--db", db); err != nil {
+		t.Fatalf("client revoke: %v", err)
+	}
+	if _, err := run(t, "client", "revoke", "nope", "--directory", "acme", "--db", db); err == nil {
+		t.Fatal("revoking an unknown client succeeded")
+	}
+}

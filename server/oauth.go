@@ -1,0 +1,120 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/rosterhq/roster/store"
+)
+
+// OAuth 2.0 client credentials (RFC 6749 §4.4): a client of a directory
+// exchanges its id and secret at POST /oauth/token for a short-lived JWT
+// access token, which the SCIM API accepts as a bearer token. Entra ID's
+// app gallery asks for this instead of long-lived tokens.
+
+const (
+	tokenIssuer   = "roster"
+	tokenAudience = "roster-scim"
+	// keyMaxAge is how long a signing key signs before a new one does.
+	keyMaxAge = 24 * time.Hour
+)
+
+// accessClaims are the claims of an access token.
+type accessClaims struct {
+	Directory string `json:"dir"`
+	jwt.RegisteredClaims
+}
+
+// oauthError answers with an RFC 6749 §5.2 error body.
+func oauthError(w http.ResponseWriter, status int, code, description string) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="roster"`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": description})
+}
+
+// token is the token endpoint.
+func (s *server) token(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded")
+		return
+	}
+	if gt := r.PostForm.Get("grant_type"); gt != "client_credentials" {
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q is not client_credentials", gt))
+		return
+	}
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	client, err := s.Store.AuthenticateClient(r.Context(), id, secret)
+	if errors.Is(err, store.ErrUnauthorized) {
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "unknown client or wrong secret")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	key, err := s.Store.CurrentSigningKey(r.Context(), keyMaxAge)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := time.Now()
+	claims := accessClaims{Directory: client.DirectoryID, RegisteredClaims: jwt.RegisteredClaims{
+		Issuer: tokenIssuer, Subject: client.ID, Audience: jwt.ClaimStrings{tokenAudience},
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(s.AccessTokenTTL)),
+	}}
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	t.Header["kid"] = key.ID
+	signed, err := t.SignedString(key.Key)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(map[string]any{
+		"access_token": signed, "token_type": "Bearer", "expires_in": int(s.AccessTokenTTL.Seconds()),
+	})
+}
+
+// looksLikeJWT tells an access token (three dot-separated parts) from an
+// opaque token (rst_…, no dots).
+func looksLikeJWT(s string) bool { return strings.Count(s, ".") == 2 }
+
+// verifyAccessToken checks a JWT access token and returns the token it
+// stands for: its client, in its directory. A revoked client's tokens stop
+// working at once.
+func (s *server) verifyAccessToken(ctx context.Context, raw string) (store.Token, error) {
+	var claims accessClaims
+	_, err := jwt.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		k, err := s.Store.SigningKey(ctx, kid)
+		if err != nil {
+			return nil, err
+		}
+		return k.Key, nil
+	}, jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(tokenIssuer), jwt.WithAudience(tokenAudience),
+		jwt.WithExpirationRequired(), jwt.WithLeeway(5*time.Second))
+	if err != nil {
+		return store.Token{}, store.ErrUnauthorized
+	}
+	c, err := s.Store.Client(ctx, claims.Subject)
+	if err != nil || c.Revoked || c.DirectoryID != claims.Directory {
+		return store.Token{}, store.ErrUnauthorized
+	}
+	return store.Token{ID: "client:" + c.ID, DirectoryID: c.DirectoryID, Name: c.Name}, nil
+}
