@@ -67,19 +67,7 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	key, err := s.Store.CurrentSigningKey(r.Context(), keyMaxAge)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	now := time.Now()
-	claims := accessClaims{Directory: client.DirectoryID, RegisteredClaims: jwt.RegisteredClaims{
-		Issuer: tokenIssuer, Subject: client.ID, Audience: jwt.ClaimStrings{tokenAudience},
-		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(s.AccessTokenTTL)),
-	}}
-	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
-	t.Header["kid"] = key.ID
-	signed, err := t.SignedString(key.Key)
+	signed, err := IssueJWT(r.Context(), s.Store, client.DirectoryID, client.ID, time.Now().Add(s.AccessTokenTTL))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -89,6 +77,28 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{
 		"access_token": signed, "token_type": "Bearer", "expires_in": int(s.AccessTokenTTL.Seconds()),
 	})
+}
+
+// tokenSubject prefixes the subject of a JWT that stands for a stored
+// token (roster token create --jwt) rather than an OAuth client.
+const tokenSubject = "token:"
+
+// IssueJWT signs a JWT bearer token for the directory with the current
+// signing key, valid until expires. subject is an OAuth client's id, or
+// "token:" and the id of a stored token, whose revocation then ends the
+// JWT too.
+func IssueJWT(ctx context.Context, st store.Store, dir, subject string, expires time.Time) (string, error) {
+	key, err := st.CurrentSigningKey(ctx, keyMaxAge)
+	if err != nil {
+		return "", err
+	}
+	claims := accessClaims{Directory: dir, RegisteredClaims: jwt.RegisteredClaims{
+		Issuer: tokenIssuer, Subject: subject, Audience: jwt.ClaimStrings{tokenAudience},
+		IssuedAt: jwt.NewNumericDate(time.Now()), ExpiresAt: jwt.NewNumericDate(expires),
+	}}
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	t.Header["kid"] = key.ID
+	return t.SignedString(key.Key)
 }
 
 // looksLikeJWT tells an access token (three dot-separated parts) from an
@@ -111,6 +121,13 @@ func (s *server) verifyAccessToken(ctx context.Context, raw string) (store.Token
 		jwt.WithExpirationRequired(), jwt.WithLeeway(5*time.Second))
 	if err != nil {
 		return store.Token{}, store.ErrUnauthorized
+	}
+	if id, ok := strings.CutPrefix(claims.Subject, tokenSubject); ok {
+		t, err := s.Store.Token(ctx, id)
+		if err != nil || t.Revoked || t.DirectoryID != claims.Directory || !t.Expires.IsZero() && time.Now().After(t.Expires) {
+			return store.Token{}, store.ErrUnauthorized
+		}
+		return t, nil
 	}
 	c, err := s.Store.Client(ctx, claims.Subject)
 	if err != nil || c.Revoked || c.DirectoryID != claims.Directory {

@@ -92,3 +92,30 @@ func TestOAuthClientCredentials(t *testing.T) {
 	}
 	fresh.mustFail(t, 401, "", "GET", "/Users", nil)
 }
+
+func TestJWTTokensStandForStoredTokens(t *testing.T) {
+	a := newAPI(t, server.Config{})
+	ctx := context.Background()
+	tok, _, err := a.st.CreateToken(ctx, a.dir.ID, "entra-jwt", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := server.IssueJWT(ctx, a.st, a.dir.ID, "token:"+tok.ID, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := a.withToken(signed)
+	b.must(t, 200, "GET", "/Users", nil)
+	// A JWT naming another directory than its token's is refused.
+	other := a.tenant(t, "globex")
+	forged, err := server.IssueJWT(ctx, a.st, other.dir.ID, "token:"+tok.ID, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.withToken(forged).mustFail(t, 401, "", "GET", "/Users", nil)
+	// Revoking the token ends the JWT.
+	if err := a.st.RevokeToken(ctx, a.dir.ID, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	b.mustFail(t, 401, "", "GET", "/Users", nil)
+}

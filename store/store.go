@@ -129,6 +129,8 @@ type Store interface {
 	// with its secret, which the store does not keep (only a hash of it).
 	// A zero expires means the token does not expire.
 	CreateToken(ctx context.Context, dir, name string, expires time.Time) (Token, string, error)
+	// Token returns a token by id (ErrNotFound), revoked or not.
+	Token(ctx context.Context, id string) (Token, error)
 	// Tokens returns the directory's tokens, without secrets.
 	Tokens(ctx context.Context, dir string) ([]Token, error)
 	// RevokeToken revokes a token of the directory by id or name.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/sqlite"
 )
@@ -74,6 +75,7 @@ func newTokenCommand() *cobra.Command {
 	cmd.PersistentFlags().StringVar(&db, "db", "roster.db", "SQLite database file")
 	cmd.PersistentFlags().StringVar(&directory, "directory", "default", "directory name or id")
 	var name, expires string
+	var asJWT bool
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a token and print it once",
@@ -92,9 +94,19 @@ func newTokenCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				_, secret, err := st.CreateToken(ctx, d.ID, name, until)
+				if asJWT && until.IsZero() {
+					until = time.Now().Add(365 * 24 * time.Hour)
+				}
+				tok, secret, err := st.CreateToken(ctx, d.ID, name, until)
 				if err != nil {
 					return err
+				}
+				if asJWT {
+					// The JWT stands for the stored token: revoking the token
+					// revokes it.
+					if secret, err = server.IssueJWT(ctx, st, d.ID, "token:"+tok.ID, until); err != nil {
+						return err
+					}
 				}
 				_, err = fmt.Fprintln(cmd.OutOrStdout(), secret)
 				return err
@@ -102,7 +114,8 @@ func newTokenCommand() *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&name, "name", "token", "a name to tell the token by, such as okta-prod")
-	create.Flags().StringVar(&expires, "expires", "", "lifetime, such as 90d or 12h (default: never expires)")
+	create.Flags().StringVar(&expires, "expires", "", "lifetime, such as 90d or 12h (default: never expires; a year with --jwt)")
+	create.Flags().BoolVar(&asJWT, "jwt", false, "print a signed JWT with an expiry instead of an opaque token")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List a directory's tokens (never their secrets)",

@@ -35,6 +35,10 @@ func TestDirectoryAndTokenCommands(t *testing.T) {
 	if err != nil || !strings.HasPrefix(secret, "rst_") {
 		t.Fatalf("token create: %q, %v", secret, err)
 	}
+	jwt, err := run(t, "token", "create", "--directory", "acme", "--name", "entra", "--jwt", "--expires", "30d", "--db", db)
+	if err != nil || strings.Count(strings.TrimSpace(jwt), ".") != 2 || !strings.HasPrefix(jwt, "eyJ") {
+		t.Fatalf("token create --jwt: %q, %v", jwt, err)
+	}
 	out, err = run(t, "token", "list", "--directory", "acme", "--db", db)
 	if err != nil || !strings.Contains(out, "okta-prod") || strings.Contains(out, strings.TrimSpace(secret)) {
 		t.Fatalf("token list: %q, %v (it must name the token and never show its secret)", out, err)

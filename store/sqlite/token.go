@@ -46,6 +46,18 @@ func (s *Store) Tokens(ctx context.Context, dir string) ([]store.Token, error) {
 	return out, rows.Err()
 }
 
+// Token implements store.Store.
+func (s *Store) Token(ctx context.Context, id string) (store.Token, error) {
+	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("sqlite: token %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("sqlite: token %q: %w", id, err)
+	}
+	return t, nil
+}
+
 // RevokeToken implements store.Store.
 func (s *Store) RevokeToken(ctx context.Context, dir, idOrName string) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE directory_id = ? AND (id = ? OR name = ?)`, dir, idOrName, idOrName)

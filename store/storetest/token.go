@@ -28,6 +28,11 @@ func (s *suite) testTokens(t *testing.T) {
 			t.Errorf("Authenticate(%q) = %v, want ErrUnauthorized", bad, err)
 		}
 	}
+	if byID, err := st.Token(ctx, tok.ID); err != nil || byID.Name != "okta-prod" || byID.DirectoryID != dir {
+		t.Fatalf("Token(id) = %+v, %v", byID, err)
+	}
+	_, err = st.Token(ctx, "nope")
+	wantErr(t, "Token of an unknown id", err, store.ErrNotFound)
 	list, err := st.Tokens(ctx, dir)
 	if err != nil || len(list) != 1 || list[0].LastUsed.IsZero() {
 		t.Fatalf("Tokens = %+v, %v; want the one token, used", list, err)
