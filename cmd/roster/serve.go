@@ -21,6 +21,7 @@ import (
 
 func newServeCommand() *cobra.Command {
 	var addr, db, baseURL string
+	var rateLimit float64
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the SCIM 2.0 server",
@@ -32,16 +33,17 @@ bearer token for it, so that you can point curl, Okta or Entra at it at once.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, cmd, addr, db, baseURL)
+			return serve(ctx, cmd, addr, db, baseURL, rateLimit)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "localhost:8080", "address to listen on")
 	cmd.Flags().StringVar(&db, "db", "roster.db", "SQLite database file")
+	cmd.Flags().Float64Var(&rateLimit, "rate-limit", 100, "requests per second per token (bursts of twice that); 0 turns limiting off")
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "public URL of the SCIM API behind a proxy, such as https://scim.example.com/scim/v2")
 	return cmd
 }
 
-func serve(ctx context.Context, cmd *cobra.Command, addr, db, baseURL string) error {
+func serve(ctx context.Context, cmd *cobra.Command, addr, db, baseURL string, rateLimit float64) error {
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	st, err := sqlite.Open(ctx, db)
 	if err != nil {
@@ -51,12 +53,17 @@ func serve(ctx context.Context, cmd *cobra.Command, addr, db, baseURL string) er
 	if err := firstRun(ctx, cmd, st); err != nil {
 		return err
 	}
+	limit := rateLimit
+	if limit <= 0 {
+		limit = -1 // server.Config reads a negative rate as off
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           server.New(server.Config{Store: st, Logger: logger, BaseURL: baseURL}),
+		Handler: server.New(server.Config{Store: st, Logger: logger, BaseURL: baseURL,
+			RateLimit: limit, RateBurst: int(2 * rateLimit)}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      90 * time.Second,
