@@ -20,7 +20,7 @@ import (
 )
 
 func newServeCommand() *cobra.Command {
-	var addr, db, baseURL string
+	var addr, db, baseURL, tlsCert, tlsKey, logFormat string
 	var rateLimit float64
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -33,18 +33,44 @@ bearer token for it, so that you can point curl, Okta or Entra at it at once.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, cmd, addr, db, baseURL, rateLimit)
+			if (tlsCert == "") != (tlsKey == "") {
+				return errors.New("--tls-cert and --tls-key go together")
+			}
+			logger, err := newLogger(cmd, logFormat)
+			if err != nil {
+				return err
+			}
+			return serve(ctx, cmd, logger, serveOptions{addr: addr, db: db, baseURL: baseURL, rateLimit: rateLimit, tlsCert: tlsCert, tlsKey: tlsKey})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "localhost:8080", "address to listen on")
 	cmd.Flags().StringVar(&db, "db", "roster.db", "SQLite database file")
+	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS with --tls-key")
+	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	cmd.Flags().Float64Var(&rateLimit, "rate-limit", 100, "requests per second per token (bursts of twice that); 0 turns limiting off")
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "public URL of the SCIM API behind a proxy, such as https://scim.example.com/scim/v2")
 	return cmd
 }
 
-func serve(ctx context.Context, cmd *cobra.Command, addr, db, baseURL string, rateLimit float64) error {
-	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+// serveOptions are the flags of roster serve.
+type serveOptions struct {
+	addr, db, baseURL, tlsCert, tlsKey string
+	rateLimit                          float64
+}
+
+func newLogger(cmd *cobra.Command, format string) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}
+
+func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serveOptions) error {
+	addr, db, baseURL, rateLimit := o.addr, o.db, o.baseURL, o.rateLimit
 	st, err := sqlite.Open(ctx, db)
 	if err != nil {
 		return err
@@ -69,9 +95,19 @@ func serve(ctx context.Context, cmd *cobra.Command, addr, db, baseURL string, ra
 		WriteTimeout:      90 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	logger.Info("serving SCIM", "url", "http://"+ln.Addr().String()+server.BasePath, "db", db)
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	logger.Info("serving SCIM", "url", scheme+"://"+ln.Addr().String()+server.BasePath, "db", db)
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	go func() {
+		if o.tlsCert != "" {
+			done <- srv.ServeTLS(ln, o.tlsCert, o.tlsKey)
+			return
+		}
+		done <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-done:
 		return err
