@@ -97,6 +97,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.HandleFunc("POST /oauth/token", s.token)
+	mux.Handle("POST "+BasePath+"/.search", s.auth("", s.searchAll))
 	m := newMetrics()
 	mux.Handle("GET /metrics", m.handler())
 	mux.HandleFunc("GET "+BasePath+"/ServiceProviderConfig", s.serviceProviderConfig)
@@ -150,7 +151,7 @@ type ctxKey int
 const tokenKey ctxKey = 0
 
 // request is what a resource handler gets: the directory of the caller's
-// token and the resource type of the endpoint.
+// token and the resource type of the endpoint (nil for the root .search).
 type request struct {
 	dir string
 	rt  *schema.ResourceType
@@ -175,7 +176,11 @@ func (s *server) auth(resourceType string, h func(http.ResponseWriter, *http.Req
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), tokenKey, tok))
-		h(w, r, request{dir: tok.DirectoryID, rt: s.Registry.ResourceType(resourceType)})
+		req := request{dir: tok.DirectoryID}
+		if resourceType != "" {
+			req.rt = s.Registry.ResourceType(resourceType)
+		}
+		h(w, r, req)
 	})
 }
 

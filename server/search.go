@@ -1,0 +1,98 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/rosterhq/roster/scim"
+	"github.com/rosterhq/roster/scim/filter"
+	"github.com/rosterhq/roster/scim/resource"
+	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
+)
+
+// searchAll is POST /.search (RFC 7644 §3.4.3): one query over every
+// resource type, in registry order (users, then groups). A filter naming
+// an attribute a type lacks selects nothing of that type. Sorting and
+// cursors across types are not supported.
+func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var sr scim.SearchRequest
+	if err := json.Unmarshal(body, &sr); err != nil {
+		s.fail(w, r, scim.BadRequest(scim.InvalidSyntax, "the search request is not a valid SearchRequest object"))
+		return
+	}
+	if sr.SortBy != "" || sr.Cursor != nil {
+		s.fail(w, r, scim.BadRequest(scim.InvalidValue, "sortBy and cursor apply to one resource type: search /Users/.search or /Groups/.search"))
+		return
+	}
+	start, count := max(sr.StartIndex, 1), s.DefaultCount
+	if sr.Count != nil {
+		count = min(max(*sr.Count, 0), s.MaxResults)
+	}
+	type part struct {
+		rt    *schema.ResourceType
+		q     store.Query
+		p     *resource.Projection
+		total int
+	}
+	var parts []part
+	total := 0
+	for _, rt := range s.Registry.ResourceTypes() {
+		pr, err := resource.NewProjection(rt, sr.Attributes, sr.ExcludedAttributes)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		q := store.Query{Type: rt, Members: wantsMembers(rt, pr)}
+		if sr.Filter != "" {
+			if q.Filter, err = filter.Parse(sr.Filter, rt); err != nil {
+				if errors.Is(err, schema.ErrUnknownAttribute) {
+					continue // nothing of this type can match
+				}
+				s.fail(w, r, err)
+				return
+			}
+		}
+		page, err := s.Store.List(r.Context(), req.dir, q) // Count 0: the total only
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		parts = append(parts, part{rt, q, pr, page.Total})
+		total += page.Total
+	}
+	resources := []json.RawMessage{}
+	skip, left := start-1, count
+	for _, pt := range parts {
+		if skip >= pt.total {
+			skip -= pt.total
+			continue
+		}
+		if left == 0 {
+			break
+		}
+		pt.q.StartIndex, pt.q.Count = skip+1, left
+		page, err := s.Store.List(r.Context(), req.dir, pt.q)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, res := range page.Resources {
+			m := res.Meta()
+			m.Location = s.baseURL(r) + pt.rt.Endpoint + "/" + res.ID()
+			res.SetMeta(m)
+			resources = append(resources, res.AppendJSON(nil, pt.p))
+		}
+		left -= len(page.Resources)
+		skip = 0
+	}
+	lr := scim.NewListResponse(total, resources)
+	lr.StartIndex = start
+	writeJSON(w, http.StatusOK, lr)
+}
