@@ -129,6 +129,9 @@ type Store interface {
 	// with its secret, which the store does not keep (only a hash of it).
 	// A zero expires means the token does not expire.
 	CreateToken(ctx context.Context, dir, name string, expires time.Time) (Token, string, error)
+	// ImportToken stores a token whose secret the caller chose (such as
+	// ROSTER_TOKEN at first start); only its hash is kept.
+	ImportToken(ctx context.Context, dir, name, secret string, expires time.Time) (Token, error)
 	// Token returns a token by id (ErrNotFound), revoked or not.
 	Token(ctx context.Context, id string) (Token, error)
 	// Tokens returns the directory's tokens, without secrets.

@@ -126,17 +126,30 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serve
 }
 
 // firstRun creates the default directory and a token for it on an empty
-// database, and prints the token once.
+// database: ROSTER_TOKEN from the environment if set, else a new one,
+// printed once.
 func firstRun(ctx context.Context, cmd *cobra.Command, st store.Store) error {
 	dirs, err := st.Directories(ctx)
 	if err != nil || len(dirs) > 0 {
 		return err
 	}
+	secret := os.Getenv("ROSTER_TOKEN")
+	if secret != "" && len(secret) < 32 {
+		return errors.New("ROSTER_TOKEN must be at least 32 characters long")
+	}
 	d, err := st.CreateDirectory(ctx, "default")
 	if err != nil {
 		return err
 	}
-	_, secret, err := st.CreateToken(ctx, d.ID, "first-run", time.Time{})
+	if secret != "" {
+		// A token chosen by whoever deploys Roster (a secret store, CI).
+		if _, err := st.ImportToken(ctx, d.ID, "ROSTER_TOKEN", secret, time.Time{}); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "Created directory %q; ROSTER_TOKEN is its bearer token.\n", d.Name)
+		return nil
+	}
+	_, secret, err = st.CreateToken(ctx, d.ID, "first-run", time.Time{})
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster/store/sqlite"
@@ -41,5 +42,40 @@ func TestFirstRunCreatesADirectoryAndPrintsAWorkingTokenOnce(t *testing.T) {
 	}
 	if out.Len() != 0 {
 		t.Fatalf("a second run printed %q, want nothing", out.String())
+	}
+}
+
+func TestFirstRunTakesROSTER_TOKEN(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cmd := newServeCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	t.Setenv("ROSTER_TOKEN", "short")
+	if err := firstRun(ctx, cmd, st); err == nil {
+		t.Fatal("a short ROSTER_TOKEN was accepted")
+	}
+	if dirs, _ := st.Directories(ctx); len(dirs) != 0 {
+		t.Fatal("a refused ROSTER_TOKEN left a directory without a token behind")
+	}
+	const secret = "my-deployment-secret-0123456789abcdef"
+	st2, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	t.Setenv("ROSTER_TOKEN", secret)
+	if err := firstRun(ctx, cmd, st2); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), secret) {
+		t.Fatal("the ROSTER_TOKEN secret was printed")
+	}
+	if _, err := st2.Authenticate(ctx, secret); err != nil {
+		t.Fatalf("ROSTER_TOKEN does not authenticate: %v", err)
 	}
 }

@@ -12,7 +12,14 @@ import (
 
 // CreateToken implements store.Store.
 func (s *Store) CreateToken(ctx context.Context, dir, name string, expires time.Time) (store.Token, string, error) {
-	secret, hash := store.NewSecret()
+	secret, _ := store.NewSecret()
+	t, err := s.ImportToken(ctx, dir, name, secret, expires)
+	return t, secret, err
+}
+
+// ImportToken implements store.Store.
+func (s *Store) ImportToken(ctx context.Context, dir, name, secret string, expires time.Time) (store.Token, error) {
+	hash := store.HashSecret(secret)
 	t := store.Token{ID: newID(), DirectoryID: dir, Name: name, Created: time.Now().UTC(), Expires: expires.UTC()}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := directoryExists(ctx, tx, dir); err != nil {
@@ -22,10 +29,13 @@ func (s *Store) CreateToken(ctx context.Context, dir, name string, expires time.
 			t.ID, dir, name, hash, t.Created.Format(timeFormat), nullTime(t.Expires))
 		return err
 	})
-	if err != nil {
-		return store.Token{}, "", fmt.Errorf("sqlite: create token %q: %w", name, err)
+	if isUnique(err) {
+		return store.Token{}, fmt.Errorf("sqlite: create token %q: the secret is in use: %w", name, store.ErrConflict)
 	}
-	return t, secret, nil
+	if err != nil {
+		return store.Token{}, fmt.Errorf("sqlite: create token %q: %w", name, err)
+	}
+	return t, nil
 }
 
 // Tokens implements store.Store.
