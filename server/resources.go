@@ -58,51 +58,46 @@ func (s *server) writeResource(w http.ResponseWriter, r *http.Request, status in
 	writeBody(w, status, res.AppendJSON(nil, p))
 }
 
-func (s *server) create(w http.ResponseWriter, r *http.Request, req request) {
+func (s *server) create(w http.ResponseWriter, r *http.Request, req request) error {
 	p, err := projection(r, req.rt)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	body, err := s.readBody(w, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	res, err := resource.Decode(req.rt, body, s.options())
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if err := s.hashPassword(res); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	created, err := s.Store.Create(r.Context(), req.dir, res)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	s.writeResource(w, r, http.StatusCreated, created, p)
+	return nil
 }
 
-func (s *server) get(w http.ResponseWriter, r *http.Request, req request) {
+func (s *server) get(w http.ResponseWriter, r *http.Request, req request) error {
 	p, err := projection(r, req.rt)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	res, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), wantsMembers(req.rt, p))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if etagMatches(r.Header.Get("If-None-Match"), res.Meta().Version) {
 		w.Header().Set("ETag", res.Meta().Version)
 		w.WriteHeader(http.StatusNotModified)
-		return
+		return nil
 	}
 	s.writeResource(w, r, http.StatusOK, res, p)
+	return nil
 }
 
 // etagMatches reports whether an If-None-Match or If-Match header value
@@ -139,35 +134,29 @@ func (s *server) ifMatch(r *http.Request, req request) (string, error) {
 	return "", store.ErrPreconditionFailed
 }
 
-func (s *server) replace(w http.ResponseWriter, r *http.Request, req request) {
+func (s *server) replace(w http.ResponseWriter, r *http.Request, req request) error {
 	p, err := projection(r, req.rt)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	body, err := s.readBody(w, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	incoming, err := resource.Decode(req.rt, body, s.options())
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	version, err := s.ifMatch(r, req)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	// Hash only for a resource that exists: the hash costs on purpose.
 	if _, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), false); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if err := s.hashPassword(incoming); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	// PUT keeps what the stored resource has and the client cannot send
 	// (id, meta, groups, the password hash), so it reads the resource and
@@ -177,13 +166,11 @@ func (s *server) replace(w http.ResponseWriter, r *http.Request, req request) {
 	for attempt := 0; ; attempt++ {
 		old, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), false)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		next, err := resource.Replace(old, incoming)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		cond := version
 		if cond == "" {
@@ -194,38 +181,32 @@ func (s *server) replace(w http.ResponseWriter, r *http.Request, req request) {
 			continue
 		}
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		s.writeResource(w, r, http.StatusOK, stored, p)
-		return
+		return nil
 	}
 }
 
-func (s *server) patch(w http.ResponseWriter, r *http.Request, req request) {
+func (s *server) patch(w http.ResponseWriter, r *http.Request, req request) error {
 	p, err := projection(r, req.rt)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	body, err := s.readBody(w, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	pr, err := patch.Parse(req.rt, body, s.options())
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	version, err := s.ifMatch(r, req)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if err := s.hashPatchPassword(pr); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	// A group's PATCH answers 204 unless the client asks for attributes,
 	// so that a member change never serialises a 100,000-member list.
@@ -233,15 +214,15 @@ func (s *server) patch(w http.ResponseWriter, r *http.Request, req request) {
 	body204 := isGroup && len(r.URL.Query()["attributes"]) == 0
 	res, err := s.Store.Patch(r.Context(), req.dir, req.rt, r.PathValue("id"), pr, version, !body204 && wantsMembers(req.rt, p))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if body204 {
 		w.Header().Set("ETag", res.Meta().Version)
 		w.WriteHeader(http.StatusNoContent)
-		return
+		return nil
 	}
 	s.writeResource(w, r, http.StatusOK, res, p)
+	return nil
 }
 
 // hashPatchPassword replaces the password a PATCH sets by its hash. One
@@ -273,17 +254,16 @@ func (s *server) hashPatchPassword(pr *patch.Request) error {
 	return nil
 }
 
-func (s *server) delete(w http.ResponseWriter, r *http.Request, req request) {
+func (s *server) delete(w http.ResponseWriter, r *http.Request, req request) error {
 	version, err := s.ifMatch(r, req)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if err := s.Store.Delete(r.Context(), req.dir, req.rt, r.PathValue("id"), version); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // listParams are the parameters of a query (RFC 7644 §3.4.2), from the
@@ -297,7 +277,7 @@ type listParams struct {
 	cursor *string
 }
 
-func (s *server) list(w http.ResponseWriter, r *http.Request, req request) {
+func (s *server) list(w http.ResponseWriter, r *http.Request, req request) error {
 	q := r.URL.Query()
 	lp := listParams{
 		filter: q.Get("filter"), sortBy: q.Get("sortBy"), sortOrder: q.Get("sortOrder"),
@@ -307,19 +287,17 @@ func (s *server) list(w http.ResponseWriter, r *http.Request, req request) {
 	if c, ok := q["cursor"]; ok {
 		lp.cursor = &c[0]
 	}
-	s.query(w, r, req, lp)
+	return s.query(w, r, req, lp)
 }
 
-func (s *server) search(w http.ResponseWriter, r *http.Request, req request) {
+func (s *server) search(w http.ResponseWriter, r *http.Request, req request) error {
 	body, err := s.readBody(w, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	var sr scim.SearchRequest
 	if err := json.Unmarshal(body, &sr); err != nil {
-		s.fail(w, r, scim.BadRequest(scim.InvalidSyntax, "the search request is not a valid SearchRequest object"))
-		return
+		return scim.BadRequest(scim.InvalidSyntax, "the search request is not a valid SearchRequest object")
 	}
 	p := listParams{filter: sr.Filter, sortBy: sr.SortBy, sortOrder: sr.SortOrder,
 		attributes: sr.Attributes, excludedAttributes: sr.ExcludedAttributes}
@@ -330,26 +308,23 @@ func (s *server) search(w http.ResponseWriter, r *http.Request, req request) {
 		p.count = strconv.Itoa(*sr.Count)
 	}
 	p.cursor = sr.Cursor
-	s.query(w, r, req, p)
+	return s.query(w, r, req, p)
 }
 
-func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp listParams) {
+func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp listParams) error {
 	p, err := resource.NewProjection(req.rt, lp.attributes, lp.excludedAttributes)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	q := store.Query{Type: req.rt, StartIndex: 1, Count: s.DefaultCount, Members: wantsMembers(req.rt, p)}
 	if lp.filter != "" {
 		if q.Filter, err = filter.Parse(lp.filter, req.rt); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 	}
 	if lp.sortBy != "" {
 		if q.SortBy, err = req.rt.Resolve(lp.sortBy); err != nil || q.SortBy.Attr == nil {
-			s.fail(w, r, scim.BadRequest(scim.InvalidValue, "sortBy %q is not an attribute of %s", lp.sortBy, req.rt.Name))
-			return
+			return scim.BadRequest(scim.InvalidValue, "sortBy %q is not an attribute of %s", lp.sortBy, req.rt.Name)
 		}
 	}
 	switch strings.ToLower(lp.sortOrder) {
@@ -357,43 +332,37 @@ func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp l
 	case "descending":
 		q.Descending = true
 	default:
-		s.fail(w, r, scim.BadRequest(scim.InvalidValue, "sortOrder must be ascending or descending, not %q", lp.sortOrder))
-		return
+		return scim.BadRequest(scim.InvalidValue, "sortOrder must be ascending or descending, not %q", lp.sortOrder)
 	}
 	// RFC 7644 §3.4.2.4: a startIndex below 1 means 1, a negative count 0.
 	if lp.startIndex != "" {
 		n, err := strconv.Atoi(lp.startIndex)
 		if err != nil {
-			s.fail(w, r, scim.BadRequest(scim.InvalidValue, "startIndex must be an integer, not %q", lp.startIndex))
-			return
+			return scim.BadRequest(scim.InvalidValue, "startIndex must be an integer, not %q", lp.startIndex)
 		}
 		q.StartIndex = max(n, 1)
 	}
 	if lp.count != "" {
 		n, err := strconv.Atoi(lp.count)
 		if err != nil {
-			s.fail(w, r, scim.BadRequest(scim.InvalidValue, "count must be an integer, not %q", lp.count))
-			return
+			return scim.BadRequest(scim.InvalidValue, "count must be an integer, not %q", lp.count)
 		}
 		q.Count = min(max(n, 0), s.MaxResults)
 	}
 	if lp.cursor != nil {
 		if lp.sortBy != "" || lp.startIndex != "" {
-			s.fail(w, r, scim.BadRequest(scim.InvalidValue, "cursor pagination does not take sortBy or startIndex"))
-			return
+			return scim.BadRequest(scim.InvalidValue, "cursor pagination does not take sortBy or startIndex")
 		}
 		q.Cursor = true
 		if *lp.cursor != "" {
 			if q.After, err = s.cursors.decode(*lp.cursor, req.dir, req.rt.Name, lp.filter); err != nil {
-				s.fail(w, r, err)
-				return
+				return err
 			}
 		}
 	}
 	page, err := s.Store.List(r.Context(), req.dir, q)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	resources := make([]json.RawMessage, len(page.Resources))
 	for i, res := range page.Resources {
@@ -411,4 +380,5 @@ func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp l
 		}
 	}
 	writeJSON(w, http.StatusOK, lr)
+	return nil
 }

@@ -16,20 +16,17 @@ import (
 // resource type, in registry order (users, then groups). A filter naming
 // an attribute a type lacks selects nothing of that type. Sorting and
 // cursors across types are not supported.
-func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) {
+func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) error {
 	body, err := s.readBody(w, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	var sr scim.SearchRequest
 	if err := json.Unmarshal(body, &sr); err != nil {
-		s.fail(w, r, scim.BadRequest(scim.InvalidSyntax, "the search request is not a valid SearchRequest object"))
-		return
+		return scim.BadRequest(scim.InvalidSyntax, "the search request is not a valid SearchRequest object")
 	}
 	if sr.SortBy != "" || sr.Cursor != nil {
-		s.fail(w, r, scim.BadRequest(scim.InvalidValue, "sortBy and cursor apply to one resource type: search /Users/.search or /Groups/.search"))
-		return
+		return scim.BadRequest(scim.InvalidValue, "sortBy and cursor apply to one resource type: search /Users/.search or /Groups/.search")
 	}
 	start, count := max(sr.StartIndex, 1), s.DefaultCount
 	if sr.Count != nil {
@@ -46,8 +43,7 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 	for _, rt := range s.Registry.ResourceTypes() {
 		pr, err := resource.NewProjection(rt, sr.Attributes, sr.ExcludedAttributes)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		q := store.Query{Type: rt, Members: wantsMembers(rt, pr)}
 		if sr.Filter != "" {
@@ -55,14 +51,12 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 				if errors.Is(err, schema.ErrUnknownAttribute) {
 					continue // nothing of this type can match
 				}
-				s.fail(w, r, err)
-				return
+				return err
 			}
 		}
 		page, err := s.Store.List(r.Context(), req.dir, q) // Count 0: the total only
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		parts = append(parts, part{rt, q, pr, page.Total})
 		total += page.Total
@@ -80,8 +74,7 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 		pt.q.StartIndex, pt.q.Count = skip+1, left
 		page, err := s.Store.List(r.Context(), req.dir, pt.q)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		for _, res := range page.Resources {
 			m := res.Meta()
@@ -95,4 +88,5 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 	lr := scim.NewListResponse(total, resources)
 	lr.StartIndex = start
 	writeJSON(w, http.StatusOK, lr)
+	return nil
 }

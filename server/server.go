@@ -158,9 +158,10 @@ type request struct {
 }
 
 // auth authenticates the bearer token and hands the handler the token's
-// directory and the endpoint's resource type. The resource type is looked
+// directory and the endpoint's resource type; an error the handler returns
+// (before writing anything) is answered by fail. The resource type is looked
 // up per request, so extensions registered at runtime take effect.
-func (s *server) auth(resourceType string, h func(http.ResponseWriter, *http.Request, request)) http.Handler {
+func (s *server) auth(resourceType string, h func(http.ResponseWriter, *http.Request, request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, err := s.authenticate(r)
 		if errors.Is(err, store.ErrUnauthorized) {
@@ -180,7 +181,9 @@ func (s *server) auth(resourceType string, h func(http.ResponseWriter, *http.Req
 		if resourceType != "" {
 			req.rt = s.Registry.ResourceType(resourceType)
 		}
-		h(w, r, req)
+		if err := h(w, r, req); err != nil {
+			s.fail(w, r, err)
+		}
 	})
 }
 
