@@ -19,11 +19,7 @@ func newClientCommand() *cobra.Command {
 		Short: "Create a client and print its id and secret (the secret once)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
-				d, err := st.Directory(ctx, directory)
-				if err != nil {
-					return err
-				}
+			return withDirectory(cmd, db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
 				c, secret, err := st.CreateClient(ctx, d.ID, name)
 				if err != nil {
 					return err
@@ -39,11 +35,7 @@ func newClientCommand() *cobra.Command {
 		Short: "Revoke a client; its access tokens stop working at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
-				d, err := st.Directory(ctx, directory)
-				if err != nil {
-					return err
-				}
+			return withDirectory(cmd, db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
 				return st.RevokeClient(ctx, d.ID, args[0])
 			})
 		},

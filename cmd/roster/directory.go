@@ -29,6 +29,18 @@ func withStore(cmd *cobra.Command, db string, fn func(context.Context, store.Sto
 	return fn(ctx, st)
 }
 
+// withDirectory is withStore for a command about one directory, named by
+// name or id.
+func withDirectory(cmd *cobra.Command, db, directory string, fn func(context.Context, store.Store, store.Directory) error) error {
+	return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
+		d, err := st.Directory(ctx, directory)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, st, d)
+	})
+}
+
 func newDirectoryCommand() *cobra.Command {
 	var db string
 	cmd := &cobra.Command{Use: "directory", Short: "Manage directories (tenants)"}
@@ -89,11 +101,7 @@ func newTokenCommand() *cobra.Command {
 				}
 				until = time.Now().Add(d)
 			}
-			return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
-				d, err := st.Directory(ctx, directory)
-				if err != nil {
-					return err
-				}
+			return withDirectory(cmd, db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
 				if asJWT && until.IsZero() {
 					until = time.Now().Add(365 * 24 * time.Hour)
 				}
@@ -121,11 +129,7 @@ func newTokenCommand() *cobra.Command {
 		Short: "List a directory's tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
-				d, err := st.Directory(ctx, directory)
-				if err != nil {
-					return err
-				}
+			return withDirectory(cmd, db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
 				toks, err := st.Tokens(ctx, d.ID)
 				if err != nil {
 					return err
@@ -144,11 +148,7 @@ func newTokenCommand() *cobra.Command {
 		Short: "Revoke a token",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
-				d, err := st.Directory(ctx, directory)
-				if err != nil {
-					return err
-				}
+			return withDirectory(cmd, db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
 				return st.RevokeToken(ctx, d.ID, args[0])
 			})
 		},
