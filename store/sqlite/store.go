@@ -169,9 +169,9 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO resources
-			(directory_id, type, id, name, name_key, external_id, created, last_modified, version, attrs)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
-			dir, out.Type.Name, out.ID(), name, strings.ToLower(name), nullString(out.ExternalID()),
+			(directory_id, type, id, name, name_key, fold_key, external_id, created, last_modified, version, attrs)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+			dir, out.Type.Name, out.ID(), name, strings.ToLower(name), foldKey(name), nullString(out.ExternalID()),
 			now.Format(timeFormat), now.Format(timeFormat), attrs)
 		if isUnique(err) {
 			return fmt.Errorf("%s %q exists: %w", nameAttr(out.Type), name, store.ErrConflict)
@@ -221,9 +221,9 @@ func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, i
 			return err
 		}
 		version++
-		_, err := tx.ExecContext(ctx, `UPDATE resources SET name = ?, name_key = ?, external_id = ?, last_modified = ?,
+		_, err := tx.ExecContext(ctx, `UPDATE resources SET name = ?, name_key = ?, fold_key = ?, external_id = ?, last_modified = ?,
 			version = ?, attrs = ? WHERE directory_id = ? AND id = ?`,
-			name, strings.ToLower(name), nullString(out.ExternalID()), now.Format(timeFormat), version, attrs, dir, out.ID())
+			name, strings.ToLower(name), foldKey(name), nullString(out.ExternalID()), now.Format(timeFormat), version, attrs, dir, out.ID())
 		if isUnique(err) {
 			return fmt.Errorf("%s %q exists: %w", nameAttr(out.Type), name, store.ErrConflict)
 		}

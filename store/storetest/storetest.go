@@ -181,6 +181,11 @@ func (s *suite) testUniqueness(t *testing.T) {
 	}
 	_, err = st.Create(ctx, dir, s.decode(t, s.users, `{"userName":"äRGER"}`))
 	wantErr(t, "a non-ASCII userName in another case", err, store.ErrConflict)
+	// Names equal as filters compare them (strings.EqualFold) are one name,
+	// even where lower-casing tells them apart (ſ, the long s, folds to s).
+	s.create(t, st, dir, s.users, `{"userName":"sam"}`)
+	_, err = st.Create(ctx, dir, s.decode(t, s.users, `{"userName":"ſam"}`))
+	wantErr(t, "a userName equal to another under case folding", err, store.ErrConflict)
 	s.create(t, st, dir, s.groups, `{"displayName":"Engineering"}`)
 	_, err = st.Create(ctx, dir, s.decode(t, s.groups, `{"displayName":"engineering"}`))
 	wantErr(t, "the same group displayName in another case", err, store.ErrConflict)
