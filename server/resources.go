@@ -151,22 +151,24 @@ func (s *server) replace(w http.ResponseWriter, r *http.Request, req request) er
 	if err != nil {
 		return err
 	}
-	// Hash only for a resource that exists: the hash costs on purpose.
-	if _, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), false); err != nil {
-		return err
-	}
-	if err := s.hashPassword(incoming); err != nil {
-		return err
-	}
 	// PUT keeps what the stored resource has and the client cannot send
 	// (id, meta, groups, the password hash), so it reads the resource and
 	// writes on condition that it did not change in between. Without a
 	// client If-Match, a change in between is not the client's concern:
 	// read and try again.
+	old, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), false)
+	if err != nil {
+		return err
+	}
+	// Hashed once the resource is known to exist: the hash costs on purpose.
+	if err := s.hashPassword(incoming); err != nil {
+		return err
+	}
 	for attempt := 0; ; attempt++ {
-		old, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), false)
-		if err != nil {
-			return err
+		if attempt > 0 {
+			if old, err = s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), false); err != nil {
+				return err
+			}
 		}
 		next, err := resource.Replace(old, incoming)
 		if err != nil {
