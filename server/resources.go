@@ -115,14 +115,19 @@ func etagMatches(header, version string) bool {
 	return false
 }
 
-// ifMatch returns the version a write must find, from If-Match: the
-// resource's current version when the header lists it (so the store's
-// exact comparison succeeds), a version that never matches when it does
-// not, "" when there is no header.
+// ifMatch returns the version a write must find, from If-Match: the one
+// tag, weakened (RFC 9110 §13.1.1 compares If-Match tags weakly here as
+// meta.version is weak); for a list of tags, the resource's current
+// version if the list names it, else ErrPreconditionFailed; "" when there
+// is no header or it is "*".
 func (s *server) ifMatch(r *http.Request, req request) (string, error) {
-	h := r.Header.Get("If-Match")
-	if h == "" || strings.TrimSpace(h) == "*" {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
 		return "", nil
+	}
+	if !strings.Contains(h, ",") {
+		// One tag, the usual case: the store compares it, no read needed.
+		return `W/` + strings.TrimPrefix(h, "W/"), nil
 	}
 	cur, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), false)
 	if err != nil {
