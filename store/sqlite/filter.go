@@ -10,6 +10,7 @@ import (
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/filter"
 	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
 )
 
 // maxNameVariants bounds the lower-case spellings of a userName or
@@ -284,7 +285,7 @@ func (t *translator) cmp(x operand, a *schema.Attribute, op filter.Op, lit any) 
 		if exact {
 			return x.sql + " = " + t.arg(s), nil
 		}
-		return "scim_fold(" + x.sql + ") = " + t.arg(foldKey(s)), nil
+		return "scim_fold(" + x.sql + ") = " + t.arg(store.FoldKey(s)), nil
 	case filter.Co, filter.Sw, filter.Ew:
 		if s == "" {
 			return x.sql + " IS NOT NULL", nil // every string contains ""
@@ -390,7 +391,7 @@ func (t *translator) nameEq(a *schema.Attribute, lit string) string {
 	}
 	variants, ok := lowerVariants(lit, maxNameVariants)
 	if !ok {
-		return "scim_fold(r.name) = " + t.arg(foldKey(lit))
+		return "scim_fold(r.name) = " + t.arg(store.FoldKey(lit))
 	}
 	var in string
 	if len(variants) == 1 {
@@ -402,7 +403,7 @@ func (t *translator) nameEq(a *schema.Attribute, lit string) string {
 		}
 		in = "r.name_key IN (" + strings.Join(marks, ", ") + ")"
 	}
-	return "(" + in + " AND scim_fold(r.name) = " + t.arg(foldKey(lit)) + ")"
+	return "(" + in + " AND scim_fold(r.name) = " + t.arg(store.FoldKey(lit)) + ")"
 }
 
 // prefixEnd returns the least string greater than every string that

@@ -57,7 +57,7 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 			now := time.Now().UTC()
 			_, err = tx.ExecContext(ctx, `UPDATE resources SET name = ?, name_key = ?, fold_key = ?, external_id = ?, last_modified = ?,
 				version = ?, attrs = ? WHERE directory_id = ? AND id = ?`,
-				name, strings.ToLower(name), foldKey(name), nullString(r.ExternalID()), now.Format(timeFormat), version+1, attrs, dir, id)
+				name, strings.ToLower(name), store.FoldKey(name), nullString(r.ExternalID()), now.Format(timeFormat), version+1, attrs, dir, id)
 			if isUnique(err) {
 				return fmt.Errorf("%s %q exists: %w", nameAttr(rt), name, store.ErrConflict)
 			}

@@ -171,7 +171,7 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 		_, err := tx.ExecContext(ctx, `INSERT INTO resources
 			(directory_id, type, id, name, name_key, fold_key, external_id, created, last_modified, version, attrs)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
-			dir, out.Type.Name, out.ID(), name, strings.ToLower(name), foldKey(name), nullString(out.ExternalID()),
+			dir, out.Type.Name, out.ID(), name, strings.ToLower(name), store.FoldKey(name), nullString(out.ExternalID()),
 			now.Format(timeFormat), now.Format(timeFormat), attrs)
 		if isUnique(err) {
 			return fmt.Errorf("%s %q exists: %w", nameAttr(out.Type), name, store.ErrConflict)
@@ -223,7 +223,7 @@ func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, i
 		version++
 		_, err := tx.ExecContext(ctx, `UPDATE resources SET name = ?, name_key = ?, fold_key = ?, external_id = ?, last_modified = ?,
 			version = ?, attrs = ? WHERE directory_id = ? AND id = ?`,
-			name, strings.ToLower(name), foldKey(name), nullString(out.ExternalID()), now.Format(timeFormat), version, attrs, dir, out.ID())
+			name, strings.ToLower(name), store.FoldKey(name), nullString(out.ExternalID()), now.Format(timeFormat), version, attrs, dir, out.ID())
 		if isUnique(err) {
 			return fmt.Errorf("%s %q exists: %w", nameAttr(out.Type), name, store.ErrConflict)
 		}
