@@ -1,22 +1,26 @@
 package server
 
 import (
+	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rosterhq/roster/scim"
+	"github.com/rosterhq/roster/store"
 )
 
 // cursor is what a RFC 9865 cursor carries: the store's position and what
 // it is valid for. It travels signed, so a client can neither forge one
 // nor carry it to another directory, resource type or filter.
 type cursor struct {
+	Key      string `json:"k,omitempty"` // the id of the store's signing key that signed it
 	Dir      string `json:"d"`
 	Type     string `json:"t"`
 	Filter   string `json:"f,omitempty"`
@@ -24,51 +28,120 @@ type cursor struct {
 	Expires  int64  `json:"e"`
 }
 
-// cursors signs and checks cursors with an HMAC key.
+// cursors signs and checks cursors with an HMAC key: Config.CursorKey if
+// set, else keys derived from the store's signing keys, which every server
+// on the database shares, so that a cursor from one replica works on
+// another and after a restart.
 type cursors struct {
-	key     []byte
+	fixed   []byte
+	st      store.Store
 	timeout time.Duration
+
+	mu      sync.Mutex
+	current store.SigningKey // the key that signs, fetched at most once a minute
+	fetched time.Time
+	keys    map[string][]byte // derived keys by signing key id
 }
 
-func newCursors(key []byte, timeout time.Duration) *cursors {
-	if len(key) == 0 {
-		// A key of this process: cursors do not survive a restart or cross
-		// replicas unless Config.CursorKey is set.
-		key = make([]byte, 32)
-		rand.Read(key)
-	}
+func newCursors(st store.Store, key []byte, timeout time.Duration) *cursors {
 	if timeout <= 0 {
 		timeout = 10 * time.Minute
 	}
-	return &cursors{key: key, timeout: timeout}
+	return &cursors{fixed: key, st: st, timeout: timeout, keys: make(map[string][]byte)}
 }
 
-func (c *cursors) mac(payload string) []byte {
-	m := hmac.New(sha256.New, c.key)
+// derive returns the cursor key derived from a signing key, so that the
+// key never signs two kinds of thing.
+func derive(key []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("roster cursor"))
+	return m.Sum(nil)
+}
+
+// signingKey returns the id and derived key that sign new cursors.
+func (c *cursors) signingKey(ctx context.Context) (string, []byte, error) {
+	if len(c.fixed) > 0 {
+		return "", c.fixed, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.current.ID == "" || time.Since(c.fetched) > time.Minute {
+		k, err := c.st.CurrentSigningKey(ctx, keyMaxAge)
+		if err != nil {
+			return "", nil, err
+		}
+		c.current, c.fetched = k, time.Now()
+		c.keys[k.ID] = derive(k.Key)
+	}
+	return c.current.ID, c.keys[c.current.ID], nil
+}
+
+// verifyingKey returns the derived key of the signing key id; nil if
+// there is no such key.
+func (c *cursors) verifyingKey(ctx context.Context, id string) ([]byte, error) {
+	if len(c.fixed) > 0 {
+		return c.fixed, nil
+	}
+	if id == "" {
+		return nil, nil
+	}
+	c.mu.Lock()
+	key, ok := c.keys[id]
+	c.mu.Unlock()
+	if ok {
+		return key, nil
+	}
+	k, err := c.st.SigningKey(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	key = derive(k.Key)
+	c.mu.Lock()
+	c.keys[id] = key
+	c.mu.Unlock()
+	return key, nil
+}
+
+func mac(key []byte, payload string) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(payload))
 	return m.Sum(nil)
 }
 
 // encode returns the opaque cursor for a position.
-func (c *cursors) encode(dir, typ, filter, position string) string {
-	b, _ := json.Marshal(cursor{Dir: dir, Type: typ, Filter: filter, Position: position, Expires: time.Now().Add(c.timeout).Unix()})
+func (c *cursors) encode(ctx context.Context, dir, typ, filter, position string) (string, error) {
+	kid, key, err := c.signingKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	b, _ := json.Marshal(cursor{Key: kid, Dir: dir, Type: typ, Filter: filter, Position: position, Expires: time.Now().Add(c.timeout).Unix()})
 	payload := base64.RawURLEncoding.EncodeToString(b)
-	return payload + "." + base64.RawURLEncoding.EncodeToString(c.mac(payload))
+	return payload + "." + base64.RawURLEncoding.EncodeToString(mac(key, payload)), nil
 }
 
 // decode checks a cursor from a client and returns its position: 400
 // invalidCursor if it is forged, damaged or for another query, 400
 // expiredCursor if its time is up.
-func (c *cursors) decode(s, dir, typ, filter string) (string, error) {
+func (c *cursors) decode(ctx context.Context, s, dir, typ, filter string) (string, error) {
 	invalid := scim.Errorf(http.StatusBadRequest, scim.InvalidCursor, "the cursor is not valid for this request")
 	payload, sig, ok := strings.Cut(s, ".")
 	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if !ok || err != nil || !hmac.Equal(got, c.mac(payload)) {
+	if !ok || err != nil {
 		return "", invalid
 	}
 	b, err := base64.RawURLEncoding.DecodeString(payload)
 	var cur cursor
-	if err != nil || json.Unmarshal(b, &cur) != nil || cur.Dir != dir || cur.Type != typ || cur.Filter != filter {
+	if err != nil || json.Unmarshal(b, &cur) != nil {
+		return "", invalid
+	}
+	key, err := c.verifyingKey(ctx, cur.Key)
+	if err != nil {
+		return "", err
+	}
+	if key == nil || !hmac.Equal(got, mac(key, payload)) || cur.Dir != dir || cur.Type != typ || cur.Filter != filter {
 		return "", invalid
 	}
 	if time.Now().Unix() > cur.Expires {

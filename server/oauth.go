@@ -119,17 +119,26 @@ func (s *server) verifyAccessToken(ctx context.Context, raw string) (store.Token
 		return k.Key, nil
 	}, jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(tokenIssuer), jwt.WithAudience(tokenAudience),
 		jwt.WithExpirationRequired(), jwt.WithLeeway(5*time.Second))
+	if errors.Is(err, store.ErrUnavailable) {
+		return store.Token{}, err // not the token's fault: 503, not 401
+	}
 	if err != nil {
 		return store.Token{}, store.ErrUnauthorized
 	}
 	if id, ok := strings.CutPrefix(claims.Subject, tokenSubject); ok {
 		t, err := s.Store.Token(ctx, id)
+		if errors.Is(err, store.ErrUnavailable) {
+			return store.Token{}, err
+		}
 		if err != nil || t.Revoked || t.DirectoryID != claims.Directory || !t.Expires.IsZero() && time.Now().After(t.Expires) {
 			return store.Token{}, store.ErrUnauthorized
 		}
 		return t, nil
 	}
 	c, err := s.Store.Client(ctx, claims.Subject)
+	if errors.Is(err, store.ErrUnavailable) {
+		return store.Token{}, err
+	}
 	if err != nil || c.Revoked || c.DirectoryID != claims.Directory {
 		return store.Token{}, store.ErrUnauthorized
 	}

@@ -362,7 +362,7 @@ func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp l
 		}
 		q.Cursor = true
 		if *lp.cursor != "" {
-			if q.After, err = s.cursors.decode(*lp.cursor, req.dir, req.rt.Name, lp.filter); err != nil {
+			if q.After, err = s.cursors.decode(r.Context(), *lp.cursor, req.dir, req.rt.Name, lp.filter); err != nil {
 				return err
 			}
 		}
@@ -383,7 +383,9 @@ func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp l
 	if q.Cursor {
 		lr.StartIndex = 0
 		if page.Next != "" {
-			lr.NextCursor = s.cursors.encode(req.dir, req.rt.Name, lp.filter, page.Next)
+			if lr.NextCursor, err = s.cursors.encode(r.Context(), req.dir, req.rt.Name, lp.filter, page.Next); err != nil {
+				return err
+			}
 		}
 	}
 	writeJSON(w, http.StatusOK, lr)

@@ -44,9 +44,10 @@ type Config struct {
 	// per process.
 	RateLimit float64
 	RateBurst int
-	// CursorKey signs the cursors of cursor pagination (RFC 9865); replicas
-	// must share it. Empty: a random key per process. CursorTimeout is how
-	// long a cursor stays valid (default 10 minutes).
+	// CursorKey signs the cursors of cursor pagination (RFC 9865). Empty:
+	// keys derived from the store's signing keys, which replicas on one
+	// database share. CursorTimeout is how long a cursor stays valid
+	// (default 10 minutes).
 	CursorKey     []byte
 	CursorTimeout time.Duration
 	// AccessTokenTTL is the lifetime of OAuth access tokens (default 1 hour).
@@ -92,7 +93,7 @@ func New(cfg Config) http.Handler {
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = max(int(cfg.RateLimit), 1)
 	}
-	s := &server{Config: cfg, limits: newLimiters(cfg.RateLimit, cfg.RateBurst), cursors: newCursors(cfg.CursorKey, cfg.CursorTimeout)}
+	s := &server{Config: cfg, limits: newLimiters(cfg.RateLimit, cfg.RateBurst), cursors: newCursors(cfg.Store, cfg.CursorKey, cfg.CursorTimeout)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -130,7 +131,7 @@ func New(cfg Config) http.Handler {
 
 // ready answers 200 when the store answers, 503 otherwise.
 func (s *server) ready(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.Store.Directories(r.Context()); err != nil {
+	if err := s.Store.Ping(r.Context()); err != nil {
 		s.Logger.WarnContext(r.Context(), "not ready", "err", err)
 		writeError(w, scim.Errorf(http.StatusServiceUnavailable, "", "the store is not available"))
 		return
@@ -242,6 +243,12 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, scim.Errorf(http.StatusConflict, scim.Uniqueness, "a resource with this userName or displayName (compared ignoring case) exists in the directory"))
 	case errors.Is(err, store.ErrPreconditionFailed):
 		writeError(w, scim.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: its version does not match If-Match"))
+	case errors.Is(err, store.ErrUnavailable):
+		// The database is restarting or unreachable: nothing was done,
+		// and the client may try again shortly.
+		s.Logger.WarnContext(r.Context(), "store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeError(w, scim.Errorf(http.StatusServiceUnavailable, "", "the database is not available; try again shortly"))
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads the answer.
 	default:

@@ -29,6 +29,9 @@ var (
 	// ErrPreconditionFailed: the resource's version is not the one the
 	// caller expected (If-Match).
 	ErrPreconditionFailed = errors.New("precondition failed")
+	// ErrUnavailable: the database cannot be reached (restarting, the
+	// network is down). The call changed nothing and may be retried.
+	ErrUnavailable = errors.New("store unavailable")
 )
 
 // Directory is a tenant: the users and groups one identity provider
@@ -157,6 +160,9 @@ type Store interface {
 	CurrentSigningKey(ctx context.Context, maxAge time.Duration) (SigningKey, error)
 	// SigningKey returns a key by id (ErrNotFound), to verify a token.
 	SigningKey(ctx context.Context, id string) (SigningKey, error)
+
+	// Ping reports whether the database answers (ErrUnavailable if not).
+	Ping(ctx context.Context) error
 
 	// Close releases the store's resources.
 	Close() error

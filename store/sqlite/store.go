@@ -82,6 +82,14 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w: %w", store.ErrUnavailable, err)
+	}
+	return nil
+}
+
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
