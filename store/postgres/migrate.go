@@ -1,0 +1,67 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migrationLock is the key of the session-level advisory lock that
+// serializes migrations: "roster" in ASCII.
+const migrationLock = 0x726f73746572
+
+// Migrate applies the migrations the database lacks and (re)creates the
+// SQL functions the store's queries call, holding an advisory lock so
+// that servers starting together do it once. It returns the schema
+// version.
+func (s *Store) Migrate(ctx context.Context) (int64, error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: migrate: %w", classify(err))
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return 0, fmt.Errorf("postgres: migrate: lock: %w", classify(err))
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+
+	version, err := runGoose(ctx, s.pool)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := conn.Exec(ctx, functionsSQL()); err != nil {
+		return 0, fmt.Errorf("postgres: migrate: functions: %w", classify(err))
+	}
+	return version, nil
+}
+
+// runGoose applies the embedded migrations through a database/sql handle
+// on the pool, which goose needs.
+func runGoose(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return 0, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return 0, fmt.Errorf("postgres: migrate: %w", classify(err))
+	}
+	v, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: migrate: %w", classify(err))
+	}
+	return v, nil
+}
