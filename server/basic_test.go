@@ -8,31 +8,33 @@ import (
 )
 
 func TestHTTPBasicTakesTheDirectoryNameAndAToken(t *testing.T) {
-	a := newAPI(t, server.Config{})
-	a.create(t, "/Users", `{"userName":"ann"}`)
-	get := func(user, pass string) int {
-		req, _ := http.NewRequest("GET", a.base+"/Users", nil)
-		req.SetBasicAuth(user, pass)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+	forEachStore(t, func(t *testing.T) {
+		a := newAPI(t, server.Config{})
+		a.create(t, "/Users", `{"userName":"ann"}`)
+		get := func(user, pass string) int {
+			req, _ := http.NewRequest("GET", a.base+"/Users", nil)
+			req.SetBasicAuth(user, pass)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
 		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if got := get("acme", a.token); got != 200 {
-		t.Fatalf("Basic acme:<token> = %d, want 200", got)
-	}
-	if got := get("ACME", a.token); got != 200 {
-		t.Fatalf("Basic ACME:<token> = %d, want 200 (directory names ignore case)", got)
-	}
-	if got := get(a.dir.ID, a.token); got != 200 {
-		t.Fatalf("Basic <directory id>:<token> = %d, want 200", got)
-	}
-	b := a.tenant(t, "globex")
-	for _, c := range [][2]string{{"globex", a.token}, {"acme", b.token}, {"acme", "wrong"}, {"acme", ""}} {
-		if got := get(c[0], c[1]); got != 401 {
-			t.Errorf("Basic %s:%q = %d, want 401", c[0], c[1], got)
+		if got := get("acme", a.token); got != 200 {
+			t.Fatalf("Basic acme:<token> = %d, want 200", got)
 		}
-	}
+		if got := get("ACME", a.token); got != 200 {
+			t.Fatalf("Basic ACME:<token> = %d, want 200 (directory names ignore case)", got)
+		}
+		if got := get(a.dir.ID, a.token); got != 200 {
+			t.Fatalf("Basic <directory id>:<token> = %d, want 200", got)
+		}
+		b := a.tenant(t, "globex")
+		for _, c := range [][2]string{{"globex", a.token}, {"acme", b.token}, {"acme", "wrong"}, {"acme", ""}} {
+			if got := get(c[0], c[1]); got != 401 {
+				t.Errorf("Basic %s:%q = %d, want 401", c[0], c[1], got)
+			}
+		}
+	})
 }

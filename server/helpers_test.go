@@ -17,10 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/postgres"
 	"github.com/rosterhq/roster/store/sqlite"
 )
 
@@ -38,22 +40,46 @@ const (
 type api struct {
 	root  string // the server's URL, such as http://127.0.0.1:41234
 	base  string // root + "/scim/v2"
-	st    *sqlite.Store
+	st    store.Store
 	dir   store.Directory
 	token string
 	http  *http.Client
 }
 
-// newAPI starts a real server on 127.0.0.1 over a fresh SQLite store with
-// cfg's settings (its Store is filled in, and PasswordIterations defaults to
-// 1000 for speed) and returns a client of a first directory, "acme".
-func newAPI(t *testing.T, cfg server.Config) *api {
+// forEachStore runs test once on each store: as subtest "sqlite" on a
+// SQLite file, as subtest "postgres" on a fresh PostgreSQL database (see
+// package pgtest; skipped without PostgreSQL unless CI=true). newAPI
+// opens the store the subtest names.
+func forEachStore(t *testing.T, test func(t *testing.T)) {
+	t.Run("sqlite", test)
+	t.Run("postgres", test)
+}
+
+// openStore opens a fresh store of the kind forEachStore's subtest names:
+// PostgreSQL under a "postgres" subtest, else SQLite.
+func openStore(t *testing.T) store.Store {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "roster.db"))
+	var st store.Store
+	var err error
+	if slices.Contains(strings.Split(t.Name(), "/"), "postgres") {
+		st, err = postgres.Open(context.Background(), pgtest.New(t))
+	} else {
+		st, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "roster.db"))
+	}
 	if err != nil {
 		t.Fatalf("open the store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// newAPI starts a real server on 127.0.0.1 over a fresh store (see
+// openStore) with cfg's settings (its Store is filled in, and
+// PasswordIterations defaults to 1000 for speed) and returns a client of a
+// first directory, "acme".
+func newAPI(t *testing.T, cfg server.Config) *api {
+	t.Helper()
+	st := openStore(t)
 	cfg.Store = st
 	if cfg.PasswordIterations == 0 {
 		cfg.PasswordIterations = 1000

@@ -31,91 +31,95 @@ func postToken(t *testing.T, a *api, form url.Values, basic ...string) (int, map
 }
 
 func TestOAuthClientCredentials(t *testing.T) {
-	a := newAPI(t, server.Config{AccessTokenTTL: 2 * time.Second})
-	ctx := context.Background()
-	u := a.create(t, "/Users", `{"userName":"ann"}`)
-	client, secret, err := a.st.CreateClient(ctx, a.dir.ID, "entra")
-	if err != nil {
-		t.Fatal(err)
-	}
-	grant := url.Values{"grant_type": {"client_credentials"}}
-
-	// The secret in the form, as Entra sends it, and in HTTP Basic.
-	status, tok := postToken(t, a, url.Values{"grant_type": {"client_credentials"}, "client_id": {client.ID}, "client_secret": {secret}})
-	if status != 200 || tok["token_type"] != "Bearer" || tok["expires_in"] != float64(2) {
-		t.Fatalf("token endpoint = %d %v", status, tok)
-	}
-	access := tok["access_token"].(string)
-	if status, _ := postToken(t, a, grant, client.ID, secret); status != 200 {
-		t.Fatalf("with HTTP Basic: %d", status)
-	}
-	// The access token works on the SCIM API, for its directory only.
-	b := a.withToken(access)
-	b.must(t, 200, "GET", "/Users/"+u["id"].(string), nil)
-	other := a.tenant(t, "globex")
-	otherUser := other.create(t, "/Users", `{"userName":"bob"}`)
-	b.mustFail(t, 404, "", "GET", "/Users/"+otherUser["id"].(string), nil)
-
-	// Wrong credentials and grants.
-	for _, c := range []struct {
-		form   url.Values
-		basic  []string
-		status int
-		code   string
-	}{
-		{grant, []string{client.ID, "wrong"}, 401, "invalid_client"},
-		{grant, []string{"nope", secret}, 401, "invalid_client"},
-		{url.Values{"grant_type": {"password"}}, []string{client.ID, secret}, 400, "unsupported_grant_type"},
-		{url.Values{}, nil, 400, "unsupported_grant_type"},
-	} {
-		status, body := postToken(t, a, c.form, c.basic...)
-		if status != c.status || body["error"] != c.code {
-			t.Errorf("token endpoint with %v: %d %v, want %d %s", c.form, status, body, c.status, c.code)
+	forEachStore(t, func(t *testing.T) {
+		a := newAPI(t, server.Config{AccessTokenTTL: 2 * time.Second})
+		ctx := context.Background()
+		u := a.create(t, "/Users", `{"userName":"ann"}`)
+		client, secret, err := a.st.CreateClient(ctx, a.dir.ID, "entra")
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	// A tampered token, and the token after expiry, are refused.
-	parts := strings.Split(access, ".")
-	tampered := parts[0] + "." + parts[1] + "x." + parts[2]
-	a.withToken(tampered).mustFail(t, 401, "", "GET", "/Users", nil)
-	time.Sleep(8 * time.Second) // past expiry and the 5 s leeway
-	b.mustFail(t, 401, "", "GET", "/Users", nil)
+		grant := url.Values{"grant_type": {"client_credentials"}}
 
-	// Revoking the client ends its tokens at once.
-	status, tok = postToken(t, a, grant, client.ID, secret)
-	if status != 200 {
-		t.Fatal(status)
-	}
-	fresh := a.withToken(tok["access_token"].(string))
-	fresh.must(t, 200, "GET", "/Users", nil)
-	if err := a.st.RevokeClient(ctx, a.dir.ID, client.ID); err != nil {
-		t.Fatal(err)
-	}
-	fresh.mustFail(t, 401, "", "GET", "/Users", nil)
+		// The secret in the form, as Entra sends it, and in HTTP Basic.
+		status, tok := postToken(t, a, url.Values{"grant_type": {"client_credentials"}, "client_id": {client.ID}, "client_secret": {secret}})
+		if status != 200 || tok["token_type"] != "Bearer" || tok["expires_in"] != float64(2) {
+			t.Fatalf("token endpoint = %d %v", status, tok)
+		}
+		access := tok["access_token"].(string)
+		if status, _ := postToken(t, a, grant, client.ID, secret); status != 200 {
+			t.Fatalf("with HTTP Basic: %d", status)
+		}
+		// The access token works on the SCIM API, for its directory only.
+		b := a.withToken(access)
+		b.must(t, 200, "GET", "/Users/"+u["id"].(string), nil)
+		other := a.tenant(t, "globex")
+		otherUser := other.create(t, "/Users", `{"userName":"bob"}`)
+		b.mustFail(t, 404, "", "GET", "/Users/"+otherUser["id"].(string), nil)
+
+		// Wrong credentials and grants.
+		for _, c := range []struct {
+			form   url.Values
+			basic  []string
+			status int
+			code   string
+		}{
+			{grant, []string{client.ID, "wrong"}, 401, "invalid_client"},
+			{grant, []string{"nope", secret}, 401, "invalid_client"},
+			{url.Values{"grant_type": {"password"}}, []string{client.ID, secret}, 400, "unsupported_grant_type"},
+			{url.Values{}, nil, 400, "unsupported_grant_type"},
+		} {
+			status, body := postToken(t, a, c.form, c.basic...)
+			if status != c.status || body["error"] != c.code {
+				t.Errorf("token endpoint with %v: %d %v, want %d %s", c.form, status, body, c.status, c.code)
+			}
+		}
+		// A tampered token, and the token after expiry, are refused.
+		parts := strings.Split(access, ".")
+		tampered := parts[0] + "." + parts[1] + "x." + parts[2]
+		a.withToken(tampered).mustFail(t, 401, "", "GET", "/Users", nil)
+		time.Sleep(8 * time.Second) // past expiry and the 5 s leeway
+		b.mustFail(t, 401, "", "GET", "/Users", nil)
+
+		// Revoking the client ends its tokens at once.
+		status, tok = postToken(t, a, grant, client.ID, secret)
+		if status != 200 {
+			t.Fatal(status)
+		}
+		fresh := a.withToken(tok["access_token"].(string))
+		fresh.must(t, 200, "GET", "/Users", nil)
+		if err := a.st.RevokeClient(ctx, a.dir.ID, client.ID); err != nil {
+			t.Fatal(err)
+		}
+		fresh.mustFail(t, 401, "", "GET", "/Users", nil)
+	})
 }
 
 func TestJWTTokensStandForStoredTokens(t *testing.T) {
-	a := newAPI(t, server.Config{})
-	ctx := context.Background()
-	tok, _, err := a.st.CreateToken(ctx, a.dir.ID, "entra-jwt", time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	signed, err := server.IssueJWT(ctx, a.st, a.dir.ID, "token:"+tok.ID, time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := a.withToken(signed)
-	b.must(t, 200, "GET", "/Users", nil)
-	// A JWT naming another directory than its token's is refused.
-	other := a.tenant(t, "globex")
-	forged, err := server.IssueJWT(ctx, a.st, other.dir.ID, "token:"+tok.ID, time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.withToken(forged).mustFail(t, 401, "", "GET", "/Users", nil)
-	// Revoking the token ends the JWT.
-	if err := a.st.RevokeToken(ctx, a.dir.ID, tok.ID); err != nil {
-		t.Fatal(err)
-	}
-	b.mustFail(t, 401, "", "GET", "/Users", nil)
+	forEachStore(t, func(t *testing.T) {
+		a := newAPI(t, server.Config{})
+		ctx := context.Background()
+		tok, _, err := a.st.CreateToken(ctx, a.dir.ID, "entra-jwt", time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed, err := server.IssueJWT(ctx, a.st, a.dir.ID, "token:"+tok.ID, time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := a.withToken(signed)
+		b.must(t, 200, "GET", "/Users", nil)
+		// A JWT naming another directory than its token's is refused.
+		other := a.tenant(t, "globex")
+		forged, err := server.IssueJWT(ctx, a.st, other.dir.ID, "token:"+tok.ID, time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.withToken(forged).mustFail(t, 401, "", "GET", "/Users", nil)
+		// Revoking the token ends the JWT.
+		if err := a.st.RevokeToken(ctx, a.dir.ID, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		b.mustFail(t, 401, "", "GET", "/Users", nil)
+	})
 }

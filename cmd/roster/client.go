@@ -12,7 +12,7 @@ import (
 func newClientCommand() *cobra.Command {
 	var db, directory, name string
 	cmd := &cobra.Command{Use: "client", Short: "Manage OAuth 2.0 clients (client credentials) of a directory"}
-	cmd.PersistentFlags().StringVar(&db, "db", "roster.db", "SQLite database file")
+	addDBFlag(cmd.PersistentFlags(), &db)
 	cmd.PersistentFlags().StringVar(&directory, "directory", "default", "directory name or id")
 	create := &cobra.Command{
 		Use:   "create",

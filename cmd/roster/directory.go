@@ -11,7 +11,6 @@ import (
 
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/store"
-	"github.com/rosterhq/roster/store/sqlite"
 )
 
 // withStore opens the database named by the --db flag for the duration of
@@ -21,7 +20,7 @@ func withStore(cmd *cobra.Command, db string, fn func(context.Context, store.Sto
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st, err := sqlite.Open(ctx, db)
+	st, err := openStore(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -44,7 +43,7 @@ func withDirectory(cmd *cobra.Command, db, directory string, fn func(context.Con
 func newDirectoryCommand() *cobra.Command {
 	var db string
 	cmd := &cobra.Command{Use: "directory", Short: "Manage directories (tenants)"}
-	cmd.PersistentFlags().StringVar(&db, "db", "roster.db", "SQLite database file")
+	addDBFlag(cmd.PersistentFlags(), &db)
 	cmd.AddCommand(&cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a directory",
@@ -84,7 +83,7 @@ func newDirectoryCommand() *cobra.Command {
 func newTokenCommand() *cobra.Command {
 	var db, directory string
 	cmd := &cobra.Command{Use: "token", Short: "Manage the bearer tokens of a directory"}
-	cmd.PersistentFlags().StringVar(&db, "db", "roster.db", "SQLite database file")
+	addDBFlag(cmd.PersistentFlags(), &db)
 	cmd.PersistentFlags().StringVar(&directory, "directory", "default", "directory name or id")
 	var name, expires string
 	var asJWT bool

@@ -23,7 +23,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(newVersionCommand(), newServeCommand(), newDirectoryCommand(), newTokenCommand(), newClientCommand())
+	root.AddCommand(newVersionCommand(), newServeCommand(), newDirectoryCommand(), newTokenCommand(), newClientCommand(), newMigrateCommand())
 	return root
 }
 

@@ -16,7 +16,6 @@ import (
 
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/store"
-	"github.com/rosterhq/roster/store/sqlite"
 )
 
 func newServeCommand() *cobra.Command {
@@ -25,7 +24,10 @@ func newServeCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the SCIM 2.0 server",
-		Long: `Run the SCIM 2.0 server on an embedded SQLite database.
+		Long: `Run the SCIM 2.0 server on an embedded SQLite database (--db roster.db),
+or on PostgreSQL (--db postgres://user:pass@host/db), where any number of
+servers may share one database behind a load balancer. Migrations are
+applied at start, under a lock when on PostgreSQL.
 
 On an empty database it creates a directory called "default" and prints a
 bearer token for it, so that you can point curl, Okta or Entra at it at once.`,
@@ -44,7 +46,7 @@ bearer token for it, so that you can point curl, Okta or Entra at it at once.`,
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "localhost:8080", "address to listen on")
-	cmd.Flags().StringVar(&db, "db", "roster.db", "SQLite database file")
+	addDBFlag(cmd.Flags(), &db)
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS with --tls-key")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
@@ -71,7 +73,7 @@ func newLogger(cmd *cobra.Command, format string) (*slog.Logger, error) {
 
 func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serveOptions) error {
 	addr, db, baseURL, rateLimit := o.addr, o.db, o.baseURL, o.rateLimit
-	st, err := sqlite.Open(ctx, db)
+	st, err := openStore(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -99,7 +101,7 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serve
 	if o.tlsCert != "" {
 		scheme = "https"
 	}
-	logger.Info("serving SCIM", "url", scheme+"://"+ln.Addr().String()+server.BasePath, "db", db)
+	logger.Info("serving SCIM", "url", scheme+"://"+ln.Addr().String()+server.BasePath, "db", redact(db))
 	done := make(chan error, 1)
 	go func() {
 		if o.tlsCert != "" {
@@ -138,6 +140,9 @@ func firstRun(ctx context.Context, cmd *cobra.Command, st store.Store) error {
 		return errors.New("ROSTER_TOKEN must be at least 32 characters long")
 	}
 	d, err := st.CreateDirectory(ctx, "default")
+	if errors.Is(err, store.ErrConflict) {
+		return nil // another replica on the same database got here first
+	}
 	if err != nil {
 		return err
 	}

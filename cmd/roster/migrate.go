@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rosterhq/roster/store/postgres"
+	"github.com/rosterhq/roster/store/sqlite"
+)
+
+func newMigrateCommand() *cobra.Command {
+	var db string
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations Roster needs, then exit",
+		Long: `Apply the database migrations the database lacks, then exit.
+
+roster serve applies them too when it starts; run migrate first to upgrade
+the schema in a deploy step of its own. On PostgreSQL the migrations run
+under an advisory lock, so servers starting meanwhile wait for them.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			var version int64
+			if isPostgres(db) {
+				st, err := postgres.Connect(ctx, db)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				if version, err = st.Migrate(ctx); err != nil {
+					return err
+				}
+			} else {
+				st, err := sqlite.Open(ctx, db)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				if version, err = st.SchemaVersion(ctx); err != nil {
+					return err
+				}
+			}
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s is at schema version %d\n", redact(db), version)
+			return err
+		},
+	}
+	addDBFlag(cmd.Flags(), &db)
+	return cmd
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/postgres"
+	"github.com/rosterhq/roster/store/sqlite"
+)
+
+// defaultDB is the database commands use without --db: $ROSTER_DB, or the
+// SQLite file roster.db in the working directory.
+func defaultDB() string {
+	if db := os.Getenv("ROSTER_DB"); db != "" {
+		return db
+	}
+	return "roster.db"
+}
+
+// addDBFlag adds the --db flag to a command's flags.
+func addDBFlag(flags *pflag.FlagSet, db *string) {
+	flags.StringVar(db, "db", defaultDB(),
+		"database: a SQLite file, or a PostgreSQL URL (postgres://user:pass@host/db); default $ROSTER_DB or roster.db")
+}
+
+// isPostgres reports whether db names a PostgreSQL database.
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// openStore opens the database db names, applying the migrations it
+// lacks: PostgreSQL for a postgres:// URL, else a SQLite file.
+func openStore(ctx context.Context, db string) (store.Store, error) {
+	if isPostgres(db) {
+		return postgres.Open(ctx, db)
+	}
+	return sqlite.Open(ctx, strings.TrimPrefix(db, "sqlite://"))
+}
+
+// redact returns db with a URL's password hidden, for logs.
+func redact(db string) string {
+	if !isPostgres(db) {
+		return db
+	}
+	scheme, rest, _ := strings.Cut(db, "://")
+	userinfo, host, ok := strings.Cut(rest, "@")
+	if !ok {
+		return db
+	}
+	if user, _, hasPass := strings.Cut(userinfo, ":"); hasPass {
+		return fmt.Sprintf("%s://%s:xxxxx@%s", scheme, user, host)
+	}
+	return db
+}
