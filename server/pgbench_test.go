@@ -428,7 +428,7 @@ func BenchmarkPostgresReplicas(b *testing.B) {
 	servers := []*api{f.api, replica}
 	var one float64
 	for _, n := range []int{1, 2} {
-		b.Run(fmt.Sprintf("%d replicas", n), func(b *testing.B) {
+		b.Run(map[int]string{1: "1 replica", 2: "2 replicas"}[n], func(b *testing.B) {
 			var goroutines atomic.Int64
 			b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
 			b.ResetTimer()
