@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -25,12 +26,25 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 	}
 	var out *resource.Resource
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		version, _, err := current(ctx, tx, dir, rt, id, ifVersion)
+		// One statement reads and locks the row.
+		if checkText(dir) != nil || checkText(id) != nil {
+			return store.ErrNotFound
+		}
+		var created, modified time.Time
+		var version int64
+		var attrs []byte
+		err := tx.QueryRow(ctx, `SELECT created, last_modified, version, attrs FROM resources
+			WHERE directory_id = $1 AND type = $2 AND id = $3 FOR UPDATE`, dir, rt.Name, id).Scan(&created, &modified, &version, &attrs)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.ErrNotFound
+		}
 		if err != nil {
 			return err
 		}
-		r, err := scanResource(rt, tx.QueryRow(ctx, `SELECT `+resourceColumns+` FROM resources r
-			WHERE r.directory_id = $1 AND r.id = $2`, dir, id))
+		if ifVersion != "" && ifVersion != "*" && ifVersion != etag(version) {
+			return fmt.Errorf("version is %s, not %s: %w", etag(version), ifVersion, store.ErrPreconditionFailed)
+		}
+		r, err := decodeRow(rt, id, created, modified, version, attrs)
 		if err != nil {
 			return err
 		}
