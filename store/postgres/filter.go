@@ -597,11 +597,12 @@ func (t *translator) isEmails(ref schema.Ref) bool {
 }
 
 // withEmailKeys adds to cond, a condition that holds only for users with
-// an email whose value folds to one of keys, that its email_keys hold one
-// of them: implied by cond, so the result is the same, but the GIN index
-// on email_keys can answer it.
+// an email whose value folds to one of keys, that their email_keys hold
+// one of them: implied by cond, so the result is the same, but the GIN
+// index on email_keys can answer it. email_keys is NULL for a user without
+// emails, so "IS NOT NULL" keeps the condition from being NULL.
 func (t *translator) withEmailKeys(keys []string, cond string) string {
-	return "(r.email_keys && " + t.arg(keys, "text[]") + " AND " + cond + ")"
+	return "(r.email_keys && " + t.arg(keys, "text[]") + " AND r.email_keys IS NOT NULL AND " + cond + ")"
 }
 
 // emailKeys returns fold keys of which an email value must have one for
