@@ -204,7 +204,7 @@ type filterFixture struct {
 	order  map[string][]string                  // type name → ids of d1 in creation order
 }
 
-func newFilterFixture(t *testing.T) *filterFixture {
+func newFilterFixture(t testing.TB) *filterFixture {
 	t.Helper()
 	reg := schema.NewRegistry()
 	ext, err := schema.Parse([]byte(acmeSchema))
@@ -345,7 +345,7 @@ func newFilterFixture(t *testing.T) *filterFixture {
 
 // openFilterDB connects to a new database with the tables of the first
 // migration and the store's SQL functions.
-func openFilterDB(t *testing.T) *pgx.Conn {
+func openFilterDB(t testing.TB) *pgx.Conn {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, pgtest.New(t))
@@ -373,7 +373,7 @@ func openFilterDB(t *testing.T) *pgx.Conn {
 	return conn
 }
 
-func (fx *filterFixture) exec(t *testing.T, query string, args ...any) {
+func (fx *filterFixture) exec(t testing.TB, query string, args ...any) {
 	t.Helper()
 	if _, err := fx.conn.Exec(context.Background(), query, args...); err != nil {
 		t.Fatalf("%s: %v", query, err)
