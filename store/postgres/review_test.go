@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/scim"
@@ -298,4 +302,86 @@ func TestReviewDeadlockedPatchRunsAgain(t *testing.T) {
 	if deadlocks == 0 {
 		t.Fatal("no deadlock happened; the test did not test the retry")
 	}
+}
+
+// connKiller closes a connection's socket just before the first query
+// whose SQL contains match is sent, as if the network failed there: the
+// query fails before any byte of it left, which pgconn.SafeToRetry
+// reports, so inTx runs the whole transaction again.
+type connKiller struct {
+	match string
+	mu    sync.Mutex
+	fired bool
+}
+
+func (k *connKiller) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.fired && strings.Contains(data.SQL, k.match) {
+		k.fired = true
+		conn.PgConn().Conn().Close()
+	}
+	return ctx
+}
+
+func (k *connKiller) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// storeWithTracer opens a second store on f's database whose connections
+// report to tracer.
+func (f *fixture) storeWithTracer(tracer pgx.QueryTracer) *Store {
+	f.t.Helper()
+	cfg, err := pgxpool.ParseConfig(f.url)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	cfg.ConnConfig.Tracer = tracer
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(pool.Close)
+	return &Store{pool: pool}
+}
+
+// TestReviewTransactionsRunAgainAfterALostConnection loses the connection
+// in the last statement of Create and Replace (reading the members back):
+// inTx runs the transaction again, which must find the resource as it was
+// before the first attempt, not half-updated by it.
+func TestReviewTransactionsRunAgainAfterALostConnection(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	u := f.create(f.users, `{"userName":"ann"}`)
+	g := f.create(f.groups, `{"displayName":"g"}`)
+	call := func(what string, fn func(st *Store) (*resource.Resource, error)) {
+		t.Helper()
+		killer := &connKiller{match: "FROM members m LEFT JOIN resources r"}
+		st := f.storeWithTracer(killer)
+		var got *resource.Resource
+		var err error
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("panic: %v", p)
+				}
+			}()
+			got, err = fn(st)
+		}()
+		if !killer.fired {
+			t.Fatalf("%s: the connection was not cut", what)
+		}
+		if err != nil {
+			t.Fatalf("%s, retried after a lost connection: %v", what, err)
+		}
+		if m, _ := got.Attrs["members"].([]any); len(m) != 1 {
+			t.Errorf("%s: members %v, want ann", what, got.Attrs["members"])
+		}
+	}
+	call("Create", func(st *Store) (*resource.Resource, error) {
+		return st.Create(ctx, f.dir, f.decode(f.groups, fmt.Sprintf(`{"displayName":"new","members":[{"value":%q}]}`, u.ID())))
+	})
+	call("Replace", func(st *Store) (*resource.Resource, error) {
+		r := f.decode(f.groups, fmt.Sprintf(`{"displayName":"g2","members":[{"value":%q}]}`, u.ID()))
+		r.SetID(g.ID())
+		return st.Replace(ctx, f.dir, r, "")
+	})
 }

@@ -276,7 +276,7 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 		if _, err := addMembers(ctx, tx, dir, out.ID(), members); err != nil {
 			return err
 		}
-		out, err = withComputed(ctx, tx, dir, out, true)
+		_, err := withComputed(ctx, tx, dir, out, true) // in place, so that a retry still has out
 		return err
 	})
 	if err != nil {
@@ -334,7 +334,7 @@ func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, i
 			}
 		}
 		out.SetMeta(resource.Meta{Created: created, LastModified: t, Version: etag(version)})
-		out, err = withComputed(ctx, tx, dir, out, true)
+		_, err = withComputed(ctx, tx, dir, out, true) // in place, so that a retry still has out
 		return err
 	})
 	if err != nil {
