@@ -95,9 +95,11 @@ func changeMembers(ctx context.Context, tx pgx.Tx, dir, group string, c store.Me
 	case store.ReplaceMembers:
 		return replaceMembers(ctx, tx, dir, group, c.Members)
 	case store.RemoveMembers:
-		ids := make([]string, len(c.Members))
-		for i, m := range c.Members {
-			ids[i] = m.ID
+		ids := make([]string, 0, len(c.Members))
+		for _, m := range c.Members {
+			if checkText(m.ID) == nil { // else no member has it, and it would fail the query
+				ids = append(ids, m.ID)
+			}
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM members WHERE directory_id = $1 AND group_id = $2 AND member_id = ANY($3)`,
 			dir, group, ids)

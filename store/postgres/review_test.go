@@ -385,3 +385,30 @@ func TestReviewTransactionsRunAgainAfterALostConnection(t *testing.T) {
 		return st.Replace(ctx, f.dir, r, "")
 	})
 }
+
+// TestReviewMemberIDsPostgreSQLCannotHold are a 400 (or nothing to remove),
+// never a 500: JSON can carry "\u0000" in a member's value, and a text
+// parameter holding it makes PostgreSQL fail the whole statement.
+func TestReviewMemberIDsPostgreSQLCannotHold(t *testing.T) {
+	f := newFixture(t)
+	u := f.create(f.users, `{"userName":"ann"}`)
+	g := f.create(f.groups, fmt.Sprintf(`{"displayName":"g","members":[{"value":%q}]}`, u.ID()))
+	nul := `{"value":"x\u0000"}`
+	_, err := f.patch(f.groups, g.ID(), `{"op":"replace","path":"members","value":[`+nul+`]}`)
+	wantClientError(t, "PATCH replace members", err)
+	_, err = f.patch(f.groups, g.ID(), `{"op":"add","path":"members","value":[`+nul+`]}`)
+	wantClientError(t, "PATCH add members", err)
+	r := f.decode(f.groups, `{"displayName":"g","members":[`+nul+`]}`)
+	r.SetID(g.ID())
+	_, err = f.st.Replace(context.Background(), f.dir, r, "")
+	wantClientError(t, "PUT", err)
+	// Removing what cannot be a member removes nothing, as for any id
+	// that is not a member.
+	got, err := f.patch(f.groups, g.ID(), `{"op":"remove","path":"members","value":[`+nul+`]}`)
+	if err != nil {
+		t.Fatalf("PATCH remove members: %v", err)
+	}
+	if got.Meta().Version != g.Meta().Version || len(got.Attrs["members"].([]any)) != 1 {
+		t.Errorf("PATCH remove of no member changed the group: %v, %s", got.Attrs["members"], got.Meta().Version)
+	}
+}

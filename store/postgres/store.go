@@ -421,15 +421,14 @@ func addMembers(ctx context.Context, tx pgx.Tx, dir, group string, members []sto
 	if len(members) == 0 {
 		return false, nil
 	}
-	ids := make([]string, len(members))
-	for i, m := range members {
+	for _, m := range members {
 		if m.ID == group {
 			return false, scim.BadRequest(scim.InvalidValue, "a group cannot be a member of itself")
 		}
-		if checkText(m.ID) != nil {
-			return false, scim.BadRequest(scim.InvalidValue, "member %q is not a user or group of this directory", m.ID)
-		}
-		ids[i] = m.ID
+	}
+	ids, err := memberIDs(members)
+	if err != nil {
+		return false, err
 	}
 	rows, err := tx.Query(ctx, `SELECT id, type FROM resources WHERE directory_id = $1 AND id = ANY($2) FOR SHARE`, dir, ids)
 	if err != nil {
@@ -463,12 +462,26 @@ func addMembers(ctx context.Context, tx pgx.Tx, dir, group string, members []sto
 	return tag.RowsAffected() > 0, nil
 }
 
+// memberIDs returns the ids of members, or a 400 error for an id that no
+// resource has because PostgreSQL cannot hold it (a query that names it
+// fails as a whole).
+func memberIDs(members []store.Member) ([]string, error) {
+	ids := make([]string, len(members))
+	for i, m := range members {
+		if checkText(m.ID) != nil {
+			return nil, scim.BadRequest(scim.InvalidValue, "member %q is not a user or group of this directory", m.ID)
+		}
+		ids[i] = m.ID
+	}
+	return ids, nil
+}
+
 // replaceMembers makes members the group's members, touching only the
 // rows that change, and reports whether any did.
 func replaceMembers(ctx context.Context, tx pgx.Tx, dir, group string, members []store.Member) (bool, error) {
-	ids := make([]string, len(members))
-	for i, m := range members {
-		ids[i] = m.ID
+	ids, err := memberIDs(members)
+	if err != nil {
+		return false, err
 	}
 	tag, err := tx.Exec(ctx, `DELETE FROM members WHERE directory_id = $1 AND group_id = $2 AND member_id <> ALL($3::text[])`,
 		dir, group, ids)
