@@ -52,6 +52,11 @@ type Config struct {
 	CursorTimeout time.Duration
 	// AccessTokenTTL is the lifetime of OAuth access tokens (default 1 hour).
 	AccessTokenTTL time.Duration
+	// TokenCacheTTL is how long the server remembers that a bearer token
+	// is valid before it asks the store again (default 2 seconds; negative
+	// turns the cache off). A token revoked through another server (or the
+	// CLI) keeps working here for at most this long.
+	TokenCacheTTL time.Duration
 	// BaseURL is the public URL of the SCIM API, such as
 	// https://scim.example.com/scim/v2, for Location and meta.location
 	// behind a TLS proxy; empty means the URL the request reached.
@@ -62,6 +67,7 @@ type server struct {
 	Config
 	limits  *limiters
 	cursors *cursors
+	tokens  *tokenCache
 }
 
 // New returns the SCIM API handler.
@@ -87,13 +93,17 @@ func New(cfg Config) http.Handler {
 	if cfg.AccessTokenTTL <= 0 {
 		cfg.AccessTokenTTL = time.Hour
 	}
+	if cfg.TokenCacheTTL == 0 {
+		cfg.TokenCacheTTL = 2 * time.Second
+	}
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit, cfg.RateBurst = 100, 200
 	}
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = max(int(cfg.RateLimit), 1)
 	}
-	s := &server{Config: cfg, limits: newLimiters(cfg.RateLimit, cfg.RateBurst), cursors: newCursors(cfg.Store, cfg.CursorKey, cfg.CursorTimeout)}
+	s := &server{Config: cfg, limits: newLimiters(cfg.RateLimit, cfg.RateBurst), cursors: newCursors(cfg.Store, cfg.CursorKey, cfg.CursorTimeout),
+		tokens: newTokenCache(cfg.TokenCacheTTL)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -200,13 +210,13 @@ func (s *server) authenticate(r *http.Request) (store.Token, error) {
 		case looksLikeJWT(secret):
 			return s.verifyAccessToken(r.Context(), secret)
 		}
-		return s.Store.Authenticate(r.Context(), secret)
+		return s.tokens.authenticate(r.Context(), s.Store, secret)
 	}
 	user, secret, ok := r.BasicAuth()
 	if !ok || secret == "" {
 		return store.Token{}, store.ErrUnauthorized
 	}
-	tok, err := s.Store.Authenticate(r.Context(), secret)
+	tok, err := s.tokens.authenticate(r.Context(), s.Store, secret)
 	if err != nil {
 		return tok, err
 	}
