@@ -412,3 +412,53 @@ func TestReviewMemberIDsPostgreSQLCannotHold(t *testing.T) {
 		t.Errorf("PATCH remove of no member changed the group: %v, %s", got.Attrs["members"], got.Meta().Version)
 	}
 }
+
+// TestReviewOverlongIndexedValuesAreClientErrors sends values longer than
+// PostgreSQL indexes (an index entry holds at most about 2.7 kB): a 400
+// that says so, not the "index row size exceeds" error as a 500. The bodies
+// are well within the server's 1 MiB limit.
+func TestReviewOverlongIndexedValuesAreClientErrors(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// Distinct runes, so that PostgreSQL's compression of long index
+	// entries cannot make them fit; "Ⱥ" is 2 bytes, its lower case 3.
+	var b strings.Builder
+	for i := 0; b.Len() < 6000; i++ {
+		b.WriteRune(rune(0x4e00 + i%20000))
+	}
+	long := b.String()
+	longLower := strings.Repeat("Ⱥ", maxKeyBytes/2) // fits, but strings.ToLower does not
+	user := f.create(f.users, `{"userName":"ann"}`)
+	for _, body := range []string{
+		fmt.Sprintf(`{"userName":%q}`, long),
+		fmt.Sprintf(`{"userName":%q}`, longLower),
+		fmt.Sprintf(`{"userName":"bob","externalId":%q}`, long),
+		fmt.Sprintf(`{"userName":"bob","emails":[{"value":%q}]}`, long),
+	} {
+		_, err := f.st.Create(ctx, f.dir, f.decode(f.users, body))
+		wantClientError(t, "Create "+body[:30], err)
+	}
+	_, err := f.st.Create(ctx, f.dir, f.decode(f.groups, fmt.Sprintf(`{"displayName":%q}`, long)))
+	wantClientError(t, "Create a group", err)
+	_, err = f.patch(f.users, user.ID(), fmt.Sprintf(`{"op":"replace","path":"userName","value":%q}`, long))
+	wantClientError(t, "PATCH userName", err)
+	r := f.decode(f.users, fmt.Sprintf(`{"userName":"ann","externalId":%q}`, long))
+	r.SetID(user.ID())
+	_, err = f.st.Replace(ctx, f.dir, r, "")
+	wantClientError(t, "PUT externalId", err)
+	_, err = f.st.CreateDirectory(ctx, long)
+	wantClientError(t, "CreateDirectory", err)
+
+	// The longest values allowed are stored, even where they do not
+	// compress.
+	ok := []rune(long)[:maxKeyBytes/3]
+	ok = append(ok, []rune(strings.Repeat("a", maxKeyBytes-len(string(ok))))...)
+	if len(string(ok)) != maxKeyBytes {
+		t.Fatalf("%d bytes", len(string(ok)))
+	}
+	f.create(f.users, fmt.Sprintf(`{"userName":%q,"externalId":%q,"emails":[{"value":%q}]}`, string(ok), string(ok), string(ok)))
+	f.create(f.groups, fmt.Sprintf(`{"displayName":%q}`, string(ok)))
+	if _, err := f.st.CreateDirectory(ctx, string(ok)); err != nil {
+		t.Fatal(err)
+	}
+}

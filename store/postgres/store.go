@@ -174,6 +174,9 @@ func (s *Store) CreateDirectory(ctx context.Context, name string) (store.Directo
 	if err := checkText(name); err != nil {
 		return store.Directory{}, err
 	}
+	if err := checkIndexed("the name", strings.ToLower(name)); err != nil {
+		return store.Directory{}, err
+	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO directories (id, name, name_key, created) VALUES ($1, $2, $3, $4)`,
 		d.ID, d.Name, strings.ToLower(name), d.Created)
 	if isUnique(err) {
@@ -250,7 +253,7 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 		_, err := q.Exec(ctx, `INSERT INTO resources
 			(directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, last_modified, version, attrs)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, $10)`,
-			dir, out.Type.Name, out.ID(), row.name, strings.ToLower(row.name), store.FoldKey(row.name), nullString(out.ExternalID()),
+			dir, out.Type.Name, out.ID(), row.name, row.nameKey, row.foldKey, nullString(out.ExternalID()),
 			row.emailKeys, t, row.attrs)
 		switch {
 		case isUnique(err):
@@ -347,7 +350,7 @@ func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, i
 func update(ctx context.Context, tx pgx.Tx, dir string, rt *schema.ResourceType, id string, row columns, externalID string, t time.Time, version int64) error {
 	_, err := tx.Exec(ctx, `UPDATE resources SET name = $1, name_key = $2, fold_key = $3, external_id = $4, email_keys = $5,
 		last_modified = $6, version = $7, attrs = $8 WHERE directory_id = $9 AND id = $10`,
-		row.name, strings.ToLower(row.name), store.FoldKey(row.name), nullString(externalID), row.emailKeys,
+		row.name, row.nameKey, row.foldKey, nullString(externalID), row.emailKeys,
 		t, version, row.attrs, dir, id)
 	if isUnique(err) {
 		return fmt.Errorf("%s %q exists: %w", nameAttr(rt), row.name, store.ErrConflict)
@@ -605,8 +608,23 @@ func groupsOf(ctx context.Context, q querier, dir string, ids []string) (map[str
 // columns are a resource's values as the resources table holds them.
 type columns struct {
 	name      string   // userName or displayName
+	nameKey   string   // strings.ToLower(name)
+	foldKey   string   // store.FoldKey(name)
 	emailKeys []string // store.FoldKey of each emails.value
 	attrs     []byte   // JSON of every attribute but id, meta, members and groups
+}
+
+// maxKeyBytes bounds the values that the resources table indexes (the
+// keys of the name, externalId, the keys of emails.value): PostgreSQL
+// cannot store an index entry over about 2.7 kB, and fails the statement.
+const maxKeyBytes = 2048
+
+// checkIndexed returns a 400 error for an indexed value over maxKeyBytes.
+func checkIndexed(attr, key string) error {
+	if len(key) > maxKeyBytes {
+		return scim.BadRequest(scim.InvalidValue, "%s is too long: at most %d bytes of UTF-8 can be stored", attr, maxKeyBytes)
+	}
+	return nil
 }
 
 // split takes a resource apart into its columns and its members.
@@ -614,6 +632,15 @@ func split(r *resource.Resource) (columns, []store.Member, error) {
 	var c columns
 	var members []store.Member
 	c.name, _ = r.Attrs[nameAttr(r.Type)].(string)
+	c.nameKey, c.foldKey = strings.ToLower(c.name), store.FoldKey(c.name)
+	for _, k := range []string{c.nameKey, c.foldKey} {
+		if err := checkIndexed(nameAttr(r.Type), k); err != nil {
+			return c, nil, err
+		}
+	}
+	if err := checkIndexed("externalId", r.ExternalID()); err != nil {
+		return c, nil, err
+	}
 	rest := make(map[string]any, len(r.Attrs))
 	for k, v := range r.Attrs {
 		switch k {
@@ -632,7 +659,11 @@ func split(r *resource.Resource) (columns, []store.Member, error) {
 		for _, e := range emails {
 			if m, ok := e.(map[string]any); ok {
 				if v, ok := m["value"].(string); ok {
-					c.emailKeys = append(c.emailKeys, store.FoldKey(v))
+					k := store.FoldKey(v)
+					if err := checkIndexed("emails.value", k); err != nil {
+						return c, nil, err
+					}
+					c.emailKeys = append(c.emailKeys, k)
 				}
 			}
 		}
