@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -23,15 +24,17 @@ const migrationLock = 0x726f73746572
 // that servers starting together do it once. It returns the schema
 // version.
 func (s *Store) Migrate(ctx context.Context) (int64, error) {
-	conn, err := s.pool.Acquire(ctx)
+	// The lock is held by a session of its own, not by a connection of the
+	// pool: goose needs one of those, and the pool may have only one.
+	// Closing the session releases the lock, whatever happened to it.
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: migrate: %w", classify(err))
 	}
-	defer conn.Release()
+	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
 		return 0, fmt.Errorf("postgres: migrate: lock: %w", classify(err))
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
 
 	version, err := runGoose(ctx, s.pool)
 	if err != nil {

@@ -462,3 +462,27 @@ func TestReviewOverlongIndexedValuesAreClientErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReviewMigrateOnAPoolOfOneConnection opens a store whose pool has one
+// connection (pool_max_conns=1): Migrate must not hold that connection
+// for its lock while goose waits for one.
+func TestReviewMigrateOnAPoolOfOneConnection(t *testing.T) {
+	url := pgtest.New(t) + "&pool_max_conns=1"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range 2 { // two servers starting at once
+		wg.Go(func() {
+			st, err := Open(ctx, url)
+			if err != nil {
+				t.Errorf("Open %d on one connection: %v", i, err)
+				return
+			}
+			defer st.Close()
+			if _, err := st.CreateDirectory(ctx, fmt.Sprintf("d%d", i)); err != nil {
+				t.Errorf("after Open %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+}
