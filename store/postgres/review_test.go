@@ -486,3 +486,35 @@ func TestReviewMigrateOnAPoolOfOneConnection(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// canceller cancels a context just before the first query whose SQL
+// contains match, as a client that goes away in the middle of a call.
+type canceller struct {
+	match  string
+	cancel context.CancelFunc
+}
+
+func (c *canceller) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	if strings.Contains(data.SQL, c.match) {
+		c.cancel()
+	}
+	return ctx
+}
+
+func (c *canceller) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// TestReviewACancelledCallIsNotUnavailable: when the caller's context ends
+// between two statements of a call, the error is context.Canceled, not
+// store.ErrUnavailable, which the server would log as an outage and count
+// as a 503.
+func TestReviewACancelledCallIsNotUnavailable(t *testing.T) {
+	f := newFixture(t)
+	u := f.create(f.users, `{"userName":"ann"}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := f.storeWithTracer(&canceller{match: "WITH RECURSIVE", cancel: cancel})
+	_, err := st.Get(ctx, f.dir, f.users, u.ID(), false)
+	if !errors.Is(err, context.Canceled) || errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Get cancelled between its queries: %v; want context.Canceled, not ErrUnavailable", err)
+	}
+}

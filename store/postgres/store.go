@@ -123,9 +123,11 @@ func retryable(err error) bool {
 }
 
 // classify marks the errors that say the database cannot be reached with
-// store.ErrUnavailable, and unique violations with store.ErrConflict.
+// store.ErrUnavailable. A call whose context was cancelled is not one,
+// although pgx reports a statement it did not send for that reason as
+// safe to retry.
 func classify(err error) error {
-	if err == nil || errors.Is(err, store.ErrUnavailable) {
+	if err == nil || errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.Canceled) {
 		return err
 	}
 	if unavailable(err) {
