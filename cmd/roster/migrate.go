@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rosterhq/roster/store/postgres"
-	"github.com/rosterhq/roster/store/sqlite"
 )
 
 func newMigrateCommand() *cobra.Command {
@@ -37,7 +36,7 @@ under an advisory lock, so servers starting meanwhile wait for them.`,
 					return err
 				}
 			} else {
-				st, err := sqlite.Open(ctx, db)
+				st, err := openSQLite(ctx, db)
 				if err != nil {
 					return err
 				}

@@ -39,6 +39,11 @@ func openStore(ctx context.Context, db string) (store.Store, error) {
 	if isPostgres(db) {
 		return postgres.Open(ctx, db)
 	}
+	return openSQLite(ctx, db)
+}
+
+// openSQLite opens the SQLite file db names: a path, or a sqlite:// URL.
+func openSQLite(ctx context.Context, db string) (*sqlite.Store, error) {
 	return sqlite.Open(ctx, strings.TrimPrefix(db, "sqlite://"))
 }
 
