@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"net/url"
 	"os"
 	"strings"
 
@@ -47,18 +47,20 @@ func openSQLite(ctx context.Context, db string) (*sqlite.Store, error) {
 	return sqlite.Open(ctx, strings.TrimPrefix(db, "sqlite://"))
 }
 
-// redact returns db with a URL's password hidden, for logs.
+// redact returns db with a URL's password hidden, for logs: the user
+// information's, and the query's password parameter, which pgx reads too.
 func redact(db string) string {
 	if !isPostgres(db) {
 		return db
 	}
-	scheme, rest, _ := strings.Cut(db, "://")
-	userinfo, host, ok := strings.Cut(rest, "@")
-	if !ok {
-		return db
+	u, err := url.Parse(db)
+	if err != nil {
+		scheme, _, _ := strings.Cut(db, "://")
+		return scheme + "://xxxxx" // pgx cannot use it either
 	}
-	if user, _, hasPass := strings.Cut(userinfo, ":"); hasPass {
-		return fmt.Sprintf("%s://%s:xxxxx@%s", scheme, user, host)
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
-	return db
+	return u.Redacted()
 }
