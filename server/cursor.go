@@ -58,22 +58,30 @@ func derive(key []byte) []byte {
 	return m.Sum(nil)
 }
 
-// signingKey returns the id and derived key that sign new cursors.
+// signingKey returns the id and derived key that sign new cursors. The
+// store is asked without holding mu, so that a request waits for the
+// store only within its own context, not behind another's.
 func (c *cursors) signingKey(ctx context.Context) (string, []byte, error) {
 	if len(c.fixed) > 0 {
 		return "", c.fixed, nil
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.current.ID == "" || time.Since(c.fetched) > time.Minute {
-		k, err := c.st.CurrentSigningKey(ctx, keyMaxAge)
-		if err != nil {
-			return "", nil, err
-		}
-		c.current, c.fetched = k, time.Now()
-		c.keys[k.ID] = derive(k.Key)
+	id, key := c.current.ID, c.keys[c.current.ID]
+	fresh := id != "" && time.Since(c.fetched) <= time.Minute
+	c.mu.Unlock()
+	if fresh {
+		return id, key, nil
 	}
-	return c.current.ID, c.keys[c.current.ID], nil
+	k, err := c.st.CurrentSigningKey(ctx, keyMaxAge)
+	if err != nil {
+		return "", nil, err
+	}
+	key = derive(k.Key)
+	c.mu.Lock()
+	c.current, c.fetched = k, time.Now()
+	c.keys[k.ID] = key
+	c.mu.Unlock()
+	return k.ID, key, nil
 }
 
 // verifyingKey returns the derived key of the signing key id; nil if
