@@ -30,7 +30,8 @@ var (
 	// caller expected (If-Match).
 	ErrPreconditionFailed = errors.New("precondition failed")
 	// ErrUnavailable: the database cannot be reached (restarting, the
-	// network is down). The call changed nothing and may be retried.
+	// network is down). The call may be retried; if the connection broke
+	// while a change was being committed, the change may have been made.
 	ErrUnavailable = errors.New("store unavailable")
 )
 

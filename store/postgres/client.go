@@ -93,19 +93,28 @@ func (s *Store) RevokeClient(ctx context.Context, dir, id string) error {
 // makes servers rotating the signing key at once make one key.
 const signingKeyLock = 0x726f73746b6579
 
-// CurrentSigningKey implements store.Store.
+// CurrentSigningKey implements store.Store. The newest key is read
+// without a lock; only a rotation takes the advisory lock (and reads
+// again under it), so servers rotating at once make one key, and token
+// requests do not queue behind each other.
 func (s *Store) CurrentSigningKey(ctx context.Context, maxAge time.Duration) (store.SigningKey, error) {
-	var k store.SigningKey
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	k, err := newestKey(ctx, s.pool)
+	if err == nil && time.Since(k.Created) < maxAge {
+		return k, nil
+	}
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return store.SigningKey{}, fmt.Errorf("postgres: signing key: %w", classify(err))
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, signingKeyLock); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `SELECT kid, key, created FROM signing_keys ORDER BY created DESC LIMIT 1`).Scan(&k.ID, &k.Key, &k.Created)
+		var err error
+		k, err = newestKey(ctx, tx)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
 		if err == nil && time.Since(k.Created) < maxAge {
-			k.Created = k.Created.UTC()
 			return nil
 		}
 		k = store.SigningKey{ID: newID(), Key: make([]byte, 32), Created: now()}
@@ -117,6 +126,14 @@ func (s *Store) CurrentSigningKey(ctx context.Context, maxAge time.Duration) (st
 		return store.SigningKey{}, fmt.Errorf("postgres: signing key: %w", err)
 	}
 	return k, nil
+}
+
+// newestKey returns the newest signing key (pgx.ErrNoRows if none).
+func newestKey(ctx context.Context, q querier) (store.SigningKey, error) {
+	var k store.SigningKey
+	err := q.QueryRow(ctx, `SELECT kid, key, created FROM signing_keys ORDER BY created DESC LIMIT 1`).Scan(&k.ID, &k.Key, &k.Created)
+	k.Created = k.Created.UTC()
+	return k, err
 }
 
 // SigningKey implements store.Store.

@@ -34,7 +34,7 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 		var version int64
 		var attrs []byte
 		err := tx.QueryRow(ctx, `SELECT created, last_modified, version, attrs FROM resources
-			WHERE directory_id = $1 AND type = $2 AND id = $3 FOR UPDATE`, dir, rt.Name, id).Scan(&created, &modified, &version, &attrs)
+			WHERE directory_id = $1 AND type = $2 AND id = $3 FOR NO KEY UPDATE`, dir, rt.Name, id).Scan(&created, &modified, &version, &attrs)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -101,9 +101,7 @@ func changeMembers(ctx context.Context, tx pgx.Tx, dir, group string, c store.Me
 				ids = append(ids, m.ID)
 			}
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM members WHERE directory_id = $1 AND group_id = $2 AND member_id = ANY($3)`,
-			dir, group, ids)
-		return tag.RowsAffected() > 0, err
+		return removeMembers(ctx, tx, dir, group, ids)
 	case store.RemoveAllMembers:
 		tag, err := tx.Exec(ctx, `DELETE FROM members WHERE directory_id = $1 AND group_id = $2`, dir, group)
 		return tag.RowsAffected() > 0, err
@@ -115,6 +113,32 @@ func changeMembers(ctx context.Context, tx pgx.Tx, dir, group string, c store.Me
 		return changeMembers(ctx, tx, dir, group, store.MemberChange{Op: store.RemoveMembers, Members: ids})
 	}
 	return false, errors.New("unknown member change")
+}
+
+// removeMembers removes members by id and reports whether any was one.
+// Each id is a statement of its own, sent together in one round trip: an
+// index lookup on the primary key, whatever the table's statistics say
+// (a DELETE with = ANY or a join may get a plan that reads the whole group
+// when the statistics are missing or stale).
+func removeMembers(ctx context.Context, tx pgx.Tx, dir, group string, ids []string) (bool, error) {
+	if len(ids) == 0 {
+		return false, nil
+	}
+	b := &pgx.Batch{}
+	for _, id := range ids {
+		b.Queue(`DELETE FROM members WHERE directory_id = $1 AND group_id = $2 AND member_id = $3`, dir, group, id)
+	}
+	br := tx.SendBatch(ctx, b)
+	removed := false
+	for range ids {
+		tag, err := br.Exec()
+		if err != nil {
+			br.Close()
+			return false, err
+		}
+		removed = removed || tag.RowsAffected() > 0
+	}
+	return removed, br.Close()
 }
 
 // matchingMembers returns the members a value filter selects, looking at

@@ -325,7 +325,7 @@ func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, i
 	}
 	t := now()
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		version, created, err := current(ctx, tx, dir, out.Type, out.ID(), ifVersion)
+		version, created, err := current(ctx, tx, dir, out.Type, out.ID(), ifVersion, "FOR NO KEY UPDATE")
 		if err != nil {
 			return err
 		}
@@ -363,10 +363,11 @@ func update(ctx context.Context, tx pgx.Tx, dir string, rt *schema.ResourceType,
 // Delete implements store.Store.
 func (s *Store) Delete(ctx context.Context, dir string, rt *schema.ResourceType, id, ifVersion string) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		// Locking the row first makes a concurrent request that is adding
-		// this resource to a group (and holds it FOR SHARE) finish first,
-		// so that the memberships deleted next include its.
-		if _, _, err := current(ctx, tx, dir, rt, id, ifVersion); err != nil {
+		// Locking the row FOR UPDATE first makes a concurrent request
+		// that is adding this resource to a group (and holds it FOR KEY
+		// SHARE) finish first, so that the memberships deleted next
+		// include its.
+		if _, _, err := current(ctx, tx, dir, rt, id, ifVersion, "FOR UPDATE"); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM members WHERE directory_id = $1 AND member_id = $2`, dir, id); err != nil {
@@ -382,16 +383,18 @@ func (s *Store) Delete(ctx context.Context, dir string, rt *schema.ResourceType,
 	return nil
 }
 
-// current locks a resource's row for the rest of the transaction and
-// returns its version and creation time, checking the version against
-// ifVersion when that is set.
-func current(ctx context.Context, tx pgx.Tx, dir string, rt *schema.ResourceType, id, ifVersion string) (int64, time.Time, error) {
+// current locks a resource's row for the rest of the transaction (lock is
+// "FOR UPDATE" to delete it, "FOR NO KEY UPDATE" to change it, which lets
+// group member adds that hold it FOR KEY SHARE go on meanwhile) and returns
+// its version and creation time, checking the version against ifVersion
+// when that is set.
+func current(ctx context.Context, tx pgx.Tx, dir string, rt *schema.ResourceType, id, ifVersion, lock string) (int64, time.Time, error) {
 	var version int64
 	var created time.Time
 	if checkText(dir) != nil || checkText(id) != nil {
 		return 0, created, store.ErrNotFound
 	}
-	err := tx.QueryRow(ctx, `SELECT version, created FROM resources WHERE directory_id = $1 AND type = $2 AND id = $3 FOR UPDATE`,
+	err := tx.QueryRow(ctx, `SELECT version, created FROM resources WHERE directory_id = $1 AND type = $2 AND id = $3 `+lock,
 		dir, rt.Name, id).Scan(&version, &created)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, created, store.ErrNotFound
@@ -420,8 +423,11 @@ func directoryExists(ctx context.Context, tx pgx.Tx, dir string) error {
 // addMembers adds members to a group, skipping those it has, and reports
 // whether it added any. A member must be a user or group of the same
 // directory; its type is the stored resource's, whatever the client said.
-// The members' rows are locked FOR SHARE, so that a concurrent delete of
-// one waits for this transaction and then deletes its membership too.
+// The members' rows are locked FOR KEY SHARE, so that a concurrent delete
+// of one waits for this transaction and then deletes its membership too,
+// while changes to their attributes go on. The ids are joined through
+// unnest rather than tested with = ANY, whose generic plan PostgreSQL may
+// make a scan when the table has no statistics yet.
 func addMembers(ctx context.Context, tx pgx.Tx, dir, group string, members []store.Member) (bool, error) {
 	if len(members) == 0 {
 		return false, nil
@@ -435,10 +441,12 @@ func addMembers(ctx context.Context, tx pgx.Tx, dir, group string, members []sto
 	if err != nil {
 		return false, err
 	}
-	rows, err := tx.Query(ctx, `SELECT id, type FROM resources WHERE directory_id = $1 AND id = ANY($2) FOR SHARE`, dir, ids)
+	rows, err := tx.Query(ctx, `SELECT r.id, r.type FROM unnest($2::text[]) AS x(id)
+		JOIN resources r ON r.directory_id = $1 AND r.id = x.id FOR KEY SHARE OF r`, dir, ids)
 	if err != nil {
 		return false, err
 	}
+	defer rows.Close()
 	found := make(map[string]string, len(ids))
 	for rows.Next() {
 		var id, typ string
@@ -581,7 +589,8 @@ func membersOf(ctx context.Context, q querier, dir, group string) ([]any, error)
 // ends the recursion on cycles.
 func groupsOf(ctx context.Context, q querier, dir string, ids []string) (map[string][]any, error) {
 	rows, err := q.Query(ctx, `WITH RECURSIVE g(member, id, direct) AS (
-			SELECT member_id, group_id, true FROM members WHERE directory_id = $1 AND member_id = ANY($2)
+			SELECT m.member_id, m.group_id, true FROM unnest($2::text[]) AS x(id)
+			JOIN members m ON m.directory_id = $1 AND m.member_id = x.id
 			UNION
 			SELECT g.member, m.group_id, false FROM g JOIN members m ON m.directory_id = $1 AND m.member_id = g.id
 		)
