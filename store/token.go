@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -43,4 +44,10 @@ func NewSecret() (secret, hash string) {
 func HashSecret(secret string) string {
 	sum := sha256.Sum256([]byte(strings.TrimSpace(secret)))
 	return hex.EncodeToString(sum[:])
+}
+
+// SecretMatches reports whether secret is the one whose hash (see
+// HashSecret) a store keeps, comparing the hashes in constant time.
+func SecretMatches(hash, secret string) bool {
+	return subtle.ConstantTimeCompare([]byte(hash), []byte(HashSecret(secret))) == 1
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"time"
@@ -19,7 +18,7 @@ func (s *Store) CreateClient(ctx context.Context, dir, name string) (store.Clien
 		return store.Client{}, "", fmt.Errorf("postgres: create client: %w", err)
 	}
 	secret, hash := store.NewSecret()
-	c := store.Client{ID: newID(), DirectoryID: dir, Name: name, Created: now()}
+	c := store.Client{ID: store.NewID(), DirectoryID: dir, Name: name, Created: now()}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := directoryExists(ctx, tx, dir); err != nil {
 			return err
@@ -45,7 +44,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, id, secret string) (stor
 	if err != nil {
 		return store.Client{}, err
 	}
-	if c.Revoked || subtle.ConstantTimeCompare([]byte(hash), []byte(store.HashSecret(secret))) != 1 {
+	if c.Revoked || !store.SecretMatches(hash, secret) {
 		return store.Client{}, store.ErrUnauthorized
 	}
 	return c, nil
@@ -117,7 +116,7 @@ func (s *Store) CurrentSigningKey(ctx context.Context, maxAge time.Duration) (st
 		if err == nil && time.Since(k.Created) < maxAge {
 			return nil
 		}
-		k = store.SigningKey{ID: newID(), Key: make([]byte, 32), Created: now()}
+		k = store.SigningKey{ID: store.NewID(), Key: make([]byte, 32), Created: now()}
 		rand.Read(k.Key)
 		_, err = tx.Exec(ctx, `INSERT INTO signing_keys (kid, key, created) VALUES ($1, $2, $3)`, k.ID, k.Key, k.Created)
 		return err

@@ -489,7 +489,7 @@ func (t *translator) column(c *filter.Compare) (s string, ok bool, err error) {
 		if lit, _ := c.Value.(string); c.Op == filter.Eq && lit != "" && ref.Attr.CaseExact && sendable(lit) {
 			return "(r.external_id = " + t.arg(lit, "text") + " AND r.external_id IS NOT NULL)", true, nil
 		}
-	case ref.Attr == t.rt.Schema.Attribute(nameAttr(t.rt)):
+	case ref.Attr == t.rt.Schema.Attribute(store.NameAttr(t.rt)):
 		return t.name(c)
 	}
 	return "", false, nil
@@ -882,7 +882,7 @@ func sortValue(rt *schema.ResourceType, ref schema.Ref) (operand, []string) {
 	switch {
 	case isCommon(a) && a.Name == "id":
 		return operand{}, []string{"r.id"}
-	case a == rt.Schema.Attribute(nameAttr(rt)):
+	case a == rt.Schema.Attribute(store.NameAttr(rt)):
 		// name is "" when the attribute is missing, which sorts last.
 		name, _ := attrOperand("", a.Name)
 		missing := "(r.name = '' AND " + name.json() + " IS NULL)"

@@ -330,7 +330,7 @@ func newFilterFixture(t testing.TB) *filterFixture {
 	for id, s := range d1 {
 		r := s.r.Clone()
 		r.SetID(id)
-		r.SetMeta(resource.Meta{Created: s.created, LastModified: s.modified, Version: etag(s.version)})
+		r.SetMeta(resource.Meta{Created: s.created, LastModified: s.modified, Version: store.ETag(s.version)})
 		if r.Type.Name == "User" {
 			if gs := groupsOf(id); len(gs) > 0 {
 				r.Attrs["groups"] = gs

@@ -41,8 +41,8 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 		if err != nil {
 			return err
 		}
-		if ifVersion != "" && ifVersion != "*" && ifVersion != etag(version) {
-			return fmt.Errorf("version is %s, not %s: %w", etag(version), ifVersion, store.ErrPreconditionFailed)
+		if ifVersion != "" && ifVersion != "*" && ifVersion != store.ETag(version) {
+			return fmt.Errorf("version is %s, not %s: %w", store.ETag(version), ifVersion, store.ErrPreconditionFailed)
 		}
 		r, err := decodeRow(rt, id, created, modified, version, attrs)
 		if err != nil {
@@ -75,7 +75,7 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 				return err
 			}
 			m := r.Meta()
-			r.SetMeta(resource.Meta{Created: m.Created, LastModified: t, Version: etag(version + 1)})
+			r.SetMeta(resource.Meta{Created: m.Created, LastModified: t, Version: store.ETag(version + 1)})
 		}
 		out, err = withComputed(ctx, tx, dir, r, members)
 		return err

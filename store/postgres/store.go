@@ -2,15 +2,12 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -172,7 +169,7 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // CreateDirectory implements store.Store.
 func (s *Store) CreateDirectory(ctx context.Context, name string) (store.Directory, error) {
-	d := store.Directory{ID: newID(), Name: name, Created: now()}
+	d := store.Directory{ID: store.NewID(), Name: name, Created: now()}
 	if err := checkText(name); err != nil {
 		return store.Directory{}, err
 	}
@@ -242,7 +239,7 @@ func scanDirectory(row pgx.Row) (store.Directory, error) {
 // whether it exists, and a new user is in no group yet.
 func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*resource.Resource, error) {
 	out := r.Clone()
-	out.SetID(newID())
+	out.SetID(store.NewID())
 	t := now()
 	row, members, err := split(out)
 	if err == nil {
@@ -259,13 +256,13 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 			row.emailKeys, t, row.attrs)
 		switch {
 		case isUnique(err):
-			return fmt.Errorf("%s %q exists: %w", nameAttr(out.Type), row.name, store.ErrConflict)
+			return fmt.Errorf("%s %q exists: %w", store.NameAttr(out.Type), row.name, store.ErrConflict)
 		case isForeignKey(err):
 			return fmt.Errorf("directory %q: %w", dir, store.ErrNotFound)
 		}
 		return err
 	}
-	out.SetMeta(resource.Meta{Created: t, LastModified: t, Version: etag(1)})
+	out.SetMeta(resource.Meta{Created: t, LastModified: t, Version: store.ETag(1)})
 	if len(members) == 0 {
 		if err := insert(ctx, s.pool); err != nil {
 			return nil, fmt.Errorf("postgres: create %s: %w", r.Type.Name, classify(err))
@@ -338,7 +335,7 @@ func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, i
 				return err
 			}
 		}
-		out.SetMeta(resource.Meta{Created: created, LastModified: t, Version: etag(version)})
+		out.SetMeta(resource.Meta{Created: created, LastModified: t, Version: store.ETag(version)})
 		_, err = withComputed(ctx, tx, dir, out, true) // in place, so that a retry still has out
 		return err
 	})
@@ -355,7 +352,7 @@ func update(ctx context.Context, tx pgx.Tx, dir string, rt *schema.ResourceType,
 		row.name, row.nameKey, row.foldKey, nullString(externalID), row.emailKeys,
 		t, version, row.attrs, dir, id)
 	if isUnique(err) {
-		return fmt.Errorf("%s %q exists: %w", nameAttr(rt), row.name, store.ErrConflict)
+		return fmt.Errorf("%s %q exists: %w", store.NameAttr(rt), row.name, store.ErrConflict)
 	}
 	return err
 }
@@ -402,8 +399,8 @@ func current(ctx context.Context, tx pgx.Tx, dir string, rt *schema.ResourceType
 	if err != nil {
 		return 0, created, err
 	}
-	if ifVersion != "" && ifVersion != "*" && ifVersion != etag(version) {
-		return 0, created, fmt.Errorf("version is %s, not %s: %w", etag(version), ifVersion, store.ErrPreconditionFailed)
+	if ifVersion != "" && ifVersion != "*" && ifVersion != store.ETag(version) {
+		return 0, created, fmt.Errorf("version is %s, not %s: %w", store.ETag(version), ifVersion, store.ErrPreconditionFailed)
 	}
 	return version, created.UTC(), nil
 }
@@ -525,7 +522,7 @@ func decodeRow(rt *schema.ResourceType, id string, created, modified time.Time, 
 		return nil, fmt.Errorf("stored attributes of %s %q: %w", rt.Name, id, err)
 	}
 	r.SetID(id)
-	r.SetMeta(resource.Meta{Created: created.UTC(), LastModified: modified.UTC(), Version: etag(version)})
+	r.SetMeta(resource.Meta{Created: created.UTC(), LastModified: modified.UTC(), Version: store.ETag(version)})
 	return r, nil
 }
 
@@ -642,10 +639,10 @@ func checkIndexed(attr, key string) error {
 func split(r *resource.Resource) (columns, []store.Member, error) {
 	var c columns
 	var members []store.Member
-	c.name, _ = r.Attrs[nameAttr(r.Type)].(string)
+	c.name, _ = r.Attrs[store.NameAttr(r.Type)].(string)
 	c.nameKey, c.foldKey = strings.ToLower(c.name), store.FoldKey(c.name)
 	for _, k := range []string{c.nameKey, c.foldKey} {
-		if err := checkIndexed(nameAttr(r.Type), k); err != nil {
+		if err := checkIndexed(store.NameAttr(r.Type), k); err != nil {
 			return c, nil, err
 		}
 	}
@@ -724,15 +721,6 @@ func checkText(s string) error {
 	return nil
 }
 
-// nameAttr is the attribute held in the name column: userName for users,
-// displayName for groups and other types.
-func nameAttr(rt *schema.ResourceType) string {
-	if rt.Schema.Attribute("userName") != nil {
-		return "userName"
-	}
-	return "displayName"
-}
-
 func setOrDelete(m map[string]any, k string, list []any) {
 	if len(list) == 0 {
 		delete(m, k)
@@ -741,21 +729,9 @@ func setOrDelete(m map[string]any, k string, list []any) {
 	m[k] = list
 }
 
-func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
-
 func nullString(s string) *string {
 	if s == "" {
 		return nil
 	}
 	return &s
-}
-
-// newID returns a random (version 4) UUID.
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }

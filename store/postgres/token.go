@@ -24,7 +24,7 @@ func (s *Store) ImportToken(ctx context.Context, dir, name, secret string, expir
 		return store.Token{}, fmt.Errorf("postgres: create token: %w", err)
 	}
 	hash := store.HashSecret(secret)
-	t := store.Token{ID: newID(), DirectoryID: dir, Name: name, Created: now()}
+	t := store.Token{ID: store.NewID(), DirectoryID: dir, Name: name, Created: now()}
 	if !expires.IsZero() {
 		t.Expires = expires.UTC().Truncate(time.Microsecond)
 	}

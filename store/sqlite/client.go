@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -15,7 +14,7 @@ import (
 // CreateClient implements store.Store.
 func (s *Store) CreateClient(ctx context.Context, dir, name string) (store.Client, string, error) {
 	secret, hash := store.NewSecret()
-	c := store.Client{ID: newID(), DirectoryID: dir, Name: name, Created: time.Now().UTC()}
+	c := store.Client{ID: store.NewID(), DirectoryID: dir, Name: name, Created: time.Now().UTC()}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := directoryExists(ctx, tx, dir); err != nil {
 			return err
@@ -41,7 +40,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, id, secret string) (stor
 	if err != nil {
 		return store.Client{}, err
 	}
-	if c.Revoked || subtle.ConstantTimeCompare([]byte(hash), []byte(store.HashSecret(secret))) != 1 {
+	if c.Revoked || !store.SecretMatches(hash, secret) {
 		return store.Client{}, store.ErrUnauthorized
 	}
 	return c, nil
@@ -94,7 +93,7 @@ func (s *Store) CurrentSigningKey(ctx context.Context, maxAge time.Duration) (st
 		if err == nil && time.Since(k.Created) < maxAge {
 			return nil
 		}
-		k = store.SigningKey{ID: newID(), Key: make([]byte, 32), Created: time.Now().UTC()}
+		k = store.SigningKey{ID: store.NewID(), Key: make([]byte, 32), Created: time.Now().UTC()}
 		rand.Read(k.Key)
 		_, err = tx.ExecContext(ctx, `INSERT INTO signing_keys (kid, key, created) VALUES (?, ?, ?)`, k.ID, k.Key, k.Created.Format(timeFormat))
 		return err

@@ -334,7 +334,7 @@ func (t *translator) column(c *filter.Compare) (s string, ok bool, err error) {
 		if lit, _ := c.Value.(string); c.Op == filter.Eq && lit != "" && ref.Attr.CaseExact {
 			return "r.external_id IS " + t.arg(lit), true, nil
 		}
-	case ref.Attr == t.rt.Schema.Attribute(nameAttr(t.rt)):
+	case ref.Attr == t.rt.Schema.Attribute(store.NameAttr(t.rt)):
 		return t.name(c)
 	}
 	return "", false, nil

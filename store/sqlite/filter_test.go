@@ -16,6 +16,7 @@ import (
 	"github.com/rosterhq/roster/scim/filter"
 	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
 )
 
 const (
@@ -230,7 +231,7 @@ func newFilterFixture(t *testing.T) *filterFixture {
 			t.Fatal(err)
 		}
 		c := m.Add(-24 * time.Hour)
-		name, _ := r.Attrs[nameAttr(rt)].(string)
+		name, _ := r.Attrs[store.NameAttr(rt)].(string)
 		attrs := make(map[string]any, len(r.Attrs))
 		for k, v := range r.Attrs {
 			switch k {
@@ -316,7 +317,7 @@ func newFilterFixture(t *testing.T) *filterFixture {
 	for id, s := range d1 {
 		r := s.r.Clone()
 		r.SetID(id)
-		r.SetMeta(resource.Meta{Created: s.created, LastModified: s.modified, Version: etag(s.version)})
+		r.SetMeta(resource.Meta{Created: s.created, LastModified: s.modified, Version: store.ETag(s.version)})
 		if r.Type.Name == "User" {
 			if gs := groupsOf(id); len(gs) > 0 {
 				r.Attrs["groups"] = gs

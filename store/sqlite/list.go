@@ -218,7 +218,7 @@ func sortValue(rt *schema.ResourceType, ref schema.Ref) (value, folded string) {
 			return "r.id", ""
 		case "externalId":
 			return "r.external_id", ""
-		case nameAttr(rt):
+		case store.NameAttr(rt):
 			return "r.name", "r.name_key"
 		}
 	}

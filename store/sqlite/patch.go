@@ -59,13 +59,13 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 				version = ?, attrs = ? WHERE directory_id = ? AND id = ?`,
 				name, strings.ToLower(name), store.FoldKey(name), nullString(r.ExternalID()), now.Format(timeFormat), version+1, attrs, dir, id)
 			if isUnique(err) {
-				return fmt.Errorf("%s %q exists: %w", nameAttr(rt), name, store.ErrConflict)
+				return fmt.Errorf("%s %q exists: %w", store.NameAttr(rt), name, store.ErrConflict)
 			}
 			if err != nil {
 				return err
 			}
 			m := r.Meta()
-			r.SetMeta(resource.Meta{Created: m.Created, LastModified: now, Version: etag(version + 1)})
+			r.SetMeta(resource.Meta{Created: m.Created, LastModified: now, Version: store.ETag(version + 1)})
 		}
 		out, err = withComputed(ctx, tx, dir, r, members)
 		return err

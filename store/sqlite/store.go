@@ -2,15 +2,12 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"strconv"
 	"strings"
 	"time"
 
@@ -129,7 +126,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // CreateDirectory implements store.Store.
 func (s *Store) CreateDirectory(ctx context.Context, name string) (store.Directory, error) {
-	d := store.Directory{ID: newID(), Name: name, Created: time.Now().UTC()}
+	d := store.Directory{ID: store.NewID(), Name: name, Created: time.Now().UTC()}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO directories (id, name, name_key, created) VALUES (?, ?, ?, ?)`,
 		d.ID, d.Name, strings.ToLower(name), d.Created.Format(timeFormat))
 	if isUnique(err) {
@@ -187,7 +184,7 @@ func scanDirectory(row scanner) (store.Directory, error) {
 // Create implements store.Store.
 func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*resource.Resource, error) {
 	out := r.Clone()
-	out.SetID(newID())
+	out.SetID(store.NewID())
 	now := time.Now().UTC()
 	name, attrs, members, err := split(out)
 	if err != nil {
@@ -203,7 +200,7 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 			dir, out.Type.Name, out.ID(), name, strings.ToLower(name), store.FoldKey(name), nullString(out.ExternalID()),
 			now.Format(timeFormat), now.Format(timeFormat), attrs)
 		if isUnique(err) {
-			return fmt.Errorf("%s %q exists: %w", nameAttr(out.Type), name, store.ErrConflict)
+			return fmt.Errorf("%s %q exists: %w", store.NameAttr(out.Type), name, store.ErrConflict)
 		}
 		if err != nil {
 			return err
@@ -211,7 +208,7 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 		if err := insertMembers(ctx, tx, dir, out.ID(), members); err != nil {
 			return err
 		}
-		out.SetMeta(resource.Meta{Created: now, LastModified: now, Version: etag(1)})
+		out.SetMeta(resource.Meta{Created: now, LastModified: now, Version: store.ETag(1)})
 		out, err = withComputed(ctx, tx, dir, out, true)
 		return err
 	})
@@ -254,7 +251,7 @@ func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, i
 			version = ?, attrs = ? WHERE directory_id = ? AND id = ?`,
 			name, strings.ToLower(name), store.FoldKey(name), nullString(out.ExternalID()), now.Format(timeFormat), version, attrs, dir, out.ID())
 		if isUnique(err) {
-			return fmt.Errorf("%s %q exists: %w", nameAttr(out.Type), name, store.ErrConflict)
+			return fmt.Errorf("%s %q exists: %w", store.NameAttr(out.Type), name, store.ErrConflict)
 		}
 		if err != nil {
 			return err
@@ -265,7 +262,7 @@ func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, i
 			}
 		}
 		c, _ := time.Parse(timeFormat, created)
-		out.SetMeta(resource.Meta{Created: c, LastModified: now, Version: etag(version)})
+		out.SetMeta(resource.Meta{Created: c, LastModified: now, Version: store.ETag(version)})
 		out, err = withComputed(ctx, tx, dir, out, true)
 		return err
 	})
@@ -307,8 +304,8 @@ func current(ctx context.Context, tx *sql.Tx, dir string, rt *schema.ResourceTyp
 	if err != nil {
 		return 0, "", err
 	}
-	if ifVersion != "" && ifVersion != "*" && ifVersion != etag(version) {
-		return 0, "", fmt.Errorf("version is %s, not %s: %w", etag(version), ifVersion, store.ErrPreconditionFailed)
+	if ifVersion != "" && ifVersion != "*" && ifVersion != store.ETag(version) {
+		return 0, "", fmt.Errorf("version is %s, not %s: %w", store.ETag(version), ifVersion, store.ErrPreconditionFailed)
 	}
 	return version, created, nil
 }
@@ -403,7 +400,7 @@ func scanResource(rt *schema.ResourceType, row scanner) (*resource.Resource, err
 	r.SetID(id)
 	c, _ := time.Parse(timeFormat, created)
 	m, _ := time.Parse(timeFormat, modified)
-	r.SetMeta(resource.Meta{Created: c, LastModified: m, Version: etag(version)})
+	r.SetMeta(resource.Meta{Created: c, LastModified: m, Version: store.ETag(version)})
 	return r, nil
 }
 
@@ -490,7 +487,7 @@ func groupsOf(ctx context.Context, q querier, dir, member string) ([]any, error)
 // split takes a resource apart into its name column, its attributes as
 // JSON (without id, meta, members and groups) and its members.
 func split(r *resource.Resource) (name, attrs string, members []store.Member, err error) {
-	name, _ = r.Attrs[nameAttr(r.Type)].(string)
+	name, _ = r.Attrs[store.NameAttr(r.Type)].(string)
 	rest := make(map[string]any, len(r.Attrs))
 	for k, v := range r.Attrs {
 		switch k {
@@ -509,15 +506,6 @@ func split(r *resource.Resource) (name, attrs string, members []store.Member, er
 	return name, string(b), members, nil
 }
 
-// nameAttr is the attribute held in the name column: userName for users,
-// displayName for groups and other types.
-func nameAttr(rt *schema.ResourceType) string {
-	if rt.Schema.Attribute("userName") != nil {
-		return "userName"
-	}
-	return "displayName"
-}
-
 func setOrDelete(m map[string]any, k string, list []any) {
 	if len(list) == 0 {
 		delete(m, k)
@@ -526,23 +514,11 @@ func setOrDelete(m map[string]any, k string, list []any) {
 	m[k] = list
 }
 
-func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
-
 func nullString(s string) any {
 	if s == "" {
 		return nil
 	}
 	return s
-}
-
-// newID returns a random (version 4) UUID.
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
 // isUnique reports whether err is a violation of a UNIQUE constraint.

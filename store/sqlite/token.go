@@ -20,7 +20,7 @@ func (s *Store) CreateToken(ctx context.Context, dir, name string, expires time.
 // ImportToken implements store.Store.
 func (s *Store) ImportToken(ctx context.Context, dir, name, secret string, expires time.Time) (store.Token, error) {
 	hash := store.HashSecret(secret)
-	t := store.Token{ID: newID(), DirectoryID: dir, Name: name, Created: time.Now().UTC(), Expires: expires.UTC()}
+	t := store.Token{ID: store.NewID(), DirectoryID: dir, Name: name, Created: time.Now().UTC(), Expires: expires.UTC()}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := directoryExists(ctx, tx, dir); err != nil {
 			return err

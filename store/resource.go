@@ -1,0 +1,36 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+
+	"github.com/rosterhq/roster/scim/schema"
+)
+
+// NewID returns a new random id, a version 4 UUID (RFC 9562 §5.4), such
+// as a store gives directories, resources, tokens, OAuth clients and
+// signing keys.
+func NewID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// ETag returns the meta.version of a resource at the given version
+// number: a weak entity tag such as W/"3", which is what the ifVersion of
+// Replace, Delete and Patch is compared with.
+func ETag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
+
+// NameAttr returns the attribute that names a resource of type rt in its
+// directory, compared case-insensitively for ErrConflict: userName for
+// users, displayName for groups and other types.
+func NameAttr(rt *schema.ResourceType) string {
+	if rt.Schema.Attribute("userName") != nil {
+		return "userName"
+	}
+	return "displayName"
+}
