@@ -220,11 +220,11 @@ func TestAllPagesEveryUserOnce(t *testing.T) {
 
 func TestFilterBuilderQuotes(t *testing.T) {
 	for got, want := range map[string]string{
-		filter.Eq("userName", `a"b\c`).String():                                     `userName eq "a\"b\\c"`,
-		filter.Eq("active", true).And(filter.Sw("name.familyName", "O'Ma")).String(): `active eq true and name.familyName sw "O'Ma"`,
-		filter.Has("emails", filter.Eq("type", "work").Or(filter.Pr("primary"))).String(): `emails[type eq "work" or primary pr]`,
-		filter.Not(filter.Eq("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "R&D")).String(): `not (urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "R&D")`,
-		filter.Gt("meta.lastModified", time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)).String():                        `meta.lastModified gt "2025-01-02T03:04:05Z"`,
+		filter.Eq("userName", `a"b\c`).String():                                                                           `userName eq "a\"b\\c"`,
+		filter.Eq("active", true).And(filter.Sw("name.familyName", "O'Ma")).String():                                      `active eq true and name.familyName sw "O'Ma"`,
+		filter.Has("emails", filter.Eq("type", "work").Or(filter.Pr("primary"))).String():                                 `emails[type eq "work" or primary pr]`,
+		filter.Not(filter.Eq("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "R&D")).String():    `not (urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "R&D")`,
+		filter.Gt("meta.lastModified", time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)).String():                              `meta.lastModified gt "2025-01-02T03:04:05Z"`,
 		filter.All(filter.Eq("a", 1), filter.Eq("b", nil), filter.Any(filter.Eq("c", 1.5), filter.Eq("d", "x"))).String(): `a eq 1 and b eq null and (c eq 1.5 or d eq "x")`,
 	} {
 		if got != want {
