@@ -1,5 +1,7 @@
 // Package storetest is the conformance suite every store.Store must pass:
-// store/sqlite and store/postgres run it against real databases.
+// store/sqlite and store/postgres run it against real databases. It also
+// holds the filter fixture (see NewFilterFixture) on which each of them
+// checks its translation of filters into SQL against filter.Match.
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) store.Store { return openTestStore(t) })
