@@ -8,6 +8,7 @@ import (
 
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/filter"
+	"github.com/rosterhq/roster/store/storetest"
 )
 
 // FuzzWhereMatchesFilterMatch is TestWhereMatchesFilterMatch for any
@@ -16,12 +17,12 @@ import (
 // invalidFilter. Its seeds (every filter of the tables) run in go test.
 func FuzzWhereMatchesFilterMatch(f *testing.F) {
 	fx := newFilterFixture(f)
-	for _, list := range [][]string{rfcUserFilters, userFilters, postgresUserFilters} {
+	for _, list := range [][]string{storetest.RFCUserFilters, storetest.UserFilters, postgresUserFilters} {
 		for _, src := range list {
 			f.Add(src, false)
 		}
 	}
-	for _, list := range [][]string{groupFilters, postgresGroupFilters} {
+	for _, list := range [][]string{storetest.GroupFilters, postgresGroupFilters} {
 		for _, src := range list {
 			f.Add(src, true)
 		}
@@ -44,7 +45,7 @@ func FuzzWhereMatchesFilterMatch(f *testing.F) {
 			return
 		}
 		got := fx.selectIDs(t, rt, cond, args)
-		if want := fx.matchIDs(rt, expr); !slices.Equal(got, want) {
+		if want := fx.data.Match(rt, expr); !slices.Equal(got, want) {
 			t.Fatalf("%s:\nSQL selects %v\nMatch selects %v\nSQL: %s\nargs: %q", src, got, want, cond, args)
 		}
 	})
