@@ -487,6 +487,28 @@ var GroupFilters = []string{
 	`id eq "g-top"`,
 }
 
+// UnsupportedUserFilters are filters of users that neither SQL store
+// answers, which must fail as a 400 invalidFilter: on the groups a store
+// computes, only value, type and display; meta.location, which no store
+// holds; and password, which is never returned.
+var UnsupportedUserFilters = []string{
+	`groups.$ref pr`,
+	`groups[value eq "g-top" and $ref pr]`,
+	`meta.location sw "https://"`,
+	`password eq "t1meMa$heen"`,
+	`password pr`,
+	`not (password sw "t")`,
+}
+
+// UnsupportedGroupFilters are as UnsupportedUserFilters, for groups: on
+// the members a store computes, only value and type.
+var UnsupportedGroupFilters = []string{
+	`members.display eq "Babs Jensen"`,
+	`members[value eq "u-jane" or display co "x"]`,
+	`members.$ref pr`,
+	`meta[location pr]`,
+}
+
 // FilterFixture is the filter fixture decoded, as a store is to hold it.
 type FilterFixture struct {
 	Users  *schema.ResourceType // with AcmeSchema as an extension
