@@ -23,7 +23,8 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(newVersionCommand(), newServeCommand(), newDirectoryCommand(), newTokenCommand(), newClientCommand(), newMigrateCommand())
+	root.AddCommand(newVersionCommand(), newServeCommand(), newDirectoryCommand(), newTokenCommand(), newClientCommand(), newMigrateCommand(),
+		newUsersCommand())
 	return root
 }
 

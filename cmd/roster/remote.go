@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rosterhq/roster/client"
+)
+
+// remote holds the flags of the commands that talk to a SCIM server over
+// HTTP (users, groups, discover), as opposed to those that open the
+// database (--db).
+type remote struct {
+	url, token, output string
+}
+
+// addFlags adds the server and output flags to cmd and its subcommands.
+// The defaults come from the environment when the command runs, so that
+// --help never prints the token.
+func (r *remote) addFlags(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringVar(&r.url, "url", "", "SCIM base URL, such as http://localhost:8080/scim/v2 (default $ROSTER_URL)")
+	f.StringVar(&r.token, "token", "", "bearer token (default $ROSTER_TOKEN)")
+	f.StringVarP(&r.output, "output", "o", "table", "output format: table, or json (one SCIM resource a line)")
+}
+
+// run connects to the server the flags name and calls fn. An error answer
+// of the server comes back as a scimError, which shows its status,
+// scimType and detail.
+func (r *remote) run(cmd *cobra.Command, fn func(ctx context.Context, c *client.Client, out *printer) error) error {
+	if r.output != "table" && r.output != "json" {
+		return fmt.Errorf("--output must be table or json, not %q", r.output)
+	}
+	base, token := r.url, r.token
+	if base == "" {
+		base = os.Getenv("ROSTER_URL")
+	}
+	if token == "" {
+		token = os.Getenv("ROSTER_TOKEN")
+	}
+	if base == "" {
+		return errors.New("no server: give --url or set ROSTER_URL, such as http://localhost:8080/scim/v2")
+	}
+	var opts []client.Option
+	if token != "" {
+		opts = append(opts, client.WithToken(token))
+	}
+	c, err := client.New(base, opts...)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := fn(ctx, c, &printer{w: cmd.OutOrStdout(), json: r.output == "json"}); err != nil {
+		// A wrapped one (a batch of members) keeps its context and the
+		// client's wording, which names the status, scimType and detail too.
+		if ce, ok := err.(*client.Error); ok {
+			return &scimError{ce}
+		}
+		return err
+	}
+	return nil
+}
+
+// scimError shows a server's error answer with the status first, for
+// people: "404 Not Found: Resource nope not found (GET http://…)".
+type scimError struct{ err *client.Error }
+
+func (e *scimError) Error() string {
+	ce := e.err
+	s := fmt.Sprintf("%d %s", ce.Status, http.StatusText(ce.Status))
+	if ce.ScimType != "" {
+		s += " (scimType " + ce.ScimType + ")"
+	}
+	if ce.Detail != "" && ce.Detail != http.StatusText(ce.Status) {
+		s += ": " + ce.Detail
+	}
+	return s + " (" + ce.Method + " " + ce.URL + ")"
+}
+
+func (e *scimError) Unwrap() error { return e.err }
+
+// readJSON decodes the JSON document in the file named path, or standard
+// input for "-", into v.
+func readJSON(cmd *cobra.Command, path string, v any) error {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(cmd.InOrStdin())
+		path = "standard input"
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// changedAny returns the name of the first of the flags that was set.
+func changedAny(cmd *cobra.Command, names ...string) (string, bool) {
+	for _, n := range names {
+		if cmd.Flags().Changed(n) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// listFlags are the flags of users list and groups list.
+type listFlags struct {
+	filter     string
+	attributes []string
+	count      int
+}
+
+func (l *listFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&l.filter, "filter", "", `SCIM filter, such as 'userName sw "a"' or 'active eq false'`)
+	cmd.Flags().StringSliceVar(&l.attributes, "attributes", nil, "attributes to return, such as userName,emails (default: all)")
+	cmd.Flags().IntVar(&l.count, "count", 0, "list at most this many (default: all, page after page)")
+}
+
+func (l *listFlags) query() client.Query {
+	return client.Query{Filter: l.filter, Attributes: l.attributes, Count: l.count}
+}
+
+// firstN yields the first n resources of seq, all of them when n <= 0.
+func firstN[T any](seq iter.Seq2[*T, error], n int) iter.Seq2[*T, error] {
+	if n <= 0 {
+		return seq
+	}
+	return func(yield func(*T, error) bool) {
+		i := 0
+		for res, err := range seq {
+			if !yield(res, err) || err != nil {
+				return
+			}
+			if i++; i == n {
+				return
+			}
+		}
+	}
+}
+
+// forEachID returns the RunE of a command that does fn to each id of its
+// arguments in turn, stopping at the first failure.
+func forEachID(r *remote, fn func(ctx context.Context, c *client.Client, id string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, ids []string) error {
+		return r.run(cmd, func(ctx context.Context, c *client.Client, _ *printer) error {
+			for _, id := range ids {
+				if err := fn(ctx, c, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+}

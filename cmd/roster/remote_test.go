@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/server"
+	"github.com/rosterhq/roster/store/sqlite"
+)
+
+// newRoster starts a real Roster server on a loopback port over a fresh
+// SQLite store, and returns the flags that point the users, groups and
+// discover commands at it.
+func newRoster(t *testing.T) []string {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	d, err := st.CreateDirectory(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := st.CreateToken(ctx, d.ID, "test", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(server.Config{Store: st, RateLimit: -1, PasswordIterations: 1000}))
+	t.Cleanup(srv.Close)
+	return []string{"--url", srv.URL + "/scim/v2", "--token", token}
+}
+
+// result is what a run of roster printed, and how it ended.
+type result struct {
+	out, err string
+	fail     error
+}
+
+// runIn runs roster with args and stdin as its standard input.
+func runIn(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	cmd := newRootCommand()
+	var out, errOut bytes.Buffer
+	cmd.SetIn(strings.NewReader(stdin))
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return result{out.String(), errOut.String(), err}
+}
+
+// must runs roster with args and fails the test if it fails.
+func must(t *testing.T, args ...string) string {
+	t.Helper()
+	r := runIn(t, "", args...)
+	if r.fail != nil {
+		t.Fatalf("roster %s: %v\n%s", strings.Join(args, " "), r.fail, r.err)
+	}
+	return r.out
+}
+
+// jsonLines decodes -o json output, one object a line.
+func jsonLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var objs []map[string]any
+	for line := range strings.Lines(out) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("a line of -o json is not a JSON object: %q: %v", line, err)
+		}
+		objs = append(objs, m)
+	}
+	return objs
+}
+
+// rows returns a table's rows after its header, each split into cells.
+func rows(t *testing.T, out string) [][]string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], "ID ") {
+		t.Fatalf("not a table with an ID column: %q", out)
+	}
+	var rs [][]string
+	for _, l := range lines[1:] {
+		rs = append(rs, strings.Fields(l))
+	}
+	return rs
+}
+
+func TestAServerErrorExitsNonZeroAndShowsStatusScimTypeAndDetail(t *testing.T) {
+	srv := newRoster(t)
+	must(t, append([]string{"users", "create", "--user-name", "alice"}, srv...)...)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"a user that does not exist", []string{"users", "get", "nope"}, []string{"404 Not Found", "nope", "GET "}},
+		{"a userName that is taken", []string{"users", "create", "--user-name", "ALICE"}, []string{"409 Conflict", "scimType uniqueness"}},
+		{"a filter that does not parse", []string{"users", "list", "--filter", "userName eq"}, []string{"400 Bad Request", "scimType invalidFilter"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runIn(t, "", append(tc.args, srv...)...)
+			if r.fail == nil {
+				t.Fatalf("succeeded: %q", r.out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.err, w) {
+					t.Errorf("stderr %q does not say %q", r.err, w)
+				}
+			}
+			if r.out != "" {
+				t.Errorf("stdout %q, want nothing", r.out)
+			}
+		})
+	}
+}
+
+func TestAWrongTokenIsRefused(t *testing.T) {
+	srv := newRoster(t)
+	r := runIn(t, "", "users", "list", "--url", srv[1], "--token", "rst_wrong")
+	if r.fail == nil || !strings.Contains(r.err, "401 Unauthorized") {
+		t.Fatalf("a wrong token: %v, %q", r.fail, r.err)
+	}
+}
+
+func TestURLAndTokenComeFromTheEnvironment(t *testing.T) {
+	srv := newRoster(t)
+	t.Setenv("ROSTER_URL", srv[1])
+	t.Setenv("ROSTER_TOKEN", srv[3])
+	must(t, "users", "create", "--user-name", "alice")
+	if out := must(t, "users", "list"); !strings.Contains(out, "alice") {
+		t.Fatalf("users list with $ROSTER_URL and $ROSTER_TOKEN: %q", out)
+	}
+	if out := must(t, "users", "--help"); strings.Contains(out, srv[3]) {
+		t.Fatal("--help printed the token")
+	}
+	t.Setenv("ROSTER_URL", "")
+	if r := runIn(t, "", "users", "list"); r.fail == nil || !strings.Contains(r.err, "ROSTER_URL") {
+		t.Fatalf("without a URL: %v, %q", r.fail, r.err)
+	}
+}
+
+func TestMistakesAreRefusedBeforeAnyRequest(t *testing.T) {
+	// No server listens here: each mistake must be caught before a request.
+	off := []string{"--url", "http://127.0.0.1:1/scim/v2", "--token", "t"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"an unknown output format", []string{"users", "list", "-o", "yaml"}, "table or json"},
+		{"a user without a userName", []string{"users", "create", "--given-name", "Alice"}, "--user-name"},
+		{"a file and flags", []string{"users", "create", "-f", "-", "--user-name", "a"}, "do not go together"},
+		{"a patch without operations", []string{"users", "patch", "x"}, "--op"},
+		{"an operation with a misspelt field", []string{"users", "patch", "x", "--op", `{"op":"replace","path":"title","vaule":"x"}`}, `unknown field "vaule"`},
+		{"an operation without op", []string{"users", "patch", "x", "--op", `{"path":"title"}`}, `no "op"`},
+		{"an update without a file", []string{"users", "update", "x"}, `"file" not set`},
+		{"an update of another user's JSON", []string{"users", "update", "x", "-f", "-"}, "of user y, not x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runIn(t, `{"id":"y","userName":"a"}`, append(tc.args, off...)...)
+			if r.fail == nil || !strings.Contains(r.err, tc.want) {
+				t.Fatalf("%v, stderr %q, want it to say %q", r.fail, r.err, tc.want)
+			}
+		})
+	}
+}
