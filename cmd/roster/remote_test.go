@@ -104,8 +104,10 @@ func TestAServerErrorExitsNonZeroAndShowsStatusScimTypeAndDetail(t *testing.T) {
 		want []string
 	}{
 		{"a user that does not exist", []string{"users", "get", "nope"}, []string{"404 Not Found", "nope", "GET "}},
+		{"a group that does not exist", []string{"groups", "delete", "nope"}, []string{"404 Not Found", "DELETE "}},
 		{"a userName that is taken", []string{"users", "create", "--user-name", "ALICE"}, []string{"409 Conflict", "scimType uniqueness"}},
 		{"a filter that does not parse", []string{"users", "list", "--filter", "userName eq"}, []string{"400 Bad Request", "scimType invalidFilter"}},
+		{"members of a group that does not exist", []string{"groups", "add-members", "nope", "x"}, []string{"404", "resource nope not found"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runIn(t, "", append(tc.args, srv...)...)
@@ -160,6 +162,7 @@ func TestMistakesAreRefusedBeforeAnyRequest(t *testing.T) {
 		{"an unknown output format", []string{"users", "list", "-o", "yaml"}, "table or json"},
 		{"a user without a userName", []string{"users", "create", "--given-name", "Alice"}, "--user-name"},
 		{"a file and flags", []string{"users", "create", "-f", "-", "--user-name", "a"}, "do not go together"},
+		{"a group without a name", []string{"groups", "create", "--member", "x"}, "--display-name"},
 		{"a patch without operations", []string{"users", "patch", "x"}, "--op"},
 		{"an operation with a misspelt field", []string{"users", "patch", "x", "--op", `{"op":"replace","path":"title","vaule":"x"}`}, `unknown field "vaule"`},
 		{"an operation without op", []string{"users", "patch", "x", "--op", `{"path":"title"}`}, `no "op"`},
