@@ -9,6 +9,7 @@ import (
 	"iter"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -62,10 +63,13 @@ func (r *remote) run(cmd *cobra.Command, fn func(ctx context.Context, c *client.
 		ctx = context.Background()
 	}
 	if err := fn(ctx, c, &printer{w: cmd.OutOrStdout(), json: r.output == "json"}); err != nil {
-		// A wrapped one (a batch of members) keeps its context and the
-		// client's wording, which names the status, scimType and detail too.
-		if ce, ok := err.(*client.Error); ok {
-			return &scimError{ce}
+		var ce *client.Error
+		if errors.As(err, &ce) {
+			// Keep what the client said it was doing, such as "add
+			// members 1–100 of 250: ".
+			if doing, ok := strings.CutSuffix(err.Error(), ce.Error()); ok {
+				return &scimError{doing: doing, answer: ce, err: err}
+			}
 		}
 		return err
 	}
@@ -73,19 +77,23 @@ func (r *remote) run(cmd *cobra.Command, fn func(ctx context.Context, c *client.
 }
 
 // scimError shows a server's error answer with the status first, for
-// people: "404 Not Found: Resource nope not found (GET http://…)".
-type scimError struct{ err *client.Error }
+// people: "404 Not Found: resource nope not found (GET http://…)".
+type scimError struct {
+	doing  string        // what the client was doing, if it said
+	answer *client.Error // the server's answer
+	err    error         // the error as the client returned it
+}
 
 func (e *scimError) Error() string {
-	ce := e.err
-	s := fmt.Sprintf("%d %s", ce.Status, http.StatusText(ce.Status))
-	if ce.ScimType != "" {
-		s += " (scimType " + ce.ScimType + ")"
+	a := e.answer
+	s := fmt.Sprintf("%s%d %s", e.doing, a.Status, http.StatusText(a.Status))
+	if a.ScimType != "" {
+		s += " (scimType " + a.ScimType + ")"
 	}
-	if ce.Detail != "" && ce.Detail != http.StatusText(ce.Status) {
-		s += ": " + ce.Detail
+	if a.Detail != "" && a.Detail != http.StatusText(a.Status) {
+		s += ": " + a.Detail
 	}
-	return s + " (" + ce.Method + " " + ce.URL + ")"
+	return s + " (" + a.Method + " " + a.URL + ")"
 }
 
 func (e *scimError) Unwrap() error { return e.err }

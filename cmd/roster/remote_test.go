@@ -107,7 +107,7 @@ func TestAServerErrorExitsNonZeroAndShowsStatusScimTypeAndDetail(t *testing.T) {
 		{"a group that does not exist", []string{"groups", "delete", "nope"}, []string{"404 Not Found", "DELETE "}},
 		{"a userName that is taken", []string{"users", "create", "--user-name", "ALICE"}, []string{"409 Conflict", "scimType uniqueness"}},
 		{"a filter that does not parse", []string{"users", "list", "--filter", "userName eq"}, []string{"400 Bad Request", "scimType invalidFilter"}},
-		{"members of a group that does not exist", []string{"groups", "add-members", "nope", "x"}, []string{"404", "resource nope not found"}},
+		{"members of a group that does not exist", []string{"groups", "add-members", "nope", "x"}, []string{"add members 1–1 of 1: 404 Not Found: resource nope not found (PATCH "}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runIn(t, "", append(tc.args, srv...)...)
