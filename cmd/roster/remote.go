@@ -50,7 +50,7 @@ func (r *remote) run(cmd *cobra.Command, fn func(ctx context.Context, c *client.
 	if base == "" {
 		return errors.New("no server: give --url or set ROSTER_URL, such as http://localhost:8080/scim/v2")
 	}
-	var opts []client.Option
+	opts := []client.Option{client.WithUserAgent("roster/" + version())}
 	if token != "" {
 		opts = append(opts, client.WithToken(token))
 	}
