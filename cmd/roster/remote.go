@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"net/http"
 	"os"
 	"strings"
@@ -116,64 +115,4 @@ func readJSON(cmd *cobra.Command, path string, v any) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
-}
-
-// changedAny returns the name of the first of the flags that was set.
-func changedAny(cmd *cobra.Command, names ...string) (string, bool) {
-	for _, n := range names {
-		if cmd.Flags().Changed(n) {
-			return n, true
-		}
-	}
-	return "", false
-}
-
-// listFlags are the flags of users list and groups list.
-type listFlags struct {
-	filter     string
-	attributes []string
-	count      int
-}
-
-func (l *listFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&l.filter, "filter", "", `SCIM filter, such as 'userName sw "a"' or 'active eq false'`)
-	cmd.Flags().StringSliceVar(&l.attributes, "attributes", nil, "attributes to return, such as userName,emails (default: all)")
-	cmd.Flags().IntVar(&l.count, "count", 0, "list at most this many (default: all, page after page)")
-}
-
-func (l *listFlags) query() client.Query {
-	return client.Query{Filter: l.filter, Attributes: l.attributes, Count: l.count}
-}
-
-// firstN yields the first n resources of seq, all of them when n <= 0.
-func firstN[T any](seq iter.Seq2[*T, error], n int) iter.Seq2[*T, error] {
-	if n <= 0 {
-		return seq
-	}
-	return func(yield func(*T, error) bool) {
-		i := 0
-		for res, err := range seq {
-			if !yield(res, err) || err != nil {
-				return
-			}
-			if i++; i == n {
-				return
-			}
-		}
-	}
-}
-
-// forEachID returns the RunE of a command that does fn to each id of its
-// arguments in turn, stopping at the first failure.
-func forEachID(r *remote, fn func(ctx context.Context, c *client.Client, id string) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, ids []string) error {
-		return r.run(cmd, func(ctx context.Context, c *client.Client, _ *printer) error {
-			for _, id := range ids {
-				if err := fn(ctx, c, id); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
 }

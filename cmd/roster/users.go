@@ -28,45 +28,10 @@ A failure exits non-zero with the server's status, scimType and detail.`,
 	}
 	r.addFlags(cmd)
 
-	var list listFlags
-	listCmd := &cobra.Command{
-		Use:   "list",
-		Short: "List users, all of them page after page unless --filter or --count narrows it",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return r.run(cmd, func(ctx context.Context, c *client.Client, out *printer) error {
-				return printAll(out, userTable, firstN(c.Users.All(ctx, list.query()), list.count))
-			})
-		},
-	}
-	list.add(listCmd)
-
-	var attrs []string
-	get := &cobra.Command{
-		Use:   "get ID",
-		Short: "Show a user",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return r.run(cmd, func(ctx context.Context, c *client.Client, out *printer) error {
-				u, err := c.Users.Get(ctx, args[0], attrs...)
-				if err != nil {
-					return err
-				}
-				return printOne(out, userTable, u)
-			})
-		},
-	}
-	get.Flags().StringSliceVar(&attrs, "attributes", nil, "attributes to return (default: all)")
-
-	cmd.AddCommand(listCmd, get, newUserCreateCommand(&r), newUserUpdateCommand(&r), newUserPatchCommand(&r),
-		&cobra.Command{
-			Use:   "delete ID...",
-			Short: "Delete users",
-			Args:  cobra.MinimumNArgs(1),
-			RunE: forEachID(&r, func(ctx context.Context, c *client.Client, id string) error {
-				return c.Users.Delete(ctx, id)
-			}),
-		},
+	users := func(c *client.Client) endpoint[client.User] { return c.Users }
+	cmd.AddCommand(newListCommand(&r, "users", userTable, users), newGetCommand(&r, "user", userTable, users),
+		newUserCreateCommand(&r, users), newUserUpdateCommand(&r), newUserPatchCommand(&r),
+		newDeleteCommand(&r, "Delete users", users),
 		&cobra.Command{
 			Use:   "deactivate ID...",
 			Short: "Set users' active to false, as an identity provider does when someone leaves",
@@ -86,53 +51,30 @@ A failure exits non-zero with the server's status, scimType and detail.`,
 	return cmd
 }
 
-func newUserCreateCommand(r *remote) *cobra.Command {
-	var file string
+func newUserCreateCommand(r *remote, users func(*client.Client) endpoint[client.User]) *cobra.Command {
 	var u client.User
 	var name client.Name
 	var emails []string
 	var active bool
-	cmd := &cobra.Command{
-		Use:   "create",
-		Short: "Create a user from flags, or from its SCIM JSON (-f user.json, or -f - for standard input)",
-		Example: `  roster users create --user-name alice@example.com --given-name Alice --family-name Ng --email alice@example.com
+	cmd := newCreateCommand(r, "user", userTable, users, func(cmd *cobra.Command) (*client.User, error) {
+		if u.UserName == "" {
+			return nil, errors.New("give --user-name, or the user's JSON with -f")
+		}
+		if name != (client.Name{}) {
+			u.Name = &name
+		}
+		for i, e := range emails {
+			u.Emails = append(u.Emails, client.Email{Value: e, Primary: i == 0})
+		}
+		if cmd.Flags().Changed("active") {
+			u.Active = client.Bool(active)
+		}
+		return &u, nil
+	})
+	cmd.Example = `  roster users create --user-name alice@example.com --given-name Alice --family-name Ng --email alice@example.com
   roster users create -f alice.json
-  echo '{"userName":"bob@example.com","active":true}' | roster users create -f -`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			flag, fromFlags := changedAny(cmd, "user-name", "given-name", "family-name", "display-name", "email", "active", "external-id")
-			switch {
-			case file != "" && fromFlags:
-				return fmt.Errorf("-f and --%s do not go together: give the user in the file, or in flags", flag)
-			case file != "":
-				u = client.User{}
-				if err := readJSON(cmd, file, &u); err != nil {
-					return err
-				}
-			case u.UserName == "":
-				return errors.New("give --user-name, or the user's JSON with -f")
-			default:
-				if name != (client.Name{}) {
-					u.Name = &name
-				}
-				for i, e := range emails {
-					u.Emails = append(u.Emails, client.Email{Value: e, Primary: i == 0})
-				}
-				if cmd.Flags().Changed("active") {
-					u.Active = client.Bool(active)
-				}
-			}
-			return r.run(cmd, func(ctx context.Context, c *client.Client, out *printer) error {
-				created, err := c.Users.Create(ctx, &u)
-				if err != nil {
-					return err
-				}
-				return printOne(out, userTable, created)
-			})
-		},
-	}
+  echo '{"userName":"bob@example.com","active":true}' | roster users create -f -`
 	f := cmd.Flags()
-	f.StringVarP(&file, "file", "f", "", "the user's SCIM JSON: a file, or - for standard input")
 	f.StringVar(&u.UserName, "user-name", "", "userName, unique on the server, such as alice@example.com")
 	f.StringVar(&name.GivenName, "given-name", "", "name.givenName")
 	f.StringVar(&name.FamilyName, "family-name", "", "name.familyName")
