@@ -127,9 +127,9 @@ func newUserPatchCommand(r *remote) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "patch ID (--op JSON... | -f FILE)",
 		Short: "Change a user with SCIM PATCH operations",
-		Long: `Change a user with SCIM PATCH operations (RFC 7644 §3.5.2), given one a
---op flag, or in a file (or - for standard input) holding a PatchOp request
-or an array of operations.`,
+		Long: `Change a user with SCIM PATCH operations (RFC 7644 §3.5.2), each in a
+--op flag, or in a file (or - for standard input) that holds a PatchOp
+request or an array of operations. It prints the user as changed.`,
 		Example: `  roster users patch $ID --op '{"op":"replace","path":"active","value":false}'
   roster users patch $ID --op '{"op":"replace","path":"title","value":"Engineer"}' --op '{"op":"remove","path":"nickName"}'
   roster users patch $ID -f patch.json`,
