@@ -1,0 +1,328 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	gosync "sync"
+	"time"
+
+	"github.com/rosterhq/roster/client"
+	"github.com/rosterhq/roster/client/patch"
+	"github.com/rosterhq/roster/sync/source"
+)
+
+// Engine syncs one source into one target.
+type Engine struct {
+	Source  source.Source
+	Target  *client.Client
+	Mapping Mapping
+	Policy  Policy
+	State   *State
+	// Concurrency is how many requests Apply sends at once (default 8).
+	Concurrency int
+	// MinUsers aborts a run whose source holds fewer users, while the
+	// target holds users the sync manages: an empty LDAP answer must not
+	// deactivate everyone. Default 1.
+	MinUsers int
+}
+
+// Plan reads both sides and computes what Apply would change. It changes
+// nothing.
+func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
+	m, err := e.Mapping.compile()
+	if err != nil {
+		return nil, err
+	}
+	snap, err := e.Source.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sync: read the source: %w", err)
+	}
+	tgt, err := e.readTarget(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sync: read the target: %w", err)
+	}
+	if min := max(e.MinUsers, 1); len(snap.Users) < min && len(e.State.Users) > 0 {
+		return nil, fmt.Errorf("sync: the source returned %d users (fewer than %d) while the sync manages %d in the target; refusing to go on",
+			len(snap.Users), min, len(e.State.Users))
+	}
+	return computePlan(snap, tgt, m, e.State, e.Policy, time.Now().UTC())
+}
+
+// readTarget lists the target's users and groups with their members.
+func (e *Engine) readTarget(ctx context.Context) (target, error) {
+	var t target
+	for u, err := range e.Target.Users.All(ctx, client.Query{ExcludedAttributes: []string{"groups"}}) {
+		if err != nil {
+			return t, err
+		}
+		raw, err := json.Marshal(u)
+		if err != nil {
+			return t, err
+		}
+		var attrs map[string]any
+		if err := json.Unmarshal(raw, &attrs); err != nil {
+			return t, err
+		}
+		t.users = append(t.users, targetUser{id: u.ID, externalID: u.ExternalID, userName: u.UserName,
+			active: u.Active == nil || *u.Active, attrs: attrs})
+	}
+	for g, err := range e.Target.Groups.All(ctx, client.Query{}) {
+		if err != nil {
+			return t, err
+		}
+		tg := targetGroup{id: g.ID, externalID: g.ExternalID, name: g.DisplayName}
+		for _, m := range g.Members {
+			typ := m.Type
+			if typ == "" {
+				typ = "User"
+			}
+			tg.members = append(tg.members, Ref{TargetID: m.Value, Name: m.Display, Type: typ})
+		}
+		t.groups = append(t.groups, tg)
+	}
+	return t, nil
+}
+
+// Result is what Apply did.
+type Result struct {
+	Done   Counts
+	Failed []Failure
+}
+
+// Failure is a change that failed after its retries.
+type Failure struct {
+	What string `json:"what"`
+	Err  string `json:"error"`
+}
+
+// ErrRefused is returned by Apply for a plan it refuses (see Plan.Refused).
+var ErrRefused = errors.New("sync: the plan makes mass changes")
+
+// Apply carries out a plan: users first (creates and updates, at most
+// Concurrency at once), then groups, memberships (batched), and last the
+// deletions. A change that fails is reported in the Result and the rest go
+// on; the next run retries what is left. allowMass overrides the plan's
+// refusal.
+func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, error) {
+	if p.Refused != "" && !allowMass {
+		return nil, fmt.Errorf("%w: %s", ErrRefused, p.Refused)
+	}
+	res := &Result{}
+	var mu gosync.Mutex
+	fail := func(what string, err error) {
+		mu.Lock()
+		res.Failed = append(res.Failed, Failure{What: what, Err: err.Error()})
+		mu.Unlock()
+	}
+	ids := map[string]string{} // externalId → target id, for refs to what this run creates
+	now := time.Now().UTC()
+
+	// Users, but deletions.
+	e.each(ctx, len(p.Users), func(i int) {
+		ch := p.Users[i]
+		if ch.Action == ActionDelete {
+			return
+		}
+		id, err := e.applyUser(ctx, ch)
+		if err != nil {
+			fail(fmt.Sprintf("%s user %s", ch.Action, ch.UserName), err)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		ids[ch.ExternalID] = id
+		o := e.State.Users[ch.ExternalID]
+		if o == nil {
+			o = &Owned{Since: now}
+			e.State.Users[ch.ExternalID] = o
+		}
+		if ch.Action == ActionDeactivate && !slicesHasActiveTrue(ch) {
+			if o.Deprovisioned.IsZero() {
+				o.Deprovisioned = now
+			}
+		} else {
+			o.Deprovisioned = time.Time{}
+		}
+		switch ch.Action {
+		case ActionCreate:
+			res.Done.Create++
+		case ActionUpdate:
+			res.Done.Update++
+		case ActionReactivate:
+			res.Done.Reactivate++
+		case ActionDeactivate:
+			res.Done.Deactivate++
+		}
+	})
+
+	// Groups, but retirements.
+	for _, ch := range p.Groups {
+		if ch.Action == ActionRetire {
+			continue
+		}
+		id := ch.TargetID
+		var err error
+		switch ch.Action {
+		case ActionCreate:
+			var g *client.Group
+			g, err = e.Target.Groups.Create(ctx, &client.Group{DisplayName: ch.Name, ExternalID: ch.ExternalID})
+			if err == nil {
+				id = g.ID
+				res.Done.GroupCreate++
+			}
+		case ActionRename:
+			ops := []patch.Op{patch.Replace("displayName", ch.Name)}
+			if ch.Adopt {
+				ops = append(ops, patch.Replace("externalId", ch.ExternalID))
+			}
+			_, err = e.Target.Groups.Patch(ctx, id, ops...)
+			if err == nil {
+				res.Done.GroupRename++
+			}
+		}
+		if err != nil {
+			fail(fmt.Sprintf("%s group %s", ch.Action, ch.Name), err)
+			continue
+		}
+		ids[ch.ExternalID] = id
+		if e.State.Groups[ch.ExternalID] == nil {
+			e.State.Groups[ch.ExternalID] = &Owned{Since: now}
+		}
+	}
+
+	// Memberships.
+	resolve := func(r Ref) string {
+		if r.TargetID != "" {
+			return r.TargetID
+		}
+		return ids[r.ExternalID]
+	}
+	for _, mc := range p.Members {
+		group := resolve(mc.Group)
+		if group == "" {
+			fail("members of group "+mc.Group.Name, errors.New("the group was not created"))
+			continue
+		}
+		var add, remove []string
+		for _, r := range mc.Add {
+			if id := resolve(r); id != "" {
+				add = append(add, id)
+			} else {
+				fail(fmt.Sprintf("add %s to group %s", r.Name, mc.Group.Name), errors.New("the member was not created"))
+			}
+		}
+		for _, r := range mc.Remove {
+			remove = append(remove, r.TargetID)
+		}
+		if err := e.Target.Groups.AddMembers(ctx, group, add...); err != nil {
+			fail("add members to group "+mc.Group.Name, err)
+		} else {
+			res.Done.MembersAdd += len(add)
+		}
+		if err := e.Target.Groups.RemoveMembers(ctx, group, remove...); err != nil {
+			fail("remove members from group "+mc.Group.Name, err)
+		} else {
+			res.Done.MembersRemove += len(remove)
+		}
+	}
+
+	// Deletions last.
+	for _, ch := range p.Users {
+		if ch.Action != ActionDelete {
+			continue
+		}
+		if err := e.Target.Users.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
+			fail("delete user "+ch.UserName, err)
+			continue
+		}
+		delete(e.State.Users, ch.ExternalID)
+		res.Done.Delete++
+	}
+	for _, ch := range p.Groups {
+		if ch.Action != ActionRetire {
+			continue
+		}
+		if err := e.Target.Groups.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
+			fail("retire group "+ch.Name, err)
+			continue
+		}
+		delete(e.State.Groups, ch.ExternalID)
+		res.Done.GroupRetire++
+	}
+	if err := e.State.Save(); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func slicesHasActiveTrue(ch UserChange) bool {
+	for _, c := range ch.Changes {
+		if c.Path == "active" && c.After == "true" {
+			return true
+		}
+	}
+	return false
+}
+
+// applyUser carries out one user change and returns the target user's id.
+func (e *Engine) applyUser(ctx context.Context, ch UserChange) (string, error) {
+	if ch.Action == ActionCreate {
+		body := map[string]any{"externalId": ch.ExternalID, "active": true}
+		for _, c := range ch.Changes {
+			mustPath(c.Path).set(body, c.After)
+		}
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return "", err
+		}
+		var u client.User
+		if err := json.Unmarshal(raw, &u); err != nil {
+			return "", err
+		}
+		created, err := e.Target.Users.Create(ctx, &u)
+		if err != nil {
+			return "", err
+		}
+		return created.ID, nil
+	}
+	var ops []patch.Op
+	for _, c := range ch.Changes {
+		switch {
+		case c.Path == "active":
+			ops = append(ops, patch.Replace("active", c.After == "true"))
+		case c.After == "":
+			ops = append(ops, patch.Remove(c.Path))
+		default:
+			ops = append(ops, patch.Replace(c.Path, c.After))
+		}
+	}
+	_, err := e.Target.Users.Patch(ctx, ch.TargetID, ops...)
+	return ch.TargetID, err
+}
+
+// each runs fn for 0..n-1, Concurrency at a time.
+func (e *Engine) each(ctx context.Context, n int, fn func(i int)) {
+	workers := e.Concurrency
+	if workers <= 0 {
+		workers = 8
+	}
+	var wg gosync.WaitGroup
+	next := make(chan int)
+	for range min(workers, n) {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
