@@ -30,7 +30,7 @@ type Mapping struct {
 // files with the same column names.
 var DefaultMapping = Mapping{Users: map[string]string{
 	"userName":                     "default(userName, mail, userPrincipalName, uid, sAMAccountName)",
-	"displayName":                  "default(displayName, cn, join(\" \", givenName, sn))",
+	"displayName":                  "default(displayName, cn, join(\" \", givenName, default(sn, familyName)))",
 	"name.givenName":               "givenName",
 	"name.familyName":              "default(familyName, sn)",
 	`emails[type eq "work"].value`: "default(email, mail)",
