@@ -326,3 +326,25 @@ func (e *Engine) each(ctx context.Context, n int, fn func(i int)) {
 	close(next)
 	wg.Wait()
 }
+
+// ErrPlanStale is returned by ApplySaved when the source or the target
+// changed since the plan was made.
+var ErrPlanStale = errors.New("sync: the source or the target changed since the plan was made; make a new plan")
+
+// ApplySaved applies a plan made earlier (and reviewed), only if a plan
+// made now is the same: otherwise it changes nothing and returns
+// ErrPlanStale.
+func (e *Engine) ApplySaved(ctx context.Context, saved *Plan, allowMass bool) (*Result, error) {
+	now, err := e.Plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, b := *saved, *now
+	a.Created, b.Created = time.Time{}, time.Time{}
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	if err1 != nil || err2 != nil || string(ja) != string(jb) {
+		return nil, ErrPlanStale
+	}
+	return e.Apply(ctx, saved, allowMass)
+}
