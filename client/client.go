@@ -11,11 +11,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2/clientcredentials"
 	"golang.org/x/time/rate"
@@ -306,14 +308,19 @@ func (c *Client) shouldRetry(req request, resp *response, err error, attempt int
 		return 0, false
 	}
 	backoff := func() time.Duration {
-		d := c.minBackoff << attempt
-		if d > c.maxBackoff || d <= 0 {
-			d = c.maxBackoff
+		d := c.minBackoff
+		for range attempt {
+			if d >= c.maxBackoff/2 {
+				d = c.maxBackoff
+				break
+			}
+			d *= 2
 		}
+		d = min(d, c.maxBackoff)
 		return d/2 + rand.N(d/2+1) // jitter: half of it, plus up to as much again
 	}
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && !isTimeout(err) {
+		if errors.Is(err, context.Canceled) || (errors.Is(err, context.DeadlineExceeded) && !isTimeout(err)) {
 			return 0, false
 		}
 		if req.idempotent || errors.Is(err, syscall.ECONNREFUSED) {
@@ -330,13 +337,24 @@ func (c *Client) shouldRetry(req request, resp *response, err error, attempt int
 	default:
 		return 0, false
 	}
+	// Retry-After is the server's word: retrying sooner would only be
+	// refused again, so a wait longer than the client's longest backoff
+	// ends the retries and the caller gets the answer (Error.RetryAfter).
 	if d, ok := retryAfter(resp.header.Get("Retry-After")); ok {
-		return min(d, c.maxBackoff), true
+		return d, d <= c.maxBackoff
 	}
 	return backoff(), true
 }
 
+// isNetwork reports whether err is the connection failing (refused,
+// reset, closed, timed out), which another attempt may not meet, rather
+// than a mistake another attempt would repeat (a bad URL, a certificate
+// that does not verify).
 func isNetwork(err error) bool {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // *url.Error is itself a net.Error, whatever it wraps
+	}
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
@@ -365,14 +383,14 @@ func retryAfter(v string) (time.Duration, bool) {
 // error body's scimType and detail when it has one.
 func answerError(method, target string, resp *response) error {
 	e := &Error{Method: method, URL: target, Status: resp.status}
+	if d, ok := retryAfter(resp.header.Get("Retry-After")); ok {
+		e.RetryAfter = d
+	}
 	var body scim.Error
-	if json.Unmarshal(resp.body, &body) == nil {
+	if isJSON(resp) && json.Unmarshal(resp.body, &body) == nil {
 		e.ScimType, e.Detail = body.ScimType, body.Detail
 	} else {
-		e.Detail = strings.TrimSpace(string(resp.body))
-		if len(e.Detail) > 200 {
-			e.Detail = e.Detail[:200] + "…"
-		}
+		e.Detail = notJSON(resp)
 	}
 	if e.Detail == "" {
 		e.Detail = http.StatusText(resp.status)
@@ -380,11 +398,48 @@ func answerError(method, target string, resp *response) error {
 	return e
 }
 
+// isJSON reports whether an answer says it is JSON, or, saying nothing,
+// looks like it.
+func isJSON(resp *response) bool {
+	if ct := resp.header.Get("Content-Type"); ct != "" {
+		return strings.Contains(strings.ToLower(ct), "json")
+	}
+	b := bytes.TrimSpace(resp.body)
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
+}
+
+// notJSON describes an answer that is not JSON, such as the HTML error
+// page of a proxy or a login page, by its type and title or first words.
+func notJSON(resp *response) string {
+	ct := resp.header.Get("Content-Type")
+	if ct == "" {
+		ct = http.DetectContentType(resp.body)
+	}
+	ct, _, _ = strings.Cut(ct, ";")
+	text := strings.TrimSpace(string(resp.body))
+	if m := htmlTitle.FindStringSubmatch(text); m != nil {
+		text = strings.TrimSpace(m[1])
+	}
+	text = strings.Join(strings.Fields(text), " ")
+	if len(text) > 200 {
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut] + "…"
+	}
+	if text == "" {
+		return fmt.Sprintf("an empty %s answer, not SCIM JSON", ct)
+	}
+	return fmt.Sprintf("a %s answer, not SCIM JSON: %s", ct, text)
+}
+
+var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+
 // decode decodes a JSON answer into v, checking that it is JSON.
 func decode(method, target string, resp *response, v any) error {
-	ct := resp.header.Get("Content-Type")
-	if ct != "" && !strings.Contains(ct, "json") {
-		return fmt.Errorf("client: %s %s: the answer is %s, not JSON", method, target, ct)
+	if !isJSON(resp) {
+		return fmt.Errorf("client: %s %s: %d with %s", method, target, resp.status, notJSON(resp))
 	}
 	if err := json.Unmarshal(resp.body, v); err != nil {
 		return fmt.Errorf("client: %s %s: decode the answer: %w", method, target, err)

@@ -45,8 +45,8 @@ type ServiceProviderConfig struct {
 }
 
 // ServiceProviderConfig returns the server's configuration, read once and
-// remembered. A server that has none (404) is taken to support PATCH and
-// nothing optional else.
+// remembered. A server that has none (404, or an answer that is not one)
+// is taken to support PATCH and nothing optional else.
 func (c *Client) ServiceProviderConfig(ctx context.Context) (*ServiceProviderConfig, error) {
 	c.mu.Lock()
 	spc := c.spc
@@ -56,14 +56,15 @@ func (c *Client) ServiceProviderConfig(ctx context.Context) (*ServiceProviderCon
 	}
 	spc = new(ServiceProviderConfig)
 	resp, err := c.do(ctx, request{method: http.MethodGet, path: "/ServiceProviderConfig", idempotent: true})
-	switch {
-	case StatusOf(err) == http.StatusNotFound:
+	switch st := StatusOf(err); {
+	case st == http.StatusNotFound || st == http.StatusMethodNotAllowed || st == http.StatusNotImplemented:
 		spc.Patch.Supported = true
 	case err != nil:
-		return nil, err
+		return nil, err // maybe passing (a 401, a 503, the network): ask again next time
 	default:
-		if err := decode(http.MethodGet, "/ServiceProviderConfig", resp, spc); err != nil {
-			return nil, err
+		if decode(http.MethodGet, "/ServiceProviderConfig", resp, spc) != nil {
+			*spc = ServiceProviderConfig{}
+			spc.Patch.Supported = true
 		}
 	}
 	c.mu.Lock()

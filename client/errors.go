@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/rosterhq/roster/scim"
 )
@@ -27,6 +28,10 @@ type Error struct {
 	Status   int
 	ScimType string
 	Detail   string
+	// RetryAfter is how long the server asked the client to wait
+	// (Retry-After), when it did: a 429 or 503 that asked for a longer
+	// wait than the client's longest backoff is returned, not retried.
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.

@@ -194,7 +194,10 @@ func (r resources[T]) list(ctx context.Context, v url.Values) (*Page[T], error) 
 // when the server offers it, else by startIndex, asking each time for the
 // resources after those it has received, so that pages smaller than asked
 // (or than maxResults) lose nothing. It holds one page at a time. The
-// iteration ends after an error, which it yields.
+// iteration ends after an error, which it yields; a server that pages
+// wrongly (ignores startIndex, repeats a cursor, answers an empty page
+// while its totalResults says more remain) gets an error rather than a
+// listing that is silently short, repeated or endless.
 func (r resources[T]) All(ctx context.Context, q Query) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		count := q.Count
@@ -214,8 +217,13 @@ func (r resources[T]) All(ctx context.Context, q Query) iter.Seq2[*T, error] {
 			v.Del("startIndex")
 			v.Set("cursor", "")
 		}
+		fail := func(format string, args ...any) {
+			yield(nil, fmt.Errorf("client: list %s: "+format, append([]any{r.endpoint}, args...)...))
+		}
 		next := max(q.StartIndex, 1)
-		for seen := 0; ; {
+		var prevFirst string // the id the previous page started with
+		empty := 0           // cursor pages in a row without resources
+		for {
 			if !cursor {
 				v.Set("startIndex", strconv.Itoa(next))
 			}
@@ -224,28 +232,60 @@ func (r resources[T]) All(ctx context.Context, q Query) iter.Seq2[*T, error] {
 				yield(nil, err)
 				return
 			}
+			if !cursor && page.StartIndex != 0 && page.StartIndex != next {
+				fail("asked for startIndex %d, the server answered startIndex %d", next, page.StartIndex)
+				return
+			}
+			if len(page.Resources) > 0 {
+				first, _ := idOf(&page.Resources[0])
+				if first != "" && first == prevFirst {
+					fail("the server answered the same page again (at %d)", next)
+					return
+				}
+				prevFirst = first
+			}
 			for i := range page.Resources {
 				if !yield(&page.Resources[i], nil) {
 					return
 				}
 			}
-			seen += len(page.Resources)
 			if cursor {
 				if page.NextCursor == "" {
+					return
+				}
+				if len(page.Resources) == 0 {
+					if empty++; empty > maxEmptyCursorPages {
+						fail("%d empty pages in a row, each with a next cursor", empty)
+						return
+					}
+				} else {
+					empty = 0
+				}
+				if page.NextCursor == v.Get("cursor") {
+					fail("the server answered the cursor it was sent as the next one")
 					return
 				}
 				v.Set("cursor", page.NextCursor)
 				continue
 			}
 			next += len(page.Resources)
-			// An empty page, or the total reached, ends it: a server that
-			// keeps answering empty pages cannot keep us looping.
-			if len(page.Resources) == 0 || next > page.TotalResults || seen >= page.TotalResults {
+			if next > page.TotalResults {
+				return
+			}
+			// An empty page before the total is reached: stopping would
+			// pass a short listing off as complete (a sync would then
+			// take the rest as deleted), and asking again would loop.
+			if len(page.Resources) == 0 {
+				fail("an empty page at startIndex %d of %d results", next, page.TotalResults)
 				return
 			}
 		}
 	}
 }
+
+// maxEmptyCursorPages is how many empty pages in a row All follows by
+// their next cursor before it takes the server to be looping.
+const maxEmptyCursorPages = 10
 
 func decodeResource[T kind](method, path string, resp *response) (*T, error) {
 	var out T
