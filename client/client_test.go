@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,19 +25,39 @@ import (
 // bearer token of its directory.
 func newRoster(t testing.TB, cfg server.Config) (base, token string) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
+	base, token, stop, err := startRoster(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(stop)
+	return base, token
+}
+
+// startRoster is newRoster for callers without a testing.TB (examples):
+// stop shuts the server down and removes its database.
+func startRoster(cfg server.Config) (base, token string, stop func(), err error) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "roster-client")
+	if err != nil {
+		return "", "", nil, err
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "roster.db"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", "", nil, err
+	}
+	fail := func(err error) (string, string, func(), error) {
+		st.Close()
+		os.RemoveAll(dir)
+		return "", "", nil, err
+	}
 	d, err := st.CreateDirectory(ctx, "acme")
 	if err != nil {
-		t.Fatal(err)
+		return fail(err)
 	}
 	_, token, err = st.CreateToken(ctx, d.ID, "test", time.Time{})
 	if err != nil {
-		t.Fatal(err)
+		return fail(err)
 	}
 	cfg.Store = st
 	cfg.PasswordIterations = 1000
@@ -44,8 +65,11 @@ func newRoster(t testing.TB, cfg server.Config) (base, token string) {
 		cfg.RateLimit = -1
 	}
 	srv := httptest.NewServer(server.New(cfg))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/scim/v2", token
+	return srv.URL + "/scim/v2", token, func() {
+		srv.Close()
+		st.Close()
+		os.RemoveAll(dir)
+	}, nil
 }
 
 func newClient(t testing.TB, cfg server.Config, opts ...client.Option) *client.Client {
