@@ -24,7 +24,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: false,
 	}
 	root.AddCommand(newVersionCommand(), newServeCommand(), newDirectoryCommand(), newTokenCommand(), newClientCommand(), newMigrateCommand(),
-		newUsersCommand(), newGroupsCommand(), newDiscoverCommand())
+		newUsersCommand(), newGroupsCommand(), newDiscoverCommand(), newSyncCommand())
 	return root
 }
 

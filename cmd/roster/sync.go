@@ -1,0 +1,157 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	rsync "github.com/rosterhq/roster/sync"
+	"github.com/rosterhq/roster/sync/config"
+)
+
+func newSyncCommand() *cobra.Command {
+	var cfgPath string
+	cmd := &cobra.Command{
+		Use:   "sync",
+		Short: "Reconcile a directory (LDAP, files, SCIM) into a SCIM target",
+		Long: `Reconcile a source directory into any SCIM 2.0 target, as a configuration
+file (--config, default sync.yaml) describes: plan shows what would change,
+apply changes it. Two runs on one configuration never overlap (a lock file
+beside the state file).`,
+	}
+	cmd.PersistentFlags().StringVar(&cfgPath, "config", "sync.yaml", "the sync configuration file (YAML)")
+	engine := func(cmd *cobra.Command) (*rsync.Engine, func(), error) {
+		cfg, err := config.Load(cfgPath)
+		if err != nil {
+			return nil, nil, err
+		}
+		return cfg.Engine("roster/" + version())
+	}
+
+	var output, out string
+	plan := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what the next run would change, changing nothing",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, unlock, err := engine(cmd)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			p, err := e.Plan(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if out != "" {
+				if err := writePlan(out, p); err != nil {
+					return err
+				}
+			}
+			if output == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(p)
+			}
+			return p.WriteText(cmd.OutOrStdout())
+		},
+	}
+	plan.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	plan.Flags().StringVar(&out, "out", "", "also write the plan as JSON to this file, for apply --plan")
+
+	var planFile string
+	var allowMass bool
+	apply := &cobra.Command{
+		Use:   "apply",
+		Short: "Make the changes (or exactly those of a reviewed plan, --plan)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, unlock, err := engine(cmd)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			var res *rsync.Result
+			if planFile != "" {
+				data, err := os.ReadFile(planFile)
+				if err != nil {
+					return err
+				}
+				var p rsync.Plan
+				if err := json.Unmarshal(data, &p); err != nil {
+					return fmt.Errorf("%s: %w", planFile, err)
+				}
+				if res, err = e.ApplySaved(cmd.Context(), &p, allowMass); err != nil {
+					return err
+				}
+			} else {
+				p, err := e.Plan(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if err := p.WriteText(cmd.OutOrStdout()); err != nil {
+					return err
+				}
+				if res, err = e.Apply(cmd.Context(), p, allowMass); err != nil {
+					return err
+				}
+			}
+			d := res.Done
+			fmt.Fprintf(cmd.OutOrStdout(), "\ndone: users %d created, %d updated, %d deactivated, %d reactivated, %d deleted; groups %d created, %d renamed, %d retired; members %d added, %d removed\n",
+				d.Create, d.Update, d.Deactivate, d.Reactivate, d.Delete, d.GroupCreate, d.GroupRename, d.GroupRetire, d.MembersAdd, d.MembersRemove)
+			for _, f := range res.Failed {
+				fmt.Fprintf(cmd.ErrOrStderr(), "failed: %s: %s\n", f.What, f.Err)
+			}
+			if len(res.Failed) > 0 {
+				return fmt.Errorf("%d changes failed; the next run retries them", len(res.Failed))
+			}
+			return nil
+		},
+	}
+	apply.Flags().StringVar(&planFile, "plan", "", "apply exactly this plan (from plan --out), refusing if either side changed since")
+	apply.Flags().BoolVar(&allowMass, "allow-mass-changes", false, "apply a plan that deactivates or deletes more users than the policy's limit")
+
+	var who string
+	preview := &cobra.Command{
+		Use:   "preview",
+		Short: "Show what the mapping makes of a source user",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, unlock, err := engine(cmd)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			return e.Preview(cmd.Context(), cmd.OutOrStdout(), who)
+		},
+	}
+	explain := &cobra.Command{
+		Use:   "explain",
+		Short: "Say whether a user is in scope, what they map to, and what the next run does to them",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, unlock, err := engine(cmd)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			return e.Explain(cmd.Context(), cmd.OutOrStdout(), who)
+		},
+	}
+	for _, c := range []*cobra.Command{preview, explain} {
+		c.Flags().StringVar(&who, "user", "", "the user: source id, userName, or any field's value")
+		c.MarkFlagRequired("user")
+	}
+	cmd.AddCommand(plan, apply, preview, explain)
+	return cmd
+}
+
+func writePlan(path string, p *rsync.Plan) error {
+	data, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSyncFromFiles runs roster sync plan and apply from a CSV export into
+// a real Roster, then changes the export and applies a reviewed plan.
+func TestSyncFromFiles(t *testing.T) {
+	remote := newRoster(t) // --url U --token T
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("people.csv", "id,mail,givenName,sn,active\n"+
+		"e1,ada@example.com,Ada,Lovelace,true\n"+
+		"e2,alan@example.com,Alan,Turing,true\n"+
+		"e3,grace@example.com,Grace,Hopper,false\n")
+	write("teams.csv", "id,name,members\nt1,Engineering,e1;e2\n")
+	write("sync.yaml", `source:
+  type: file
+  file:
+    users: people.csv
+    groups: teams.csv
+target:
+  url: `+remote[1]+`
+  token: `+remote[3]+`
+mapping:
+  users:
+    userName: lower(mail)
+    name.givenName: givenName
+    name.familyName: sn
+    displayName: join(" ", givenName, sn)
+policy:
+  maxDeprovision: 5
+`)
+	cfg := filepath.Join(dir, "sync.yaml")
+
+	out := must(t, "sync", "plan", "--config", cfg)
+	if !strings.Contains(out, "create 2") || !strings.Contains(out, "create user ada@example.com [e1]") {
+		t.Fatalf("plan:\n%s", out)
+	}
+	out = must(t, "sync", "apply", "--config", cfg)
+	if !strings.Contains(out, "done: users 2 created") || !strings.Contains(out, "members 2 added") {
+		t.Fatalf("apply:\n%s", out)
+	}
+	if out := must(t, "sync", "plan", "--config", cfg); !strings.Contains(out, "Nothing to change.") {
+		t.Fatalf("a second plan:\n%s", out)
+	}
+	users := must(t, append([]string{"users", "list", "-o", "json"}, remote...)...)
+	if !strings.Contains(users, `"externalId":"e1"`) || strings.Contains(users, "grace") {
+		t.Fatalf("users in the target:\n%s", users)
+	}
+
+	// Alan leaves; a reviewed plan is applied as is.
+	write("people.csv", "id,mail,givenName,sn,active\ne1,ada@example.com,Ada,Lovelace,true\n")
+	write("teams.csv", "id,name,members\nt1,Engineering,e1\n")
+	planFile := filepath.Join(dir, "plan.json")
+	must(t, "sync", "plan", "--config", cfg, "--out", planFile)
+	var p struct{ Counts map[string]int }
+	data, _ := os.ReadFile(planFile)
+	if err := json.Unmarshal(data, &p); err != nil || p.Counts["deactivate"] != 1 || p.Counts["membersRemove"] != 1 {
+		t.Fatalf("saved plan %s: %v", data, err)
+	}
+	if out := must(t, "sync", "apply", "--config", cfg, "--plan", planFile); !strings.Contains(out, "1 deactivated") {
+		t.Fatalf("apply --plan:\n%s", out)
+	}
+	// The same plan again is stale now.
+	if r := runIn(t, "", "sync", "apply", "--config", cfg, "--plan", planFile); r.fail == nil || !strings.Contains(r.err, "changed since the plan") {
+		t.Fatalf("a stale plan: %v\n%s", r.fail, r.err)
+	}
+	if out := must(t, "sync", "explain", "--config", cfg, "--user", "alan@example.com"); !strings.Contains(out, "not in the source's scope") {
+		t.Fatalf("explain:\n%s", out)
+	}
+}
