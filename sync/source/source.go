@@ -31,8 +31,9 @@ type Group struct {
 	// Name is the group's name as the source has it.
 	Name string
 	// Members are the IDs of the group's direct members: users and
-	// groups of the same snapshot. Members the snapshot lacks are left out
-	// by the source.
+	// groups of the same snapshot. A member the snapshot lacks is either
+	// left out (LDAP, for members outside the base DN or filter) or an
+	// error of the read (files, where it is a typo).
 	Members []string
 	// Parent is the ID of the group this one is nested in, for sources
 	// that describe a hierarchy by parent (files); "" for none. The engine
