@@ -6,7 +6,8 @@
 // LDAPS, with a certificate for 127.0.0.1 and localhost signed by a CA of
 // its own; it has the core, cosine, inetorgperson and nis schemas, and
 // Microsoft's msuser schema for Active Directory's attributes (objectGUID,
-// userAccountControl, memberOf as a user attribute).
+// userAccountControl, memberOf as a user attribute) unless it runs the
+// memberof overlay (WithMemberOf).
 //
 // Without slapd, tests skip on a developer's machine and fail when CI=true,
 // so that CI never passes by skipping them. ROSTER_TEST_SLAPD names the
@@ -73,11 +74,36 @@ func Binary() (string, error) {
 	return "", errors.New("slapd is not installed (apt-get install slapd, or set ROSTER_TEST_SLAPD)")
 }
 
+// An Option changes the server Start runs.
+type Option func(*options)
+
+type options struct {
+	config   []string
+	memberOf bool
+}
+
+// WithConfig appends lines to the database's section of slapd.conf
+// (limits, access).
+func WithConfig(lines ...string) Option {
+	return func(o *options) { o.config = append(o.config, lines...) }
+}
+
+// WithMemberOf runs OpenLDAP's memberof overlay, which keeps an
+// operational memberOf on the members of groupOfNames groups, as most
+// OpenLDAP directories do. The msuser schema is then left out: it defines
+// memberOf too, and the overlay gives way to it.
+func WithMemberOf() Option {
+	return func(o *options) { o.memberOf = true }
+}
+
 // Start runs a new slapd holding only the suffix entry and stops it when
-// the test ends. Each of config's lines is appended to the database's
-// section of slapd.conf (limits, access, overlays).
-func Start(tb testing.TB, config ...string) *Server {
+// the test ends.
+func Start(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	bin, err := Binary()
 	if err != nil {
 		Unavailable(tb, err)
@@ -93,7 +119,7 @@ func Start(tb testing.TB, config ...string) *Server {
 		tb.Fatal(err)
 	}
 	conf := filepath.Join(dir, "slapd.conf")
-	if err := os.WriteFile(conf, []byte(slapdConf(dir, s, cert, key, config)), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte(slapdConf(dir, s, cert, key, o)), 0o600); err != nil {
 		tb.Fatal(err)
 	}
 
@@ -157,14 +183,22 @@ func (s *Server) run(tb testing.TB, bin, conf string) error {
 	return nil
 }
 
-func slapdConf(dir string, s *Server, cert, key string, extra []string) string {
+func slapdConf(dir string, s *Server, cert, key string, o options) string {
 	var b strings.Builder
-	for _, schema := range []string{"core", "cosine", "inetorgperson", "nis", "msuser"} {
+	schemas := []string{"core", "cosine", "inetorgperson", "nis", "msuser"}
+	if o.memberOf {
+		schemas = schemas[:len(schemas)-1]
+	}
+	for _, schema := range schemas {
 		fmt.Fprintf(&b, "include /etc/ldap/schema/%s.schema\n", schema)
 	}
-	// Debian builds the backends as modules; other builds may link them in.
+	// Debian builds the backends and overlays as modules; other builds may
+	// link them in.
 	if _, err := os.Stat("/usr/lib/ldap/back_mdb.so"); err == nil {
 		b.WriteString("modulepath /usr/lib/ldap\nmoduleload back_mdb\n")
+		if o.memberOf {
+			b.WriteString("moduleload memberof\n")
+		}
 	}
 	fmt.Fprintf(&b, "pidfile %s\n", filepath.Join(dir, "slapd.pid"))
 	fmt.Fprintf(&b, "TLSCACertificateFile %s\nTLSCertificateFile %s\nTLSCertificateKeyFile %s\n", s.CAFile, cert, key)
@@ -173,7 +207,10 @@ func slapdConf(dir string, s *Server, cert, key string, extra []string) string {
 	b.WriteString("database mdb\nmaxsize 33554432\ndbnosync\n")
 	fmt.Fprintf(&b, "suffix %q\nrootdn %q\nrootpw %s\n", Suffix, s.RootDN, s.RootPassword)
 	fmt.Fprintf(&b, "directory %s\n", filepath.Join(dir, "db"))
-	for _, line := range extra {
+	if o.memberOf {
+		b.WriteString("overlay memberof\n")
+	}
+	for _, line := range o.config {
 		b.WriteString(line + "\n")
 	}
 	return b.String()

@@ -32,11 +32,10 @@ var (
 // people's subtree, and groups: eng (u00, u01 written in another case,
 // the nested group backend, and the outsider), backend (a
 // groupOfUniqueNames), ops (u04, and u07 by u07's memberOf only), a cycle
-// a ⇄ b, a group that lists itself, and ad (u08). Lines of config go to
-// slapd.conf.
-func directory(t *testing.T, config ...string) *ldaptest.Server {
+// a ⇄ b, a group that lists itself, and ad (u08).
+func directory(t *testing.T, opts ...ldaptest.Option) *ldaptest.Server {
 	t.Helper()
-	srv := ldaptest.Start(t, config...)
+	srv := ldaptest.Start(t, opts...)
 	add := func(dn string, attrs map[string][]string) { srv.Add(t, dn, attrs) }
 	ou := func(name string) {
 		add("ou="+name+","+ldaptest.Suffix, map[string][]string{"objectClass": {"organizationalUnit"}, "ou": {name}})
@@ -250,12 +249,12 @@ func TestIDs(t *testing.T) {
 }
 
 func TestReadFails(t *testing.T) {
-	srv := directory(t,
+	srv := directory(t, ldaptest.WithConfig(
 		// reader may read 5 entries a search, and any number page by
 		// page; limited may read 5 in all, page by page or not.
 		`limits dn.exact="cn=reader,dc=example,dc=com" size.soft=5 size.hard=5 size.prtotal=unlimited`,
 		`limits dn.exact="cn=limited,dc=example,dc=com" size.soft=5 size.hard=5 size.prtotal=5`,
-	)
+	))
 	for _, name := range []string{"reader", "limited"} {
 		srv.Add(t, "cn="+name+","+ldaptest.Suffix, map[string][]string{
 			"objectClass": {"person"}, "cn": {name}, "sn": {name}, "userPassword": {"pw"},
@@ -352,5 +351,30 @@ func TestDefaultUserFilterFindsOpenLDAPPeople(t *testing.T) {
 	snap := mustRead(t, cfg)
 	if len(snap.Users) != 11 { // with the ghost
 		t.Fatalf("%d users, want 11", len(snap.Users))
+	}
+}
+
+func TestReadsTheMemberOfOverlaysOperationalAttribute(t *testing.T) {
+	srv := ldaptest.Start(t, ldaptest.WithMemberOf())
+	for _, ou := range []string{"people", "groups"} {
+		srv.Add(t, "ou="+ou+","+ldaptest.Suffix, map[string][]string{"objectClass": {"organizationalUnit"}, "ou": {ou}})
+	}
+	for _, name := range []string{"ann", "bob"} {
+		srv.Add(t, "cn="+name+","+people, map[string][]string{"objectClass": {"inetOrgPerson"}, "cn": {name}, "sn": {name}})
+	}
+	srv.Add(t, "cn=dev,"+teams, map[string][]string{"objectClass": {"groupOfNames"}, "cn": {"dev"}, "member": {"cn=ann," + people}})
+	srv.Add(t, "cn=all,"+teams, map[string][]string{"objectClass": {"groupOfNames"}, "cn": {"all"}, "member": {"cn=bob," + people, "cn=dev," + teams}})
+
+	cfg := rootConfig(srv)
+	cfg.Users.Attributes = []string{"cn"}
+	snap := mustRead(t, cfg)
+	for _, u := range snap.Users {
+		if len(source.Values(u.Attributes, "memberOf")) != 1 {
+			t.Errorf("%s: memberOf = %v, want the overlay's one group", source.Get(u.Attributes, "cn"), source.Values(u.Attributes, "memberOf"))
+		}
+	}
+	want := map[string][]string{"dev": {"ann"}, "all": {"bob", "dev"}}
+	if got := names(t, snap); !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("membership:\n got %v\nwant %v", got, want)
 	}
 }
