@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -601,5 +602,39 @@ func TestConcurrentRequestsShareOneDiscovery(t *testing.T) {
 	}
 	if n := spcs.Load(); n < 1 || n > 8 {
 		t.Fatalf("%d reads of the ServiceProviderConfig", n)
+	}
+}
+
+func TestConcurrentCallersReuseConnections(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Millisecond) // so that the 8 overlap
+		writeSCIM(w, http.StatusOK, userJSON(1))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c, err := client.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				if _, err := c.Users.Get(context.Background(), "u001"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := conns.Load(); n > 16 {
+		t.Fatalf("%d connections for 8 callers: idle ones are closed instead of reused", n)
 	}
 }
