@@ -50,28 +50,20 @@ func New(cfg Config) (*Source, error) {
 // members. It fails as a whole on any error, including a search the server
 // cut short (a size or time limit) and a base DN that does not exist.
 func (s *Source) Read(ctx context.Context) (*source.Snapshot, error) {
-	conn, err := s.connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	// go-ldap's requests take no context: closing the connection is what
-	// interrupts one.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-
-	snap, err := s.read(ctx, conn)
+	snap, err := s.readAll(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("ldap: read %s: %w", s.cfg.URL, ctx.Err())
+			err = ctx.Err()
 		}
 		return nil, fmt.Errorf("ldap: read %s: %w", s.cfg.URL, err)
 	}
 	return snap, nil
 }
 
-// connect dials, upgrades to TLS when asked and binds.
-func (s *Source) connect(ctx context.Context) (*ldapv3.Conn, error) {
+func (s *Source) readAll(ctx context.Context) (*source.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	dialer := &net.Dialer{Timeout: s.cfg.Timeout}
 	if deadline, ok := ctx.Deadline(); ok {
 		dialer.Deadline = deadline
@@ -82,22 +74,26 @@ func (s *Source) connect(ctx context.Context) (*ldapv3.Conn, error) {
 	}
 	conn, err := ldapv3.DialURL(s.cfg.URL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("ldap: connect to %s: %w", s.cfg.URL, err)
+		return nil, fmt.Errorf("connect: %w", err)
 	}
+	defer conn.Close()
+	// go-ldap's requests take no context: closing the connection is what
+	// interrupts one.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+
 	conn.SetTimeout(s.cfg.Timeout)
 	if s.cfg.StartTLS {
 		if err := conn.StartTLS(s.tls); err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("ldap: StartTLS with %s: %w", s.cfg.URL, err)
+			return nil, fmt.Errorf("StartTLS: %w", err)
 		}
 	}
 	if s.cfg.BindDN != "" {
 		if err := conn.Bind(s.cfg.BindDN, s.cfg.BindPassword); err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("ldap: bind to %s as %q: %w", s.cfg.URL, s.cfg.BindDN, err)
+			return nil, fmt.Errorf("bind as %q: %w", s.cfg.BindDN, err)
 		}
 	}
-	return conn, nil
+	return s.read(ctx, conn)
 }
 
 // entry is a user or group as read, before its members are resolved.

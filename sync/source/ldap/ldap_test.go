@@ -295,6 +295,7 @@ func TestReadFails(t *testing.T) {
 			if err == nil || snap != nil {
 				t.Fatalf("Read = %v, %v; want no snapshot and an error", snap, err)
 			}
+			t.Log(err)
 			if tt.code != 0 && !ldapv3.IsErrorWithCode(err, tt.code) {
 				t.Fatalf("Read: %v; want LDAP result %d", err, tt.code)
 			}
