@@ -41,15 +41,15 @@ type Config struct {
 	// URL is the server: ldap://host[:389] or ldaps://host[:636].
 	URL string `yaml:"url"`
 	// StartTLS upgrades an ldap:// connection to TLS before binding.
-	StartTLS bool `yaml:"start_tls"`
+	StartTLS bool `yaml:"startTLS"`
 	// TLS configures LDAPS and StartTLS.
 	TLS TLS `yaml:"tls"`
 	// BindDN and BindPassword authenticate with a simple bind. With no
 	// BindDN the directory is read anonymously; a BindDN with an empty
 	// password is refused rather than sent as an unauthenticated bind,
 	// which servers accept and then answer as for anonymous.
-	BindDN       string `yaml:"bind_dn"`
-	BindPassword string `yaml:"bind_password"`
+	BindDN       string `yaml:"bindDN"`
+	BindPassword string `yaml:"bindPassword"`
 	// Users says where the users are. Its BaseDN is required.
 	Users Search `yaml:"users"`
 	// Groups says where the groups are. Its BaseDN defaults to the
@@ -60,10 +60,10 @@ type Config struct {
 	// entryUUID (OpenLDAP, 389 Directory Server), else as IDFromDN. An
 	// attribute named here must be present on every entry read; a Search
 	// may name its own.
-	IDAttribute string `yaml:"id_attribute"`
+	IDAttribute string `yaml:"idAttribute"`
 	// PageSize is the number of entries a search asks for at a time
 	// (RFC 2696 paged results); 0 means DefaultPageSize.
-	PageSize int `yaml:"page_size"`
+	PageSize int `yaml:"pageSize"`
 	// Timeout bounds connecting and each request; 0 means DefaultTimeout.
 	Timeout time.Duration `yaml:"timeout"`
 }
@@ -71,19 +71,19 @@ type Config struct {
 // TLS configures the TLS of LDAPS and StartTLS.
 type TLS struct {
 	// CAFile is a PEM file of the CAs to trust instead of the system's.
-	CAFile string `yaml:"ca_file"`
+	CAFile string `yaml:"caFile"`
 	// ServerName is the name the server's certificate must have; empty
 	// means the URL's host.
-	ServerName string `yaml:"server_name"`
+	ServerName string `yaml:"serverName"`
 	// InsecureSkipVerify accepts any certificate. For tests only: it lets
 	// anyone in the middle read the bind password.
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+	InsecureSkipVerify bool `yaml:"insecureSkipVerify"`
 }
 
 // Search says where entries of one kind are and what to read of them.
 type Search struct {
 	// BaseDN is the subtree searched.
-	BaseDN string `yaml:"base_dn"`
+	BaseDN string `yaml:"baseDN"`
 	// Filter selects the entries; empty means the kind's default
 	// (DefaultUserFilter, DefaultGroupFilter).
 	Filter string `yaml:"filter"`
@@ -93,7 +93,7 @@ type Search struct {
 	// unicodePwd are never kept.
 	Attributes []string `yaml:"attributes"`
 	// IDAttribute overrides Config.IDAttribute for these entries.
-	IDAttribute string `yaml:"id_attribute"`
+	IDAttribute string `yaml:"idAttribute"`
 }
 
 // GroupSearch says where groups are and what to read of them.
@@ -102,7 +102,7 @@ type GroupSearch struct {
 	// NameAttribute is the attribute a group's name is read from; empty
 	// means DefaultGroupNameAttribute. A group without it is named by
 	// the value of its DN's first RDN.
-	NameAttribute string `yaml:"name_attribute"`
+	NameAttribute string `yaml:"nameAttribute"`
 }
 
 // withDefaults returns cfg with its empty fields defaulted, or an error
@@ -116,16 +116,16 @@ func (cfg Config) withDefaults() (Config, error) {
 	case "ldap":
 	case "ldaps":
 		if cfg.StartTLS {
-			return cfg, fmt.Errorf("ldap: start_tls with %s: ldaps is TLS already", cfg.URL)
+			return cfg, fmt.Errorf("ldap: startTLS with %s: ldaps is TLS already", cfg.URL)
 		}
 	default:
 		return cfg, fmt.Errorf("ldap: url %q: want ldap://host or ldaps://host", cfg.URL)
 	}
 	if cfg.BindDN != "" && cfg.BindPassword == "" {
-		return cfg, errors.New("ldap: bind_dn without bind_password")
+		return cfg, errors.New("ldap: bindDN without bindPassword")
 	}
 	if strings.TrimSpace(cfg.Users.BaseDN) == "" {
-		return cfg, errors.New("ldap: users: base_dn is required")
+		return cfg, errors.New("ldap: users: baseDN is required")
 	}
 	if cfg.Groups.BaseDN == "" {
 		cfg.Groups.BaseDN = cfg.Users.BaseDN
@@ -146,7 +146,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Groups.IDAttribute = cfg.IDAttribute
 	}
 	if cfg.PageSize < 0 {
-		return cfg, fmt.Errorf("ldap: page_size %d is negative", cfg.PageSize)
+		return cfg, fmt.Errorf("ldap: pageSize %d is negative", cfg.PageSize)
 	}
 	if cfg.PageSize == 0 {
 		cfg.PageSize = DefaultPageSize

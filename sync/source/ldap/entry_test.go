@@ -6,8 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	ldapv3 "github.com/go-ldap/ldap/v3"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestFormatGUIDUsesActiveDirectorysByteOrder(t *testing.T) {
@@ -116,11 +118,11 @@ func TestNewChecksTheConfiguration(t *testing.T) {
 	}{
 		{"a URL that is not LDAP", func(c *Config) { c.URL = "https://ldap.example.com" }, "url"},
 		{"no URL", func(c *Config) { c.URL = "" }, "url"},
-		{"StartTLS on LDAPS", func(c *Config) { c.URL, c.StartTLS = "ldaps://ldap.example.com", true }, "start_tls"},
-		{"a bind DN without a password", func(c *Config) { c.BindDN = "cn=x" }, "bind_password"},
-		{"no users' base DN", func(c *Config) { c.Users.BaseDN = "" }, "base_dn"},
+		{"StartTLS on LDAPS", func(c *Config) { c.URL, c.StartTLS = "ldaps://ldap.example.com", true }, "startTLS"},
+		{"a bind DN without a password", func(c *Config) { c.BindDN = "cn=x" }, "bindPassword"},
+		{"no users' base DN", func(c *Config) { c.Users.BaseDN = "" }, "baseDN"},
 		{"a bad filter", func(c *Config) { c.Groups.Filter = "(cn=x" }, "filter"},
-		{"a negative page size", func(c *Config) { c.PageSize = -1 }, "page_size"},
+		{"a negative page size", func(c *Config) { c.PageSize = -1 }, "pageSize"},
 		{"a CA file that is missing", func(c *Config) { c.StartTLS, c.TLS.CAFile = true, "/nonexistent/ca.pem" }, "tls"},
 	}
 	for _, tt := range tests {
@@ -154,5 +156,29 @@ func TestRequestedAttributes(t *testing.T) {
 	}
 	if got := requestedAttributes(Search{IDAttribute: IDFromDN}, nil); got[0] != "*" || slices.Contains(got, IDFromDN) {
 		t.Fatalf("requestedAttributes = %v, want all user attributes and no dn", got)
+	}
+}
+
+func TestConfigDecodesFromYAML(t *testing.T) {
+	const doc = `
+url: ldaps://dc1.corp.example.com
+tls: {caFile: /etc/roster/corp-ca.pem}
+bindDN: CN=roster,OU=Service,DC=corp,DC=example,DC=com
+bindPassword: secret
+users: {baseDN: "OU=Staff,DC=corp,DC=example,DC=com", attributes: [mail, sAMAccountName]}
+groups: {baseDN: "OU=Teams,DC=corp,DC=example,DC=com", nameAttribute: sAMAccountName}
+idAttribute: objectGUID
+pageSize: 1000
+timeout: 1m
+`
+	dec := yaml.NewDecoder(strings.NewReader(doc))
+	dec.KnownFields(true)
+	var cfg Config
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.TLS.CAFile == "" || cfg.Groups.BaseDN != "OU=Teams,DC=corp,DC=example,DC=com" || cfg.Groups.NameAttribute != "sAMAccountName" ||
+		len(cfg.Users.Attributes) != 2 || cfg.PageSize != 1000 || cfg.Timeout != time.Minute || cfg.IDAttribute != "objectGUID" {
+		t.Fatalf("decoded %+v", cfg)
 	}
 }
