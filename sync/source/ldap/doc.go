@@ -13,6 +13,11 @@
 // accounts inactive. Any failure fails the whole Read: a partial directory
 // never looks like a complete one.
 //
+// Two things are not read: Active Directory's primary group of a user
+// (usually Domain Users), which AD lists neither in the group's member nor
+// in the user's memberOf, and entries behind referrals, which are not
+// followed (read a forest through a global catalog, port 3268 or 3269).
+//
 //	src, err := ldap.New(ldap.Config{
 //		URL:          "ldaps://dc1.corp.example.com",
 //		BindDN:       "CN=roster,OU=Service,DC=corp,DC=example,DC=com",
