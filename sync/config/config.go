@@ -53,6 +53,7 @@ type Config struct {
 type Source struct {
 	Type string      `yaml:"type"` // ldap, file or scim
 	File file.Config `yaml:"file"`
+	LDAP LDAP        `yaml:"ldap"`
 	SCIM struct {
 		Endpoint `yaml:",inline"`
 		Filter   string `yaml:"filter"`
