@@ -1,10 +1,18 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	rsync "github.com/rosterhq/roster/sync"
@@ -144,7 +152,80 @@ beside the state file).`,
 		c.Flags().StringVar(&who, "user", "", "the user: source id, userName, or any field's value")
 		c.MarkFlagRequired("user")
 	}
-	cmd.AddCommand(plan, apply, preview, explain)
+	cmd.AddCommand(plan, apply, preview, explain, newSyncDaemonCommand(&cfgPath))
+	return cmd
+}
+
+func newSyncDaemonCommand(cfgPath *string) *cobra.Command {
+	var every time.Duration
+	var listen, logFormat string
+	cmd := &cobra.Command{
+		Use:   "daemon",
+		Short: "Run the sync now and then on a schedule, until stopped",
+		Long: `Run the sync at once, then every --every, until SIGINT or SIGTERM (a run in
+progress finishes first). SIGHUP, or a POST to /run on --listen, starts a run
+at once. --listen also serves Prometheus metrics on /metrics
+(roster_sync_runs_total, roster_sync_changes_total, roster_sync_change_failures_total,
+roster_sync_run_duration_seconds, roster_sync_last_success_timestamp_seconds).
+The configuration is read again for every run.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if every <= 0 {
+				return fmt.Errorf("--every must be positive")
+			}
+			logger, err := newLogger(cmd, logFormat)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			reg := prometheus.NewRegistry()
+			d := rsync.NewDaemon(func(ctx context.Context) (*rsync.Plan, *rsync.Result, error) {
+				cfg, err := config.Load(*cfgPath)
+				if err != nil {
+					return nil, nil, err
+				}
+				e, unlock, err := cfg.Engine("roster/" + version())
+				if err != nil {
+					return nil, nil, err
+				}
+				defer unlock()
+				p, err := e.Plan(ctx)
+				if err != nil {
+					return nil, nil, err
+				}
+				res, err := e.Apply(ctx, p, false)
+				return p, res, err
+			}, every, reg, logger)
+
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for range hup {
+					d.Trigger()
+				}
+			}()
+			if listen != "" {
+				ln, err := net.Listen("tcp", listen)
+				if err != nil {
+					return err
+				}
+				mux := http.NewServeMux()
+				mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+				mux.Handle("/run", d.TriggerHandler())
+				srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+				go srv.Serve(ln)
+				defer srv.Close()
+				logger.Info("sync daemon listening", "addr", ln.Addr().String())
+			}
+			logger.Info("sync daemon started", "config", *cfgPath, "every", every.String())
+			return d.Serve(ctx)
+		},
+	}
+	cmd.Flags().DurationVar(&every, "every", 15*time.Minute, "time between runs")
+	cmd.Flags().StringVar(&listen, "listen", "", "address for /metrics and POST /run, such as 127.0.0.1:9464")
+	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	return cmd
 }
 
