@@ -87,14 +87,17 @@ func (e *Engine) readTarget(ctx context.Context) (target, error) {
 
 // Result is what Apply did.
 type Result struct {
-	Done   Counts
-	Failed []Failure
+	Done Counts
+	// Changes is every change tried, in order, with its error if it
+	// failed; Failed holds the failed ones again.
+	Changes []Failure
+	Failed  []Failure
 }
 
-// Failure is a change that failed after its retries.
+// Failure is a change tried and, if it failed after its retries, why.
 type Failure struct {
 	What string `json:"what"`
-	Err  string `json:"error"`
+	Err  string `json:"error,omitempty"`
 }
 
 // ErrRefused is returned by Apply for a plan it refuses (see Plan.Refused).
@@ -114,7 +117,11 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 	fail := func(what string, err error) {
 		mu.Lock()
 		res.Failed = append(res.Failed, Failure{What: what, Err: err.Error()})
+		res.Changes = append(res.Changes, Failure{What: what, Err: err.Error()})
 		mu.Unlock()
+	}
+	done := func(what string) { // with mu held
+		res.Changes = append(res.Changes, Failure{What: what})
 	}
 	ids := map[string]string{} // externalId → target id, for refs to what this run creates
 	now := time.Now().UTC()
@@ -145,6 +152,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 		} else {
 			o.Deprovisioned = time.Time{}
 		}
+		done(fmt.Sprintf("%s user %s", ch.Action, ch.UserName))
 		switch ch.Action {
 		case ActionCreate:
 			res.Done.Create++
@@ -186,6 +194,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 			fail(fmt.Sprintf("%s group %s", ch.Action, ch.Name), err)
 			continue
 		}
+		done(fmt.Sprintf("%s group %s", ch.Action, ch.Name))
 		ids[ch.ExternalID] = id
 		if e.State.Groups[ch.ExternalID] == nil {
 			e.State.Groups[ch.ExternalID] = &Owned{Since: now}
@@ -218,13 +227,15 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 		}
 		if err := e.Target.Groups.AddMembers(ctx, group, add...); err != nil {
 			fail("add members to group "+mc.Group.Name, err)
-		} else {
+		} else if len(add) > 0 {
 			res.Done.MembersAdd += len(add)
+			done(fmt.Sprintf("add %d members to group %s", len(add), mc.Group.Name))
 		}
 		if err := e.Target.Groups.RemoveMembers(ctx, group, remove...); err != nil {
 			fail("remove members from group "+mc.Group.Name, err)
-		} else {
+		} else if len(remove) > 0 {
 			res.Done.MembersRemove += len(remove)
+			done(fmt.Sprintf("remove %d members from group %s", len(remove), mc.Group.Name))
 		}
 	}
 
@@ -239,6 +250,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 		}
 		delete(e.State.Users, ch.ExternalID)
 		res.Done.Delete++
+		done("delete user " + ch.UserName)
 	}
 	for _, ch := range p.Groups {
 		if ch.Action != ActionRetire {
@@ -250,6 +262,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 		}
 		delete(e.State.Groups, ch.ExternalID)
 		res.Done.GroupRetire++
+		done("retire group " + ch.Name)
 	}
 	if err := e.State.Save(); err != nil {
 		return res, err
