@@ -237,6 +237,7 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 		}
 	}
 	target := c.base.String() + req.path
+	reached := false // an earlier attempt may have been carried out
 	for attempt := 0; ; attempt++ {
 		resp, err := c.send(ctx, req, target, body)
 		wait, retry := c.shouldRetry(req, resp, err, attempt)
@@ -244,11 +245,17 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 			if err != nil {
 				return nil, err
 			}
+			// A DELETE whose first attempt deleted, though its answer was
+			// lost, finds nothing the second time: it did what was asked.
+			if resp.status == http.StatusNotFound && req.method == http.MethodDelete && reached {
+				return &response{status: http.StatusNoContent, header: resp.header}, nil
+			}
 			if resp.status >= 300 {
 				return nil, answerError(req.method, target, resp)
 			}
 			return resp, nil
 		}
+		reached = reached || mayHaveActed(resp, err)
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -355,6 +362,17 @@ func (c *Client) shouldRetry(req request, resp *response, err error, attempt int
 		return d, d <= c.maxBackoff
 	}
 	return backoff(), true
+}
+
+// mayHaveActed reports whether a failed attempt may have been carried out
+// by the server: its answer came from a gateway or its connection broke
+// after it was sent, rather than the server saying it did nothing (429,
+// 503) or the connection never opening.
+func mayHaveActed(resp *response, err error) bool {
+	if err != nil {
+		return !errors.Is(err, syscall.ECONNREFUSED)
+	}
+	return resp.status == http.StatusBadGateway || resp.status == http.StatusGatewayTimeout
 }
 
 // isNetwork reports whether err is the connection failing (refused,

@@ -638,3 +638,28 @@ func TestConcurrentCallersReuseConnections(t *testing.T) {
 		t.Fatalf("%d connections for 8 callers: idle ones are closed instead of reused", n)
 	}
 }
+
+func TestDeleteWhoseAnswerWasLost(t *testing.T) {
+	var cnt counter
+	c := misbehaving(t, func(w http.ResponseWriter, r *http.Request) {
+		switch n := cnt.add(r); {
+		case r.URL.Path == "/Users/gone":
+			writeSCIM(w, http.StatusNotFound, `{"status":"404"}`)
+		case n == 1:
+			hangUp(t, w) // deleted, but the answer never left
+		default:
+			writeSCIM(w, http.StatusNotFound, `{"status":"404","detail":"no such user"}`)
+		}
+	})
+	ctx := context.Background()
+	if err := c.Users.Delete(ctx, "u001"); err != nil {
+		t.Fatalf("Delete: %v, want success: the first attempt deleted", err)
+	}
+	if n := cnt.get("DELETE /Users/u001"); n != 2 {
+		t.Fatalf("%d DELETEs, want 2", n)
+	}
+	// Without a lost answer, a 404 is a 404.
+	if err := c.Users.Delete(ctx, "gone"); !errors.Is(err, client.ErrNotFound) {
+		t.Fatalf("Delete of a missing user: %v", err)
+	}
+}
