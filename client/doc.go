@@ -12,9 +12,12 @@
 // package client/patch, both correctly quoted.
 //
 // The client retries 429, 502, 503 and 504 answers and broken connections
-// with exponential backoff and jitter, honouring Retry-After, but never a
-// POST that the server may have carried out; it can limit its own rate
-// and concurrency. Errors the server answers are *Error, which errors.Is
+// with exponential backoff and jitter, never sooner than a Retry-After
+// asks, but never a POST that the server may have carried out; it can
+// limit its own rate and concurrency. All pages through a listing holding
+// one page at a time, and fails rather than return a listing that a
+// misbehaving server made short or repeated. Bulk sends many operations
+// in as few requests as the server's limits allow. Errors the server answers are *Error, which errors.Is
 // matches against ErrNotFound, ErrConflict, ErrPreconditionFailed and the
 // others.
 package client
