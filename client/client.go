@@ -256,6 +256,14 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 			return resp, nil
 		}
 		reached = reached || mayHaveActed(resp, err)
+		// A wait the caller's deadline would cut short ends here, with the
+		// server's answer rather than a bare context.DeadlineExceeded.
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			if err != nil {
+				return nil, err
+			}
+			return nil, answerError(req.method, target, resp)
+		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()

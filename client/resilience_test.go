@@ -663,3 +663,22 @@ func TestDeleteWhoseAnswerWasLost(t *testing.T) {
 		t.Fatalf("Delete of a missing user: %v", err)
 	}
 }
+
+func TestRetryAfterPastTheDeadlineReturnsTheAnswer(t *testing.T) {
+	var cnt counter
+	c := misbehaving(t, func(w http.ResponseWriter, r *http.Request) {
+		cnt.add(r)
+		w.Header().Set("Retry-After", "2")
+		writeSCIM(w, http.StatusServiceUnavailable, `{"status":"503","detail":"maintenance"}`)
+	}, client.WithRetries(3, time.Millisecond, 5*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Users.Get(ctx, "u1")
+	if client.StatusOf(err) != http.StatusServiceUnavailable || !strings.Contains(err.Error(), "maintenance") {
+		t.Fatalf("got %v, want the 503 the server answered", err)
+	}
+	if n := cnt.get("GET /Users/u1"); n != 1 || time.Since(start) > 400*time.Millisecond {
+		t.Fatalf("%d GETs in %v, want 1 and no waiting for a retry that cannot come", n, time.Since(start))
+	}
+}
