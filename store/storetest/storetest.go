@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Tokens", s.testTokens)
 	t.Run("Cursor", s.testCursor)
 	t.Run("OAuthClients", s.testClients)
+	t.Run("SyncHistory", s.testSyncHistory)
 }
 
 type suite struct {
