@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -76,41 +79,29 @@ beside the state file).`,
 		Short: "Make the changes (or exactly those of a reviewed plan, --plan)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, unlock, err := engine(cmd)
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			var res *rsync.Result
+			var saved *rsync.Plan
 			if planFile != "" {
 				data, err := os.ReadFile(planFile)
 				if err != nil {
 					return err
 				}
-				var p rsync.Plan
-				if err := json.Unmarshal(data, &p); err != nil {
+				saved = new(rsync.Plan)
+				if err := json.Unmarshal(data, saved); err != nil {
 					return fmt.Errorf("%s: %w", planFile, err)
 				}
-				if res, err = e.ApplySaved(cmd.Context(), &p, allowMass); err != nil {
-					return err
-				}
-			} else {
-				p, err := e.Plan(cmd.Context())
-				if err != nil {
-					return err
-				}
-				if err := p.WriteText(cmd.OutOrStdout()); err != nil {
-					return err
-				}
-				if res, err = e.Apply(cmd.Context(), p, allowMass); err != nil {
-					return err
-				}
+			}
+			_, res, err := runSync(cmd.Context(), cfgPath, saved, allowMass, cmd.OutOrStdout())
+			if res == nil {
+				return err
 			}
 			d := res.Done
 			fmt.Fprintf(cmd.OutOrStdout(), "\ndone: users %d created, %d updated, %d deactivated, %d reactivated, %d deleted; groups %d created, %d renamed, %d retired; members %d added, %d removed\n",
 				d.Create, d.Update, d.Deactivate, d.Reactivate, d.Delete, d.GroupCreate, d.GroupRename, d.GroupRetire, d.MembersAdd, d.MembersRemove)
 			for _, f := range res.Failed {
 				fmt.Fprintf(cmd.ErrOrStderr(), "failed: %s: %s\n", f.What, f.Err)
+			}
+			if err != nil {
+				return err
 			}
 			if len(res.Failed) > 0 {
 				return fmt.Errorf("%d changes failed; the next run retries them", len(res.Failed))
@@ -152,7 +143,7 @@ beside the state file).`,
 		c.Flags().StringVar(&who, "user", "", "the user: source id, userName, or any field's value")
 		c.MarkFlagRequired("user")
 	}
-	cmd.AddCommand(plan, apply, preview, explain, newSyncDaemonCommand(&cfgPath))
+	cmd.AddCommand(plan, apply, preview, explain, newSyncDaemonCommand(&cfgPath), newSyncHistoryCommand(&cfgPath))
 	return cmd
 }
 
@@ -181,21 +172,7 @@ The configuration is read again for every run.`,
 			defer stop()
 			reg := prometheus.NewRegistry()
 			d := rsync.NewDaemon(func(ctx context.Context) (*rsync.Plan, *rsync.Result, error) {
-				cfg, err := config.Load(*cfgPath)
-				if err != nil {
-					return nil, nil, err
-				}
-				e, unlock, err := cfg.Engine("roster/" + version())
-				if err != nil {
-					return nil, nil, err
-				}
-				defer unlock()
-				p, err := e.Plan(ctx)
-				if err != nil {
-					return nil, nil, err
-				}
-				res, err := e.Apply(ctx, p, false)
-				return p, res, err
+				return runSync(ctx, *cfgPath, nil, false, io.Discard)
 			}, every, reg, logger)
 
 			hup := make(chan os.Signal, 1)
@@ -227,6 +204,141 @@ The configuration is read again for every run.`,
 	cmd.Flags().StringVar(&listen, "listen", "", "address for /metrics and POST /run, such as 127.0.0.1:9464")
 	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	return cmd
+}
+
+// runSync makes one run of the sync cfgPath configures: it applies saved
+// (a reviewed plan) or a plan made now, written to w first, and records
+// the run in the configuration's database, if it names one.
+func runSync(ctx context.Context, cfgPath string, saved *rsync.Plan, allowMass bool, w io.Writer) (*rsync.Plan, *rsync.Result, error) {
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	history, err := cfg.History(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if history != nil {
+		defer history.Close()
+	}
+	started := time.Now()
+	p, res, runErr := func() (*rsync.Plan, *rsync.Result, error) {
+		e, unlock, err := cfg.Engine("roster/" + version())
+		if err != nil {
+			return nil, nil, err
+		}
+		defer unlock()
+		if saved != nil {
+			res, err := e.ApplySaved(ctx, saved, allowMass)
+			return saved, res, err
+		}
+		p, err := e.Plan(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := p.WriteText(w); err != nil {
+			return p, nil, err
+		}
+		res, err := e.Apply(ctx, p, allowMass)
+		return p, res, err
+	}()
+	if history != nil {
+		if err := cfg.Record(context.WithoutCancel(ctx), history, started, p, res, runErr); err != nil && runErr == nil {
+			runErr = fmt.Errorf("the run is done, but recording it failed: %w", err)
+		}
+	}
+	return p, res, runErr
+}
+
+func newSyncHistoryCommand(cfgPath *string) *cobra.Command {
+	var limit int
+	var runID string
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "List the recorded runs (or one run's changes, --run ID)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(*cfgPath)
+			if err != nil {
+				return err
+			}
+			h, err := cfg.History(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if h == nil {
+				return fmt.Errorf("%s names no database: add database: (a SQLite file or a postgres:// URL) to record runs", *cfgPath)
+			}
+			defer h.Close()
+			out := cmd.OutOrStdout()
+			if runID != "" {
+				r, err := h.SyncRun(cmd.Context(), runID)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "run %s of %s: %s, %s → %s\nsummary: %s\n", r.ID, r.Config, r.Status,
+					r.Started.Format(time.RFC3339), r.Ended.Format(time.RFC3339), r.Summary)
+				if r.Error != "" {
+					fmt.Fprintf(out, "error: %s\n", r.Error)
+				}
+				var changes []rsync.Failure
+				json.Unmarshal(r.Changes, &changes)
+				for _, c := range changes {
+					if c.Err != "" {
+						fmt.Fprintf(out, "  FAILED %s: %s\n", c.What, c.Err)
+					} else {
+						fmt.Fprintf(out, "  ok     %s\n", c.What)
+					}
+				}
+				return nil
+			}
+			runs, err := h.SyncRuns(cmd.Context(), cfg.Name, limit)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSTARTED\tSECONDS\tSTATUS\tDONE")
+			for _, r := range runs {
+				fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%s\n", r.ID, r.Started.Local().Format("2006-01-02T15:04:05"),
+					r.Ended.Sub(r.Started).Seconds(), r.Status, doneText(r.Summary))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs, newest first")
+	cmd.Flags().StringVar(&runID, "run", "", "show one run and every change it made")
+	return cmd
+}
+
+// doneText sums up a recorded run's changes: "create 2, members +2".
+func doneText(summary []byte) string {
+	var sum struct {
+		Done   *rsync.Counts `json:"done"`
+		Failed int           `json:"failed"`
+	}
+	if json.Unmarshal(summary, &sum) != nil || sum.Done == nil {
+		return "-"
+	}
+	d := sum.Done
+	var parts []string
+	for _, c := range []struct {
+		n    int
+		text string
+	}{{d.Create, "create"}, {d.Update, "update"}, {d.Deactivate, "deactivate"}, {d.Reactivate, "reactivate"}, {d.Delete, "delete"},
+		{d.GroupCreate, "group create"}, {d.GroupRename, "group rename"}, {d.GroupRetire, "group retire"},
+		{d.MembersAdd, "members +"}, {d.MembersRemove, "members -"}, {sum.Failed, "failed"}} {
+		if c.n > 0 {
+			if strings.HasSuffix(c.text, "+") || strings.HasSuffix(c.text, "-") {
+				parts = append(parts, fmt.Sprintf("%s%d", c.text, c.n))
+			} else {
+				parts = append(parts, fmt.Sprintf("%s %d", c.text, c.n))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func writePlan(path string, p *rsync.Plan) error {

@@ -40,6 +40,7 @@ mapping:
     displayName: join(" ", givenName, sn)
 policy:
   maxDeprovision: 5
+database: history.db
 `)
 	cfg := filepath.Join(dir, "sync.yaml")
 
@@ -78,5 +79,21 @@ policy:
 	}
 	if out := must(t, "sync", "explain", "--config", cfg, "--user", "alan@example.com"); !strings.Contains(out, "not in the source's scope") {
 		t.Fatalf("explain:\n%s", out)
+	}
+
+	// The history, newest first: the stale plan, the reviewed one, the
+	// first load.
+	out = must(t, "sync", "history", "--config", cfg)
+	hist := rows(t, out)
+	var statuses []string
+	for _, r := range hist {
+		statuses = append(statuses, r[3])
+	}
+	if strings.Join(statuses, ",") != "error,ok,ok" || !strings.Contains(out, "deactivate 1, members -1") ||
+		!strings.Contains(out, "create 2, group create 1, members +2") {
+		t.Fatalf("history:\n%s", out)
+	}
+	if out := must(t, "sync", "history", "--config", cfg, "--run", hist[2][0]); !strings.Contains(out, "ok     create user ada@example.com") {
+		t.Fatalf("the first run:\n%s", out)
 	}
 }

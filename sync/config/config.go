@@ -45,6 +45,12 @@ type Config struct {
 	State string `yaml:"state"`
 	// MinUsers aborts a run whose source holds fewer users (default 1).
 	MinUsers int `yaml:"minUsers"`
+	// Database is where runs are recorded (roster sync history): a SQLite
+	// file or a postgres:// URL, such as Roster's own database; "" records
+	// nothing.
+	Database string `yaml:"database"`
+	// Name names this sync in the history (default: the config's path).
+	Name string `yaml:"name"`
 
 	dir string // the config file's directory, for relative paths
 }
@@ -88,6 +94,9 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("sync config %s: %w", path, err)
 	}
 	c.dir = filepath.Dir(path)
+	if c.Name == "" {
+		c.Name = path
+	}
 	if c.State == "" {
 		c.State = path + ".state.json"
 	}
