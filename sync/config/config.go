@@ -18,6 +18,7 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -160,7 +161,9 @@ func (e Endpoint) token() (string, error) {
 }
 
 // Engine builds the engine the configuration describes and takes the
-// run's lock; call unlock when the run is over.
+// run's locks (a lock file beside the state file, and a PostgreSQL
+// advisory lock when the database is PostgreSQL); call unlock when the
+// run is over.
 func (c *Config) Engine(userAgent string) (e *rsync.Engine, unlock func(), err error) {
 	src, err := c.source(userAgent)
 	if err != nil {
@@ -170,10 +173,16 @@ func (c *Config) Engine(userAgent string) (e *rsync.Engine, unlock func(), err e
 	if err != nil {
 		return nil, nil, err
 	}
-	unlock, err = rsync.Lock(c.State + ".lock")
+	unlockFile, err := rsync.Lock(c.State + ".lock")
 	if err != nil {
 		return nil, nil, err
 	}
+	unlockDB, err := c.pgLock(context.Background())
+	if err != nil {
+		unlockFile()
+		return nil, nil, err
+	}
+	unlock = func() { unlockDB(); unlockFile() }
 	state, err := rsync.LoadState(c.State)
 	if err != nil {
 		unlock()
