@@ -145,11 +145,14 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 			o = &Owned{Since: now}
 			e.State.Users[ch.ExternalID] = o
 		}
-		if ch.Action == ActionDeactivate && !slicesHasActiveTrue(ch) {
+		// The grace period runs from the change that deactivated the user,
+		// whatever else that change did, until one that reactivates it.
+		switch activeAfter(ch) {
+		case "false":
 			if o.Deprovisioned.IsZero() {
 				o.Deprovisioned = now
 			}
-		} else {
+		case "true":
 			o.Deprovisioned = time.Time{}
 		}
 		done(fmt.Sprintf("%s user %s", ch.Action, ch.UserName))
@@ -270,13 +273,18 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 	return res, nil
 }
 
-func slicesHasActiveTrue(ch UserChange) bool {
+// activeAfter returns what a change sets active to: "true", "false", or
+// "" when it leaves it alone (a create sets it to true).
+func activeAfter(ch UserChange) string {
+	if ch.Action == ActionCreate {
+		return "true"
+	}
 	for _, c := range ch.Changes {
-		if c.Path == "active" && c.After == "true" {
-			return true
+		if c.Path == "active" {
+			return c.After
 		}
 	}
-	return false
+	return ""
 }
 
 // applyUser carries out one user change and returns the target user's id.
