@@ -143,19 +143,39 @@ func (s *benchServer) client(b *testing.B, opts ...client.Option) *client.Client
 }
 
 // BenchmarkCreateUsers creates 10,000 users per iteration, one at a time
-// and from 8 goroutines, against a Roster over SQLite in another process.
+// and from 8 goroutines, against a Roster over SQLite in another process
+// (a fresh one for each).
 //
 //	go test -run '^$' -bench CreateUsers -benchtime 1x ./client
 func BenchmarkCreateUsers(b *testing.B) {
 	const perOp = 10_000
-	for _, workers := range []int{1, 8} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		workers int
+		idle    int // idle connections kept to the server
+	}{
+		{"workers=1", 1, 64},
+		{"workers=8", 8, 64}, // the client's default
+		// net/http's default of 2 idle connections a host, which the
+		// client used to have: most requests open a connection.
+		{"workers=8/idle=2", 8, 2},
+	} {
+		workers := tc.workers
+		b.Run(tc.name, func(b *testing.B) {
 			srv, err := startBenchServer(0)
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer srv.stop()
-			c := srv.client(b)
+			var dials atomic.Int64
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			tr.MaxIdleConnsPerHost = tc.idle
+			dial := tr.DialContext
+			tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				dials.Add(1)
+				return dial(ctx, network, addr)
+			}
+			c := srv.client(b, client.WithTransport(tr))
 			ctx := context.Background()
 			var next atomic.Int64
 			b.ResetTimer()
@@ -191,6 +211,7 @@ func BenchmarkCreateUsers(b *testing.B) {
 				next.Store(end)
 			}
 			b.ReportMetric(float64(perOp*b.N)/time.Since(start).Seconds(), "users/s")
+			b.ReportMetric(float64(dials.Load()), "connections")
 		})
 	}
 }
