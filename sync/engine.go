@@ -35,13 +35,41 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap, err := e.Source.Read(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("sync: read the source: %w", err)
+	// The three reads wait on different things (the source, the target's
+	// pages of users, of groups), so they overlap; the first to fail
+	// cancels the others and is the error.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    gosync.WaitGroup
+		once  gosync.Once
+		first error
+		snap  *source.Snapshot
+		tgt   target
+	)
+	fail := func(what string, err error) {
+		if err != nil {
+			once.Do(func() { first = fmt.Errorf("sync: read the %s: %w", what, err); cancel() })
+		}
 	}
-	tgt, err := e.readTarget(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("sync: read the target: %w", err)
+	wg.Go(func() {
+		var err error
+		snap, err = e.Source.Read(ctx)
+		fail("source", err)
+	})
+	wg.Go(func() {
+		var err error
+		tgt.users, err = e.readUsers(ctx)
+		fail("target", err)
+	})
+	wg.Go(func() {
+		var err error
+		tgt.groups, err = e.readGroups(ctx)
+		fail("target", err)
+	})
+	wg.Wait()
+	if first != nil {
+		return nil, first
 	}
 	if min := max(e.MinUsers, 1); len(snap.Users) < min && len(e.State.Users) > 0 {
 		return nil, fmt.Errorf("sync: the source returned %d users (fewer than %d) while the sync manages %d in the target; refusing to go on",
@@ -50,27 +78,33 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 	return computePlan(snap, tgt, m, e.State, e.Policy, time.Now().UTC())
 }
 
-// readTarget lists the target's users and groups with their members.
-func (e *Engine) readTarget(ctx context.Context) (target, error) {
-	var t target
+// readUsers lists the target's users.
+func (e *Engine) readUsers(ctx context.Context) ([]targetUser, error) {
+	var users []targetUser
 	for u, err := range e.Target.Users.All(ctx, client.Query{ExcludedAttributes: []string{"groups"}}) {
 		if err != nil {
-			return t, err
+			return nil, err
 		}
 		raw, err := json.Marshal(u)
 		if err != nil {
-			return t, err
+			return nil, err
 		}
 		var attrs map[string]any
 		if err := json.Unmarshal(raw, &attrs); err != nil {
-			return t, err
+			return nil, err
 		}
-		t.users = append(t.users, targetUser{id: u.ID, externalID: u.ExternalID, userName: u.UserName,
+		users = append(users, targetUser{id: u.ID, externalID: u.ExternalID, userName: u.UserName,
 			active: u.Active == nil || *u.Active, attrs: attrs})
 	}
+	return users, nil
+}
+
+// readGroups lists the target's groups with their members.
+func (e *Engine) readGroups(ctx context.Context) ([]targetGroup, error) {
+	var groups []targetGroup
 	for g, err := range e.Target.Groups.All(ctx, client.Query{}) {
 		if err != nil {
-			return t, err
+			return nil, err
 		}
 		tg := targetGroup{id: g.ID, externalID: g.ExternalID, name: g.DisplayName}
 		for _, m := range g.Members {
@@ -80,9 +114,9 @@ func (e *Engine) readTarget(ctx context.Context) (target, error) {
 			}
 			tg.members = append(tg.members, Ref{TargetID: m.Value, Name: m.Display, Type: typ})
 		}
-		t.groups = append(t.groups, tg)
+		groups = append(groups, tg)
 	}
-	return t, nil
+	return groups, nil
 }
 
 // Result is what Apply did.

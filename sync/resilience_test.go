@@ -325,3 +325,32 @@ func TestPermanentFailureIsReportedAndRetried(t *testing.T) {
 		t.Fatalf("Ada after the retry: %+v", got)
 	}
 }
+
+func TestAFailedReadIsNamedAndChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	rosterURL, token := startRoster(t)
+	proxy, proxyURL := newFlakyProxy(t, rosterURL)
+	src := directory(10)
+	e, _ := newEngine(t, proxyURL, token, src)
+	mustSync(t, e)
+	src.snap.Users = src.snap.Users[:9]
+	before, _, _ := proxy.counts()
+
+	// The three reads run at once; whichever fails first is the error.
+	proxy.set(func(p *flakyProxy) {
+		p.broken = func(method, path string, _ []byte) bool {
+			return method == http.MethodGet && strings.HasSuffix(path, "/Groups")
+		}
+	})
+	if _, err := e.Plan(ctx); err == nil || !strings.Contains(err.Error(), "read the target") {
+		t.Fatalf("a failed listing of groups: %v", err)
+	}
+	proxy.set(func(p *flakyProxy) { p.broken = nil })
+	src.err = fmt.Errorf("ldap: connection refused")
+	if _, err := e.Plan(ctx); err == nil || !strings.Contains(err.Error(), "read the source: ldap: connection refused") {
+		t.Fatalf("a failed source: %v", err)
+	}
+	if after, _, _ := proxy.counts(); after != before {
+		t.Fatalf("failed reads wrote %d times", after-before)
+	}
+}
