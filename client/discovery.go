@@ -35,7 +35,9 @@ type ServiceProviderConfig struct {
 		Cursor        bool   `json:"cursor"`
 		Index         bool   `json:"index"`
 		DefaultMethod string `json:"defaultPaginationMethod,omitempty"`
-		CursorTimeout int    `json:"cursorTimeout,omitempty"`
+		// MaxPageSize caps a page's count, as filter.maxResults does.
+		MaxPageSize   int `json:"maxPageSize,omitempty"`
+		CursorTimeout int `json:"cursorTimeout,omitempty"`
 	} `json:"pagination"`
 	AuthenticationSchemes []struct {
 		Type        string `json:"type"`

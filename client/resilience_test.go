@@ -446,11 +446,21 @@ func TestAllWithCursorsThatLoop(t *testing.T) {
 
 func TestAllHonoursMaxResults(t *testing.T) {
 	const n = 23
-	for _, count := range []int{0, 3, 5, 50} {
-		t.Run(strconv.Itoa(count), func(t *testing.T) {
+	for _, tc := range []struct {
+		count int
+		spc   string
+	}{
+		{0, `{"patch":{"supported":true},"filter":{"supported":true,"maxResults":5}}`},
+		{3, `{"patch":{"supported":true},"filter":{"supported":true,"maxResults":5}}`},
+		{5, `{"patch":{"supported":true},"filter":{"supported":true,"maxResults":5}}`},
+		{50, `{"patch":{"supported":true},"filter":{"supported":true,"maxResults":5}}`},
+		{50, `{"patch":{"supported":true},"filter":{"supported":true,"maxResults":1000},"pagination":{"index":true,"maxPageSize":5}}`},
+	} {
+		count := tc.count
+		t.Run(fmt.Sprint(count, tc.spc), func(t *testing.T) {
 			var asked []int
 			var mu sync.Mutex
-			c, _ := pager(t, `{"patch":{"supported":true},"filter":{"supported":true,"maxResults":5}}`, func(start, count int) ([]int, int, int) {
+			c, _ := pager(t, tc.spc, func(start, count int) ([]int, int, int) {
 				mu.Lock()
 				asked = append(asked, count)
 				mu.Unlock()

@@ -203,8 +203,10 @@ func (r resources[T]) All(ctx context.Context, q Query) iter.Seq2[*T, error] {
 		count := q.Count
 		cursor := false
 		if spc, err := r.c.ServiceProviderConfig(ctx); err == nil {
-			if spc.Filter.MaxResults > 0 && (count == 0 || count > spc.Filter.MaxResults) {
-				count = spc.Filter.MaxResults
+			for _, limit := range []int{spc.Filter.MaxResults, spc.Pagination.MaxPageSize} {
+				if limit > 0 && (count == 0 || count > limit) {
+					count = limit
+				}
 			}
 			cursor = spc.Pagination.Cursor && q.SortBy == "" && q.StartIndex <= 1
 		}
