@@ -137,9 +137,9 @@ type Failure struct {
 // ErrRefused is returned by Apply for a plan it refuses (see Plan.Refused).
 var ErrRefused = errors.New("sync: the plan makes mass changes")
 
-// Apply carries out a plan: users first (creates and updates, at most
-// Concurrency at once), then groups, memberships (batched), and last the
-// deletions. A change that fails is reported in the Result and the rest go
+// Apply carries out a plan: users first (creates and updates), then
+// groups, memberships (batched), each at most Concurrency requests at
+// once, and last the deletions. A change that fails is reported in the Result and the rest go
 // on; the next run retries what is left. allowMass overrides the plan's
 // refusal.
 func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, error) {
@@ -202,54 +202,66 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 		}
 	})
 
-	// Groups, but retirements.
-	for _, ch := range p.Groups {
-		if ch.Action == ActionRetire {
-			continue
+	// Groups, but retirements: renames first, so that a new group may take
+	// a name another gives up; each pass Concurrency at a time.
+	for _, action := range []string{ActionRename, ActionCreate} {
+		var todo []GroupChange
+		for _, ch := range p.Groups {
+			if ch.Action == action {
+				todo = append(todo, ch)
+			}
 		}
-		id := ch.TargetID
-		var err error
-		switch ch.Action {
-		case ActionCreate:
-			var g *client.Group
-			g, err = e.Target.Groups.Create(ctx, &client.Group{DisplayName: ch.Name, ExternalID: ch.ExternalID})
-			if err == nil {
-				id = g.ID
+		e.each(ctx, len(todo), func(i int) {
+			ch := todo[i]
+			id := ch.TargetID
+			var err error
+			switch ch.Action {
+			case ActionCreate:
+				var g *client.Group
+				g, err = e.Target.Groups.Create(ctx, &client.Group{DisplayName: ch.Name, ExternalID: ch.ExternalID})
+				if err == nil {
+					id = g.ID
+				}
+			case ActionRename:
+				ops := []patch.Op{patch.Replace("displayName", ch.Name)}
+				if ch.Adopt {
+					ops = append(ops, patch.Replace("externalId", ch.ExternalID))
+				}
+				_, err = e.Target.Groups.Patch(ctx, id, ops...)
+			}
+			if err != nil {
+				fail(fmt.Sprintf("%s group %s", ch.Action, ch.Name), err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if ch.Action == ActionCreate {
 				res.Done.GroupCreate++
-			}
-		case ActionRename:
-			ops := []patch.Op{patch.Replace("displayName", ch.Name)}
-			if ch.Adopt {
-				ops = append(ops, patch.Replace("externalId", ch.ExternalID))
-			}
-			_, err = e.Target.Groups.Patch(ctx, id, ops...)
-			if err == nil {
+			} else {
 				res.Done.GroupRename++
 			}
-		}
-		if err != nil {
-			fail(fmt.Sprintf("%s group %s", ch.Action, ch.Name), err)
-			continue
-		}
-		done(fmt.Sprintf("%s group %s", ch.Action, ch.Name))
-		ids[ch.ExternalID] = id
-		if e.State.Groups[ch.ExternalID] == nil {
-			e.State.Groups[ch.ExternalID] = &Owned{Since: now}
-		}
+			done(fmt.Sprintf("%s group %s", ch.Action, ch.Name))
+			ids[ch.ExternalID] = id
+			if e.State.Groups[ch.ExternalID] == nil {
+				e.State.Groups[ch.ExternalID] = &Owned{Since: now}
+			}
+		})
 	}
 
-	// Memberships.
+	// Memberships, a group's at a time, Concurrency groups at once; ids no
+	// longer changes.
 	resolve := func(r Ref) string {
 		if r.TargetID != "" {
 			return r.TargetID
 		}
 		return ids[r.ExternalID]
 	}
-	for _, mc := range p.Members {
+	e.each(ctx, len(p.Members), func(i int) {
+		mc := p.Members[i]
 		group := resolve(mc.Group)
 		if group == "" {
 			fail("members of group "+mc.Group.Name, errors.New("the group was not created"))
-			continue
+			return
 		}
 		var add, remove []string
 		for _, r := range mc.Add {
@@ -265,16 +277,20 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 		if err := e.Target.Groups.AddMembers(ctx, group, add...); err != nil {
 			fail("add members to group "+mc.Group.Name, err)
 		} else if len(add) > 0 {
+			mu.Lock()
 			res.Done.MembersAdd += len(add)
 			done(fmt.Sprintf("add %d members to group %s", len(add), mc.Group.Name))
+			mu.Unlock()
 		}
 		if err := e.Target.Groups.RemoveMembers(ctx, group, remove...); err != nil {
 			fail("remove members from group "+mc.Group.Name, err)
 		} else if len(remove) > 0 {
+			mu.Lock()
 			res.Done.MembersRemove += len(remove)
 			done(fmt.Sprintf("remove %d members from group %s", len(remove), mc.Group.Name))
+			mu.Unlock()
 		}
-	}
+	})
 
 	// Deletions last.
 	for _, ch := range p.Users {

@@ -230,3 +230,22 @@ func TestMembershipIsBatched(t *testing.T) {
 		t.Fatalf("Everyone has %d members: %v", len(got), got)
 	}
 }
+
+func TestANewGroupTakesTheNameARenamedOneGaveUp(t *testing.T) {
+	f := newFixture(t)
+	f.run(t)
+	// The new group comes first in the source: renames must still go
+	// before creates, as displayNames are unique in the target.
+	f.src.snap.Groups[0].Name = "Platform"
+	f.src.snap.Groups = append([]source.Group{{ID: "g9", Name: "Engineering", Members: []string{"u4"}}}, f.src.snap.Groups...)
+	p, _, _ := f.run(t)
+	if p.Counts.GroupCreate != 1 || p.Counts.GroupRename != 1 {
+		t.Fatalf("plan %+v", p.Counts)
+	}
+	if got := f.members(t, "Engineering"); !slices.Equal(got, []string{"Edsger Dijkstra"}) {
+		t.Fatalf("the new Engineering: %v", got)
+	}
+	if got := f.members(t, "Platform"); !slices.Equal(got, []string{"Ada Lovelace", "Alan Turing", "Compilers"}) {
+		t.Fatalf("Platform: %v", got)
+	}
+}
