@@ -693,3 +693,31 @@ func TestRetryAfterPastTheDeadlineReturnsTheAnswer(t *testing.T) {
 		t.Fatalf("%d GETs in %v, want 1 and no waiting for a retry that cannot come", n, time.Since(start))
 	}
 }
+
+func TestLookupsOnAServerThatIgnoresFilters(t *testing.T) {
+	c := misbehaving(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/Users":
+			writeSCIM(w, http.StatusOK, `{"totalResults":3,"startIndex":1,"itemsPerPage":2,"Resources":[`+userJSON(1)+`,`+userJSON(2)+`]}`)
+		case "/Groups":
+			writeSCIM(w, http.StatusOK, `{"totalResults":2,"startIndex":1,"itemsPerPage":2,"Resources":[{"id":"g1","displayName":"Sales"},{"id":"g2","displayName":"Ops"}]}`)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	ctx := context.Background()
+	if u, err := c.Users.ByUserName(ctx, "USER002"); err != nil || u.ID != "u002" {
+		t.Fatalf("ByUserName of the second answered: %+v, %v", u, err)
+	}
+	// The first user answered is not the one asked for: not found, not
+	// someone else to deactivate.
+	if u, err := c.Users.ByUserName(ctx, "user003"); !errors.Is(err, client.ErrNotFound) {
+		t.Fatalf("ByUserName of an absent user: %+v, %v", u, err)
+	}
+	if g, err := c.Groups.ByDisplayName(ctx, "ops"); err != nil || g.ID != "g2" {
+		t.Fatalf("ByDisplayName: %+v, %v", g, err)
+	}
+	if g, err := c.Groups.ByDisplayName(ctx, "Marketing"); !errors.Is(err, client.ErrNotFound) {
+		t.Fatalf("ByDisplayName of an absent group: %+v, %v", g, err)
+	}
+}

@@ -29,34 +29,41 @@ func (u *Users) Activate(ctx context.Context, id string) error {
 }
 
 // ByUserName returns the user with this userName, compared ignoring case
-// as servers do; ErrNotFound if there is none.
+// as servers do; ErrNotFound if there is none. Only a user whose userName
+// is the one asked for is returned, so that a server that ignores the
+// filter and answers every user cannot make the caller change another.
 func (u *Users) ByUserName(ctx context.Context, userName string) (*User, error) {
 	page, err := u.List(ctx, Query{Filter: filter.Eq("userName", userName).String(), Count: 2})
 	if err != nil {
 		return nil, err
 	}
-	if len(page.Resources) == 0 {
-		return nil, &Error{Method: http.MethodGet, URL: u.c.base.String() + u.endpoint, Status: http.StatusNotFound,
-			Detail: fmt.Sprintf("no user has userName %q", userName)}
+	for i := range page.Resources {
+		if strings.EqualFold(page.Resources[i].UserName, userName) {
+			return &page.Resources[i], nil
+		}
 	}
-	return &page.Resources[0], nil
+	return nil, &Error{Method: http.MethodGet, URL: u.c.base.String() + u.endpoint, Status: http.StatusNotFound,
+		Detail: fmt.Sprintf("no user has userName %q", userName)}
 }
 
 // Groups is the /Groups endpoint.
 type Groups struct{ resources[Group] }
 
-// ByDisplayName returns the group with this displayName; ErrNotFound if
-// there is none.
+// ByDisplayName returns the group with this displayName, compared
+// ignoring case; ErrNotFound if there is none. As with ByUserName, only a
+// group of that name is returned, whatever the server answers.
 func (g *Groups) ByDisplayName(ctx context.Context, name string) (*Group, error) {
 	page, err := g.List(ctx, Query{Filter: filter.Eq("displayName", name).String(), Count: 2, ExcludedAttributes: []string{"members"}})
 	if err != nil {
 		return nil, err
 	}
-	if len(page.Resources) == 0 {
-		return nil, &Error{Method: http.MethodGet, URL: g.c.base.String() + g.endpoint, Status: http.StatusNotFound,
-			Detail: fmt.Sprintf("no group has displayName %q", name)}
+	for i := range page.Resources {
+		if strings.EqualFold(page.Resources[i].DisplayName, name) {
+			return &page.Resources[i], nil
+		}
 	}
-	return &page.Resources[0], nil
+	return nil, &Error{Method: http.MethodGet, URL: g.c.base.String() + g.endpoint, Status: http.StatusNotFound,
+		Detail: fmt.Sprintf("no group has displayName %q", name)}
 }
 
 // Rename sets a group's displayName.
