@@ -15,7 +15,7 @@ import (
 // Prometheus metrics of its runs.
 type Daemon struct {
 	run     func(ctx context.Context) (*Plan, *Result, error)
-	every   time.Duration
+	when    Schedule
 	logger  *slog.Logger
 	trigger chan struct{}
 
@@ -26,14 +26,15 @@ type Daemon struct {
 	lastSuccess prometheus.Gauge
 }
 
-// NewDaemon returns a daemon that calls run every interval, registering
-// its metrics with reg (nil: not registered).
-func NewDaemon(run func(ctx context.Context) (*Plan, *Result, error), every time.Duration, reg prometheus.Registerer, logger *slog.Logger) *Daemon {
+// NewDaemon returns a daemon that calls run when the schedule says (such
+// as Every(15*time.Minute) or a Cron), registering its metrics with reg
+// (nil: not registered).
+func NewDaemon(run func(ctx context.Context) (*Plan, *Result, error), when Schedule, reg prometheus.Registerer, logger *slog.Logger) *Daemon {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	d := &Daemon{
-		run: run, every: every, logger: logger, trigger: make(chan struct{}, 1),
+		run: run, when: when, logger: logger, trigger: make(chan struct{}, 1),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "roster_sync_runs_total",
 			Help: "Sync runs by result: ok, failed (some changes failed), refused (mass changes), error (no change made)."}, []string{"result"}),
 		changes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "roster_sync_changes_total",
@@ -72,8 +73,8 @@ func (d *Daemon) TriggerHandler() http.Handler {
 	})
 }
 
-// Serve runs at once, then every interval or when triggered, until ctx
-// ends. A run is never interrupted by ctx ending: it gets its own context
+// Serve runs at once, then when the schedule says or when triggered,
+// until ctx ends. A run is never interrupted by ctx ending: it gets its own context
 // and finishes.
 func (d *Daemon) Serve(ctx context.Context) error {
 	timer := time.NewTimer(0)
@@ -92,7 +93,11 @@ func (d *Daemon) Serve(ctx context.Context) error {
 			}
 		}
 		d.once(context.WithoutCancel(ctx))
-		timer.Reset(d.every)
+		next := d.when.Next(time.Now())
+		if next.IsZero() {
+			next = time.Now().Add(100 * 365 * 24 * time.Hour) // never again but when triggered
+		}
+		timer.Reset(time.Until(next))
 	}
 }
 

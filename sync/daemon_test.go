@@ -41,7 +41,7 @@ func TestDaemonRunsOnScheduleAndTrigger(t *testing.T) {
 		return &sync.Plan{}, &sync.Result{Done: sync.Counts{Create: 2, MembersAdd: 3}}, nil
 	}
 	reg := prometheus.NewRegistry()
-	d := sync.NewDaemon(run, time.Hour, reg, nil)
+	d := sync.NewDaemon(run, sync.Every(time.Hour), reg, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- d.Serve(ctx) }()

@@ -149,11 +149,12 @@ beside the state file).`,
 
 func newSyncDaemonCommand(cfgPath *string) *cobra.Command {
 	var every time.Duration
-	var listen, logFormat string
+	var cronExpr, listen, logFormat string
 	cmd := &cobra.Command{
 		Use:   "daemon",
 		Short: "Run the sync now and then on a schedule, until stopped",
-		Long: `Run the sync at once, then every --every, until SIGINT or SIGTERM (a run in
+		Long: `Run the sync at once, then every --every (or as --cron says, such as
+"0 6 * * 1-5"), until SIGINT or SIGTERM (a run in
 progress finishes first). SIGHUP, or a POST to /run on --listen, starts a run
 at once. --listen also serves Prometheus metrics on /metrics
 (roster_sync_runs_total, roster_sync_changes_total, roster_sync_change_failures_total,
@@ -161,7 +162,14 @@ roster_sync_run_duration_seconds, roster_sync_last_success_timestamp_seconds).
 The configuration is read again for every run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if every <= 0 {
+			var when rsync.Schedule = rsync.Every(every)
+			if cronExpr != "" {
+				c, err := rsync.ParseCron(cronExpr)
+				if err != nil {
+					return err
+				}
+				when = c
+			} else if every <= 0 {
 				return fmt.Errorf("--every must be positive")
 			}
 			logger, err := newLogger(cmd, logFormat)
@@ -173,7 +181,7 @@ The configuration is read again for every run.`,
 			reg := prometheus.NewRegistry()
 			d := rsync.NewDaemon(func(ctx context.Context) (*rsync.Plan, *rsync.Result, error) {
 				return runSync(ctx, *cfgPath, nil, false, io.Discard)
-			}, every, reg, logger)
+			}, when, reg, logger)
 
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
@@ -196,11 +204,12 @@ The configuration is read again for every run.`,
 				defer srv.Close()
 				logger.Info("sync daemon listening", "addr", ln.Addr().String())
 			}
-			logger.Info("sync daemon started", "config", *cfgPath, "every", every.String())
+			logger.Info("sync daemon started", "config", *cfgPath, "every", every.String(), "cron", cronExpr)
 			return d.Serve(ctx)
 		},
 	}
 	cmd.Flags().DurationVar(&every, "every", 15*time.Minute, "time between runs")
+	cmd.Flags().StringVar(&cronExpr, "cron", "", `a cron schedule instead of --every, such as "*/30 * * * *" (local time)`)
 	cmd.Flags().StringVar(&listen, "listen", "", "address for /metrics and POST /run, such as 127.0.0.1:9464")
 	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	return cmd
