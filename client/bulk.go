@@ -186,6 +186,17 @@ func (c *Client) Bulk(ctx context.Context, ops []BulkOperation, failOnErrors int
 		defined[op.BulkID] = i
 	}
 
+	// A reference forward needs every operation in one request: refuse
+	// it before sending anything if they do not fit in one.
+	for i, op := range ops {
+		for _, ref := range bulkRefs(op) {
+			if j, ok := defined[ref]; ok && j > i && !fitsOne(ops, maxOps, maxSize) {
+				return nil, fmt.Errorf("client: bulk operation %d refers to bulkId %q, which operation %d after it creates, and the operations need more than one request (maxOperations %d, maxPayloadSize %d): put it first",
+					i, ref, j, spc.Bulk.MaxOperations, maxSize)
+			}
+		}
+	}
+
 	out := &BulkResponse{}
 	resolved := map[string]string{} // bulkId → the id an earlier request created
 	failed := 0
@@ -254,6 +265,25 @@ func (c *Client) Bulk(ctx context.Context, ops []BulkOperation, failOnErrors int
 		start = end
 	}
 	return out, nil
+}
+
+// fitsOne reports whether ops fit in one bulk request.
+func fitsOne(ops []BulkOperation, maxOps, maxSize int) bool {
+	if len(ops) > maxOps {
+		return false
+	}
+	if maxSize <= 0 {
+		return true
+	}
+	size := len(bulkHead(1<<30)) + len("]}") + len(ops) - 1
+	for _, op := range ops {
+		b, err := encodeBulkOp(op, nil)
+		if err != nil {
+			return false
+		}
+		size += len(b)
+	}
+	return size <= maxSize
 }
 
 // bulkHead is the start of a bulk request's body, up to its operations.

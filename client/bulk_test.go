@@ -261,6 +261,19 @@ func TestBulkRefusesAReferenceASplitWouldBreak(t *testing.T) {
 	if len(s.requests) != 0 {
 		t.Fatalf("%d requests sent", len(s.requests))
 	}
+	// Even when the reference comes after requests that could be sent.
+	var early []client.BulkOperation
+	for i := range 4 {
+		early = append(early, client.BulkOperation{Method: "POST", Path: "/Users", Data: &client.User{UserName: fmt.Sprint("e", i)}})
+	}
+	if _, err := c.Bulk(context.Background(), append(early, ops...), 0); err == nil || len(s.requests) != 0 {
+		t.Fatalf("got %v after %d requests, want a refusal before any", err, len(s.requests))
+	}
+	// In one request it is the server's to resolve: no refusal.
+	s, c = newBulkServer(t, 10, 1<<20)
+	if _, err := c.Bulk(context.Background(), ops, 0); err != nil || len(s.requests) != 1 {
+		t.Fatalf("got %v after %d requests, want 1 request", err, len(s.requests))
+	}
 }
 
 func TestBulkRefusesWhatItCannotSend(t *testing.T) {
