@@ -256,3 +256,24 @@ func TestFilterBuilderQuotes(t *testing.T) {
 		}
 	}
 }
+
+func TestUserJSONKeepsAmpersands(t *testing.T) {
+	u := client.User{UserName: "a&b", Enterprise: &client.EnterpriseUser{Department: "R&D <x>"},
+		Extra: map[string]json.RawMessage{"roles": json.RawMessage(`[{"value":"R&D"}]`)}}
+	// json.Marshal escapes a Marshaler's output for HTML whatever it is;
+	// an Encoder that does not (as roster's -o json) keeps it as is.
+	var buf strings.Builder
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(u); err != nil {
+		t.Fatal(err)
+	}
+	b := []byte(buf.String())
+	if strings.Contains(string(b), `\u0026`) || !strings.Contains(string(b), `"R&D <x>"`) {
+		t.Fatalf("%s", b)
+	}
+	var back client.User
+	if err := json.Unmarshal(b, &back); err != nil || back.Enterprise.Department != "R&D <x>" || back.UserName != "a&b" {
+		t.Fatalf("round trip: %+v, %v", back, err)
+	}
+}

@@ -151,7 +151,7 @@ func (u User) MarshalJSON() ([]byte, error) {
 	type plain User
 	extra := u.Extra
 	if u.Enterprise != nil {
-		ent, err := json.Marshal(u.Enterprise)
+		ent, err := marshal(u.Enterprise)
 		if err != nil {
 			return nil, err
 		}
@@ -214,7 +214,7 @@ func withEntry(m map[string]json.RawMessage, k string, v json.RawMessage) map[st
 // marshalWith encodes v (a struct), adds extra's attributes that v has no
 // value for, and sets schemas: core, then every extension URN present.
 func marshalWith(v any, core string, extra map[string]json.RawMessage) ([]byte, error) {
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		return nil, err
 	}
@@ -236,9 +236,9 @@ func marshalWith(v any, core string, extra map[string]json.RawMessage) ([]byte, 
 		}
 	}
 	slices.Sort(schemas[1:])
-	s, _ := json.Marshal(schemas)
+	s, _ := marshal(schemas)
 	m["schemas"] = s
-	return json.Marshal(m)
+	return marshal(m)
 }
 
 // fields are the attributes of a JSON object that a type has no field for.
@@ -294,4 +294,16 @@ func unmarshalWith(data []byte, v any, known []string, bools ...string) (fields,
 		}
 	}
 	return f, nil
+}
+
+// marshal is json.Marshal without its escaping of <, > and & for HTML:
+// "R&D" stays "R&D", as people and other SCIM servers write it.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
