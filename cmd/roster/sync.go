@@ -63,6 +63,7 @@ beside the state file).`,
 			}
 			if output == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetEscapeHTML(false)
 				enc.SetIndent("", "  ")
 				return enc.Encode(p)
 			}
