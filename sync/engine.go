@@ -59,7 +59,7 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 	})
 	wg.Go(func() {
 		var err error
-		tgt.users, err = e.readUsers(ctx)
+		tgt.users, err = e.readUsers(ctx, m)
 		fail("target", err)
 	})
 	wg.Go(func() {
@@ -78,9 +78,15 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 	return computePlan(snap, tgt, m, e.State, e.Policy, time.Now().UTC())
 }
 
-// readUsers lists the target's users.
-func (e *Engine) readUsers(ctx context.Context) ([]targetUser, error) {
+// readUsers lists the target's users, keeping of their attributes only
+// the values of the paths m maps: a sync of 100,000 users holds them all
+// until the plan is made.
+func (e *Engine) readUsers(ctx context.Context, m *mapping) ([]targetUser, error) {
 	var users []targetUser
+	keys := make([]string, len(m.users))
+	for i, mp := range m.users {
+		keys[i] = mp.path.String()
+	}
 	for u, err := range e.Target.Users.All(ctx, client.Query{ExcludedAttributes: []string{"groups"}}) {
 		if err != nil {
 			return nil, err
@@ -93,8 +99,12 @@ func (e *Engine) readUsers(ctx context.Context) ([]targetUser, error) {
 		if err := json.Unmarshal(raw, &attrs); err != nil {
 			return nil, err
 		}
+		values := make(map[string]string, len(m.users))
+		for i, mp := range m.users {
+			values[keys[i]] = mp.path.get(attrs)
+		}
 		users = append(users, targetUser{id: u.ID, externalID: u.ExternalID, userName: u.UserName,
-			active: u.Active == nil || *u.Active, attrs: attrs})
+			active: u.Active == nil || *u.Active, values: values})
 	}
 	return users, nil
 }

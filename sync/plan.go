@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/rosterhq/roster/sync/source"
@@ -124,7 +125,7 @@ type Policy struct {
 type targetUser struct {
 	id, externalID, userName string
 	active                   bool
-	attrs                    map[string]any
+	values                   map[string]string // the mapped paths' values, by path
 }
 
 type targetGroup struct {
@@ -189,7 +190,7 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 			ch.Changes = append(ch.Changes, AttrChange{Path: "externalId", Before: tu.externalID, After: su.ID})
 		}
 		for _, path := range slices.Sorted(maps.Keys(want)) {
-			if have := mustPath(path).get(tu.attrs); have != want[path] {
+			if have := tu.values[path]; have != want[path] {
 				ch.Changes = append(ch.Changes, AttrChange{Path: path, Before: have, After: want[path]})
 			}
 		}
@@ -396,10 +397,18 @@ func dedupe(ids []string) []string {
 	return out
 }
 
+// paths holds the attrPaths mustPath parsed, by path: a plan names the
+// same few paths for every user.
+var paths gosync.Map
+
 func mustPath(s string) attrPath {
+	if p, ok := paths.Load(s); ok {
+		return p.(attrPath)
+	}
 	p, err := parseAttrPath(s)
 	if err != nil {
 		panic(err) // paths come from a compiled mapping
 	}
+	paths.Store(s, p)
 	return p
 }
