@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -260,6 +262,35 @@ func peakRSS() float64 {
 	return 0
 }
 
+// heapPeak samples the live heap every 10 ms until stopped, and returns
+// its peak above the level at the start in MB: for a run, what the sync
+// (and the server's requests in flight, which are small) held at most.
+func heapPeak() (stop func() float64) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
+	runtime.GC()
+	base, peak := read(), uint64(0)
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			peak = max(peak, read())
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() float64 {
+		close(done)
+		<-finished
+		return float64(peak-min(base, peak)) / (1 << 20)
+	}
+}
+
 var (
 	syncedMu gosync.Mutex
 	synced   *benchEnv // the last environment the initial sync filled
@@ -323,8 +354,10 @@ func BenchmarkSync(b *testing.B) {
 		var total time.Duration
 		for range b.N {
 			env.count.take()
+			stop := heapPeak()
 			p, pl, ap := env.run(b)
 			total += pl + ap
+			b.ReportMetric(stop(), "peak-heap-growth-MB")
 			all, writes := env.count.take()
 			if writes != 0 || p.Counts.Writes() != 0 {
 				b.Fatalf("a no-change run: plan %+v, %d writes", p.Counts, writes)
