@@ -26,6 +26,10 @@ type Engine struct {
 	// target holds users the sync manages: an empty LDAP answer must not
 	// deactivate everyone. Default 1.
 	MinUsers int
+	// Progress, if set, is told during Apply how many of the plan's
+	// changes are done (failed ones included) out of how many. It is
+	// called with Apply's lock held: it must be quick.
+	Progress func(done, total int)
 }
 
 // Plan reads both sides and computes what Apply would change. It changes
@@ -158,14 +162,30 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 	}
 	res := &Result{}
 	var mu gosync.Mutex
+	total := len(p.Users) + len(p.Groups)
+	for _, mc := range p.Members {
+		if len(mc.Add) > 0 {
+			total++
+		}
+		if len(mc.Remove) > 0 {
+			total++
+		}
+	}
+	progress := func() { // with mu held
+		if e.Progress != nil {
+			e.Progress(min(len(res.Changes), total), total)
+		}
+	}
 	fail := func(what string, err error) {
 		mu.Lock()
 		res.Failed = append(res.Failed, Failure{What: what, Err: err.Error()})
 		res.Changes = append(res.Changes, Failure{What: what, Err: err.Error()})
+		progress()
 		mu.Unlock()
 	}
 	done := func(what string) { // with mu held
 		res.Changes = append(res.Changes, Failure{What: what})
+		progress()
 	}
 	ids := map[string]string{} // externalId → target id, for refs to what this run creates
 	now := time.Now().UTC()

@@ -91,7 +91,7 @@ beside the state file).`,
 					return fmt.Errorf("%s: %w", planFile, err)
 				}
 			}
-			_, res, err := runSync(cmd.Context(), cfgPath, saved, allowMass, cmd.OutOrStdout())
+			_, res, err := runSync(cmd.Context(), cfgPath, saved, allowMass, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			if res == nil {
 				return err
 			}
@@ -181,7 +181,7 @@ The configuration is read again for every run.`,
 			defer stop()
 			reg := prometheus.NewRegistry()
 			d := rsync.NewDaemon(func(ctx context.Context) (*rsync.Plan, *rsync.Result, error) {
-				return runSync(ctx, *cfgPath, nil, false, io.Discard)
+				return runSync(ctx, *cfgPath, nil, false, io.Discard, io.Discard)
 			}, when, reg, logger)
 
 			hup := make(chan os.Signal, 1)
@@ -219,7 +219,7 @@ The configuration is read again for every run.`,
 // runSync makes one run of the sync cfgPath configures: it applies saved
 // (a reviewed plan) or a plan made now, written to w first, and records
 // the run in the configuration's database, if it names one.
-func runSync(ctx context.Context, cfgPath string, saved *rsync.Plan, allowMass bool, w io.Writer) (*rsync.Plan, *rsync.Result, error) {
+func runSync(ctx context.Context, cfgPath string, saved *rsync.Plan, allowMass bool, w, progress io.Writer) (*rsync.Plan, *rsync.Result, error) {
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return nil, nil, err
@@ -238,6 +238,7 @@ func runSync(ctx context.Context, cfgPath string, saved *rsync.Plan, allowMass b
 			return nil, nil, err
 		}
 		defer unlock()
+		e.Progress = progressBar(progress, "applying")
 		if saved != nil {
 			res, err := e.ApplySaved(ctx, saved, allowMass)
 			return saved, res, err
