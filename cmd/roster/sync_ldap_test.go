@@ -22,8 +22,9 @@ func TestSyncFromLDAP(t *testing.T) {
 		srv.Add(t, "ou="+ou+","+ldaptest.Suffix, map[string][]string{"objectClass": {"organizationalUnit"}, "ou": {ou}})
 	}
 	person := func(uid, given, sn string) {
-		srv.Add(t, "uid="+uid+","+people, map[string][]string{"objectClass": {"inetOrgPerson"}, "uid": {uid},
-			"cn": {given + " " + sn}, "givenName": {given}, "sn": {sn}, "mail": {uid + "@example.com"}})
+		srv.Add(t, "uid="+uid+","+people, map[string][]string{"objectClass": {"inetOrgPerson", "extensibleObject"}, "uid": {uid},
+			"cn": {given + " " + sn}, "givenName": {given}, "sn": {sn}, "mail": {uid + "@example.com"},
+			"userAccountControl": {"512"}}) // Active Directory's "enabled"
 	}
 	person("ada", "Ada", "Lovelace")
 	person("alan", "Alan", "Turing")
@@ -74,6 +75,8 @@ policy:
 	}
 	person("edsger", "Edsger", "Dijkstra")                                            // a hire
 	modify("uid=ada,"+people, "mail", "ada.lovelace@example.com")                     // an email change
+	modify("uid=ada,"+people, "cn", "Ada King")                                       // a rename
+	modify("uid=grace,"+people, "userAccountControl", "514")                          // disabled
 	modify("uid=alan,"+people, "cn", "Alan M. Turing")                                // a rename (displayName)
 	modify("cn=compilers,"+teams, "member", "uid=edsger,"+people)                     // a move: Grace out, Edsger in
 	modify("cn=engineering,"+teams, "member", "uid=ada,"+people, "uid=grace,"+people) // Alan and the nested group out, Grace in
@@ -85,6 +88,7 @@ policy:
 	}
 	out = must(t, "sync", "apply", "--config", cfg)
 	for _, want := range []string{"create user edsger@example.com", "deactivate user alan@example.com",
+		"deactivate user grace@example.com", `displayName: "Ada Lovelace" → "Ada King"`,
 		`userName: "ada@example.com" → "ada.lovelace@example.com"`, `rename group "compilers" → languages`, "+edsger@example.com", "-Grace Hopper", "-compilers"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the second run lacks %q:\n%s", want, out)
@@ -100,5 +104,14 @@ policy:
 	groups := must(t, append([]string{"groups", "list"}, remote...)...)
 	if !strings.Contains(groups, "languages") || strings.Contains(groups, "compilers") {
 		t.Fatalf("groups:\n%s", groups)
+	}
+
+	// Grace is enabled again: reactivated, not recreated; then nothing.
+	modify("uid=grace,"+people, "userAccountControl", "512")
+	if out := must(t, "sync", "apply", "--config", cfg); !strings.Contains(out, "reactivate user grace@example.com") || !strings.Contains(out, "users 0 created") {
+		t.Fatalf("re-enabling:\n%s", out)
+	}
+	if out := must(t, "sync", "plan", "--config", cfg); !strings.Contains(out, "Nothing to change.") {
+		t.Fatalf("at the end:\n%s", out)
 	}
 }
