@@ -79,7 +79,12 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 		return nil, fmt.Errorf("sync: the source returned %d users (fewer than %d) while the sync manages %d in the target; refusing to go on",
 			len(snap.Users), min, len(e.State.Users))
 	}
-	return computePlan(snap, tgt, m, e.State, e.Policy, time.Now().UTC())
+	p, err := computePlan(snap, tgt, m, e.State, e.Policy, time.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	e.own(p)
+	return p, nil
 }
 
 // readUsers lists the target's users, keeping of their attributes only
@@ -448,4 +453,21 @@ func (e *Engine) ApplySaved(ctx context.Context, saved *Plan, allowMass bool) (*
 		return nil, ErrPlanStale
 	}
 	return e.Apply(ctx, saved, allowMass)
+}
+
+// own records that the sync manages the users and groups a plan matched
+// in the target, so that it deactivates them when they leave the source
+// even if no run ever had to change them. Apply saves it.
+func (e *Engine) own(p *Plan) {
+	now := time.Now().UTC()
+	for _, id := range p.matchedUsers {
+		if e.State.Users[id] == nil {
+			e.State.Users[id] = &Owned{Since: now}
+		}
+	}
+	for _, id := range p.matchedGroups {
+		if e.State.Groups[id] == nil {
+			e.State.Groups[id] = &Owned{Since: now}
+		}
+	}
 }

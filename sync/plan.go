@@ -22,6 +22,11 @@ type Plan struct {
 	// Refused says why Apply will refuse the plan (a mass deactivation),
 	// unless mass changes are allowed; "" when it will not.
 	Refused string `json:"refused,omitempty"`
+
+	// matchedUsers and matchedGroups are the source ids of the users and
+	// groups that exist in the target already: the sync manages them from
+	// now on, changed or not.
+	matchedUsers, matchedGroups []string
 }
 
 // Counts sums up a plan.
@@ -184,6 +189,7 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 			continue
 		}
 		matched[tu.id] = true
+		p.matchedUsers = append(p.matchedUsers, su.ID)
 		userRef[su.ID] = Ref{ExternalID: su.ID, TargetID: tu.id, Name: name, Type: "User"}
 		ch := UserChange{Action: ActionUpdate, ExternalID: su.ID, UserName: name, TargetID: tu.id, Adopt: adopt}
 		if adopt {
@@ -281,6 +287,7 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 			continue
 		}
 		gMatched[sg.ID] = tg
+		p.matchedGroups = append(p.matchedGroups, sg.ID)
 		groupRef[sg.ID] = Ref{ExternalID: sg.ID, TargetID: tg.id, Name: name, Type: "Group"}
 		if tg.name != name || adopt {
 			p.Groups = append(p.Groups, GroupChange{Action: ActionRename, ExternalID: sg.ID, Name: name, Before: tg.name, TargetID: tg.id, Adopt: adopt})

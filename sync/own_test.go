@@ -1,0 +1,32 @@
+package sync_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rosterhq/roster/client"
+)
+
+// TestSyncManagesUsersItNeverHadToChange: a target user already equal to
+// its source user (created by another tool with the same externalId) is
+// managed from the first run on, so leaving the source deactivates it.
+func TestSyncManagesUsersItNeverHadToChange(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.src.snap.Users = f.src.snap.Users[:2]
+	f.src.snap.Groups = nil
+	// Alan exists already, exactly as the mapping would make him.
+	if _, err := f.c.Users.Create(ctx, &client.User{UserName: "alan@example.com", ExternalID: "u2", DisplayName: "Alan Turing",
+		Name: &client.Name{GivenName: "Alan", FamilyName: "Turing"}, Active: client.Bool(true),
+		Emails: []client.Email{{Value: "alan@example.com", Type: "work", Primary: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	p, _, _ := f.run(t)
+	if p.Counts.Create != 1 || p.Counts.Unchanged != 1 {
+		t.Fatalf("first run: %+v", p.Counts)
+	}
+	f.src.snap.Users = f.src.snap.Users[:1] // Alan leaves
+	if p, _, _ := f.run(t); p.Counts.Deactivate != 1 {
+		t.Fatalf("Alan left: %+v", p.Counts)
+	}
+}
