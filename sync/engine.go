@@ -19,7 +19,9 @@ type Engine struct {
 	Target  *client.Client
 	Mapping Mapping
 	Policy  Policy
-	State   *State
+	// Scope narrows the source's users and groups (group allow-lists).
+	Scope Scope
+	State *State
 	// Concurrency is how many requests Apply sends at once (default 8).
 	Concurrency int
 	// MinUsers aborts a run whose source holds fewer users, while the
@@ -75,6 +77,7 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 	if first != nil {
 		return nil, first
 	}
+	snap = e.Scope.apply(snap)
 	if min := max(e.MinUsers, 1); len(snap.Users) < min && len(e.State.Users) > 0 {
 		return nil, fmt.Errorf("sync: the source returned %d users (fewer than %d) while the sync manages %d in the target; refusing to go on",
 			len(snap.Users), min, len(e.State.Users))

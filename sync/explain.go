@@ -22,6 +22,7 @@ func (e *Engine) Preview(ctx context.Context, w io.Writer, who string) error {
 	if err != nil {
 		return fmt.Errorf("sync: read the source: %w", err)
 	}
+	snap = e.Scope.apply(snap)
 	found := findUsers(snap, m, who)
 	if len(found) == 0 {
 		return fmt.Errorf("sync: no source user matches %q", who)
@@ -52,6 +53,7 @@ func (e *Engine) Explain(ctx context.Context, w io.Writer, who string) error {
 	if err != nil {
 		return fmt.Errorf("sync: read the source: %w", err)
 	}
+	snap = e.Scope.apply(snap)
 	p, err := e.Plan(ctx)
 	if err != nil {
 		return err

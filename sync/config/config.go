@@ -41,6 +41,8 @@ type Config struct {
 	Target  Endpoint      `yaml:"target"`
 	Mapping rsync.Mapping `yaml:"mapping"`
 	Policy  rsync.Policy  `yaml:"policy"`
+	// Scope narrows the source to some groups and their members.
+	Scope rsync.Scope `yaml:"scope"`
 	// State is the state file (default: the config's path + ".state.json");
 	// the lock file is beside it, with ".lock".
 	State string `yaml:"state"`
@@ -188,7 +190,7 @@ func (c *Config) Engine(userAgent string) (e *rsync.Engine, unlock func(), err e
 		unlock()
 		return nil, nil, err
 	}
-	return &rsync.Engine{Source: src, Target: target, Mapping: c.Mapping, Policy: c.Policy, State: state,
+	return &rsync.Engine{Source: src, Target: target, Mapping: c.Mapping, Policy: c.Policy, Scope: c.Scope, State: state,
 		Concurrency: c.Target.Concurrency, MinUsers: c.MinUsers}, unlock, nil
 }
 
