@@ -460,7 +460,9 @@ func (e *Engine) ApplySaved(ctx context.Context, saved *Plan, allowMass bool) (*
 
 // own records that the sync manages the users and groups a plan matched
 // in the target, so that it deactivates them when they leave the source
-// even if no run ever had to change them. Apply saves it.
+// even if no run ever had to change them, and starts the grace period of
+// leavers found already deactivated, or they would never be deleted.
+// Apply saves it.
 func (e *Engine) own(p *Plan) {
 	now := time.Now().UTC()
 	for _, id := range p.matchedUsers {
@@ -471,6 +473,11 @@ func (e *Engine) own(p *Plan) {
 	for _, id := range p.matchedGroups {
 		if e.State.Groups[id] == nil {
 			e.State.Groups[id] = &Owned{Since: now}
+		}
+	}
+	for _, id := range p.inactive {
+		if o := e.State.Users[id]; o != nil && o.Deprovisioned.IsZero() {
+			o.Deprovisioned = now
 		}
 	}
 }

@@ -27,6 +27,10 @@ type Plan struct {
 	// groups that exist in the target already: the sync manages them from
 	// now on, changed or not.
 	matchedUsers, matchedGroups []string
+	// inactive are the externalIds of managed users who left the source
+	// and were found deactivated without the sync recording when (by
+	// hand, say): their grace period starts with this plan.
+	inactive []string
 }
 
 // Counts sums up a plan.
@@ -246,6 +250,8 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 			p.Users = append(p.Users, UserChange{Action: ActionDelete, ExternalID: tu.externalID, UserName: tu.userName, TargetID: tu.id})
 			p.Counts.Delete++
 			deprovision++
+		case st.Users[tu.externalID].Deprovisioned.IsZero():
+			p.inactive = append(p.inactive, tu.externalID)
 		}
 	}
 	share := pol.MaxDeprovisionShare

@@ -220,3 +220,31 @@ func TestGraceStartsWhenDisabledWithOtherChanges(t *testing.T) {
 		t.Fatalf("plan %+v, want the disabled leaver deleted", p.Counts)
 	}
 }
+
+func TestGraceStartsForALeaverDeactivatedOutsideTheSync(t *testing.T) {
+	ctx := context.Background()
+	url, token := startRoster(t)
+	src := &memSource{snap: source.Snapshot{Users: people(4)}}
+	e, statePath := newEngine(t, url, token, src)
+	e.Policy.Delete, e.Policy.GracePeriod = true, time.Hour
+	mustSync(t, e)
+
+	// An administrator deactivates u1 in the target, and then u1 leaves
+	// the source: there is nothing to deactivate, but the grace period
+	// starts all the same, or the user would never be deleted.
+	u1, err := e.Target.Users.ByUserName(ctx, "user1@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Target.Users.Deactivate(ctx, u1.ID); err != nil {
+		t.Fatal(err)
+	}
+	src.snap.Users = slices.Delete(src.snap.Users, 1, 2)
+	if p := mustSync(t, e); p.Counts.Writes() != 0 {
+		t.Fatalf("plan %+v, want nothing to write", p.Counts)
+	}
+	e.State = backdate(t, statePath, "u1", 2*time.Hour)
+	if p := mustSync(t, e); p.Counts.Delete != 1 {
+		t.Fatalf("plan %+v, want the leaver deleted after the grace period", p.Counts)
+	}
+}
