@@ -190,26 +190,39 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 	if err != nil {
 		return nil, err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := directoryExists(ctx, tx, dir); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO resources
+	insert := func(q querier) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO resources
 			(directory_id, type, id, name, name_key, fold_key, external_id, created, last_modified, version, attrs)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
 			dir, out.Type.Name, out.ID(), name, strings.ToLower(name), store.FoldKey(name), nullString(out.ExternalID()),
 			now.Format(timeFormat), now.Format(timeFormat), attrs)
-		if isUnique(err) {
+		switch {
+		case isUnique(err):
 			return fmt.Errorf("%s %q exists: %w", store.NameAttr(out.Type), name, store.ErrConflict)
+		case isForeignKey(err):
+			return fmt.Errorf("directory %q: %w", dir, store.ErrNotFound)
 		}
-		if err != nil {
+		return err
+	}
+	out.SetMeta(resource.Meta{Created: now, LastModified: now, Version: store.ETag(1)})
+	if len(members) == 0 {
+		// One statement: the directory's foreign key says whether it
+		// exists, and a new resource is in no group and has no members.
+		if err := insert(s.db); err != nil {
+			return nil, fmt.Errorf("sqlite: create %s: %w", r.Type.Name, err)
+		}
+		delete(out.Attrs, "members")
+		delete(out.Attrs, "groups")
+		return out, nil
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := insert(tx); err != nil {
 			return err
 		}
 		if err := insertMembers(ctx, tx, dir, out.ID(), members); err != nil {
 			return err
 		}
-		out.SetMeta(resource.Meta{Created: now, LastModified: now, Version: store.ETag(1)})
-		out, err = withComputed(ctx, tx, dir, out, true)
+		_, err = withComputed(ctx, tx, dir, out, true)
 		return err
 	})
 	if err != nil {
@@ -519,6 +532,12 @@ func nullString(s string) any {
 		return nil
 	}
 	return s
+}
+
+// isForeignKey reports whether err is a violation of a foreign key.
+func isForeignKey(err error) bool {
+	var se *sqlite3.Error
+	return errors.As(err, &se) && se.Code() == sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
 // isUnique reports whether err is a violation of a UNIQUE constraint.
