@@ -277,3 +277,40 @@ func TestUserJSONKeepsAmpersands(t *testing.T) {
 		t.Fatalf("round trip: %+v, %v", back, err)
 	}
 }
+
+func TestChangeMembersRemovesAndAddsInOneBatch(t *testing.T) {
+	ctx := context.Background()
+	c := newClient(t, server.Config{}, client.WithMemberBatch(3))
+	var ids []string
+	for i := range 9 {
+		u, err := c.Users.Create(ctx, &client.User{UserName: fmt.Sprintf("m%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	g, err := c.Groups.Create(ctx, &client.Group{DisplayName: "G", Members: []client.Member{{Value: ids[0]}, {Value: ids[1]}, {Value: ids[2]}, {Value: ids[3]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := c.Groups.Get(ctx, g.ID)
+	// 4 removals and 5 additions, 3 a request: 3 PATCHes, the version
+	// moving once each.
+	if err := c.Groups.ChangeMembers(ctx, g.ID, ids[4:], ids[:4]); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := c.Groups.Get(ctx, g.ID)
+	var got []string
+	for _, m := range after.Members {
+		got = append(got, m.Value)
+	}
+	want := slices.Clone(ids[4:])
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("members %v, want %v", got, want)
+	}
+	if before.Meta.Version != `W/"1"` || after.Meta.Version != `W/"4"` {
+		t.Fatalf("versions %s → %s, want W/\"1\" → W/\"4\" (three PATCHes)", before.Meta.Version, after.Meta.Version)
+	}
+}

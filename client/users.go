@@ -104,6 +104,32 @@ func (g *Groups) RemoveMembers(ctx context.Context, id string, members ...string
 	return nil
 }
 
+// ChangeMembers removes and adds members of a group together: each PATCH
+// request carries up to the client's member batch of them, removals first,
+// so that a group that gains and loses members costs one request, not two.
+func (g *Groups) ChangeMembers(ctx context.Context, id string, add, remove []string) error {
+	total := len(add) + len(remove)
+	for start := 0; start < total; start += g.c.memberBatch {
+		end := min(start+g.c.memberBatch, total)
+		var ops []patch.Op
+		var added []Member
+		for i := start; i < end; i++ {
+			if i < len(remove) {
+				ops = append(ops, patch.Remove(filter.Has("members", filter.Eq("value", remove[i])).String()))
+			} else {
+				added = append(added, Member{Value: add[i-len(remove)]})
+			}
+		}
+		if len(added) > 0 {
+			ops = append(ops, patch.Add("members", added))
+		}
+		if _, err := g.Patch(ctx, id, ops...); err != nil {
+			return fmt.Errorf("change members %d–%d of %d: %w", start+1, end, total, err)
+		}
+	}
+	return nil
+}
+
 func (g *Groups) changeMembers(ctx context.Context, id string, members []string, op func([]string) patch.Op) error {
 	for start := 0; start < len(members); start += g.c.memberBatch {
 		batch := members[start:min(start+g.c.memberBatch, len(members))]

@@ -312,21 +312,24 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 		for _, r := range mc.Remove {
 			remove = append(remove, r.TargetID)
 		}
-		if err := e.Target.Groups.AddMembers(ctx, group, add...); err != nil {
-			fail("add members to group "+mc.Group.Name, err)
-		} else if len(add) > 0 {
-			mu.Lock()
+		if err := e.Target.Groups.ChangeMembers(ctx, group, add, remove); err != nil {
+			if len(add) > 0 {
+				fail("add members to group "+mc.Group.Name, err)
+			}
+			if len(remove) > 0 {
+				fail("remove members from group "+mc.Group.Name, err)
+			}
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(add) > 0 {
 			res.Done.MembersAdd += len(add)
 			done(fmt.Sprintf("add %d members to group %s", len(add), mc.Group.Name))
-			mu.Unlock()
 		}
-		if err := e.Target.Groups.RemoveMembers(ctx, group, remove...); err != nil {
-			fail("remove members from group "+mc.Group.Name, err)
-		} else if len(remove) > 0 {
-			mu.Lock()
+		if len(remove) > 0 {
 			res.Done.MembersRemove += len(remove)
 			done(fmt.Sprintf("remove %d members from group %s", len(remove), mc.Group.Name))
-			mu.Unlock()
 		}
 	})
 
