@@ -162,6 +162,10 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 		}
 		byName[strings.ToLower(u.userName)] = u
 	}
+	inSource := make(map[string]bool, len(snap.Users))
+	for _, su := range snap.Users {
+		inSource[su.ID] = true
+	}
 	matched := map[string]bool{} // target ids matched to a source user
 	deprovision := 0             // users deactivated or deleted
 	userRef := map[string]Ref{}  // source id → the target user
@@ -173,7 +177,10 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 		}
 		tu, adopt := byExt[su.ID], false
 		if tu == nil {
-			if c := byName[strings.ToLower(name)]; c != nil && (c.externalID == "" || !st.ownsUser(c.externalID)) && !matched[c.id] {
+			// Not a user the sync owns, nor one another source user
+			// matches by externalId (created by a run that crashed
+			// before saving its state).
+			if c := byName[strings.ToLower(name)]; c != nil && (c.externalID == "" || !st.ownsUser(c.externalID) && !inSource[c.externalID]) && !matched[c.id] {
 				tu, adopt = c, true
 			}
 		}

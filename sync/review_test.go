@@ -1,0 +1,40 @@
+package sync_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rosterhq/roster/client"
+	"github.com/rosterhq/roster/sync/source"
+)
+
+// TestAUserIsNotAdoptedByNameFromTheSourceUserItBelongsTo: a target user
+// whose externalId is another source user's (created by a run that
+// crashed before saving its state, so not yet owned) is that user's; a
+// new hire who takes its userName must not adopt it, or two source users
+// change one target user.
+func TestAUserIsNotAdoptedByNameFromTheSourceUserItBelongsTo(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.src.snap.Groups = nil
+	if _, err := f.c.Users.Create(ctx, &client.User{UserName: "ada@example.com", ExternalID: "u1", Active: client.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	// Ada's mail changes and a new hire, listed first, gets her old one.
+	f.src.snap.Users[0] = person("u1", "ada.lovelace@example.com", "Ada", "Lovelace", true)
+	f.src.snap.Users = append([]source.User{person("u9", "ada@example.com", "Ada", "Byron", true)}, f.src.snap.Users...)
+	p, err := f.engine.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, ch := range p.Users {
+		if ch.TargetID == "" {
+			continue
+		}
+		if other, ok := seen[ch.TargetID]; ok {
+			t.Fatalf("source users %s and %s both change target user %s: %+v", other, ch.ExternalID, ch.TargetID, p.Users)
+		}
+		seen[ch.TargetID] = ch.ExternalID
+	}
+}
