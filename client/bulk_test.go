@@ -307,10 +307,48 @@ func TestBulkOnlyWhereSupported(t *testing.T) {
 	if !errors.Is(err, client.ErrBulkUnsupported) || cnt.get("POST /Bulk") != 0 {
 		t.Fatalf("got %v after %d bulk requests, want ErrBulkUnsupported and none", err, cnt.get("POST /Bulk"))
 	}
-	// Roster does not support bulk (yet).
+}
+
+// TestBulkAgainstRoster sends users, a group of them (by bulkId) and a
+// group nested in another to a real Roster in one bulk request.
+func TestBulkAgainstRoster(t *testing.T) {
+	ctx := context.Background()
 	rc := newClient(t, server.Config{})
-	if _, err := rc.Bulk(context.Background(), peopleAndTeam(1), 0); !errors.Is(err, client.ErrBulkUnsupported) {
-		t.Fatalf("Roster: %v", err)
+	res, err := rc.Bulk(ctx, peopleAndTeam(5), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors() != 0 || len(res.Operations) != 8 {
+		t.Fatalf("bulk response %+v", res)
+	}
+	team, err := rc.Groups.ByDisplayName(ctx, "Team")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := rc.Groups.Get(ctx, team.ID)
+	if err != nil || len(full.Members) != 5 {
+		t.Fatalf("team: %+v, %v", full, err)
+	}
+	leads, _ := rc.Groups.ByDisplayName(ctx, "Leads")
+	l, err := rc.Groups.Get(ctx, leads.ID)
+	if err != nil || len(l.Members) != 1 || l.Members[0].Value != team.ID || l.Members[0].Type != "Group" {
+		t.Fatalf("leads: %+v, %v", l, err)
+	}
+	// A failure stops the rest with failOnErrors 1: the duplicate fails,
+	// the user after it is not created.
+	ops := []client.BulkOperation{
+		{Method: "POST", Path: "/Users", BulkID: "dup", Data: &client.User{UserName: "user00@example.com"}},
+		{Method: "POST", Path: "/Users", BulkID: "new", Data: &client.User{UserName: "after@example.com"}},
+	}
+	res, err = rc.Bulk(ctx, ops, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors() != 1 || len(res.Operations) != 1 || !errors.Is(res.Operations[0].Err(), client.ErrConflict) {
+		t.Fatalf("failOnErrors 1: %+v", res.Operations)
+	}
+	if _, err := rc.Users.ByUserName(ctx, "after@example.com"); !errors.Is(err, client.ErrNotFound) {
+		t.Fatalf("the operation after the failure ran: %v", err)
 	}
 }
 

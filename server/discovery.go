@@ -31,7 +31,7 @@ func (s *server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 		"schemas":          []string{schema.ServiceProviderConfigURN},
 		"documentationUri": "https://github.com/rosterhq/roster",
 		"patch":            supported{true},
-		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"bulk":             map[string]any{"supported": true, "maxOperations": maxBulkOperations, "maxPayloadSize": s.MaxBodyBytes},
 		"filter":           map[string]any{"supported": true, "maxResults": s.MaxResults},
 		"changePassword":   supported{true},
 		"sort":             supported{true},

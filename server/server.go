@@ -109,6 +109,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.HandleFunc("POST /oauth/token", s.token)
 	mux.Handle("POST "+BasePath+"/.search", s.auth("", s.searchAll))
+	mux.Handle("POST "+BasePath+"/Bulk", s.auth("", s.bulk))
 	m := newMetrics()
 	mux.Handle("GET /metrics", m.handler())
 	mux.HandleFunc("GET "+BasePath+"/ServiceProviderConfig", s.serviceProviderConfig)

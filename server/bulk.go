@@ -1,0 +1,206 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+
+	"github.com/rosterhq/roster/scim"
+)
+
+// maxBulkOperations is the most operations one bulk request may carry
+// (the ServiceProviderConfig says so).
+const maxBulkOperations = 1000
+
+// bulkRequest is the body of POST /Bulk (RFC 7644 §3.7).
+type bulkRequest struct {
+	Schemas      []string        `json:"schemas"`
+	FailOnErrors int             `json:"failOnErrors"`
+	Operations   []bulkOperation `json:"Operations"`
+}
+
+type bulkOperation struct {
+	Method  string          `json:"method"`
+	BulkID  string          `json:"bulkId,omitempty"`
+	Version string          `json:"version,omitempty"`
+	Path    string          `json:"path"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+type bulkResult struct {
+	Method   string          `json:"method"`
+	BulkID   string          `json:"bulkId,omitempty"`
+	Version  string          `json:"version,omitempty"`
+	Location string          `json:"location,omitempty"`
+	Status   string          `json:"status"`
+	Response json.RawMessage `json:"response,omitempty"`
+}
+
+// bulk carries out the operations of a bulk request in order, each as the
+// request of its own would be (one transaction each; a bulk request is not
+// atomic, as RFC 7644 §3.7 allows), replacing "bulkId:x" in paths and data
+// with the id of the resource the operation with bulkId x created. It
+// stops after failOnErrors failures. The whole request counts once
+// against the token's rate limit.
+func (s *server) bulk(w http.ResponseWriter, r *http.Request, req request) error {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	var br bulkRequest
+	if err := json.Unmarshal(body, &br); err != nil {
+		return scim.BadRequest(scim.InvalidSyntax, "the bulk request is not valid JSON: %v", err)
+	}
+	if len(br.Schemas) != 1 || br.Schemas[0] != scim.BulkRequestURN {
+		return scim.BadRequest(scim.InvalidSyntax, "a bulk request's schemas must be [%q]", scim.BulkRequestURN)
+	}
+	if len(br.Operations) > maxBulkOperations {
+		return scim.Errorf(http.StatusRequestEntityTooLarge, "", "a bulk request carries at most %d operations, not %d", maxBulkOperations, len(br.Operations))
+	}
+	ids := map[string]string{} // bulkId → the id of the resource created
+	var results []bulkResult
+	failures := 0
+	for _, op := range br.Operations {
+		if br.FailOnErrors > 0 && failures >= br.FailOnErrors {
+			break
+		}
+		res := s.bulkOperation(r, req, op, ids)
+		if res.Status[0] != '2' {
+			failures++
+		}
+		results = append(results, res)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{scim.BulkResponseURN}, "Operations": results})
+	return nil
+}
+
+// bulkOperation carries out one operation through the handler its method
+// and path name.
+func (s *server) bulkOperation(r *http.Request, req request, op bulkOperation, ids map[string]string) bulkResult {
+	method := strings.ToUpper(op.Method)
+	res := bulkResult{Method: method, BulkID: op.BulkID}
+	fail := func(e *scim.Error) bulkResult {
+		res.Status = strconv.Itoa(e.Status)
+		res.Response, _ = json.Marshal(e)
+		return res
+	}
+	path, err := substitute(op.Path, ids)
+	if err != nil {
+		return fail(err)
+	}
+	data := op.Data
+	if len(data) > 0 {
+		var v any
+		if err := json.Unmarshal(data, &v); err != nil {
+			return fail(scim.BadRequest(scim.InvalidSyntax, "data is not valid JSON"))
+		}
+		if v, err = substituteValue(v, ids); err != nil {
+			return fail(err)
+		}
+		data, _ = json.Marshal(v)
+	}
+	endpoint, id, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	rt := s.Registry.ResourceType(strings.TrimSuffix(endpoint, "s"))
+	if rt == nil || "/"+endpoint != rt.Endpoint || strings.Contains(id, "/") {
+		return fail(scim.BadRequest(scim.InvalidPath, "a bulk operation's path is /Users, /Groups or one of theirs, not %q", op.Path))
+	}
+	var handler func(http.ResponseWriter, *http.Request, request) error
+	switch {
+	case method == http.MethodPost && id == "":
+		if op.BulkID == "" {
+			return fail(scim.BadRequest(scim.InvalidValue, "a POST in a bulk request needs a bulkId"))
+		}
+		handler = s.create
+	case method == http.MethodPut && id != "":
+		handler = s.replace
+	case method == http.MethodPatch && id != "":
+		handler = s.patch
+	case method == http.MethodDelete && id != "":
+		handler = s.delete
+	default:
+		return fail(scim.BadRequest(scim.InvalidValue, "a bulk operation is POST to /Users or /Groups, or PUT, PATCH or DELETE of one resource, not %s %s", op.Method, op.Path))
+	}
+	sub, reqErr := http.NewRequestWithContext(r.Context(), method, BasePath+path, bytes.NewReader(data))
+	if reqErr != nil {
+		return fail(scim.BadRequest(scim.InvalidPath, "bad path %q", op.Path))
+	}
+	sub.Header.Set("Content-Type", contentType)
+	if op.Version != "" {
+		sub.Header.Set("If-Match", op.Version)
+	}
+	sub.Host = r.Host
+	sub.TLS = r.TLS
+	sub.SetPathValue("id", id)
+	rec := httptest.NewRecorder()
+	if err := handler(rec, sub, request{dir: req.dir, rt: rt}); err != nil {
+		s.fail(rec, sub, err)
+	}
+	res.Status = strconv.Itoa(rec.Code)
+	res.Location = rec.Header().Get("Location")
+	res.Version = rec.Header().Get("ETag")
+	if rec.Code >= 300 {
+		res.Response = bytes.TrimSpace(rec.Body.Bytes())
+		return res
+	}
+	if method == http.MethodPost {
+		var created struct {
+			ID string `json:"id"`
+		}
+		json.Unmarshal(rec.Body.Bytes(), &created)
+		ids[op.BulkID] = created.ID
+		if res.Location == "" {
+			res.Location = s.baseURL(r) + rt.Endpoint + "/" + created.ID
+		}
+	}
+	return res
+}
+
+// substitute replaces a "bulkId:x" segment of a path.
+func substitute(path string, ids map[string]string) (string, *scim.Error) {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if ref, ok := strings.CutPrefix(p, "bulkId:"); ok {
+			id, found := ids[ref]
+			if !found {
+				return "", scim.Errorf(http.StatusConflict, scim.InvalidValue, "bulkId %q names no resource created before this operation", ref)
+			}
+			parts[i] = id
+		}
+	}
+	return strings.Join(parts, "/"), nil
+}
+
+// substituteValue replaces every string "bulkId:x" in a decoded JSON value.
+func substituteValue(v any, ids map[string]string) (any, *scim.Error) {
+	switch v := v.(type) {
+	case string:
+		if ref, ok := strings.CutPrefix(v, "bulkId:"); ok {
+			id, found := ids[ref]
+			if !found {
+				return nil, scim.Errorf(http.StatusConflict, scim.InvalidValue, "bulkId %q names no resource created before this operation", ref)
+			}
+			return id, nil
+		}
+	case map[string]any:
+		for k, x := range v {
+			y, err := substituteValue(x, ids)
+			if err != nil {
+				return nil, err
+			}
+			v[k] = y
+		}
+	case []any:
+		for i, x := range v {
+			y, err := substituteValue(x, ids)
+			if err != nil {
+				return nil, err
+			}
+			v[i] = y
+		}
+	}
+	return v, nil
+}
