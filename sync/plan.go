@@ -282,6 +282,11 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 	}
 	groupRef := map[string]Ref{}
 	gMatched := map[string]*targetGroup{}
+	gTaken := map[string]bool{} // target ids matched to a source group
+	gInSource := make(map[string]bool, len(snap.Groups))
+	for _, sg := range snap.Groups {
+		gInSource[sg.ID] = true
+	}
 	for _, sg := range snap.Groups {
 		name := m.group(sg)
 		if name == "" {
@@ -289,7 +294,10 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 		}
 		tg, adopt := gByExt[sg.ID], false
 		if tg == nil {
-			if c := gByName[strings.ToLower(name)]; c != nil && (c.externalID == "" || !st.ownsGroup(c.externalID)) {
+			// As for users: neither a group another source group
+			// already took (two groups of one name) nor one it matches
+			// by externalId.
+			if c := gByName[strings.ToLower(name)]; c != nil && (c.externalID == "" || !st.ownsGroup(c.externalID) && !gInSource[c.externalID]) && !gTaken[c.id] {
 				tg, adopt = c, true
 			}
 		}
@@ -300,6 +308,7 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 			continue
 		}
 		gMatched[sg.ID] = tg
+		gTaken[tg.id] = true
 		p.matchedGroups = append(p.matchedGroups, sg.ID)
 		groupRef[sg.ID] = Ref{ExternalID: sg.ID, TargetID: tg.id, Name: name, Type: "Group"}
 		if tg.name != name || adopt {

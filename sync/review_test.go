@@ -38,3 +38,32 @@ func TestAUserIsNotAdoptedByNameFromTheSourceUserItBelongsTo(t *testing.T) {
 		seen[ch.TargetID] = ch.ExternalID
 	}
 }
+
+// TestTwoSourceGroupsDoNotAdoptOneTargetGroup: two source groups of one
+// name (in two OUs, say) must not both adopt the target group of that
+// name, or each run flips its externalId and its members between them.
+func TestTwoSourceGroupsDoNotAdoptOneTargetGroup(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	if _, err := f.c.Groups.Create(ctx, &client.Group{DisplayName: "Engineering"}); err != nil {
+		t.Fatal(err)
+	}
+	f.src.snap.Groups = []source.Group{
+		{ID: "g1", Name: "Engineering", Members: []string{"u1"}},
+		{ID: "g3", Name: "Engineering", Members: []string{"u2"}},
+	}
+	p, err := f.engine.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, ch := range p.Groups {
+		if ch.TargetID == "" {
+			continue
+		}
+		if other, ok := seen[ch.TargetID]; ok {
+			t.Fatalf("source groups %s and %s both change target group %s: %+v", other, ch.ExternalID, ch.TargetID, p.Groups)
+		}
+		seen[ch.TargetID] = ch.ExternalID
+	}
+}
