@@ -2,9 +2,12 @@ package sync_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/rosterhq/roster/client"
+	"github.com/rosterhq/roster/sync/config"
 	"github.com/rosterhq/roster/sync/source"
 )
 
@@ -65,5 +68,29 @@ func TestTwoSourceGroupsDoNotAdoptOneTargetGroup(t *testing.T) {
 			t.Fatalf("source groups %s and %s both change target group %s: %+v", other, ch.ExternalID, ch.TargetID, p.Groups)
 		}
 		seen[ch.TargetID] = ch.ExternalID
+	}
+}
+
+// TestTokenFileIsRelativeToTheConfig: like every other path in the
+// configuration, target.tokenFile is relative to the configuration's
+// directory, not to where roster runs.
+func TestTokenFileIsRelativeToTheConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "sync.yaml")
+	if err := os.WriteFile(path, []byte("target: {url: http://x, tokenFile: token}\nsource: {type: scim, scim: {url: http://y, tokenFile: token}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Target.Client("test"); err != nil {
+		t.Errorf("target: %v", err)
+	}
+	if _, err := c.Source.SCIM.Client("test"); err != nil {
+		t.Errorf("source: %v", err)
 	}
 }

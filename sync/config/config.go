@@ -104,6 +104,8 @@ func Load(path string) (*Config, error) {
 		c.State = path + ".state.json"
 	}
 	c.State = c.rel(c.State)
+	c.Target.TokenFile = c.rel(c.Target.TokenFile)
+	c.Source.SCIM.TokenFile = c.rel(c.Source.SCIM.TokenFile)
 	if c.Target.URL == "" {
 		return nil, fmt.Errorf("sync config %s: target.url is required", path)
 	}
