@@ -28,6 +28,11 @@ type Engine struct {
 	// target holds users the sync manages: an empty LDAP answer must not
 	// deactivate everyone. Default 1.
 	MinUsers int
+	// Bulk creates users in bulk requests (RFC 7644 §3.7, 200 a request)
+	// when the target supports them: far fewer round trips to a distant
+	// target. Off, each user is a request of its own (on a local Roster
+	// over SQLite that is as fast: the store's one writer is the limit).
+	Bulk bool
 	// Progress, if set, is told during Apply how many of the plan's
 	// changes are done (failed ones included) out of how many. It is
 	// called with Apply's lock held: it must be quick.
@@ -198,19 +203,9 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 	ids := map[string]string{} // externalId → target id, for refs to what this run creates
 	now := time.Now().UTC()
 
-	// Users, but deletions.
-	e.each(ctx, len(p.Users), func(i int) {
-		ch := p.Users[i]
-		if ch.Action == ActionDelete {
-			return
-		}
-		id, err := e.applyUser(ctx, ch)
-		if err != nil {
-			fail(fmt.Sprintf("%s user %s", ch.Action, ch.UserName), err)
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
+	// Users, but deletions. Creates go in bulk requests when the target
+	// takes them (one request for many users), the rest one request each.
+	succeeded := func(ch UserChange, id string) { // with mu held
 		ids[ch.ExternalID] = id
 		o := e.State.Users[ch.ExternalID]
 		if o == nil {
@@ -238,7 +233,60 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 		case ActionDeactivate:
 			res.Done.Deactivate++
 		}
+	}
+	bulk := e.bulkCreates(ctx, p.Users)
+	e.each(ctx, len(p.Users), func(i int) {
+		ch := p.Users[i]
+		if ch.Action == ActionDelete || bulk && ch.Action == ActionCreate {
+			return
+		}
+		id, err := e.applyUser(ctx, ch)
+		if err != nil {
+			fail(fmt.Sprintf("%s user %s", ch.Action, ch.UserName), err)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		succeeded(ch, id)
 	})
+	if bulk {
+		var creates []UserChange
+		for _, ch := range p.Users {
+			if ch.Action == ActionCreate {
+				creates = append(creates, ch)
+			}
+		}
+		batches := (len(creates) + bulkBatch - 1) / bulkBatch
+		e.each(ctx, batches, func(b int) {
+			batch := creates[b*bulkBatch : min((b+1)*bulkBatch, len(creates))]
+			ops := make([]client.BulkOperation, 0, len(batch))
+			chs := make([]UserChange, 0, len(batch)) // the change of each operation
+			for _, ch := range batch {
+				u, err := newUser(ch)
+				if err != nil {
+					fail(fmt.Sprintf("create user %s", ch.UserName), err)
+					continue
+				}
+				ops = append(ops, client.BulkOperation{Method: "POST", Path: "/Users", BulkID: fmt.Sprintf("u%d", len(ops)), Data: u})
+				chs = append(chs, ch)
+			}
+			out, err := e.Target.Bulk(ctx, ops, 0)
+			for i, ch := range chs {
+				switch {
+				case err != nil:
+					fail(fmt.Sprintf("create user %s", ch.UserName), err)
+				case i >= len(out.Operations):
+					fail(fmt.Sprintf("create user %s", ch.UserName), errors.New("the bulk response has no result for it"))
+				case out.Operations[i].Err() != nil:
+					fail(fmt.Sprintf("create user %s", ch.UserName), out.Operations[i].Err())
+				default:
+					mu.Lock()
+					succeeded(ch, out.Operations[i].ID())
+					mu.Unlock()
+				}
+			}
+		})
+	}
 
 	// Groups, but retirements: renames first, so that a new group may take
 	// a name another gives up; each pass Concurrency at a time.
@@ -381,19 +429,11 @@ func activeAfter(ch UserChange) string {
 // applyUser carries out one user change and returns the target user's id.
 func (e *Engine) applyUser(ctx context.Context, ch UserChange) (string, error) {
 	if ch.Action == ActionCreate {
-		body := map[string]any{"externalId": ch.ExternalID, "active": true}
-		for _, c := range ch.Changes {
-			mustPath(c.Path).set(body, c.After)
-		}
-		raw, err := json.Marshal(body)
+		u, err := newUser(ch)
 		if err != nil {
 			return "", err
 		}
-		var u client.User
-		if err := json.Unmarshal(raw, &u); err != nil {
-			return "", err
-		}
-		created, err := e.Target.Users.Create(ctx, &u)
+		created, err := e.Target.Users.Create(ctx, u)
 		if err != nil {
 			return "", err
 		}
@@ -483,4 +523,41 @@ func (e *Engine) own(p *Plan) {
 			o.Deprovisioned = now
 		}
 	}
+}
+
+// bulkBatch is how many users one bulk request creates (the client splits
+// further to the server's limits).
+const bulkBatch = 200
+
+// bulkCreates reports whether to create users in bulk requests: Bulk is
+// set, the plan creates several and the target says it supports bulk.
+func (e *Engine) bulkCreates(ctx context.Context, changes []UserChange) bool {
+	n := 0
+	for _, ch := range changes {
+		if ch.Action == ActionCreate {
+			n++
+		}
+	}
+	if n < 2 || !e.Bulk {
+		return false
+	}
+	spc, err := e.Target.ServiceProviderConfig(ctx)
+	return err == nil && spc.Bulk.Supported && spc.Bulk.MaxOperations > 1
+}
+
+// newUser returns the user a create change makes.
+func newUser(ch UserChange) (*client.User, error) {
+	body := map[string]any{"externalId": ch.ExternalID, "active": true}
+	for _, c := range ch.Changes {
+		mustPath(c.Path).set(body, c.After)
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	var u client.User
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	gosync "sync"
 	"testing"
 	"time"
@@ -269,5 +270,41 @@ func TestSyncAdoptsByUserName(t *testing.T) {
 	got, _ := f.c.Users.Get(ctx, pre.ID)
 	if got.ExternalID != "u1" || got.UserName != "ada@example.com" {
 		t.Fatalf("adopted user %+v", got)
+	}
+}
+
+// TestSyncCreatesInBulk: with Bulk, the initial load creates the users in
+// one bulk request, and the result is the same.
+func TestSyncCreatesInBulk(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.engine.Bulk = true
+	p, res, writes := f.run(t)
+	if p.Counts.Create != 4 || res.Done.Create != 4 || writes != 1+2+2 {
+		t.Fatalf("plan %+v, done %+v, %d writes", p.Counts, res.Done, writes)
+	}
+	ada, err := f.c.Users.ByUserName(ctx, "ada@example.com")
+	if err != nil || ada.ExternalID != "u1" || ada.DisplayName != "Ada Lovelace" {
+		t.Fatalf("ada: %+v, %v", ada, err)
+	}
+	if got := f.members(t, "Engineering"); !slices.Equal(got, []string{"Ada Lovelace", "Alan Turing", "Compilers"}) {
+		t.Fatalf("Engineering: %v", got)
+	}
+	if p, _, writes := f.run(t); p.Counts.Writes() != 0 || writes != 0 {
+		t.Fatalf("a second run: %+v, %d writes", p.Counts, writes)
+	}
+	// Two new source users whose userNames differ only in case: the
+	// target refuses the second, which fails alone.
+	f.src.snap.Users = append(f.src.snap.Users, person("n1", "new@example.com", "N", "One", true), person("n2", "NEW@example.com", "N", "Two", true))
+	p, err = f.engine.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = f.engine.Apply(ctx, p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Done.Create != 1 || len(res.Failed) != 1 || !strings.Contains(res.Failed[0].Err, "409") {
+		t.Fatalf("done %+v, failed %+v", res.Done, res.Failed)
 	}
 }

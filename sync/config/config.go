@@ -77,10 +77,13 @@ type Endpoint struct {
 	TokenEnv  string `yaml:"tokenEnv"`
 	// Concurrency, RateLimit (requests a second) and MemberBatch (members
 	// per PATCH; some targets refuse more than 100) tune the client.
-	Concurrency int           `yaml:"concurrency"`
-	RateLimit   float64       `yaml:"rateLimit"`
-	MemberBatch int           `yaml:"memberBatch"`
-	Timeout     time.Duration `yaml:"timeout"`
+	Concurrency int     `yaml:"concurrency"`
+	RateLimit   float64 `yaml:"rateLimit"`
+	MemberBatch int     `yaml:"memberBatch"`
+	// Bulk creates users in bulk requests (RFC 7644 §3.7) when the target
+	// offers them: far fewer round trips to a distant target.
+	Bulk    bool          `yaml:"bulk"`
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Load reads a configuration file. Unknown keys are errors, so that a
@@ -193,7 +196,7 @@ func (c *Config) Engine(userAgent string) (e *rsync.Engine, unlock func(), err e
 		return nil, nil, err
 	}
 	return &rsync.Engine{Source: src, Target: target, Mapping: c.Mapping, Policy: c.Policy, Scope: c.Scope, State: state,
-		Concurrency: c.Target.Concurrency, MinUsers: c.MinUsers}, unlock, nil
+		Concurrency: c.Target.Concurrency, MinUsers: c.MinUsers, Bulk: c.Target.Bulk}, unlock, nil
 }
 
 func (c *Config) source(userAgent string) (source.Source, error) {
