@@ -213,12 +213,12 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 			e.State.Users[ch.ExternalID] = o
 		}
 		// The grace period runs from the change that deactivated the user,
-		// whatever else that change did, until one that reactivates it.
+		// whatever else that change did, until one that reactivates it. A
+		// deactivation finds the user active, so a time recorded before
+		// (the user was reactivated by hand since) is stale.
 		switch activeAfter(ch) {
 		case "false":
-			if o.Deprovisioned.IsZero() {
-				o.Deprovisioned = now
-			}
+			o.Deprovisioned = now
 		case "true":
 			o.Deprovisioned = time.Time{}
 		}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster/client"
+	"github.com/rosterhq/roster/client/patch"
 	"github.com/rosterhq/roster/sync/config"
 	"github.com/rosterhq/roster/sync/source"
 )
@@ -92,5 +95,43 @@ func TestTokenFileIsRelativeToTheConfig(t *testing.T) {
 	}
 	if _, err := c.Source.SCIM.Client("test"); err != nil {
 		t.Errorf("source: %v", err)
+	}
+}
+
+// TestAUserDeactivatedAgainGetsAFullGracePeriod: a leaver reactivated by
+// hand who returns to the source and later leaves again is deactivated
+// anew; the grace period runs from that deactivation, not from the first,
+// or the next run deletes the user at once.
+func TestAUserDeactivatedAgainGetsAFullGracePeriod(t *testing.T) {
+	ctx := context.Background()
+	url, token := startRoster(t)
+	src := &memSource{snap: source.Snapshot{Users: people(6)}}
+	e, statePath := newEngine(t, url, token, src)
+	e.Policy.Delete, e.Policy.GracePeriod = true, 24*time.Hour
+	mustSync(t, e)
+	all := slices.Clone(src.snap.Users)
+
+	src.snap.Users = all[1:] // u0 leaves: deactivated
+	if p := mustSync(t, e); p.Counts.Deactivate != 1 {
+		t.Fatalf("u0 left: %+v", p.Counts)
+	}
+	e.State = backdate(t, statePath, "u0", 48*time.Hour) // long ago
+	u, err := e.Target.Users.ByUserName(ctx, "user0@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Target.Users.Patch(ctx, u.ID, patch.Replace("active", true)); err != nil { // by hand
+		t.Fatal(err)
+	}
+	src.snap.Users = all // u0 returns, active on both sides: nothing to do
+	if p := mustSync(t, e); p.Counts.Writes() != 0 {
+		t.Fatalf("u0 returned: %+v", p.Counts)
+	}
+	src.snap.Users = all[1:] // u0 leaves again
+	if p := mustSync(t, e); p.Counts.Deactivate != 1 {
+		t.Fatalf("u0 left again: %+v", p.Counts)
+	}
+	if p := mustSync(t, e); p.Counts.Delete != 0 {
+		t.Fatalf("u0 deleted a moment after being deactivated: %+v", p.Counts)
 	}
 }
