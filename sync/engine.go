@@ -445,7 +445,7 @@ func (e *Engine) applyUser(ctx context.Context, ch UserChange) (string, error) {
 		case c.Path == "active":
 			ops = append(ops, patch.Replace("active", c.After == "true"))
 		case c.After == "":
-			ops = append(ops, patch.Remove(c.Path))
+			ops = append(ops, patch.Remove(mustPath(c.Path).removal()))
 		default:
 			ops = append(ops, patch.Replace(c.Path, c.After))
 		}

@@ -136,6 +136,17 @@ func (p attrPath) String() string {
 	return s
 }
 
+// removal returns the path a PATCH removes to clear the path's value.
+// The value of a typed element (emails[type eq "work"].value) is what the
+// element is for: the element goes whole, rather than stay as an email
+// without an address.
+func (p attrPath) removal() string {
+	if p.typ != "" && p.sub == "value" {
+		p.sub = ""
+	}
+	return p.String()
+}
+
 // get returns the path's value in a resource as JSON decodes it, as a
 // string ("" when absent).
 func (p attrPath) get(res map[string]any) string {

@@ -135,3 +135,25 @@ func TestAUserDeactivatedAgainGetsAFullGracePeriod(t *testing.T) {
 		t.Fatalf("u0 deleted a moment after being deactivated: %+v", p.Counts)
 	}
 }
+
+// TestAnEmailRemovedFromTheSourceLeavesNoEmptyEmail: when the source
+// loses a user's mail, the target user loses the work email, rather than
+// keep a primary work email without an address.
+func TestAnEmailRemovedFromTheSourceLeavesNoEmptyEmail(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.src.snap.Groups = nil
+	f.run(t)
+	f.src.snap.Users[0].Attributes["mail"] = nil
+	f.src.snap.Users[0].Attributes["userPrincipalName"] = []string{"ada@example.com"}
+	if p, _, _ := f.run(t); p.Counts.Update != 1 {
+		t.Fatalf("mail removed: %+v", p.Counts)
+	}
+	u, err := f.c.Users.ByUserName(ctx, "ada@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Emails) != 0 {
+		t.Fatalf("emails: %+v", u.Emails)
+	}
+}
