@@ -234,21 +234,28 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 			res.Done.Deactivate++
 		}
 	}
+	// Updates before creates, so that a new user may take a userName
+	// another gives up (as groups: renames before creates).
 	bulk := e.bulkCreates(ctx, p.Users)
-	e.each(ctx, len(p.Users), func(i int) {
-		ch := p.Users[i]
-		if ch.Action == ActionDelete || bulk && ch.Action == ActionCreate {
-			return
+	for _, creates := range []bool{false, true} {
+		if creates && bulk {
+			break
 		}
-		id, err := e.applyUser(ctx, ch)
-		if err != nil {
-			fail(fmt.Sprintf("%s user %s", ch.Action, ch.UserName), err)
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		succeeded(ch, id)
-	})
+		e.each(ctx, len(p.Users), func(i int) {
+			ch := p.Users[i]
+			if ch.Action == ActionDelete || (ch.Action == ActionCreate) != creates {
+				return
+			}
+			id, err := e.applyUser(ctx, ch)
+			if err != nil {
+				fail(fmt.Sprintf("%s user %s", ch.Action, ch.UserName), err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			succeeded(ch, id)
+		})
+	}
 	if bulk {
 		var creates []UserChange
 		for _, ch := range p.Users {

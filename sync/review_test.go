@@ -157,3 +157,18 @@ func TestAnEmailRemovedFromTheSourceLeavesNoEmptyEmail(t *testing.T) {
 		t.Fatalf("emails: %+v", u.Emails)
 	}
 }
+
+// TestANewUserTakesTheUserNameARenamedOneGaveUp: updates go before
+// creates, so that a hire who gets a userName another user gives up in
+// the same run is created, not refused as a conflict.
+func TestANewUserTakesTheUserNameARenamedOneGaveUp(t *testing.T) {
+	f := newFixture(t)
+	f.src.snap.Groups = nil
+	f.run(t)
+	f.engine.Concurrency = 1 // in the plan's order
+	f.src.snap.Users[0] = person("u1", "ada.lovelace@example.com", "Ada", "Lovelace", true)
+	f.src.snap.Users = append([]source.User{person("u9", "ada@example.com", "Ada", "Byron", true)}, f.src.snap.Users...)
+	if p, _, _ := f.run(t); p.Counts.Create != 1 || p.Counts.Update != 1 {
+		t.Fatalf("plan: %+v", p.Counts)
+	}
+}
