@@ -173,6 +173,15 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 	if p.Refused != "" && !allowMass {
 		return nil, fmt.Errorf("%w: %s", ErrRefused, p.Refused)
 	}
+	now := time.Now().UTC()
+	// Own what the plan creates before creating it, on disk: a run that
+	// dies before it saves the state at its end still manages the users
+	// and groups it created, and deactivates them when they leave.
+	if e.ownCreates(p, now) {
+		if err := e.State.Save(); err != nil {
+			return nil, err
+		}
+	}
 	res := &Result{}
 	var mu gosync.Mutex
 	total := len(p.Users) + len(p.Groups)
@@ -201,7 +210,6 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 		progress()
 	}
 	ids := map[string]string{} // externalId → target id, for refs to what this run creates
-	now := time.Now().UTC()
 
 	// Users, but deletions. Creates go in bulk requests when the target
 	// takes them (one request for many users), the rest one request each.
@@ -530,6 +538,25 @@ func (e *Engine) own(p *Plan) {
 			o.Deprovisioned = now
 		}
 	}
+}
+
+// ownCreates records that the sync manages the users and groups p
+// creates, and reports whether it recorded any not recorded before.
+func (e *Engine) ownCreates(p *Plan, now time.Time) bool {
+	added := false
+	for _, ch := range p.Users {
+		if ch.Action == ActionCreate && e.State.Users[ch.ExternalID] == nil {
+			e.State.Users[ch.ExternalID] = &Owned{Since: now}
+			added = true
+		}
+	}
+	for _, ch := range p.Groups {
+		if ch.Action == ActionCreate && e.State.Groups[ch.ExternalID] == nil {
+			e.State.Groups[ch.ExternalID] = &Owned{Since: now}
+			added = true
+		}
+	}
+	return added
 }
 
 // bulkBatch is how many users one bulk request creates (the client splits

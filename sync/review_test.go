@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/rosterhq/roster/client"
 	"github.com/rosterhq/roster/client/patch"
+	"github.com/rosterhq/roster/sync"
 	"github.com/rosterhq/roster/sync/config"
 	"github.com/rosterhq/roster/sync/source"
 )
@@ -170,5 +172,57 @@ func TestANewUserTakesTheUserNameARenamedOneGaveUp(t *testing.T) {
 	f.src.snap.Users = append([]source.User{person("u9", "ada@example.com", "Ada", "Byron", true)}, f.src.snap.Users...)
 	if p, _, _ := f.run(t); p.Counts.Create != 1 || p.Counts.Update != 1 {
 		t.Fatalf("plan: %+v", p.Counts)
+	}
+}
+
+// crashCopy copies the state file, the first time a user is created, to
+// what a crash at that moment would leave on disk.
+type crashCopy struct {
+	statePath, copyPath string
+	done                bool
+}
+
+func (c *crashCopy) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil && !c.done && r.Method == http.MethodPost && resp.StatusCode == http.StatusCreated {
+		c.done = true
+		data, rerr := os.ReadFile(c.statePath)
+		if rerr != nil {
+			data = nil // no state file yet
+		}
+		if werr := os.WriteFile(c.copyPath, data, 0o600); werr != nil {
+			return nil, werr
+		}
+	}
+	return resp, err
+}
+
+// TestAUserCreatedByARunThatCrashedIsDeactivatedWhenItLeaves: a run that
+// dies after creating a user, before its end, must still leave the user
+// managed, or the user keeps an active account after leaving the source.
+func TestAUserCreatedByARunThatCrashedIsDeactivatedWhenItLeaves(t *testing.T) {
+	url, token := startRoster(t)
+	src := &memSource{snap: source.Snapshot{Users: people(3)}}
+	crash := &crashCopy{copyPath: filepath.Join(t.TempDir(), "crashed.json")}
+	e, statePath := newEngine(t, url, token, src, client.WithTransport(crash))
+	crash.statePath = statePath
+	mustSync(t, e) // ends normally; the test then puts back the crashed state
+	data, err := os.ReadFile(crash.copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) == 0 {
+		if err := os.Remove(statePath); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := os.WriteFile(statePath, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src.snap.Users = src.snap.Users[1:] // u0 leaves before the next run
+	if e.State, err = sync.LoadState(statePath); err != nil {
+		t.Fatal(err)
+	}
+	if p := mustSync(t, e); p.Counts.Deactivate != 1 {
+		t.Fatalf("u0 left: %+v", p.Counts)
 	}
 }
