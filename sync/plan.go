@@ -329,7 +329,12 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 		}
 	}
 
-	// Memberships.
+	// Memberships. A target member's externalId names it in the plan, so
+	// that explain finds the removals of a user.
+	extOf := make(map[string]string, len(tgt.users))
+	for _, tu := range tgt.users {
+		extOf[tu.id] = tu.externalID
+	}
 	members := desiredMembers(snap, pol.Flatten)
 	for _, sg := range snap.Groups {
 		want := map[string]Ref{} // by source id
@@ -354,6 +359,9 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 			}
 			for _, r := range tg.members {
 				if !keep[r.TargetID] {
+					if r.Type == "User" {
+						r.ExternalID = extOf[r.TargetID]
+					}
 					mc.Remove = append(mc.Remove, r)
 				}
 			}

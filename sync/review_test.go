@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,5 +225,21 @@ func TestAUserCreatedByARunThatCrashedIsDeactivatedWhenItLeaves(t *testing.T) {
 	}
 	if p := mustSync(t, e); p.Counts.Deactivate != 1 {
 		t.Fatalf("u0 left: %+v", p.Counts)
+	}
+}
+
+// TestExplainSaysAUserLeavesAGroup: explain --user alice says the next run
+// removes alice from a group she left in the source.
+func TestExplainSaysAUserLeavesAGroup(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.run(t)
+	f.src.snap.Groups[0].Members = []string{"u2"} // Ada leaves Engineering
+	var b strings.Builder
+	if err := f.engine.Explain(ctx, &b, "ada@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "from group Engineering") {
+		t.Errorf("explain does not say Ada leaves Engineering:\n%s", b.String())
 	}
 }
