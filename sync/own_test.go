@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster/client"
@@ -28,5 +29,32 @@ func TestSyncManagesUsersItNeverHadToChange(t *testing.T) {
 	f.src.snap.Users = f.src.snap.Users[:1] // Alan leaves
 	if p, _, _ := f.run(t); p.Counts.Deactivate != 1 {
 		t.Fatalf("Alan left: %+v", p.Counts)
+	}
+}
+
+// TestSyncDoesNotAdoptAnotherSystemsUser: a target user with the same
+// userName but another system's externalId is not taken over; creating
+// the source user fails with a conflict, reported, and nothing else moves.
+func TestSyncDoesNotAdoptAnotherSystemsUser(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	other, err := f.c.Users.Create(ctx, &client.User{UserName: "ada@example.com", ExternalID: "okta-00u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.engine.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.engine.Apply(ctx, p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Done.Create != 3 || len(res.Failed) == 0 || !strings.Contains(res.Failed[0].Err, "409") {
+		t.Fatalf("done %+v, failed %+v", res.Done, res.Failed)
+	}
+	got, _ := f.c.Users.Get(ctx, other.ID)
+	if got.ExternalID != "okta-00u1" {
+		t.Fatalf("the other system's user was taken over: %+v", got)
 	}
 }

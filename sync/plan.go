@@ -162,10 +162,6 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 		}
 		byName[strings.ToLower(u.userName)] = u
 	}
-	inSource := make(map[string]bool, len(snap.Users))
-	for _, su := range snap.Users {
-		inSource[su.ID] = true
-	}
 	matched := map[string]bool{} // target ids matched to a source user
 	deprovision := 0             // users deactivated or deleted
 	userRef := map[string]Ref{}  // source id → the target user
@@ -177,10 +173,11 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 		}
 		tu, adopt := byExt[su.ID], false
 		if tu == nil {
-			// Not a user the sync owns, nor one another source user
-			// matches by externalId (created by a run that crashed
-			// before saving its state).
-			if c := byName[strings.ToLower(name)]; c != nil && (c.externalID == "" || !st.ownsUser(c.externalID) && !inSource[c.externalID]) && !matched[c.id] {
+			// Only a user without an externalId is adopted by name: one
+			// with another's externalId belongs to another provisioning
+			// system (or another sync), which the sync must not take
+			// over; creating this user then fails with 409, reported.
+			if c := byName[strings.ToLower(name)]; c != nil && c.externalID == "" && !matched[c.id] {
 				tu, adopt = c, true
 			}
 		}
@@ -283,10 +280,6 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 	groupRef := map[string]Ref{}
 	gMatched := map[string]*targetGroup{}
 	gTaken := map[string]bool{} // target ids matched to a source group
-	gInSource := make(map[string]bool, len(snap.Groups))
-	for _, sg := range snap.Groups {
-		gInSource[sg.ID] = true
-	}
 	for _, sg := range snap.Groups {
 		name := m.group(sg)
 		if name == "" {
@@ -294,10 +287,10 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 		}
 		tg, adopt := gByExt[sg.ID], false
 		if tg == nil {
-			// As for users: neither a group another source group
-			// already took (two groups of one name) nor one it matches
-			// by externalId.
-			if c := gByName[strings.ToLower(name)]; c != nil && (c.externalID == "" || !st.ownsGroup(c.externalID) && !gInSource[c.externalID]) && !gTaken[c.id] {
+			// As for users: only a group without an externalId, and not
+			// one another source group already took (two groups of one
+			// name).
+			if c := gByName[strings.ToLower(name)]; c != nil && c.externalID == "" && !gTaken[c.id] {
 				tg, adopt = c, true
 			}
 		}
