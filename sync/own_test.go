@@ -2,10 +2,14 @@ package sync_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster/client"
+	"github.com/rosterhq/roster/sync"
+	"github.com/rosterhq/roster/sync/source"
 )
 
 // TestSyncManagesUsersItNeverHadToChange: a target user already equal to
@@ -56,5 +60,30 @@ func TestSyncDoesNotAdoptAnotherSystemsUser(t *testing.T) {
 	got, _ := f.c.Users.Get(ctx, other.ID)
 	if got.ExternalID != "okta-00u1" {
 		t.Fatalf("the other system's user was taken over: %+v", got)
+	}
+}
+
+// TestSyncRefusesToRetireMostGroups: with retireGroups, a source that
+// suddenly has no groups (a broken groups search) is refused like a mass
+// deactivation.
+func TestSyncRefusesToRetireMostGroups(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.engine.Policy.RetireGroups = true
+	f.engine.Policy.MaxDeprovision = 1
+	for i := range 3 {
+		f.src.snap.Groups = append(f.src.snap.Groups, source.Group{ID: fmt.Sprintf("x%d", i), Name: fmt.Sprintf("Extra %d", i)})
+	}
+	f.run(t)
+	f.src.snap.Groups = nil
+	p, err := f.engine.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Counts.GroupRetire != 5 || !strings.Contains(p.Refused, "retires 5 of the 5 groups") {
+		t.Fatalf("plan %+v, refused %q", p.Counts, p.Refused)
+	}
+	if _, err := f.engine.Apply(ctx, p, false); !errors.Is(err, sync.ErrRefused) {
+		t.Fatalf("Apply: %v", err)
 	}
 }

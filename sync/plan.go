@@ -314,11 +314,21 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 		for _, g := range gMatched {
 			seen[g.id] = true
 		}
+		owned := 0
 		for _, tg := range tgt.groups {
-			if tg.externalID != "" && st.ownsGroup(tg.externalID) && !seen[tg.id] {
-				p.Groups = append(p.Groups, GroupChange{Action: ActionRetire, ExternalID: tg.externalID, Name: tg.name, TargetID: tg.id})
-				p.Counts.GroupRetire++
+			if tg.externalID != "" && st.ownsGroup(tg.externalID) {
+				owned++
+				if !seen[tg.id] {
+					p.Groups = append(p.Groups, GroupChange{Action: ActionRetire, ExternalID: tg.externalID, Name: tg.name, TargetID: tg.id})
+					p.Counts.GroupRetire++
+				}
 			}
+		}
+		// The same limit as for users: an empty groups search must not
+		// delete every group.
+		if limit := max(int(share*float64(owned)), pol.MaxDeprovision, 1); p.Counts.GroupRetire > limit && p.Refused == "" {
+			p.Refused = fmt.Sprintf("the plan retires %d of the %d groups the sync manages, more than the limit of %d; check the source, or allow mass changes",
+				p.Counts.GroupRetire, owned, limit)
 		}
 	}
 
