@@ -113,37 +113,28 @@ beside the state file).`,
 	apply.Flags().StringVar(&planFile, "plan", "", "apply exactly this plan (from plan --out), refusing if either side changed since")
 	apply.Flags().BoolVar(&allowMass, "allow-mass-changes", false, "apply a plan that deactivates or deletes more users than the policy's limit")
 
-	var who string
-	preview := &cobra.Command{
-		Use:   "preview",
-		Short: "Show what the mapping makes of a source user",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, unlock, err := engine(cmd)
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			return e.Preview(cmd.Context(), cmd.OutOrStdout(), who)
-		},
-	}
-	explain := &cobra.Command{
-		Use:   "explain",
-		Short: "Say whether a user is in scope, what they map to, and what the next run does to them",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, unlock, err := engine(cmd)
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			return e.Explain(cmd.Context(), cmd.OutOrStdout(), who)
-		},
-	}
-	for _, c := range []*cobra.Command{preview, explain} {
+	// preview and explain: one user, read-only.
+	aboutUser := func(use, short string, run func(e *rsync.Engine, ctx context.Context, w io.Writer, who string) error) *cobra.Command {
+		var who string
+		c := &cobra.Command{
+			Use:   use,
+			Short: short,
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				e, unlock, err := engine(cmd)
+				if err != nil {
+					return err
+				}
+				defer unlock()
+				return run(e, cmd.Context(), cmd.OutOrStdout(), who)
+			},
+		}
 		c.Flags().StringVar(&who, "user", "", "the user: source id, userName, or any field's value")
 		c.MarkFlagRequired("user")
+		return c
 	}
+	preview := aboutUser("preview", "Show what the mapping makes of a source user", (*rsync.Engine).Preview)
+	explain := aboutUser("explain", "Say whether a user is in scope, what they map to, and what the next run does to them", (*rsync.Engine).Explain)
 	cmd.AddCommand(plan, apply, preview, explain, newSyncDaemonCommand(&cfgPath), newSyncHistoryCommand(&cfgPath))
 	return cmd
 }
