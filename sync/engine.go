@@ -42,9 +42,16 @@ type Engine struct {
 // Plan reads both sides and computes what Apply would change. It changes
 // nothing.
 func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
+	p, _, _, err := e.plan(ctx)
+	return p, err
+}
+
+// plan is Plan that also returns the source's snapshot (in scope) and the
+// compiled mapping it planned with, for Explain.
+func (e *Engine) plan(ctx context.Context) (*Plan, *source.Snapshot, *mapping, error) {
 	m, err := e.Mapping.compile()
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	// The three reads wait on different things (the source, the target's
 	// pages of users, of groups), so they overlap; the first to fail
@@ -80,19 +87,19 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 	})
 	wg.Wait()
 	if first != nil {
-		return nil, first
+		return nil, nil, nil, first
 	}
 	snap = e.Scope.apply(snap)
 	if min := max(e.MinUsers, 1); len(snap.Users) < min && len(e.State.Users) > 0 {
-		return nil, fmt.Errorf("sync: the source returned %d users (fewer than %d) while the sync manages %d in the target; refusing to go on",
+		return nil, nil, nil, fmt.Errorf("sync: the source returned %d users (fewer than %d) while the sync manages %d in the target; refusing to go on",
 			len(snap.Users), min, len(e.State.Users))
 	}
 	p, err := computePlan(snap, tgt, m, e.State, e.Policy, time.Now().UTC())
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	e.own(p)
-	return p, nil
+	return p, snap, m, nil
 }
 
 // readUsers lists the target's users, keeping of their attributes only

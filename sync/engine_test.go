@@ -22,11 +22,13 @@ import (
 
 // memSource is a source whose snapshot the test edits between runs.
 type memSource struct {
-	snap source.Snapshot
-	err  error
+	snap  source.Snapshot
+	err   error
+	reads int
 }
 
 func (m *memSource) Read(context.Context) (*source.Snapshot, error) {
+	m.reads++
 	if m.err != nil {
 		return nil, m.err
 	}

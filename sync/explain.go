@@ -45,16 +45,7 @@ func writeMapped(w io.Writer, u source.User, m *mapping) {
 // Explain writes whether who is in the source's scope, what the mapping
 // makes of them, and what the next run would do to them and their groups.
 func (e *Engine) Explain(ctx context.Context, w io.Writer, who string) error {
-	m, err := e.Mapping.compile()
-	if err != nil {
-		return err
-	}
-	snap, err := e.Source.Read(ctx)
-	if err != nil {
-		return fmt.Errorf("sync: read the source: %w", err)
-	}
-	snap = e.Scope.apply(snap)
-	p, err := e.Plan(ctx)
+	p, snap, m, err := e.plan(ctx) // one read of each side
 	if err != nil {
 		return err
 	}

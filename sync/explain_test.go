@@ -23,8 +23,12 @@ func TestExplainAndPreview(t *testing.T) {
 		}
 	}
 	b.Reset()
+	reads := f.src.reads
 	if err := f.engine.Explain(ctx, &b, "ada@example.com"); err != nil {
 		t.Fatal(err)
+	}
+	if n := f.src.reads - reads; n != 1 {
+		t.Errorf("explain read the source %d times, want once", n)
 	}
 	for _, want := range []string{"is in the source's scope", "The next run will create the target user ada@example.com", "adds them to group Engineering"} {
 		if !strings.Contains(b.String(), want) {
