@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 
@@ -135,7 +134,7 @@ func (s *server) bulkOperation(r *http.Request, req request, op bulkOperation, i
 	sub.Host = r.Host
 	sub.TLS = r.TLS
 	sub.SetPathValue("id", id)
-	rec := httptest.NewRecorder()
+	rec := &recorder{header: http.Header{}, Code: http.StatusOK}
 	if err := handler(rec, sub, request{dir: req.dir, rt: rt}); err != nil {
 		s.fail(rec, sub, err)
 	}
@@ -203,4 +202,26 @@ func substituteValue(v any, ids map[string]string) (any, *scim.Error) {
 		}
 	}
 	return v, nil
+}
+
+// recorder is the http.ResponseWriter a bulk operation's handler writes
+// to: the status, headers and body the operation's own request would get.
+type recorder struct {
+	header http.Header
+	Code   int
+	Body   bytes.Buffer
+	wrote  bool
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.Code, r.wrote = code, true
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.Body.Write(b)
 }
