@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -178,13 +179,18 @@ func TestANewUserTakesTheUserNameARenamedOneGaveUp(t *testing.T) {
 
 // crashCopy copies the state file, the first time a user is created, to
 // what a crash at that moment would leave on disk.
+// Apply sends requests concurrently, so done is guarded by mu.
 type crashCopy struct {
 	statePath, copyPath string
-	done                bool
+
+	mu   gosync.Mutex
+	done bool
 }
 
 func (c *crashCopy) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := http.DefaultTransport.RoundTrip(r)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if err == nil && !c.done && r.Method == http.MethodPost && resp.StatusCode == http.StatusCreated {
 		c.done = true
 		data, rerr := os.ReadFile(c.statePath)
