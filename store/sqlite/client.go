@@ -69,7 +69,7 @@ func (s *Store) client(ctx context.Context, id string, hash *string) (store.Clie
 
 // RevokeClient implements store.Store.
 func (s *Store) RevokeClient(ctx context.Context, dir, id string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE oauth_clients SET revoked = 1 WHERE directory_id = ? AND id = ?`, dir, id)
+	res, err := s.w.ExecContext(ctx, `UPDATE oauth_clients SET revoked = 1 WHERE directory_id = ? AND id = ?`, dir, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: revoke client %q: %w", id, err)
 	}

@@ -38,7 +38,8 @@ type querier interface {
 
 // Store is a store.Store on a SQLite database file.
 type Store struct {
-	db *sql.DB
+	db *sql.DB // reads, any number at once
+	w  *sql.DB // writes: one connection, so writers queue here
 }
 
 var _ store.Store = (*Store)(nil)
@@ -61,7 +62,21 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	// SQLite lets one connection write at a time; the others wait in its
+	// busy handler, which sleeps 1, 2, 5, 10… ms between tries. Writing
+	// through one connection makes writers queue in database/sql instead,
+	// each starting the moment the one before it commits. (Other
+	// processes, such as the CLI beside a server, still meet the busy
+	// handler.)
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	return &Store{db: db, w: w}, nil
 }
 
 // SchemaVersion returns the version of the newest migration applied.
@@ -109,11 +124,11 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return errors.Join(s.w.Close(), s.db.Close()) }
 
 // inTx runs fn in a transaction, committing if it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -127,7 +142,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // CreateDirectory implements store.Store.
 func (s *Store) CreateDirectory(ctx context.Context, name string) (store.Directory, error) {
 	d := store.Directory{ID: store.NewID(), Name: name, Created: time.Now().UTC()}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO directories (id, name, name_key, created) VALUES (?, ?, ?, ?)`,
+	_, err := s.w.ExecContext(ctx, `INSERT INTO directories (id, name, name_key, created) VALUES (?, ?, ?, ?)`,
 		d.ID, d.Name, strings.ToLower(name), d.Created.Format(timeFormat))
 	if isUnique(err) {
 		return store.Directory{}, fmt.Errorf("sqlite: create directory %q: %w", name, store.ErrConflict)
@@ -208,7 +223,7 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 	if len(members) == 0 {
 		// One statement: the directory's foreign key says whether it
 		// exists, and a new resource is in no group and has no members.
-		if err := insert(s.db); err != nil {
+		if err := insert(s.w); err != nil {
 			return nil, fmt.Errorf("sqlite: create %s: %w", r.Type.Name, err)
 		}
 		delete(out.Attrs, "members")

@@ -17,7 +17,7 @@ func (s *Store) RecordRun(ctx context.Context, run store.SyncRun) (store.SyncRun
 	if run.ID == "" {
 		run.ID = store.NewID()
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sync_runs (id, config, started, ended, status, error, summary, changes)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sync_runs (id, config, started, ended, status, error, summary, changes)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, run.ID, run.Config, run.Started.UTC().Format(timeFormat), run.Ended.UTC().Format(timeFormat),
 		run.Status, run.Error, jsonText(run.Summary), jsonText(run.Changes))
 	if err != nil {

@@ -70,7 +70,7 @@ func (s *Store) Token(ctx context.Context, id string) (store.Token, error) {
 
 // RevokeToken implements store.Store.
 func (s *Store) RevokeToken(ctx context.Context, dir, idOrName string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE directory_id = ? AND (id = ? OR name = ?)`, dir, idOrName, idOrName)
+	res, err := s.w.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE directory_id = ? AND (id = ? OR name = ?)`, dir, idOrName, idOrName)
 	if err != nil {
 		return fmt.Errorf("sqlite: revoke token %q: %w", idOrName, err)
 	}
@@ -97,7 +97,7 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (store.Token, e
 	}
 	// Record the use at most once a minute per token, not on every request.
 	if now.Sub(t.LastUsed) > time.Minute {
-		if _, err := s.db.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ?`, now.Format(timeFormat), t.ID); err != nil {
+		if _, err := s.w.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ?`, now.Format(timeFormat), t.ID); err != nil {
 			return store.Token{}, fmt.Errorf("sqlite: authenticate: %w", err)
 		}
 		t.LastUsed = now
