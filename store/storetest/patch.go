@@ -156,6 +156,28 @@ func (s *suite) testPatchMembers(t *testing.T) {
 	if m := memberIDs(got); len(m) != 0 {
 		t.Fatalf("a failed PATCH left members %v", m)
 	}
+	// An add naming one member that does not exist fails whole; one that
+	// names the group itself too; a member twice in one add is added once.
+	for name, body := range map[string]string{
+		"an unknown member beside a real one": ops(`{"op":"add","path":"members","value":[` + member(0) + `,{"value":"no-such-user"}]}`),
+		"the group itself":                    ops(`{"op":"add","path":"members","value":[` + member(0) + `,{"value":"` + g.ID() + `"}]}`),
+	} {
+		_, err = s.patch(t, st, dir, s.groups, g.ID(), body, "")
+		if serr := (*scim.Error)(nil); !errors.As(err, &serr) || serr.ScimType != scim.InvalidValue {
+			t.Fatalf("adding %s: got %v, want a 400 invalidValue *scim.Error", name, err)
+		}
+	}
+	got, err = s.patch(t, st, dir, s.groups, g.ID(), ops(`{"op":"add","path":"members","value":[`+member(1)+`,`+member(1)+`]}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := memberIDs(got); !slices.Equal(m, []string{ids[1]}) {
+		t.Fatalf("after failed adds and a doubled one: members %v, want only user1", m)
+	}
+	got, err = s.patch(t, st, dir, s.groups, g.ID(), ops(`{"op":"remove","path":"members"}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Removing a member that is not there changes nothing, not even the version.
 	v := got.Meta().Version
 	got, err = s.patch(t, st, dir, s.groups, g.ID(), ops(`{"op":"remove","path":"members[value eq \"`+ids[0]+`\"]"}`), "")
