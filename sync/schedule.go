@@ -23,12 +23,13 @@ func (e Every) Next(t time.Time) time.Time { return t.Add(time.Duration(e)) }
 // day-of-month month day-of-week, each *, a number, a range a-b, a step
 // */n or a-b/n, or a list of those separated by commas; day-of-week 0 or
 // 7 is Sunday. When both day fields are restricted, a day matching either
-// runs, as in cron. Times are in the location of the time given to Next.
+// runs; when either starts with * (such as */2), a day must match both, as
+// in Vixie cron. Times are in the location of the time given to Next.
 type Cron struct {
 	src                      string
 	minute, hour, dom, month uint64 // bit i set: value i allowed
 	dow                      uint64
-	domAny, dowAny           bool
+	domStar, dowStar         bool // the field starts with *, as "*" or "*/2"
 }
 
 // ParseCron parses a cron expression such as "*/15 * * * *" or
@@ -53,7 +54,7 @@ func ParseCron(expr string) (*Cron, error) {
 	if c.dow&(1<<7) != 0 {
 		c.dow |= 1 // 7 is Sunday too
 	}
-	c.domAny, c.dowAny = fields[2] == "*", fields[4] == "*"
+	c.domStar, c.dowStar = strings.HasPrefix(fields[2], "*"), strings.HasPrefix(fields[4], "*")
 	return c, nil
 }
 
@@ -131,13 +132,11 @@ func (c *Cron) Next(t time.Time) time.Time {
 func (c *Cron) day(t time.Time) bool {
 	dom := c.dom&(1<<t.Day()) != 0
 	dow := c.dow&(1<<int(t.Weekday())) != 0
-	switch {
-	case c.domAny && c.dowAny:
-		return true
-	case c.domAny:
-		return dow
-	case c.dowAny:
-		return dom
+	// As in Vixie cron: when either day field starts with *, a day must
+	// match both ("*/2 * 1" is every other day that is a Monday); when
+	// both are restricted, either ("15 * 5" is the 15th and every Friday).
+	if c.domStar || c.dowStar {
+		return dom && dow
 	}
 	return dom || dow
 }

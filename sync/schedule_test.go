@@ -25,6 +25,8 @@ func TestCronNext(t *testing.T) {
 		"0 0 29 2 *":       "2028-02-29 00:00 Tue",
 		"0 0 1 1 *":        "2027-01-01 00:00 Fri",
 		"0 12 15 * 5":      "2026-11-27 12:00 Fri", // day of month or Friday
+		"0 12 */2 * 2":     "2026-12-01 12:00 Tue", // an odd day and a Tuesday
+		"0 12 1 * */3":     "2027-05-01 12:00 Sat", // the 1st and a Sunday, Wednesday or Saturday
 		"5-10/5 8-9 * * *": "2026-11-23 08:05 Mon",
 	} {
 		c, err := ParseCron(expr)

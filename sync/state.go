@@ -60,14 +60,28 @@ func (s *State) Save() error {
 		return fmt.Errorf("sync state: %w", err)
 	}
 	defer os.Remove(tmp.Name())
+	// Written, flushed to disk, then renamed over the old file, and the
+	// directory flushed: a crash leaves the old state or the new, never an
+	// empty or half-written file.
 	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return fmt.Errorf("sync state: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("sync state: %w", err)
 	}
-	return os.Rename(tmp.Name(), s.path)
+	if err := os.Rename(tmp.Name(), s.path); err != nil {
+		return fmt.Errorf("sync state: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(s.path)); err == nil {
+		d.Sync() // best effort: not every system can sync a directory
+		d.Close()
+	}
+	return nil
 }
 
 func (s *State) ownsUser(id string) bool  { return s.Users[id] != nil }
