@@ -52,8 +52,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// WAL lets readers run beside the writer; a busy timeout makes writers
 	// wait for each other instead of failing; foreign keys keep
 	// memberships consistent. _txlock=immediate takes the write lock at
-	// BEGIN, so read-then-write transactions cannot deadlock.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	// BEGIN, so read-then-write transactions cannot deadlock. Reading
+	// through a memory map (up to 1 GiB of the file) saves a system call
+	// per page not in SQLite's own small cache.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate&_pragma=mmap_size(1073741824)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -67,8 +69,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// through one connection makes writers queue in database/sql instead,
 	// each starting the moment the one before it commits. (Other
 	// processes, such as the CLI beside a server, still meet the busy
-	// handler.)
-	w, err := sql.Open("sqlite", dsn)
+	// handler.) Checkpointing every 10,000 pages of log instead of 1,000
+	// writes a page changed by many commits back to the file fewer times.
+	w, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(10000)")
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
