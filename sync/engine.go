@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -310,6 +311,37 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 		})
 	}
 
+	// A group retired to make way for a new one of its name (the source
+	// replaced it) goes before the creates, or they would meet its name.
+	// Deleting it takes it out of its parents, so the membership changes
+	// below leave it alone. The other retirements come last.
+	retire := func(ch GroupChange) bool {
+		if err := e.Target.Groups.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
+			fail("retire group "+ch.Name, err)
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		delete(e.State.Groups, ch.ExternalID)
+		res.Done.GroupRetire++
+		done("retire group " + ch.Name)
+		return true
+	}
+	taken := map[string]bool{} // the names creates and renames take, in lower case
+	for _, ch := range p.Groups {
+		if ch.Action == ActionCreate || ch.Action == ActionRename {
+			taken[strings.ToLower(ch.Name)] = true
+		}
+	}
+	retiredEarly := map[string]bool{} // target ids
+	for _, ch := range p.Groups {
+		if ch.Action == ActionRetire && taken[strings.ToLower(ch.Name)] {
+			if retire(ch) {
+				retiredEarly[ch.TargetID] = true
+			}
+		}
+	}
+
 	// Groups, but retirements: renames first, so that a new group may take
 	// a name another gives up; each pass Concurrency at a time.
 	for _, action := range []string{ActionRename, ActionCreate} {
@@ -380,7 +412,18 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 			}
 		}
 		for _, r := range mc.Remove {
-			remove = append(remove, r.TargetID)
+			if !retiredEarly[r.TargetID] {
+				remove = append(remove, r.TargetID)
+			}
+		}
+		if len(mc.Remove) > 0 && len(remove) == 0 { // only groups deleted above
+			mu.Lock()
+			total--
+			progress()
+			mu.Unlock()
+		}
+		if len(add) == 0 && len(remove) == 0 {
+			return
 		}
 		if err := e.Target.Groups.ChangeMembers(ctx, group, add, remove); err != nil {
 			if len(add) > 0 {
@@ -417,16 +460,9 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 		done("delete user " + ch.UserName)
 	}
 	for _, ch := range p.Groups {
-		if ch.Action != ActionRetire {
-			continue
+		if ch.Action == ActionRetire && !taken[strings.ToLower(ch.Name)] {
+			retire(ch)
 		}
-		if err := e.Target.Groups.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
-			fail("retire group "+ch.Name, err)
-			continue
-		}
-		delete(e.State.Groups, ch.ExternalID)
-		res.Done.GroupRetire++
-		done("retire group " + ch.Name)
 	}
 	if err := e.State.Save(); err != nil {
 		return res, err

@@ -249,3 +249,39 @@ func TestANewGroupTakesTheNameARenamedOneGaveUp(t *testing.T) {
 		t.Fatalf("Platform: %v", got)
 	}
 }
+
+// TestAGroupReplacedByANewOneOfTheSameNameConvergesInOneRun: the source
+// drops a group and adds another of the same name (a new id). The old
+// one is retired before the new one is created, or the create would meet
+// the old name and fail with 409 until the next run.
+func TestAGroupReplacedByANewOneOfTheSameNameConvergesInOneRun(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.engine.Policy.RetireGroups = true
+	f.run(t)
+	old, err := f.c.Groups.ByDisplayName(ctx, "Compilers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.src.snap.Groups[1] = source.Group{ID: "g7", Name: "compilers", Members: []string{"u4"}, Parent: "g1"}
+	p, _, _ := f.run(t) // fails the test on any failure
+	if p.Counts.GroupRetire != 1 || p.Counts.GroupCreate != 1 {
+		t.Fatalf("plan %+v, want one group retired and one created", p.Counts)
+	}
+	g, err := f.c.Groups.ByDisplayName(ctx, "compilers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.ID == old.ID || g.ExternalID != "g7" {
+		t.Fatalf("compilers is %s (externalId %q); want a new group for g7, not %s", g.ID, g.ExternalID, old.ID)
+	}
+	if got := f.members(t, "compilers"); !slices.Equal(got, []string{"Edsger Dijkstra"}) {
+		t.Fatalf("the new compilers: %v", got)
+	}
+	if got := f.members(t, "Engineering"); !slices.Equal(got, []string{"Ada Lovelace", "Alan Turing", "compilers"}) {
+		t.Fatalf("Engineering: %v", got)
+	}
+	if p, _, writes := f.run(t); p.Counts.Writes() != 0 || writes != 0 {
+		t.Fatalf("the next run: plan %+v, %d writes", p.Counts, writes)
+	}
+}
