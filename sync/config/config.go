@@ -19,8 +19,11 @@ package config
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,9 +171,7 @@ func (e Endpoint) token() (string, error) {
 }
 
 // Engine builds the engine the configuration describes and takes the
-// run's locks (a lock file beside the state file, and a PostgreSQL
-// advisory lock when the database is PostgreSQL); call unlock when the
-// run is over.
+// run's locks (see lock); call unlock when the run is over.
 func (c *Config) Engine(userAgent string) (e *rsync.Engine, unlock func(), err error) {
 	src, err := c.source(userAgent)
 	if err != nil {
@@ -180,16 +181,9 @@ func (c *Config) Engine(userAgent string) (e *rsync.Engine, unlock func(), err e
 	if err != nil {
 		return nil, nil, err
 	}
-	unlockFile, err := rsync.Lock(c.State + ".lock")
-	if err != nil {
+	if unlock, err = c.lock(context.Background()); err != nil {
 		return nil, nil, err
 	}
-	unlockDB, err := c.pgLock(context.Background())
-	if err != nil {
-		unlockFile()
-		return nil, nil, err
-	}
-	unlock = func() { unlockDB(); unlockFile() }
 	state, err := rsync.LoadState(c.State)
 	if err != nil {
 		unlock()
@@ -197,6 +191,67 @@ func (c *Config) Engine(userAgent string) (e *rsync.Engine, unlock func(), err e
 	}
 	return &rsync.Engine{Source: src, Target: target, Mapping: c.Mapping, Policy: c.Policy, Scope: c.Scope, State: state,
 		Concurrency: c.Target.Concurrency, MinUsers: c.MinUsers, Bulk: c.Target.Bulk}, unlock, nil
+}
+
+// lock takes the locks that keep two runs apart, or returns
+// rsync.ErrLocked: a lock file beside the state file (one configuration
+// run twice); one named after the target in the user's cache directory
+// (two configurations on this machine syncing into one target); and,
+// when the database is PostgreSQL, an advisory lock named after the
+// target (runs on other machines).
+func (c *Config) lock(ctx context.Context) (unlock func(), err error) {
+	var unlocks []func()
+	unlock = func() {
+		for i := len(unlocks) - 1; i >= 0; i-- {
+			unlocks[i]()
+		}
+	}
+	paths := []string{c.State + ".lock"}
+	if p, ok := targetLockPath(c.Target.URL); ok {
+		paths = append(paths, p)
+	}
+	for _, p := range paths {
+		u, err := rsync.Lock(p)
+		if err != nil {
+			unlock()
+			return nil, err
+		}
+		unlocks = append(unlocks, u)
+	}
+	u, err := c.pgLock(ctx)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	unlocks = append(unlocks, u)
+	return unlock, nil
+}
+
+// targetLockPath returns the path of the lock file of a target URL, in
+// the user's cache directory (created if need be), or false if there is
+// no such directory.
+func targetLockPath(target string) (string, bool) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", false
+	}
+	dir = filepath.Join(dir, "roster", "sync-locks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(targetKey(target)))
+	return filepath.Join(dir, hex.EncodeToString(sum[:12])+".lock"), true
+}
+
+// targetKey is what names a target in locks: its URL without a trailing
+// slash, scheme and host in lower case.
+func targetKey(target string) string {
+	target = strings.TrimRight(target, "/")
+	if u, err := url.Parse(target); err == nil && u.Host != "" {
+		u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+		return u.String()
+	}
+	return target
 }
 
 func (c *Config) source(userAgent string) (source.Source, error) {

@@ -67,3 +67,42 @@ func TestPostgresLockKeepsMachinesApart(t *testing.T) {
 	}
 	unlockB()
 }
+
+// TestTwoConfigurationsOnOneTargetDoNotOverlap: two configurations (so two
+// state files) that sync into one target on one machine are kept apart
+// by a lock named after the target, even without a database; one into
+// another target runs beside them.
+func TestTwoConfigurationsOnOneTargetDoNotOverlap(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	load := func(url string) *Config {
+		c, err := Load(writeConfig(t, "target: {url: "+url+", token: t}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ctx := context.Background()
+	a, b, other := load("http://127.0.0.1:1/scim/v2"), load("HTTP://127.0.0.1:1/scim/v2/"), load("http://127.0.0.1:2/scim/v2")
+	if a.State == b.State {
+		t.Fatal("the two configurations share a state file")
+	}
+	unlock, err := a.lock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.lock(ctx); !errors.Is(err, rsync.ErrLocked) {
+		t.Fatalf("a second configuration on the same target while locked: %v, want ErrLocked", err)
+	}
+	unlockOther, err := other.lock(ctx)
+	if err != nil {
+		t.Fatalf("a configuration on another target: %v", err)
+	}
+	unlockOther()
+	unlock()
+	unlockB, err := b.lock(ctx)
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	unlockB()
+}

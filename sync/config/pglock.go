@@ -26,7 +26,7 @@ func (c *Config) pgLock(ctx context.Context) (unlock func(), err error) {
 		return nil, fmt.Errorf("sync: lock: %w", err)
 	}
 	h := fnv.New64a()
-	h.Write([]byte("roster sync " + strings.TrimRight(c.Target.URL, "/")))
+	h.Write([]byte("roster sync " + targetKey(c.Target.URL)))
 	var got bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(h.Sum64())).Scan(&got); err != nil {
 		conn.Close(ctx)
