@@ -38,6 +38,15 @@ type Engine struct {
 	// changes are done (failed ones included) out of how many. It is
 	// called with Apply's lock held: it must be quick.
 	Progress func(done, total int)
+	// Reading, if set, is told during Plan (and so ApplySaved and
+	// Explain) how much of each side has been read: what is "source
+	// users", "source groups", "target users" or "target groups"; n is
+	// how many so far, total how many there are, -1 while unknown. The
+	// source reports once, when read; the target as its users and groups
+	// arrive, then once more when it is done, with n == total. The reads
+	// run in parallel, but the calls are never concurrent: it must be
+	// quick, as it holds up the reads.
+	Reading func(what string, n, total int)
 }
 
 // Plan reads both sides and computes what Apply would change. It changes
@@ -71,19 +80,31 @@ func (e *Engine) plan(ctx context.Context) (*Plan, *source.Snapshot, *mapping, e
 			once.Do(func() { first = fmt.Errorf("sync: read the %s: %w", what, err); cancel() })
 		}
 	}
+	var readingMu gosync.Mutex
+	reading := func(what string, n, total int) {
+		if e.Reading != nil {
+			readingMu.Lock()
+			defer readingMu.Unlock()
+			e.Reading(what, n, total)
+		}
+	}
 	wg.Go(func() {
 		var err error
 		snap, err = e.Source.Read(ctx)
 		fail("source", err)
+		if err == nil {
+			reading("source users", len(snap.Users), len(snap.Users))
+			reading("source groups", len(snap.Groups), len(snap.Groups))
+		}
 	})
 	wg.Go(func() {
 		var err error
-		tgt.users, err = e.readUsers(ctx, m)
+		tgt.users, err = e.readUsers(ctx, m, reading)
 		fail("target", err)
 	})
 	wg.Go(func() {
 		var err error
-		tgt.groups, err = e.readGroups(ctx)
+		tgt.groups, err = e.readGroups(ctx, reading)
 		fail("target", err)
 	})
 	wg.Wait()
@@ -105,9 +126,14 @@ func (e *Engine) plan(ctx context.Context) (*Plan, *source.Snapshot, *mapping, e
 
 // readUsers lists the target's users, keeping of their attributes only
 // the values of the paths m maps: a sync of 100,000 users holds them all
-// until the plan is made.
-func (e *Engine) readUsers(ctx context.Context, m *mapping) ([]targetUser, error) {
+// until the plan is made. It tells reading (see Engine.Reading) as they
+// arrive.
+func (e *Engine) readUsers(ctx context.Context, m *mapping, reading func(what string, n, total int)) ([]targetUser, error) {
 	var users []targetUser
+	total := -1
+	if e.Reading != nil {
+		total = listTotal(ctx, e.Target.Users.List)
+	}
 	keys := make([]string, len(m.users))
 	for i, mp := range m.users {
 		keys[i] = mp.path.String()
@@ -130,13 +156,20 @@ func (e *Engine) readUsers(ctx context.Context, m *mapping) ([]targetUser, error
 		}
 		users = append(users, targetUser{id: u.ID, externalID: u.ExternalID, userName: u.UserName,
 			active: u.Active == nil || *u.Active, values: values})
+		reading("target users", len(users), soFar(total, len(users)))
 	}
+	reading("target users", len(users), len(users))
 	return users, nil
 }
 
-// readGroups lists the target's groups with their members.
-func (e *Engine) readGroups(ctx context.Context) ([]targetGroup, error) {
+// readGroups lists the target's groups with their members, telling
+// reading (see Engine.Reading) as they arrive.
+func (e *Engine) readGroups(ctx context.Context, reading func(what string, n, total int)) ([]targetGroup, error) {
 	var groups []targetGroup
+	total := -1
+	if e.Reading != nil {
+		total = listTotal(ctx, e.Target.Groups.List)
+	}
 	for g, err := range e.Target.Groups.All(ctx, client.Query{}) {
 		if err != nil {
 			return nil, err
@@ -150,8 +183,30 @@ func (e *Engine) readGroups(ctx context.Context) ([]targetGroup, error) {
 			tg.members = append(tg.members, Ref{TargetID: m.Value, Name: m.Display, Type: typ})
 		}
 		groups = append(groups, tg)
+		reading("target groups", len(groups), soFar(total, len(groups)))
 	}
+	reading("target groups", len(groups), len(groups))
 	return groups, nil
+}
+
+// soFar is the total to report with n read so far, while reading: -1
+// once n reaches it (the target grew since it said), as only the last
+// call has n == total.
+func soFar(total, n int) int {
+	if n >= total {
+		return -1
+	}
+	return total
+}
+
+// listTotal asks the target how many resources a listing will return (a
+// page of one id), for Engine.Reading; -1 when it does not say.
+func listTotal[T any](ctx context.Context, list func(context.Context, client.Query) (*client.Page[T], error)) int {
+	page, err := list(ctx, client.Query{Attributes: []string{"id"}, Count: 1})
+	if err != nil || page.TotalResults <= 0 {
+		return -1
+	}
+	return page.TotalResults
 }
 
 // Result is what Apply did.
