@@ -216,6 +216,9 @@ type Result struct {
 	// failed; Failed holds the failed ones again.
 	Changes []Failure
 	Failed  []Failure
+	// FailedCounts counts the failed changes by kind, as Done counts
+	// those made: a failed request to add three members counts three.
+	FailedCounts Counts
 }
 
 // Failure is a change tried and, if it failed after its retries, why.
@@ -261,8 +264,9 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 			e.Progress(min(len(res.Changes), total), total)
 		}
 	}
-	fail := func(what string, err error) {
+	fail := func(what string, err error, kind Counts) {
 		mu.Lock()
+		res.FailedCounts.add(kind)
 		res.Failed = append(res.Failed, Failure{What: what, Err: err.Error()})
 		res.Changes = append(res.Changes, Failure{What: what, Err: err.Error()})
 		progress()
@@ -319,7 +323,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 			}
 			id, err := e.applyUser(ctx, ch)
 			if err != nil {
-				fail(fmt.Sprintf("%s user %s", ch.Action, ch.UserName), err)
+				fail(fmt.Sprintf("%s user %s", ch.Action, ch.UserName), err, userKind(ch.Action))
 				return
 			}
 			mu.Lock()
@@ -342,7 +346,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 			for _, ch := range batch {
 				u, err := newUser(ch)
 				if err != nil {
-					fail(fmt.Sprintf("create user %s", ch.UserName), err)
+					fail(fmt.Sprintf("create user %s", ch.UserName), err, Counts{Create: 1})
 					continue
 				}
 				ops = append(ops, client.BulkOperation{Method: "POST", Path: "/Users", BulkID: fmt.Sprintf("u%d", len(ops)), Data: u})
@@ -352,11 +356,11 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 			for i, ch := range chs {
 				switch {
 				case err != nil:
-					fail(fmt.Sprintf("create user %s", ch.UserName), err)
+					fail(fmt.Sprintf("create user %s", ch.UserName), err, Counts{Create: 1})
 				case i >= len(out.Operations):
-					fail(fmt.Sprintf("create user %s", ch.UserName), errors.New("the bulk response has no result for it"))
+					fail(fmt.Sprintf("create user %s", ch.UserName), errors.New("the bulk response has no result for it"), Counts{Create: 1})
 				case out.Operations[i].Err() != nil:
-					fail(fmt.Sprintf("create user %s", ch.UserName), out.Operations[i].Err())
+					fail(fmt.Sprintf("create user %s", ch.UserName), out.Operations[i].Err(), Counts{Create: 1})
 				default:
 					mu.Lock()
 					succeeded(ch, out.Operations[i].ID())
@@ -372,7 +376,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 	// below leave it alone. The other retirements come last.
 	retire := func(ch GroupChange) bool {
 		if err := e.Target.Groups.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
-			fail("retire group "+ch.Name, err)
+			fail("retire group "+ch.Name, err, Counts{GroupRetire: 1})
 			return false
 		}
 		mu.Lock()
@@ -425,7 +429,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 				_, err = e.Target.Groups.Patch(ctx, id, ops...)
 			}
 			if err != nil {
-				fail(fmt.Sprintf("%s group %s", ch.Action, ch.Name), err)
+				fail(fmt.Sprintf("%s group %s", ch.Action, ch.Name), err, groupKind(ch.Action))
 				return
 			}
 			mu.Lock()
@@ -455,7 +459,8 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 		mc := p.Members[i]
 		group := resolve(mc.Group)
 		if group == "" {
-			fail("members of group "+mc.Group.Name, errors.New("the group was not created"))
+			fail("members of group "+mc.Group.Name, errors.New("the group was not created"),
+				Counts{MembersAdd: len(mc.Add), MembersRemove: len(mc.Remove)})
 			return
 		}
 		var add, remove []string
@@ -463,7 +468,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 			if id := resolve(r); id != "" {
 				add = append(add, id)
 			} else {
-				fail(fmt.Sprintf("add %s to group %s", r.Name, mc.Group.Name), errors.New("the member was not created"))
+				fail(fmt.Sprintf("add %s to group %s", r.Name, mc.Group.Name), errors.New("the member was not created"), Counts{MembersAdd: 1})
 			}
 		}
 		for _, r := range mc.Remove {
@@ -482,10 +487,10 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 		}
 		if err := e.Target.Groups.ChangeMembers(ctx, group, add, remove); err != nil {
 			if len(add) > 0 {
-				fail("add members to group "+mc.Group.Name, err)
+				fail("add members to group "+mc.Group.Name, err, Counts{MembersAdd: len(add)})
 			}
 			if len(remove) > 0 {
-				fail("remove members from group "+mc.Group.Name, err)
+				fail("remove members from group "+mc.Group.Name, err, Counts{MembersRemove: len(remove)})
 			}
 			return
 		}
@@ -507,7 +512,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 			continue
 		}
 		if err := e.Target.Users.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
-			fail("delete user "+ch.UserName, err)
+			fail("delete user "+ch.UserName, err, Counts{Delete: 1})
 			continue
 		}
 		delete(e.State.Users, ch.ExternalID)
@@ -523,6 +528,51 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 		return res, err
 	}
 	return res, nil
+}
+
+// userKind returns the Counts of one user change of an action.
+func userKind(action string) Counts {
+	switch action {
+	case ActionCreate:
+		return Counts{Create: 1}
+	case ActionUpdate:
+		return Counts{Update: 1}
+	case ActionDeactivate:
+		return Counts{Deactivate: 1}
+	case ActionReactivate:
+		return Counts{Reactivate: 1}
+	case ActionDelete:
+		return Counts{Delete: 1}
+	}
+	return Counts{}
+}
+
+// groupKind returns the Counts of one group change of an action.
+func groupKind(action string) Counts {
+	switch action {
+	case ActionCreate:
+		return Counts{GroupCreate: 1}
+	case ActionRename:
+		return Counts{GroupRename: 1}
+	case ActionRetire:
+		return Counts{GroupRetire: 1}
+	}
+	return Counts{}
+}
+
+// add adds o's counts to c's.
+func (c *Counts) add(o Counts) {
+	c.Create += o.Create
+	c.Update += o.Update
+	c.Deactivate += o.Deactivate
+	c.Reactivate += o.Reactivate
+	c.Delete += o.Delete
+	c.Unchanged += o.Unchanged
+	c.GroupCreate += o.GroupCreate
+	c.GroupRename += o.GroupRename
+	c.GroupRetire += o.GroupRetire
+	c.MembersAdd += o.MembersAdd
+	c.MembersRemove += o.MembersRemove
 }
 
 // activeAfter returns what a change sets active to: "true", "false", or
