@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // WriteText writes the plan for people: the counts first, then each change
@@ -70,4 +71,41 @@ func refName(r Ref) string {
 		return r.Name
 	}
 	return strings.TrimSpace(r.TargetID)
+}
+
+// WriteSummary writes, for people, what a run planned and what it did: a
+// table of each kind of change with something in it, planned, done and
+// failed, a total line, and how long the run took. Changes neither done
+// nor failed were not tried (the run was cancelled) or went with a group
+// retired first.
+func WriteSummary(w io.Writer, p *Plan, r *Result, took time.Duration) error {
+	planned, done, failed := p.Counts, r.Done, r.FailedCounts
+	rows := []struct {
+		what                  string
+		planned, done, failed int
+	}{
+		{"users created", planned.Create, done.Create, failed.Create},
+		{"users updated", planned.Update, done.Update, failed.Update},
+		{"users deactivated", planned.Deactivate, done.Deactivate, failed.Deactivate},
+		{"users reactivated", planned.Reactivate, done.Reactivate, failed.Reactivate},
+		{"users deleted", planned.Delete, done.Delete, failed.Delete},
+		{"groups created", planned.GroupCreate, done.GroupCreate, failed.GroupCreate},
+		{"groups renamed", planned.GroupRename, done.GroupRename, failed.GroupRename},
+		{"groups retired", planned.GroupRetire, done.GroupRetire, failed.GroupRetire},
+		{"members added", planned.MembersAdd, done.MembersAdd, failed.MembersAdd},
+		{"members removed", planned.MembersRemove, done.MembersRemove, failed.MembersRemove},
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "CHANGE\tPLANNED\tDONE\tFAILED\n")
+	for _, row := range rows {
+		if row.planned != 0 || row.done != 0 || row.failed != 0 {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", row.what, row.planned, row.done, row.failed)
+		}
+	}
+	fmt.Fprintf(tw, "total\t%d\t%d\t%d\n", planned.Writes(), done.Writes(), failed.Writes())
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "took %s\n", took.Round(time.Millisecond))
+	return err
 }

@@ -3,6 +3,8 @@ package sync_test
 import (
 	"context"
 	"testing"
+
+	"github.com/rosterhq/roster/sync"
 )
 
 // TestReadingReportsEachSideAndEndsWithTheCounts plans against a real
@@ -50,5 +52,27 @@ func TestReadingReportsEachSideAndEndsWithTheCounts(t *testing.T) {
 	}
 	if !totalAhead["target users"] || !totalAhead["target groups"] {
 		t.Errorf("the target's totals were not known while reading: %+v", calls)
+	}
+}
+
+// TestApplyCountsFailuresByKind applies two new users whose userNames
+// differ only in case, and a membership of each: the target refuses one
+// user, and so the membership of the user it refused.
+func TestApplyCountsFailuresByKind(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.run(t)
+	f.src.snap.Users = append(f.src.snap.Users, person("n1", "new@example.com", "N", "One", true), person("n2", "NEW@example.com", "N", "Two", true))
+	f.src.snap.Groups[1].Members = append(f.src.snap.Groups[1].Members, "n1", "n2")
+	p, err := f.engine.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.engine.Apply(ctx, p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (sync.Counts{Create: 1, MembersAdd: 1}); res.FailedCounts != want || res.Done != want || len(res.Failed) != 2 {
+		t.Fatalf("done %+v, failed %+v: %+v", res.Done, res.FailedCounts, res.Failed)
 	}
 }
