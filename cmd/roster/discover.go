@@ -15,7 +15,8 @@ import (
 )
 
 func newDiscoverCommand() *cobra.Command {
-	var r remote
+	// Servers often serve discovery without authentication.
+	r := remote{anonymous: true}
 	cmd := &cobra.Command{
 		Use:   "discover",
 		Short: "Show what a SCIM server supports: its configuration, resource types and schemas",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,17 +20,89 @@ import (
 // HTTP (users, groups, discover), as opposed to those that open the
 // database (--db).
 type remote struct {
-	url, token, output string
+	url, output string
+	// anonymous lets the command run without credentials, as discovery
+	// endpoints are often served without authentication.
+	anonymous bool
+
+	token                                     string
+	basicUser, basicPassword                  string
+	oauthTokenURL, oauthClientID, oauthSecret string
 }
 
 // addFlags adds the server and output flags to cmd and its subcommands.
 // The defaults come from the environment when the command runs, so that
-// --help never prints the token.
+// --help never prints a secret.
 func (r *remote) addFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	f.StringVar(&r.url, "url", "", "SCIM base URL, such as http://localhost:8080/scim/v2 (default $ROSTER_URL)")
-	f.StringVar(&r.token, "token", "", "bearer token (default $ROSTER_TOKEN)")
+	f.StringVar(&r.token, "token", "", "bearer token (default $ROSTER_TOKEN, unless another way to authenticate is given)")
+	f.StringVar(&r.basicUser, "basic-user", "", "authenticate with HTTP Basic as this user (for Roster: the directory's name)")
+	f.StringVar(&r.basicPassword, "basic-password", "", "the HTTP Basic password (default $ROSTER_BASIC_PASSWORD; for Roster: a token)")
+	f.StringVar(&r.oauthTokenURL, "oauth-token-url", "", "authenticate with OAuth 2.0 client credentials from this token endpoint, such as http://localhost:8080/oauth/token")
+	f.StringVar(&r.oauthClientID, "oauth-client-id", "", "the OAuth 2.0 client id")
+	f.StringVar(&r.oauthSecret, "oauth-client-secret", "", "the OAuth 2.0 client secret (default $ROSTER_OAUTH_CLIENT_SECRET)")
 	f.StringVarP(&r.output, "output", "o", "table", "output format: table, or json (one SCIM resource a line)")
+}
+
+// auth returns the client option of the one way to authenticate the flags
+// and the environment give: a bearer token, HTTP Basic, or OAuth 2.0
+// client credentials. The flags choose the way; the environment fills in
+// its secret, and gives a token only when no flag chose another way.
+func (r *remote) auth() (client.Option, error) {
+	var ways []string
+	if r.token != "" {
+		ways = append(ways, "--token")
+	}
+	if r.basicUser != "" || r.basicPassword != "" {
+		ways = append(ways, "--basic-user")
+	}
+	if r.oauthTokenURL != "" || r.oauthClientID != "" || r.oauthSecret != "" {
+		ways = append(ways, "--oauth-client-id")
+	}
+	if len(ways) > 1 {
+		return nil, fmt.Errorf("%s do not go together: authenticate one way", strings.Join(ways, " and "))
+	}
+	way := ""
+	if len(ways) == 1 {
+		way = ways[0]
+	} else if os.Getenv("ROSTER_TOKEN") != "" {
+		way = "--token"
+	}
+	switch way {
+	case "--token":
+		return client.WithToken(cmp.Or(r.token, os.Getenv("ROSTER_TOKEN"))), nil
+	case "--basic-user":
+		password := cmp.Or(r.basicPassword, os.Getenv("ROSTER_BASIC_PASSWORD"))
+		switch {
+		case r.basicUser == "":
+			return nil, errors.New("--basic-password goes with --basic-user: give the user too")
+		case password == "":
+			return nil, errors.New("--basic-user needs a password: give --basic-password or set ROSTER_BASIC_PASSWORD")
+		}
+		return client.WithBasicAuth(r.basicUser, password), nil
+	case "--oauth-client-id":
+		secret := cmp.Or(r.oauthSecret, os.Getenv("ROSTER_OAUTH_CLIENT_SECRET"))
+		var missing []string
+		if r.oauthTokenURL == "" {
+			missing = append(missing, "--oauth-token-url")
+		}
+		if r.oauthClientID == "" {
+			missing = append(missing, "--oauth-client-id")
+		}
+		if secret == "" {
+			missing = append(missing, "--oauth-client-secret (or ROSTER_OAUTH_CLIENT_SECRET)")
+		}
+		if len(missing) > 0 {
+			return nil, fmt.Errorf("OAuth 2.0 client credentials need %s too", strings.Join(missing, " and "))
+		}
+		return client.WithOAuth2(r.oauthTokenURL, r.oauthClientID, secret), nil
+	}
+	if r.anonymous {
+		return nil, nil
+	}
+	return nil, errors.New("no credentials: give --token (or set ROSTER_TOKEN), --basic-user and --basic-password, " +
+		"or --oauth-token-url, --oauth-client-id and --oauth-client-secret")
 }
 
 // run connects to the server the flags name and calls fn. An error answer
@@ -39,19 +112,17 @@ func (r *remote) run(cmd *cobra.Command, fn func(ctx context.Context, c *client.
 	if r.output != "table" && r.output != "json" {
 		return fmt.Errorf("--output must be table or json, not %q", r.output)
 	}
-	base, token := r.url, r.token
-	if base == "" {
-		base = os.Getenv("ROSTER_URL")
-	}
-	if token == "" {
-		token = os.Getenv("ROSTER_TOKEN")
-	}
+	base := cmp.Or(r.url, os.Getenv("ROSTER_URL"))
 	if base == "" {
 		return errors.New("no server: give --url or set ROSTER_URL, such as http://localhost:8080/scim/v2")
 	}
+	auth, err := r.auth()
+	if err != nil {
+		return err
+	}
 	opts := []client.Option{client.WithUserAgent("roster/" + version())}
-	if token != "" {
-		opts = append(opts, client.WithToken(token))
+	if auth != nil {
+		opts = append(opts, auth)
 	}
 	c, err := client.New(base, opts...)
 	if err != nil {
