@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -16,44 +17,82 @@ func newGroupsCommand() *cobra.Command {
 		Short: "Manage the groups of a SCIM server (Roster or any other) over HTTP",
 		Long: `Manage the groups of a SCIM 2.0 server over HTTP: Roster, or any other.
 
---url and --token name the server (default $ROSTER_URL and $ROSTER_TOKEN).
+--url names the server (default $ROSTER_URL); --token, --basic-user or
+--oauth-client-id how to authenticate (see --help of a command). A GROUP
+argument is a group's id or displayName; a MEMBER a user's or a group's
+id, a userName or a group's displayName.
 Output is a table; with -o json it is the SCIM JSON of each group, one
 group a line. A failure exits non-zero with the server's status, scimType
 and detail.`,
 	}
 	r.addFlags(cmd)
 
-	groups := func(c *client.Client) endpoint[client.Group] { return c.Groups }
-	cmd.AddCommand(newListCommand(&r, "groups", groupTable, groups), newGetCommand(&r, "group", groupTable, groups),
-		newGroupCreateCommand(&r, groups),
+	patchCmd := newPatchCommand(&r, groupKind)
+	patchCmd.Example = `  roster groups patch Engineering --op '{"op":"replace","path":"externalId","value":"okta-g1"}'
+  roster groups patch $ID -f patch.json`
+	cmd.AddCommand(newListCommand(&r, groupKind), newGetCommand(&r, groupKind),
+		newGroupCreateCommand(&r), patchCmd,
 		&cobra.Command{
-			Use:   "add-members GROUP-ID MEMBER-ID...",
-			Short: "Add users (or groups) to a group, by id",
-			Args:  cobra.MinimumNArgs(2),
+			Use:     "rename GROUP NEW-NAME",
+			Short:   "Set a group's displayName",
+			Example: `  roster groups rename Engineering "Product Engineering"`,
+			Args:    cobra.ExactArgs(2),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return r.run(cmd, func(ctx context.Context, c *client.Client, _ *printer) error {
-					return c.Groups.AddMembers(ctx, args[0], args[1:]...)
+				if args[1] == "" {
+					return errors.New("a group's new name cannot be empty")
+				}
+				return r.run(cmd, func(ctx context.Context, c *client.Client, out *printer) error {
+					id, err := groupKind.resolve(ctx, c, args[0])
+					if err != nil {
+						return err
+					}
+					if err := c.Groups.Rename(ctx, id, args[1]); err != nil {
+						return err
+					}
+					g, err := c.Groups.Get(ctx, id)
+					if err != nil {
+						return err
+					}
+					return printOne(out, groupTable, g)
 				})
 			},
 		},
-		&cobra.Command{
-			Use:   "remove-members GROUP-ID MEMBER-ID...",
-			Short: "Remove members from a group, by id",
-			Args:  cobra.MinimumNArgs(2),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return r.run(cmd, func(ctx context.Context, c *client.Client, _ *printer) error {
-					return c.Groups.RemoveMembers(ctx, args[0], args[1:]...)
-				})
-			},
-		},
-		newDeleteCommand(&r, "Delete groups (their members stay)", groups))
+		newMembersCommand(&r, "add-members", "Add users (or groups) to a group", (*client.Groups).AddMembers),
+		newMembersCommand(&r, "remove-members", "Remove members from a group", (*client.Groups).RemoveMembers),
+		newDeleteCommand(&r, groupKind, "Delete groups (their members stay)"))
 	return cmd
 }
 
-func newGroupCreateCommand(r *remote, groups func(*client.Client) endpoint[client.Group]) *cobra.Command {
+// newMembersCommand returns add-members or remove-members, which finds
+// the group and the members its arguments name, then calls change.
+func newMembersCommand(r *remote, use, short string, change func(*client.Groups, context.Context, string, ...string) error) *cobra.Command {
+	return &cobra.Command{
+		Use:     use + " GROUP MEMBER...",
+		Short:   short + ", by id or name",
+		Example: fmt.Sprintf("  roster groups %s Engineering alice@example.com bob@example.com\n  roster groups %s $GROUP_ID $USER_ID", use, use),
+		Args:    cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return r.run(cmd, func(ctx context.Context, c *client.Client, _ *printer) error {
+				id, err := groupKind.resolve(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				members := make([]string, len(args)-1)
+				for i, m := range args[1:] {
+					if members[i], err = resolveMember(ctx, c, m); err != nil {
+						return err
+					}
+				}
+				return change(c.Groups, ctx, id, members...)
+			})
+		},
+	}
+}
+
+func newGroupCreateCommand(r *remote) *cobra.Command {
 	var g client.Group
 	var members []string
-	cmd := newCreateCommand(r, "group", groupTable, groups, func(*cobra.Command) (*client.Group, error) {
+	cmd := newCreateCommand(r, groupKind, func(*cobra.Command) (*client.Group, error) {
 		if g.DisplayName == "" {
 			return nil, errors.New("give --display-name, or the group's JSON with -f")
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/server"
+	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/sqlite"
 )
 
@@ -18,6 +19,23 @@ import (
 // SQLite store, and returns the flags that point the users, groups and
 // discover commands at it.
 func newRoster(t *testing.T) []string {
+	t.Helper()
+	rs := startRoster(t)
+	return []string{"--url", rs.url, "--token", rs.token}
+}
+
+// testRoster is a Roster server a test started.
+type testRoster struct {
+	url   string // the SCIM base URL
+	root  string // the server's root URL, where /oauth/token is
+	token string // a token of the directory
+	st    *sqlite.Store
+	dir   store.Directory // the directory, acme
+}
+
+// startRoster starts a real Roster server on a loopback port over a fresh
+// SQLite store with one directory, acme.
+func startRoster(t *testing.T) testRoster {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
@@ -35,7 +53,7 @@ func newRoster(t *testing.T) []string {
 	}
 	srv := httptest.NewServer(server.New(server.Config{Store: st, RateLimit: -1, PasswordIterations: 1000}))
 	t.Cleanup(srv.Close)
-	return []string{"--url", srv.URL + "/scim/v2", "--token", token}
+	return testRoster{url: srv.URL + "/scim/v2", root: srv.URL, token: token, st: st, dir: d}
 }
 
 // result is what a run of roster printed, and how it ended.
@@ -98,19 +116,23 @@ func rows(t *testing.T, out string) [][]string {
 func TestAServerErrorExitsNonZeroAndShowsStatusScimTypeAndDetail(t *testing.T) {
 	srv := newRoster(t)
 	must(t, append([]string{"users", "create", "--user-name", "alice"}, srv...)...)
+	must(t, append([]string{"groups", "create", "--display-name", "Engineering"}, srv...)...)
 	for _, tc := range []struct {
 		name string
 		args []string
 		want []string
 	}{
 		{"a user that does not exist", []string{"users", "get", "nope"}, []string{"404 Not Found", "nope", "GET "}},
-		{"a group that does not exist", []string{"groups", "delete", "nope"}, []string{"404 Not Found", "DELETE "}},
+		{"a group that does not exist", []string{"groups", "delete", "nope"}, []string{`no group has id or displayName "nope"`, "404 Not Found", "GET "}},
 		{"a userName that is taken", []string{"users", "create", "--user-name", "ALICE"}, []string{"409 Conflict", "scimType uniqueness"}},
 		{"a filter that does not parse", []string{"users", "list", "--filter", "userName eq"}, []string{"400 Bad Request", "scimType invalidFilter"}},
-		{"members of a group that does not exist", []string{"groups", "add-members", "nope", "x"}, []string{"add members 1–1 of 1: 404 Not Found: resource nope not found (PATCH "}},
+		{"members of a group that does not exist", []string{"groups", "add-members", "nope", "alice"}, []string{`no group has id or displayName "nope"`}},
+		{"a member that does not exist", []string{"groups", "add-members", "Engineering", "alice", "nobody"}, []string{`no user or group has id, userName or displayName "nobody"`}},
+		{"a userName that does not exist", []string{"users", "deactivate", "alice", "nobody@example.com"}, []string{`no user has id or userName "nobody@example.com"`, "404 Not Found"}},
+		{"an update of another user's JSON", []string{"users", "update", "alice", "-f", "-"}, []string{"the JSON is of user y, not alice ("}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := runIn(t, "", append(tc.args, srv...)...)
+			r := runIn(t, `{"id":"y","userName":"alice"}`, append(tc.args, srv...)...)
 			if r.fail == nil {
 				t.Fatalf("succeeded: %q", r.out)
 			}
@@ -167,7 +189,10 @@ func TestMistakesAreRefusedBeforeAnyRequest(t *testing.T) {
 		{"an operation with a misspelt field", []string{"users", "patch", "x", "--op", `{"op":"replace","path":"title","vaule":"x"}`}, `unknown field "vaule"`},
 		{"an operation without op", []string{"users", "patch", "x", "--op", `{"path":"title"}`}, `no "op"`},
 		{"an update without a file", []string{"users", "update", "x"}, `"file" not set`},
-		{"an update of another user's JSON", []string{"users", "update", "x", "-f", "-"}, "of user y, not x"},
+		{"a sort order that is not one", []string{"users", "list", "--sort-by", "userName", "--sort-order", "up"}, "ascending or descending"},
+		{"a sort order without a sort attribute", []string{"groups", "list", "--sort-order", "descending"}, "--sort-by"},
+		{"a group's empty new name", []string{"groups", "rename", "x", ""}, "cannot be empty"},
+		{"a group patch without operations", []string{"groups", "patch", "x"}, "--op"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runIn(t, `{"id":"y","userName":"a"}`, append(tc.args, off...)...)
@@ -175,5 +200,87 @@ func TestMistakesAreRefusedBeforeAnyRequest(t *testing.T) {
 				t.Fatalf("%v, stderr %q, want it to say %q", r.fail, r.err, tc.want)
 			}
 		})
+	}
+}
+
+func TestBasicAndOAuth2CredentialsAuthenticate(t *testing.T) {
+	rs := startRoster(t)
+	clientID, secret, err := rs.st.CreateClient(context.Background(), rs.dir.ID, "cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenURL := rs.root + "/oauth/token"
+	must(t, "users", "create", "--user-name", "alice", "--url", rs.url, "--token", rs.token)
+	t.Setenv("ROSTER_TOKEN", "")
+	t.Setenv("ROSTER_BASIC_PASSWORD", "")
+	t.Setenv("ROSTER_OAUTH_CLIENT_SECRET", "")
+
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"basic from flags", nil, []string{"--basic-user", "acme", "--basic-password", rs.token}},
+		{"basic with the password from the environment", map[string]string{"ROSTER_BASIC_PASSWORD": rs.token}, []string{"--basic-user", "acme"}},
+		{"oauth2 from flags", nil, []string{"--oauth-token-url", tokenURL, "--oauth-client-id", clientID.ID, "--oauth-client-secret", secret}},
+		{"oauth2 with the secret from the environment", map[string]string{"ROSTER_OAUTH_CLIENT_SECRET": secret}, []string{"--oauth-token-url", tokenURL, "--oauth-client-id", clientID.ID}},
+		// ROSTER_TOKEN is a default: flags of another way override it.
+		{"basic flags over a wrong ROSTER_TOKEN", map[string]string{"ROSTER_TOKEN": "rst_wrong"}, []string{"--basic-user", "acme", "--basic-password", rs.token}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			if out := must(t, append([]string{"users", "list", "--url", rs.url}, tc.args...)...); !strings.Contains(out, "alice") {
+				t.Fatalf("users list printed %q", out)
+			}
+		})
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a wrong basic password", []string{"--basic-user", "acme", "--basic-password", "rst_wrong"}, "401 Unauthorized"},
+		{"a wrong client secret", []string{"--oauth-token-url", tokenURL, "--oauth-client-id", clientID.ID, "--oauth-client-secret", "wrong"}, "oauth2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if r := runIn(t, "", append([]string{"users", "list", "--url", rs.url}, tc.args...)...); r.fail == nil || !strings.Contains(r.err, tc.want) {
+				t.Fatalf("%v, stderr %q, want it to say %q", r.fail, r.err, tc.want)
+			}
+		})
+	}
+}
+
+func TestOneWayToAuthenticateIsNeeded(t *testing.T) {
+	rs := startRoster(t)
+	t.Setenv("ROSTER_TOKEN", "")
+	t.Setenv("ROSTER_BASIC_PASSWORD", "")
+	t.Setenv("ROSTER_OAUTH_CLIENT_SECRET", "")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"none", nil, "no credentials: give --token"},
+		{"a token and basic", []string{"--token", "t", "--basic-user", "acme", "--basic-password", "p"}, "--token and --basic-user do not go together"},
+		{"basic and oauth2", []string{"--basic-user", "acme", "--basic-password", "p", "--oauth-client-id", "c"}, "--basic-user and --oauth-client-id do not go together"},
+		{"a basic user without a password", []string{"--basic-user", "acme"}, "ROSTER_BASIC_PASSWORD"},
+		{"a basic password without a user", []string{"--basic-password", "p"}, "--basic-password goes with --basic-user"},
+		{"oauth2 without a token URL or secret", []string{"--oauth-client-id", "c"}, "need --oauth-token-url and --oauth-client-secret"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The URL is the real server's, yet nothing may be sent: a
+			// request without credentials would get a 401 instead.
+			r := runIn(t, "", append([]string{"users", "list", "--url", rs.url}, tc.args...)...)
+			if r.fail == nil || !strings.Contains(r.err, tc.want) {
+				t.Fatalf("%v, stderr %q, want it to say %q", r.fail, r.err, tc.want)
+			}
+		})
+	}
+	// Discovery needs no credentials where the server asks for none.
+	if r := runIn(t, "", "discover", "--url", rs.url); r.fail != nil && strings.Contains(r.err, "no credentials") {
+		t.Fatalf("discover without credentials: %v, %q", r.fail, r.err)
 	}
 }

@@ -155,4 +155,94 @@ func TestUsersListPagesThroughEveryUser(t *testing.T) {
 	if got := rows(t, must(t, append([]string{"users", "list", "--count", "120"}, srv...)...)); len(got) != 120 {
 		t.Fatalf("--count 120 listed %d users", len(got))
 	}
+	// Sorted, the pages go by startIndex (a cursor does not sort).
+	sorted := jsonLines(t, must(t, append([]string{"users", "list", "-o", "json", "--sort-by", "userName", "--sort-order", "descending"}, srv...)...))
+	if len(sorted) != n {
+		t.Fatalf("sorted, listed %d users, want %d", len(sorted), n)
+	}
+	for i, u := range sorted {
+		if want := fmt.Sprintf("user%03d", n-1-i); u["userName"] != want {
+			t.Fatalf("sorted descending, user %d is %v, want %s", i, u["userName"], want)
+		}
+	}
+}
+
+func TestUserCommandsTakeAUserNameWhereTheyTakeAnID(t *testing.T) {
+	srv := newRoster(t)
+	with := func(args ...string) []string { return append(args, srv...) }
+	alice := jsonLines(t, must(t, with("users", "create", "--user-name", "alice@example.com", "-o", "json")...))[0]["id"].(string)
+	bob := jsonLines(t, must(t, with("users", "create", "--user-name", "bob@example.com", "-o", "json")...))[0]["id"].(string)
+	get := func(arg string) map[string]any {
+		t.Helper()
+		return jsonLines(t, must(t, with("users", "get", arg, "-o", "json")...))[0]
+	}
+
+	// A userName, in any case, finds the user as its id does.
+	for _, arg := range []string{alice, "alice@example.com", "ALICE@example.com"} {
+		if u := get(arg); u["id"] != alice {
+			t.Fatalf("users get %s found %v, want alice", arg, u)
+		}
+	}
+	if u := jsonLines(t, must(t, with("users", "get", "bob@example.com", "--attributes", "emails", "-o", "json")...))[0]; u["id"] != bob || u["userName"] != nil {
+		t.Fatalf("users get by userName with --attributes: %v", u)
+	}
+
+	must(t, with("users", "deactivate", "alice@example.com", bob)...)
+	if get(alice)["active"] != false || get(bob)["active"] != false {
+		t.Fatal("deactivate by userName and id did not deactivate both")
+	}
+	must(t, with("users", "activate", "bob@example.com")...)
+	if get(bob)["active"] != true || get(alice)["active"] != false {
+		t.Fatal("activate by userName did not activate bob alone")
+	}
+	if u := jsonLines(t, must(t, with("users", "patch", "alice@example.com", "-o", "json", "--op", `{"op":"replace","path":"title","value":"CTO"}`)...))[0]; u["id"] != alice || u["title"] != "CTO" {
+		t.Fatalf("patch by userName printed %v", u)
+	}
+	edited := strings.Replace(must(t, with("users", "get", alice, "-o", "json")...), `"title":"CTO"`, `"title":"CEO"`, 1)
+	if r := runIn(t, edited, with("users", "update", "alice@example.com", "-f", "-")...); r.fail != nil {
+		t.Fatalf("update by userName: %v, %q", r.fail, r.err)
+	}
+	if get(alice)["title"] != "CEO" {
+		t.Fatal("update by userName did not replace alice")
+	}
+
+	must(t, with("users", "delete", "alice@example.com")...)
+	if r := runIn(t, "", with("users", "get", "alice@example.com")...); r.fail == nil || !strings.Contains(r.err, `no user has id or userName "alice@example.com"`) {
+		t.Fatalf("get by the userName of a deleted user: %v, %q", r.fail, r.err)
+	}
+	if got := jsonLines(t, must(t, with("users", "list", "-o", "json")...)); len(got) != 1 || got[0]["id"] != bob {
+		t.Fatalf("delete by userName left %v", got)
+	}
+}
+
+func TestUsersListSorts(t *testing.T) {
+	srv := newRoster(t)
+	with := func(args ...string) []string { return append(args, srv...) }
+	for _, name := range []string{"bob", "carol", "alice"} {
+		must(t, with("users", "create", "--user-name", name)...)
+	}
+	names := func(args ...string) []string {
+		t.Helper()
+		var got []string
+		for _, u := range jsonLines(t, must(t, with(append([]string{"users", "list", "-o", "json"}, args...)...)...)) {
+			got = append(got, u["userName"].(string))
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--sort-by", "userName"}, []string{"alice", "bob", "carol"}},
+		{[]string{"--sort-by", "userName", "--sort-order", "ascending"}, []string{"alice", "bob", "carol"}},
+		{[]string{"--sort-by", "userName", "--sort-order", "descending"}, []string{"carol", "bob", "alice"}},
+		{[]string{"--sort-by", "userName", "--sort-order", "Descending", "--count", "2"}, []string{"carol", "bob"}},
+	} {
+		if got := names(tc.args...); !slices.Equal(got, tc.want) {
+			t.Errorf("users list %s: %v, want %v", strings.Join(tc.args, " "), got, tc.want)
+		}
+	}
+	if r := runIn(t, "", with("users", "list", "--sort-by", "nope")...); r.fail == nil || !strings.Contains(r.err, "400 Bad Request") {
+		t.Fatalf("--sort-by an unknown attribute: %v, %q", r.fail, r.err)
+	}
 }
