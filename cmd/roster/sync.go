@@ -52,7 +52,10 @@ beside the state file).`,
 				return err
 			}
 			defer unlock()
+			var endReading func()
+			e.Reading, endReading = readingProgress(cmd.ErrOrStderr())
 			p, err := e.Plan(cmd.Context())
+			endReading()
 			if err != nil {
 				return err
 			}
@@ -91,13 +94,17 @@ beside the state file).`,
 					return fmt.Errorf("%s: %w", planFile, err)
 				}
 			}
-			_, res, err := runSync(cmd.Context(), cfgPath, saved, allowMass, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			started := time.Now()
+			p, res, err := runSync(cmd.Context(), cfgPath, saved, allowMass, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			if res == nil {
 				return err
 			}
 			d := res.Done
-			fmt.Fprintf(cmd.OutOrStdout(), "\ndone: users %d created, %d updated, %d deactivated, %d reactivated, %d deleted; groups %d created, %d renamed, %d retired; members %d added, %d removed\n",
+			fmt.Fprintf(cmd.OutOrStdout(), "\ndone: users %d created, %d updated, %d deactivated, %d reactivated, %d deleted; groups %d created, %d renamed, %d retired; members %d added, %d removed\n\n",
 				d.Create, d.Update, d.Deactivate, d.Reactivate, d.Delete, d.GroupCreate, d.GroupRename, d.GroupRetire, d.MembersAdd, d.MembersRemove)
+			if err := rsync.WriteSummary(cmd.OutOrStdout(), p, res, time.Since(started)); err != nil {
+				return err
+			}
 			for _, f := range res.Failed {
 				fmt.Fprintf(cmd.ErrOrStderr(), "failed: %s: %s\n", f.What, f.Err)
 			}
@@ -126,7 +133,10 @@ beside the state file).`,
 					return err
 				}
 				defer unlock()
-				return run(e, cmd.Context(), cmd.OutOrStdout(), who)
+				var endReading func()
+				e.Reading, endReading = readingProgress(cmd.ErrOrStderr())
+				defer endReading()
+				return run(e, cmd.Context(), endsReading{cmd.OutOrStdout(), endReading}, who)
 			},
 		}
 		c.Flags().StringVar(&who, "user", "", "the user: source id, userName, or any field's value")
@@ -209,7 +219,8 @@ The configuration is read again for every run.`,
 
 // runSync makes one run of the sync cfgPath configures: it applies saved
 // (a reviewed plan) or a plan made now, written to w first, and records
-// the run in the configuration's database, if it names one.
+// the run in the configuration's database, if it names one. The progress
+// of reading and applying is drawn on progress if it is a terminal.
 func runSync(ctx context.Context, cfgPath string, saved *rsync.Plan, allowMass bool, w, progress io.Writer) (*rsync.Plan, *rsync.Result, error) {
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
@@ -229,12 +240,21 @@ func runSync(ctx context.Context, cfgPath string, saved *rsync.Plan, allowMass b
 			return nil, nil, err
 		}
 		defer unlock()
-		e.Progress = progressBar(progress, "applying")
+		var endReading func()
+		e.Reading, endReading = readingProgress(progress)
+		defer endReading()
+		if bar := progressBar(progress, "applying"); bar != nil {
+			e.Progress = func(done, total int) {
+				endReading() // ApplySaved reads, then applies
+				bar(done, total)
+			}
+		}
 		if saved != nil {
 			res, err := e.ApplySaved(ctx, saved, allowMass)
 			return saved, res, err
 		}
 		p, err := e.Plan(ctx)
+		endReading()
 		if err != nil {
 			return nil, nil, err
 		}

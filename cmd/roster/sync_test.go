@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -48,9 +50,22 @@ database: history.db
 	if !strings.Contains(out, "create 2") || !strings.Contains(out, "create user ada@example.com [e1]") {
 		t.Fatalf("plan:\n%s", out)
 	}
-	out = must(t, "sync", "apply", "--config", cfg)
+	r := runIn(t, "", "sync", "apply", "--config", cfg)
+	if r.fail != nil {
+		t.Fatalf("apply: %v\n%s", r.fail, r.err)
+	}
+	out = r.out
 	if !strings.Contains(out, "done: users 2 created") || !strings.Contains(out, "members 2 added") {
 		t.Fatalf("apply:\n%s", out)
+	}
+	// The summary table, and no progress drawn: neither output is a
+	// terminal.
+	want := map[string]string{"users created": "2 2 0", "groups created": "1 1 0", "members added": "2 2 0", "total": "5 5 0"}
+	if got := summary(t, out); !maps.Equal(got, want) || !regexp.MustCompile(`(?m)^took \d.*s$`).MatchString(out) {
+		t.Fatalf("the summary is %v, want %v, and how long it took:\n%s", got, want, out)
+	}
+	if strings.ContainsAny(out+r.err, "\r\x1b") || strings.Contains(r.err, "reading") {
+		t.Fatalf("progress drawn on a pipe:\n%q\n%q", out, r.err)
 	}
 	if out := must(t, "sync", "plan", "--config", cfg); !strings.Contains(out, "Nothing to change.") {
 		t.Fatalf("a second plan:\n%s", out)
@@ -70,7 +85,8 @@ database: history.db
 	if err := json.Unmarshal(data, &p); err != nil || p.Counts["deactivate"] != 1 || p.Counts["membersRemove"] != 1 {
 		t.Fatalf("saved plan %s: %v", data, err)
 	}
-	if out := must(t, "sync", "apply", "--config", cfg, "--plan", planFile); !strings.Contains(out, "1 deactivated") {
+	if out := must(t, "sync", "apply", "--config", cfg, "--plan", planFile); !strings.Contains(out, "1 deactivated") ||
+		!maps.Equal(summary(t, out), map[string]string{"users deactivated": "1 1 0", "members removed": "1 1 0", "total": "2 2 0"}) {
 		t.Fatalf("apply --plan:\n%s", out)
 	}
 	// The same plan again is stale now.
@@ -96,4 +112,23 @@ database: history.db
 	if out := must(t, "sync", "history", "--config", cfg, "--run", hist[2][0]); !strings.Contains(out, "ok     create user ada@example.com") {
 		t.Fatalf("the first run:\n%s", out)
 	}
+}
+
+// summary returns the rows of the summary table in the output of sync
+// apply: each kind of change's planned, done and failed counts, by kind.
+func summary(t *testing.T, out string) map[string]string {
+	t.Helper()
+	_, table, ok := strings.Cut(out, "\nCHANGE ")
+	if !ok {
+		t.Fatalf("no summary table in:\n%s", out)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(table, "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 4 {
+			break
+		}
+		rows[strings.Join(f[:len(f)-3], " ")] = strings.Join(f[len(f)-3:], " ")
+	}
+	return rows
 }
