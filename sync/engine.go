@@ -134,10 +134,6 @@ func (e *Engine) readUsers(ctx context.Context, m *mapping, reading func(what st
 	if e.Reading != nil {
 		total = listTotal(ctx, e.Target.Users.List)
 	}
-	keys := make([]string, len(m.users))
-	for i, mp := range m.users {
-		keys[i] = mp.path.String()
-	}
 	for u, err := range e.Target.Users.All(ctx, client.Query{ExcludedAttributes: []string{"groups"}}) {
 		if err != nil {
 			return nil, err
@@ -150,9 +146,9 @@ func (e *Engine) readUsers(ctx context.Context, m *mapping, reading func(what st
 		if err := json.Unmarshal(raw, &attrs); err != nil {
 			return nil, err
 		}
-		values := make(map[string]string, len(m.users))
+		values := make([]string, len(m.users))
 		for i, mp := range m.users {
-			values[keys[i]] = mp.path.get(attrs)
+			values[i] = mp.path.get(attrs)
 		}
 		users = append(users, targetUser{id: u.ID, externalID: u.ExternalID, userName: u.UserName,
 			active: u.Active == nil || *u.Active, values: values})

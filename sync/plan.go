@@ -134,7 +134,16 @@ type Policy struct {
 type targetUser struct {
 	id, externalID, userName string
 	active                   bool
-	values                   map[string]string // the mapped paths' values, by path
+	values                   []string // the mapped paths' values, in the order of mapping.users
+}
+
+// value returns the user's value of a mapped path, given the paths'
+// indexes.
+func (u *targetUser) value(index map[string]int, path string) string {
+	if i, ok := index[path]; ok && i < len(u.values) {
+		return u.values[i]
+	}
+	return ""
 }
 
 type targetGroup struct {
@@ -151,6 +160,11 @@ type target struct {
 // what it holds. It is a pure function of its arguments.
 func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol Policy, now time.Time) (*Plan, error) {
 	p := &Plan{Created: now}
+
+	pathIndex := make(map[string]int, len(m.users)) // a mapped path's index in targetUser.values
+	for i, mp := range m.users {
+		pathIndex[mp.path.String()] = i
+	}
 
 	// Users: match by externalId, then by userName ignoring case.
 	byExt := map[string]*targetUser{}
@@ -204,7 +218,7 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 			ch.Changes = append(ch.Changes, AttrChange{Path: "externalId", Before: tu.externalID, After: su.ID})
 		}
 		for _, path := range slices.Sorted(maps.Keys(want)) {
-			if have := tu.values[path]; have != want[path] {
+			if have := tu.value(pathIndex, path); have != want[path] {
 				ch.Changes = append(ch.Changes, AttrChange{Path: path, Before: have, After: want[path]})
 			}
 		}
