@@ -30,14 +30,15 @@ func progressBar(w io.Writer, label string) func(done, total int) {
 	if !isTerminal(w) {
 		return nil
 	}
-	return drawProgress(w, label)
+	return drawProgress(w, label, 100*time.Millisecond)
 }
 
-// drawProgress returns a function that draws a progress bar on w.
-func drawProgress(w io.Writer, label string) func(done, total int) {
+// drawProgress returns a function that draws a progress bar on w, at
+// most once every so often and always when done reaches total.
+func drawProgress(w io.Writer, label string, every time.Duration) func(done, total int) {
 	var last time.Time
 	return func(done, total int) {
-		if total <= 0 || done < total && time.Since(last) < 100*time.Millisecond {
+		if total <= 0 || done < total && time.Since(last) < every {
 			return
 		}
 		last = time.Now()

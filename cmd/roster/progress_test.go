@@ -21,9 +21,9 @@ func TestProgressBar(t *testing.T) {
 		t.Fatal("a bar for a file")
 	}
 	var b bytes.Buffer
-	draw := drawProgress(&b, "applying")
+	draw := drawProgress(&b, "applying", time.Hour)
 	draw(5, 10)
-	draw(6, 10) // within 100 ms of the last: not drawn
+	draw(6, 10) // within an hour of the last: not drawn
 	draw(10, 10)
 	out := b.String()
 	if !strings.Contains(out, "\rapplying [===============               ] 5/10") || strings.Contains(out, "6/10") ||

@@ -99,9 +99,7 @@ beside the state file).`,
 			if res == nil {
 				return err
 			}
-			d := res.Done
-			fmt.Fprintf(cmd.OutOrStdout(), "\ndone: users %d created, %d updated, %d deactivated, %d reactivated, %d deleted; groups %d created, %d renamed, %d retired; members %d added, %d removed\n\n",
-				d.Create, d.Update, d.Deactivate, d.Reactivate, d.Delete, d.GroupCreate, d.GroupRename, d.GroupRetire, d.MembersAdd, d.MembersRemove)
+			fmt.Fprintln(cmd.OutOrStdout())
 			if err := rsync.WriteSummary(cmd.OutOrStdout(), p, res, time.Since(started)); err != nil {
 				return err
 			}

@@ -57,7 +57,7 @@ policy:
 		t.Fatal(err)
 	}
 	out := must(t, "sync", "apply", "--config", cfg)
-	if !strings.Contains(out, "users 3 created") || !strings.Contains(out, "groups 2 created") || !strings.Contains(out, "members 4 added") {
+	if rows := summary(t, out); rows["users created"] != "3 3 0" || rows["groups created"] != "2 2 0" || rows["members added"] != "4 4 0" {
 		t.Fatalf("initial load:\n%s", out)
 	}
 	if out := must(t, "sync", "plan", "--config", cfg); !strings.Contains(out, "Nothing to change.") {
@@ -108,7 +108,7 @@ policy:
 
 	// Grace is enabled again: reactivated, not recreated; then nothing.
 	modify("uid=grace,"+people, "userAccountControl", "512")
-	if out := must(t, "sync", "apply", "--config", cfg); !strings.Contains(out, "reactivate user grace@example.com") || !strings.Contains(out, "users 0 created") {
+	if out := must(t, "sync", "apply", "--config", cfg); !strings.Contains(out, "reactivate user grace@example.com") || summary(t, out)["users created"] != "" {
 		t.Fatalf("re-enabling:\n%s", out)
 	}
 	if out := must(t, "sync", "plan", "--config", cfg); !strings.Contains(out, "Nothing to change.") {

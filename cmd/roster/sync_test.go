@@ -55,9 +55,6 @@ database: history.db
 		t.Fatalf("apply: %v\n%s", r.fail, r.err)
 	}
 	out = r.out
-	if !strings.Contains(out, "done: users 2 created") || !strings.Contains(out, "members 2 added") {
-		t.Fatalf("apply:\n%s", out)
-	}
 	// The summary table, and no progress drawn: neither output is a
 	// terminal.
 	want := map[string]string{"users created": "2 2 0", "groups created": "1 1 0", "members added": "2 2 0", "total": "5 5 0"}
@@ -85,8 +82,7 @@ database: history.db
 	if err := json.Unmarshal(data, &p); err != nil || p.Counts["deactivate"] != 1 || p.Counts["membersRemove"] != 1 {
 		t.Fatalf("saved plan %s: %v", data, err)
 	}
-	if out := must(t, "sync", "apply", "--config", cfg, "--plan", planFile); !strings.Contains(out, "1 deactivated") ||
-		!maps.Equal(summary(t, out), map[string]string{"users deactivated": "1 1 0", "members removed": "1 1 0", "total": "2 2 0"}) {
+	if out := must(t, "sync", "apply", "--config", cfg, "--plan", planFile); !maps.Equal(summary(t, out), map[string]string{"users deactivated": "1 1 0", "members removed": "1 1 0", "total": "2 2 0"}) {
 		t.Fatalf("apply --plan:\n%s", out)
 	}
 	// The same plan again is stale now.
