@@ -52,10 +52,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// WAL lets readers run beside the writer; a busy timeout makes writers
 	// wait for each other instead of failing; foreign keys keep
 	// memberships consistent. _txlock=immediate takes the write lock at
-	// BEGIN, so read-then-write transactions cannot deadlock. Reading
-	// through a memory map (up to 1 GiB of the file) saves a system call
-	// per page not in SQLite's own small cache.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate&_pragma=mmap_size(1073741824)"
+	// BEGIN, so read-then-write transactions cannot deadlock. (A memory
+	// map made no measurable difference to a 100,000-user load and puts
+	// the file's pages in the process's RSS, so there is none.)
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
