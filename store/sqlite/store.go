@@ -40,6 +40,8 @@ type querier interface {
 type Store struct {
 	db *sql.DB // reads, any number at once
 	w  *sql.DB // writes: one connection, so writers queue here
+
+	creates *groupCommit // of member-less creates, on w
 }
 
 var _ store.Store = (*Store)(nil)
@@ -79,7 +81,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
-	return &Store{db: db, w: w}, nil
+	return &Store{db: db, w: w, creates: newGroupCommit(w)}, nil
 }
 
 // SchemaVersion returns the version of the newest migration applied.
@@ -208,12 +210,12 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 	if err != nil {
 		return nil, err
 	}
-	insert := func(q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO resources
-			(directory_id, type, id, name, name_key, fold_key, external_id, created, last_modified, version, attrs)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
-			dir, out.Type.Name, out.ID(), name, strings.ToLower(name), store.FoldKey(name), nullString(out.ExternalID()),
-			now.Format(timeFormat), now.Format(timeFormat), attrs)
+	const insertSQL = `INSERT INTO resources
+		(directory_id, type, id, name, name_key, fold_key, external_id, created, last_modified, version, attrs)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`
+	args := []any{dir, out.Type.Name, out.ID(), name, strings.ToLower(name), store.FoldKey(name), nullString(out.ExternalID()),
+		now.Format(timeFormat), now.Format(timeFormat), attrs}
+	check := func(err error) error {
 		switch {
 		case isUnique(err):
 			return fmt.Errorf("%s %q exists: %w", store.NameAttr(out.Type), name, store.ErrConflict)
@@ -226,7 +228,8 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 	if len(members) == 0 {
 		// One statement: the directory's foreign key says whether it
 		// exists, and a new resource is in no group and has no members.
-		if err := insert(s.w); err != nil {
+		// Creates arriving together commit together.
+		if err := s.creates.exec(ctx, insertSQL, check, args...); err != nil {
 			return nil, fmt.Errorf("sqlite: create %s: %w", r.Type.Name, err)
 		}
 		delete(out.Attrs, "members")
@@ -234,8 +237,8 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 		return out, nil
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := insert(tx); err != nil {
-			return err
+		if _, err := tx.ExecContext(ctx, insertSQL, args...); err != nil {
+			return check(err)
 		}
 		if err := insertMembers(ctx, tx, dir, out.ID(), members); err != nil {
 			return err

@@ -1,0 +1,177 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/scim/resource"
+	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
+)
+
+// groupCommitFixture is a store whose group commit is held: creates queue
+// until release, so that a test decides what one transaction carries.
+type groupCommitFixture struct {
+	st    *Store
+	dir   string
+	users *schema.ResourceType
+}
+
+func newGroupCommitFixture(t *testing.T) *groupCommitFixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	d, err := st.CreateDirectory(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &groupCommitFixture{st: st, dir: d.ID, users: schema.NewRegistry().ResourceType("User")}
+}
+
+func (f *groupCommitFixture) user(t *testing.T, userName string) *resource.Resource {
+	t.Helper()
+	r, err := resource.Decode(f.users, []byte(fmt.Sprintf(`{"userName":%q}`, userName)), resource.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// hold stops leaders; release lets the next one lead.
+func (f *groupCommitFixture) hold()    { f.st.creates.leader <- struct{}{} }
+func (f *groupCommitFixture) release() { <-f.st.creates.leader }
+
+// waitPending waits until n creates are queued.
+func (f *groupCommitFixture) waitPending(t *testing.T, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		f.st.creates.mu.Lock()
+		got := len(f.st.creates.pending)
+		f.st.creates.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d creates queued, want %d", got, n)
+		}
+	}
+}
+
+func (f *groupCommitFixture) count(t *testing.T) int {
+	t.Helper()
+	page, err := f.st.List(context.Background(), f.dir, store.Query{Type: f.users, Count: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page.Total
+}
+
+// TestGroupCommitFailsOnlyTheFailingCreates: creates committed in one
+// transaction succeed or fail each on its own: a taken name is a
+// conflict, an unknown directory is not found, the rest are created.
+func TestGroupCommitFailsOnlyTheFailingCreates(t *testing.T) {
+	f := newGroupCommitFixture(t)
+	ctx := context.Background()
+	type job struct{ dir, userName string }
+	jobs := []job{{f.dir, "ada"}, {f.dir, "alan"}, {f.dir, "ADA"}, {"no-such-directory", "grace"}, {f.dir, "edsger"}, {f.dir, "alan"}}
+	f.hold()
+	errs := make(chan error, len(jobs))
+	for _, j := range jobs {
+		go func() {
+			_, err := f.st.Create(ctx, j.dir, f.user(t, j.userName))
+			errs <- err
+		}()
+	}
+	f.waitPending(t, len(jobs))
+	f.release()
+	var ok, conflicts, notFound int
+	for range jobs {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, store.ErrConflict):
+			conflicts++
+		case errors.Is(err, store.ErrNotFound):
+			notFound++
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if ok != 3 || conflicts != 2 || notFound != 1 {
+		t.Fatalf("%d created, %d conflicts, %d not found; want 3, 2, 1", ok, conflicts, notFound)
+	}
+	if n := f.count(t); n != 3 {
+		t.Fatalf("%d users stored, want 3 (ada, alan, edsger)", n)
+	}
+}
+
+// TestGroupCommitDropsACreateWhoseCallerGaveUp: a create whose context
+// ends while it waits is not made, and says so; the others are.
+func TestGroupCommitDropsACreateWhoseCallerGaveUp(t *testing.T) {
+	f := newGroupCommitFixture(t)
+	f.hold()
+	ctx, cancel := context.WithCancel(context.Background())
+	gaveUp := make(chan error, 1)
+	go func() {
+		_, err := f.st.Create(ctx, f.dir, f.user(t, "quitter"))
+		gaveUp <- err
+	}()
+	stays := make(chan error, 1)
+	go func() {
+		_, err := f.st.Create(context.Background(), f.dir, f.user(t, "stayer"))
+		stays <- err
+	}()
+	f.waitPending(t, 2)
+	cancel()
+	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the create given up: %v, want context.Canceled", err)
+	}
+	f.release()
+	if err := <-stays; err != nil {
+		t.Fatal(err)
+	}
+	page, err := f.st.List(context.Background(), f.dir, store.Query{Type: f.users, Count: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Total != 1 || page.Resources[0].Attrs["userName"] != "stayer" {
+		t.Fatalf("stored: %d users, want only stayer", page.Total)
+	}
+}
+
+// TestGroupCommitCarriesAtMostItsLimit: more creates than one transaction
+// takes are all made, by leaders in turn, and each caller returns only
+// once its own create is committed.
+func TestGroupCommitCarriesAtMostItsLimit(t *testing.T) {
+	f := newGroupCommitFixture(t)
+	n := 2*maxGroupCommit + 5
+	f.hold()
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			r, err := f.st.Create(context.Background(), f.dir, f.user(t, fmt.Sprintf("user%d", i)))
+			if err == nil {
+				_, err = f.st.Get(context.Background(), f.dir, f.users, r.ID(), false) // committed: visible
+			}
+			errs <- err
+		}()
+	}
+	f.waitPending(t, n)
+	f.release()
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.count(t); got != n {
+		t.Fatalf("%d users stored, want %d", got, n)
+	}
+}
