@@ -9,8 +9,9 @@
 // member and uniqueMember DNs together with the entries whose memberOf names
 // the group, resolved to ids; members outside the users and groups read are
 // left out, and nested groups stay members of their parent (the engine
-// flattens them). Active Directory's userAccountControl marks disabled
-// accounts inactive. Any failure fails the whole Read: a partial directory
+// flattens them). Disabled accounts are inactive: Active Directory's
+// userAccountControl, OpenLDAP's administrator lock (pwdAccountLockedTime
+// 000001010000Z) and 389 Directory Server's nsAccountLock mark them. Any failure fails the whole Read: a partial directory
 // never looks like a complete one.
 //
 // Two things are not read: Active Directory's primary group of a user

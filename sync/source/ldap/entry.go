@@ -43,16 +43,16 @@ func (s *Source) search(ctx context.Context, conn *ldapv3.Conn, search Search, n
 
 // requestedAttributes returns the attributes to ask for: the configured
 // ones (all user attributes by default), those the caller needs, and what
-// ids, membership and userAccountControl are read from. Servers ignore the
-// names they do not know; entryUUID and an overlay's memberOf are
-// operational and come only when named.
+// ids, membership and a disabled account are read from. Servers ignore
+// the names they do not know; entryUUID, an overlay's memberOf and
+// pwdAccountLockedTime are operational and come only when named.
 func requestedAttributes(search Search, need []string) []string {
 	attrs := search.Attributes
 	if len(attrs) == 0 {
 		attrs = []string{"*"}
 	}
 	attrs = append(append([]string(nil), attrs...), need...)
-	attrs = append(attrs, "objectGUID", "entryUUID", "memberOf", "userAccountControl")
+	attrs = append(attrs, "objectGUID", "entryUUID", "memberOf", "userAccountControl", "pwdAccountLockedTime", "nsAccountLock")
 	if search.IDAttribute != "" && !strings.EqualFold(search.IDAttribute, IDFromDN) {
 		attrs = append(attrs, search.IDAttribute)
 	}

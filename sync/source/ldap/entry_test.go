@@ -150,7 +150,7 @@ func TestNewChecksTheConfiguration(t *testing.T) {
 
 func TestRequestedAttributes(t *testing.T) {
 	got := requestedAttributes(Search{Attributes: []string{"mail", "memberOf"}, IDAttribute: "employeeID"}, []string{"cn"})
-	want := []string{"mail", "memberOf", "cn", "objectGUID", "entryUUID", "userAccountControl", "employeeID"}
+	want := []string{"mail", "memberOf", "cn", "objectGUID", "entryUUID", "userAccountControl", "pwdAccountLockedTime", "nsAccountLock", "employeeID"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("requestedAttributes = %v, want %v", got, want)
 	}
@@ -180,5 +180,29 @@ timeout: 1m
 	if cfg.TLS.CAFile == "" || cfg.Groups.BaseDN != "OU=Teams,DC=corp,DC=example,DC=com" || cfg.Groups.NameAttribute != "sAMAccountName" ||
 		len(cfg.Users.Attributes) != 2 || cfg.PageSize != 1000 || cfg.Timeout != time.Minute || cfg.IDAttribute != "objectGUID" {
 		t.Fatalf("decoded %+v", cfg)
+	}
+}
+
+func TestUserActive(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		attrs  map[string][]string
+		active bool
+	}{
+		{"no marks", map[string][]string{"cn": {"ada"}}, true},
+		{"AD enabled", map[string][]string{"userAccountControl": {"512"}}, true},
+		{"AD disabled", map[string][]string{"userAccountControl": {"514"}}, false},
+		{"OpenLDAP locked by an administrator", map[string][]string{"pwdAccountLockedTime": {"000001010000Z"}}, false},
+		{"OpenLDAP locked after failed binds, for a while", map[string][]string{"pwdAccountLockedTime": {"20261123090000Z"}}, true},
+		{"389 DS locked", map[string][]string{"nsAccountLock": {"TRUE"}}, false},
+		{"389 DS unlocked", map[string][]string{"nsAccountLock": {"false"}}, true},
+	} {
+		got, err := userActive(entry{dn: "cn=x", attrs: c.attrs})
+		if err != nil || got != c.active {
+			t.Errorf("%s: active %v, %v; want %v", c.name, got, err, c.active)
+		}
+	}
+	if _, err := userActive(entry{dn: "cn=x", attrs: map[string][]string{"userAccountControl": {"five"}}}); err == nil {
+		t.Error("a userAccountControl that is not a number was read")
 	}
 }

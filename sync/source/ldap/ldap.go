@@ -225,9 +225,20 @@ func resolveMembers(users, groups []entry) ([][]string, error) {
 	return members, nil
 }
 
-// userActive reads Active Directory's userAccountControl: its bit 0x2 is
-// ACCOUNTDISABLE. Entries without it are active.
+// userActive says whether a user's account is enabled, as the directories
+// mark disabled ones: Active Directory's userAccountControl bit 0x2
+// (ACCOUNTDISABLE); OpenLDAP's password policy pwdAccountLockedTime of
+// 000001010000Z, an administrator's lock (a lock after failed binds has
+// a time and lifts by itself, so it does not deprovision anyone); 389
+// Directory Server's and FreeIPA's nsAccountLock TRUE. Entries with none
+// of these are active.
 func userActive(u entry) (bool, error) {
+	if strings.TrimSpace(source.Get(u.attrs, "pwdAccountLockedTime")) == "000001010000Z" {
+		return false, nil
+	}
+	if strings.EqualFold(strings.TrimSpace(source.Get(u.attrs, "nsAccountLock")), "true") {
+		return false, nil
+	}
 	v := source.Get(u.attrs, "userAccountControl")
 	if v == "" {
 		return true, nil
