@@ -63,8 +63,11 @@ func (g *groupCommit) exec(ctx context.Context, query string, check func(error) 
 		case <-in.done:
 			return in.err
 		case g.leader <- struct{}{}:
-			g.lead()
+			led := g.lead(ctx)
 			<-g.leader
+			if !led && g.withdraw(in) { // ctx ended waiting for the writer
+				return ctx.Err()
+			}
 			select {
 			case <-in.done:
 				return in.err
@@ -94,15 +97,26 @@ func (g *groupCommit) withdraw(in *groupInsert) bool {
 }
 
 // lead commits up to maxGroupCommit waiting inserts in one transaction.
-func (g *groupCommit) lead() {
+// It takes them only once it has begun the transaction, so that those
+// whose callers give up while the writer is busy can still withdraw; it
+// waits for the writer as long as ctx, the leader's own, lets it, and
+// reports false if ctx ended first.
+func (g *groupCommit) lead(ctx context.Context) bool {
+	conn, err := g.db.Conn(ctx)
+	if err != nil && ctx.Err() != nil {
+		return false
+	}
+	var tx *sql.Tx
+	if err == nil {
+		defer conn.Close()
+		// The transaction is all of theirs: no one caller's end may cut it.
+		tx, err = conn.BeginTx(context.WithoutCancel(ctx), nil)
+	}
 	g.mu.Lock()
 	n := min(len(g.pending), maxGroupCommit)
 	batch := slices.Clone(g.pending[:n])
 	g.pending = slices.Delete(g.pending, 0, n)
 	g.mu.Unlock()
-	if len(batch) == 0 {
-		return
-	}
 	finish := func(err error) {
 		for _, in := range batch {
 			if in.err == nil {
@@ -111,13 +125,15 @@ func (g *groupCommit) lead() {
 			close(in.done)
 		}
 	}
-	// The transaction is all of theirs: no one caller's end may cut it.
-	ctx := context.WithoutCancel(batch[0].ctx)
-	tx, err := g.db.BeginTx(ctx, nil)
 	if err != nil {
 		finish(fmt.Errorf("begin: %w", err))
-		return
+		return true
 	}
+	if len(batch) == 0 {
+		tx.Rollback()
+		return true
+	}
+	ctx = context.WithoutCancel(ctx)
 	for _, in := range batch {
 		if err := in.ctx.Err(); err != nil {
 			in.err = err // gave up before its turn: not inserted
@@ -132,7 +148,7 @@ func (g *groupCommit) lead() {
 			// transaction may be gone, and the others' inserts with it.
 			tx.Rollback()
 			finish(fmt.Errorf("a create committed with this one failed: %w", err))
-			return
+			return true
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -140,7 +156,8 @@ func (g *groupCommit) lead() {
 			in.err = nil // none of them happened
 		}
 		finish(fmt.Errorf("commit: %w", err))
-		return
+		return true
 	}
 	finish(nil)
+	return true
 }

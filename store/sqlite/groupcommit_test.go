@@ -175,3 +175,39 @@ func TestGroupCommitCarriesAtMostItsLimit(t *testing.T) {
 		t.Fatalf("%d users stored, want %d", got, n)
 	}
 }
+
+// TestGroupCommitGivesUpWaitingForTheWriter: a create whose context ends
+// while another write holds the writer returns then, not when the writer
+// is free, and is not made.
+func TestGroupCommitGivesUpWaitingForTheWriter(t *testing.T) {
+	f := newGroupCommitFixture(t)
+	tx, err := f.st.w.BeginTx(context.Background(), nil) // a long write
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.st.Create(ctx, f.dir, f.user(t, "impatient"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("create: %v, want context.DeadlineExceeded", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("create still waiting for the writer 5s after its deadline")
+		defer func() { <-done }() // once the writer is free
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Create(context.Background(), f.dir, f.user(t, "patient")); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count(t); n != 1 {
+		t.Fatalf("%d users stored, want 1 (patient)", n)
+	}
+}
