@@ -45,17 +45,22 @@ func (f *groupCommitFixture) user(t *testing.T, userName string) *resource.Resou
 	return r
 }
 
-// hold stops leaders; release lets the next one lead.
-func (f *groupCommitFixture) hold()    { f.st.creates.leader <- struct{}{} }
-func (f *groupCommitFixture) release() { <-f.st.creates.leader }
+// hold takes the store's one write connection, so that creates queue
+// (their leader waits for the writer); release gives it back.
+func (f *groupCommitFixture) hold(t *testing.T) (release func()) {
+	t.Helper()
+	tx, err := f.st.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() { tx.Rollback() }
+}
 
 // waitPending waits until n creates are queued.
 func (f *groupCommitFixture) waitPending(t *testing.T, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		f.st.creates.mu.Lock()
-		got := len(f.st.creates.pending)
-		f.st.creates.mu.Unlock()
+		got := f.st.creates.Pending()
 		if got == n {
 			return
 		}
@@ -82,7 +87,7 @@ func TestGroupCommitFailsOnlyTheFailingCreates(t *testing.T) {
 	ctx := context.Background()
 	type job struct{ dir, userName string }
 	jobs := []job{{f.dir, "ada"}, {f.dir, "alan"}, {f.dir, "ADA"}, {"no-such-directory", "grace"}, {f.dir, "edsger"}, {f.dir, "alan"}}
-	f.hold()
+	release := f.hold(t)
 	errs := make(chan error, len(jobs))
 	for _, j := range jobs {
 		go func() {
@@ -91,7 +96,7 @@ func TestGroupCommitFailsOnlyTheFailingCreates(t *testing.T) {
 		}()
 	}
 	f.waitPending(t, len(jobs))
-	f.release()
+	release()
 	var ok, conflicts, notFound int
 	for range jobs {
 		switch err := <-errs; {
@@ -117,7 +122,7 @@ func TestGroupCommitFailsOnlyTheFailingCreates(t *testing.T) {
 // ends while it waits is not made, and says so; the others are.
 func TestGroupCommitDropsACreateWhoseCallerGaveUp(t *testing.T) {
 	f := newGroupCommitFixture(t)
-	f.hold()
+	release := f.hold(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	gaveUp := make(chan error, 1)
 	go func() {
@@ -134,7 +139,7 @@ func TestGroupCommitDropsACreateWhoseCallerGaveUp(t *testing.T) {
 	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
 		t.Fatalf("the create given up: %v, want context.Canceled", err)
 	}
-	f.release()
+	release()
 	if err := <-stays; err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +158,7 @@ func TestGroupCommitDropsACreateWhoseCallerGaveUp(t *testing.T) {
 func TestGroupCommitCarriesAtMostItsLimit(t *testing.T) {
 	f := newGroupCommitFixture(t)
 	n := 2*maxGroupCommit + 5
-	f.hold()
+	release := f.hold(t)
 	errs := make(chan error, n)
 	for i := range n {
 		go func() {
@@ -165,7 +170,7 @@ func TestGroupCommitCarriesAtMostItsLimit(t *testing.T) {
 		}()
 	}
 	f.waitPending(t, n)
-	f.release()
+	release()
 	for range n {
 		if err := <-errs; err != nil {
 			t.Fatal(err)

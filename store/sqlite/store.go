@@ -15,6 +15,7 @@ import (
 	sqlite3 "modernc.org/sqlite"
 	sqlite3lib "modernc.org/sqlite/lib"
 
+	"github.com/rosterhq/roster/internal/groupcommit"
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
@@ -41,7 +42,7 @@ type Store struct {
 	db *sql.DB // reads, any number at once
 	w  *sql.DB // writes: one connection, so writers queue here
 
-	creates *groupCommit // of member-less creates, on w
+	creates *groupcommit.Group[insert] // of member-less creates, on w
 }
 
 var _ store.Store = (*Store)(nil)
@@ -229,7 +230,7 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 		// One statement: the directory's foreign key says whether it
 		// exists, and a new resource is in no group and has no members.
 		// Creates arriving together commit together.
-		if err := s.creates.exec(ctx, insertSQL, check, args...); err != nil {
+		if err := s.creates.Do(ctx, insert{query: insertSQL, args: args, check: check}); err != nil {
 			return nil, fmt.Errorf("sqlite: create %s: %w", r.Type.Name, err)
 		}
 		delete(out.Attrs, "members")
