@@ -340,7 +340,7 @@ func (f *fixture) storeWithTracer(tracer pgx.QueryTracer) *Store {
 		f.t.Fatal(err)
 	}
 	f.t.Cleanup(pool.Close)
-	return &Store{pool: pool}
+	return newStore(pool)
 }
 
 // TestReviewTransactionsRunAgainAfterALostConnection loses the connection

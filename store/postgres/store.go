@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/rosterhq/roster/internal/groupcommit"
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
@@ -24,7 +25,12 @@ import (
 
 // Store is a store.Store on a PostgreSQL database.
 type Store struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	creates *groupcommit.Group[insert] // of member-less creates
+}
+
+func newStore(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, creates: newGroupCommit(pool)}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -65,7 +71,7 @@ func Connect(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := newStore(pool)
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -234,10 +240,9 @@ func scanDirectory(row pgx.Row) (store.Directory, error) {
 	return d, err
 }
 
-// Create implements store.Store. A resource without members is one
-// INSERT, a round trip of its own: the directory's foreign key tells
-// whether it exists, and a new user is in no group yet.
-func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*resource.Resource, error) {
+// newInsert returns the resource Create makes of r (a new id, meta), the
+// insert of its row, and its members.
+func newInsert(dir string, r *resource.Resource) (*resource.Resource, insert, []store.Member, error) {
 	out := r.Clone()
 	out.SetID(store.NewID())
 	t := now()
@@ -246,25 +251,39 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 		err = checkText(dir)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: create %s: %w", r.Type.Name, err)
+		return nil, insert{}, nil, err
 	}
-	insert := func(ctx context.Context, q execer) error {
-		_, err := q.Exec(ctx, `INSERT INTO resources
-			(directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, last_modified, version, attrs)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, $10)`,
-			dir, out.Type.Name, out.ID(), row.name, row.nameKey, row.foldKey, nullString(out.ExternalID()),
-			row.emailKeys, t, row.attrs)
-		switch {
-		case isUnique(err):
-			return fmt.Errorf("%s %q exists: %w", store.NameAttr(out.Type), row.name, store.ErrConflict)
-		case isForeignKey(err):
-			return fmt.Errorf("directory %q: %w", dir, store.ErrNotFound)
-		}
-		return err
+	conflict := fmt.Errorf("%s %q exists: %w", store.NameAttr(out.Type), row.name, store.ErrConflict)
+	ins := insert{
+		id:       out.ID(),
+		args:     []any{dir, out.Type.Name, out.ID(), row.name, row.nameKey, row.foldKey, nullString(out.ExternalID()), row.emailKeys, t, row.attrs},
+		conflict: conflict,
+		check: func(err error) error {
+			switch {
+			case isUnique(err):
+				return conflict
+			case isForeignKey(err):
+				return fmt.Errorf("directory %q: %w", dir, store.ErrNotFound)
+			}
+			return err
+		},
 	}
 	out.SetMeta(resource.Meta{Created: t, LastModified: t, Version: store.ETag(1)})
+	return out, ins, members, nil
+}
+
+// Create implements store.Store. A resource without members is one
+// INSERT, a round trip of its own: the directory's foreign key tells
+// whether it exists, and a new user is in no group yet.
+func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*resource.Resource, error) {
+	out, ins, members, err := newInsert(dir, r)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: create %s: %w", r.Type.Name, err)
+	}
+	args, check := ins.args, ins.check
 	if len(members) == 0 {
-		if err := insert(ctx, s.pool); err != nil {
+		// Creates arriving together are inserted together.
+		if err := s.creates.Do(ctx, ins); err != nil {
 			return nil, fmt.Errorf("postgres: create %s: %w", r.Type.Name, classify(err))
 		}
 		delete(out.Attrs, "members")
@@ -272,8 +291,8 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 		return out, nil
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := insert(ctx, tx); err != nil {
-			return err
+		if _, err := tx.Exec(ctx, insertOneSQL, args...); err != nil {
+			return check(err)
 		}
 		if _, err := addMembers(ctx, tx, dir, out.ID(), members); err != nil {
 			return err
@@ -285,11 +304,6 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 		return nil, fmt.Errorf("postgres: create %s: %w", r.Type.Name, err)
 	}
 	return out, nil
-}
-
-// execer is what a pool and a transaction share to run a statement.
-type execer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // Get implements store.Store.

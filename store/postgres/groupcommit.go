@@ -1,0 +1,130 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/rosterhq/roster/internal/groupcommit"
+)
+
+// maxGroupCommit bounds how many users one statement of a group commit
+// inserts.
+const maxGroupCommit = 64
+
+// insertColumns are the columns a create inserts, in the order of
+// insert.args; version is 1 and last_modified is created.
+const insertColumns = `(directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, last_modified, version, attrs)`
+
+// insertOneSQL inserts one resource, from insert.args.
+const insertOneSQL = `INSERT INTO resources ` + insertColumns + `
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, $10)`
+
+// insert is a member-less create for a group commit: creates that arrive
+// together are inserted by one statement and committed by one log flush,
+// which is most of what a create costs PostgreSQL.
+type insert struct {
+	id   string
+	args []any // directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, attrs
+	// conflict is the error for a name that is taken; check turns the
+	// error of the insert made alone into the one to return.
+	conflict error
+	check    func(error) error
+}
+
+// newGroupCommit returns a group commit of inserts on pool.
+func newGroupCommit(pool *pgxpool.Pool) *groupcommit.Group[insert] {
+	return groupcommit.New(maxGroupCommit, func(ctx context.Context, take func() []*groupcommit.Item[insert]) bool {
+		return flushInserts(ctx, pool, take)
+	})
+}
+
+// flushInserts inserts the waiting creates with one INSERT … ON CONFLICT
+// DO NOTHING RETURNING id: a create whose id does not come back met a
+// taken name. Should the statement fail as a whole (an unknown
+// directory, a value PostgreSQL refuses), each create is tried alone, so
+// that each gets its own error. The leader's ctx bounds only its wait
+// for a connection; no one caller's end may cut the statement short.
+func flushInserts(ctx context.Context, pool *pgxpool.Pool, take func() []*groupcommit.Item[insert]) bool {
+	conn, err := pool.Acquire(ctx)
+	if err != nil && ctx.Err() != nil {
+		return false
+	}
+	if err == nil {
+		defer conn.Release()
+	}
+	var batch []*groupcommit.Item[insert]
+	for _, it := range take() {
+		if it.Err = it.Ctx.Err(); it.Err == nil { // not given up before its turn
+			batch = append(batch, it)
+		}
+	}
+	if err != nil {
+		for _, it := range batch {
+			it.Err = classify(err)
+		}
+		return true
+	}
+	ctx = context.WithoutCancel(ctx)
+	alone := func(it *groupcommit.Item[insert]) {
+		_, err := conn.Exec(ctx, insertOneSQL, it.Value.args...)
+		if err != nil {
+			it.Err = classify(it.Value.check(err))
+		}
+	}
+	switch len(batch) {
+	case 0:
+		return true
+	case 1:
+		alone(batch[0])
+		return true
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO resources ` + insertColumns + ` VALUES `)
+	args := make([]any, 0, 10*len(batch))
+	for i, it := range batch {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		p := func(k int) string { return "$" + strconv.Itoa(10*i+k) }
+		fmt.Fprintf(&q, "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s)", p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(9), p(10))
+		args = append(args, it.Value.args...)
+	}
+	q.WriteString(` ON CONFLICT DO NOTHING RETURNING id`)
+	rows, err := conn.Query(ctx, q.String(), args...)
+	inserted := map[string]bool{}
+	if err == nil {
+		for rows.Next() {
+			var id string
+			if err = rows.Scan(&id); err != nil {
+				break
+			}
+			inserted[id] = true
+		}
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+	}
+	if err != nil {
+		if unavailable(err) {
+			for _, it := range batch {
+				it.Err = classify(err)
+			}
+			return true
+		}
+		for _, it := range batch {
+			alone(it)
+		}
+		return true
+	}
+	for _, it := range batch {
+		if !inserted[it.Value.id] {
+			it.Err = it.Value.conflict
+		}
+	}
+	return true
+}
