@@ -239,25 +239,8 @@ func TestWhereUsesIndexes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rows, err := fx.db.Query(`EXPLAIN QUERY PLAN SELECT r.id FROM resources r WHERE r.directory_id = ? AND r.type = ? AND (`+cond+`)`,
+			text := queryPlan(t, fx.db, `SELECT r.id FROM resources r WHERE r.directory_id = ? AND r.type = ? AND (`+cond+`)`,
 				append([]any{"d1", "User"}, args...)...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-			text := strings.Join(plan, "\n")
 			if !strings.Contains(text, "SEARCH r "+tt.index) || strings.Contains(text, "SCAN r") {
 				t.Errorf("plan for %s:\n%s\nwant SEARCH r %s", cond, text, tt.index)
 			}

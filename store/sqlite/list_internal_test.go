@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -49,21 +50,8 @@ func TestListPageUsesTheFiltersIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 		q := pageQuery("r.directory_id = ? AND r.type = ? AND ("+w+")", store.Query{Type: users, Filter: e, Count: 100})
-		rows, err := st.db.Query("EXPLAIN QUERY PLAN "+q, append(append([]any{"d", "User"}, args...), 100, 0)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		if p := strings.Join(plan, "; "); strings.Contains(p, "resources_seq") || strings.Contains(p, "SCAN r") {
+		p := queryPlan(t, st.db, q, append(append([]any{"d", "User"}, args...), 100, 0)...)
+		if strings.Contains(p, "resources_seq") || strings.Contains(p, "SCAN r") {
 			t.Errorf("%s: plan %q walks the directory", f, p)
 		}
 	}
@@ -78,7 +66,17 @@ func TestAddMembersLooksUpEachID(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rows, err := st.db.Query(`EXPLAIN QUERY PLAN `+addMembersSQL, "g", `["a","b"]`, "d")
+	text := queryPlan(t, st.db, addMembersSQL, "g", `["a","b"]`, "d")
+	if !strings.Contains(text, "SEARCH r USING INDEX sqlite_autoindex_resources_1 (directory_id=? AND id=?)") || strings.Contains(text, "SCAN r") {
+		t.Fatalf("the plan for adding members:\n%s\nwant each id looked up in resources by (directory_id, id)", text)
+	}
+}
+
+// queryPlan returns the lines of SQLite's EXPLAIN QUERY PLAN of a query,
+// joined by newlines.
+func queryPlan(t *testing.T, db *sql.DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +93,5 @@ func TestAddMembersLooksUpEachID(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	text := strings.Join(plan, "\n")
-	if !strings.Contains(text, "SEARCH r USING INDEX sqlite_autoindex_resources_1 (directory_id=? AND id=?)") || strings.Contains(text, "SCAN r") {
-		t.Fatalf("the plan for adding members:\n%s\nwant each id looked up in resources by (directory_id, id)", text)
-	}
+	return strings.Join(plan, "\n")
 }
