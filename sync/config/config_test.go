@@ -2,10 +2,12 @@ package config
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster/internal/pgtest"
 	rsync "github.com/rosterhq/roster/sync"
@@ -105,4 +107,41 @@ func TestTwoConfigurationsOnOneTargetDoNotOverlap(t *testing.T) {
 		t.Fatalf("after unlock: %v", err)
 	}
 	unlockB()
+}
+
+// TestRecordKeepsWhatFailedByKind: a run's history says how many changes
+// of each kind failed, not only how many in all.
+func TestRecordKeepsWhatFailedByKind(t *testing.T) {
+	ctx := context.Background()
+	c, err := Load(writeConfig(t, "database: history.db\ntarget: {url: http://127.0.0.1:1, token: t}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.History(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	res := &rsync.Result{
+		Done:         rsync.Counts{Create: 2},
+		Failed:       []rsync.Failure{{What: "create user ada", Err: "409"}},
+		FailedCounts: rsync.Counts{Create: 1},
+	}
+	if err := c.Record(ctx, h, time.Now(), &rsync.Plan{Counts: rsync.Counts{Create: 3}}, res, nil); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := h.SyncRuns(ctx, c.Name, 10)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %v, %v", runs, err)
+	}
+	var summary struct {
+		Failed       int          `json:"failed"`
+		FailedByKind rsync.Counts `json:"failedByKind"`
+	}
+	if err := json.Unmarshal(runs[0].Summary, &summary); err != nil {
+		t.Fatal(err)
+	}
+	if summary.Failed != 1 || summary.FailedByKind != (rsync.Counts{Create: 1}) {
+		t.Fatalf("summary %s", runs[0].Summary)
+	}
 }

@@ -60,6 +60,7 @@ func (c *Config) Record(ctx context.Context, h History, started time.Time, p *rs
 	if res != nil {
 		summary["done"] = res.Done
 		summary["failed"] = len(res.Failed)
+		summary["failedByKind"] = res.FailedCounts
 		changes = res.Changes
 	}
 	run.Summary, _ = json.Marshal(summary)
