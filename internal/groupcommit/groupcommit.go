@@ -12,6 +12,7 @@ package groupcommit
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 )
@@ -67,8 +68,8 @@ func (g *Group[T]) Do(ctx context.Context, v T) error {
 		case <-it.done:
 			return it.Err
 		case g.leader <- struct{}{}:
+			// lead gives the token back, even if the flush panics.
 			ready := g.lead(ctx)
-			<-g.leader
 			if !ready && g.withdraw(it) { // ctx ended before the flush was ready
 				return ctx.Err()
 			}
@@ -107,9 +108,18 @@ func (g *Group[T]) withdraw(it *Item[T]) bool {
 	return true
 }
 
-// lead runs one flush and ends the items it took.
+// ErrFlushPanicked is the outcome of the items taken by a flush that
+// panicked: whether their work was committed is not known.
+var ErrFlushPanicked = errors.New("groupcommit: the flush panicked; the outcome is unknown")
+
+// lead runs one flush, ends the items it took and gives back the leader's
+// token. Should the flush panic (a server may recover from it in the
+// leader's goroutine), the items it took fail with ErrFlushPanicked
+// rather than look committed, and the group can be led again.
 func (g *Group[T]) lead(ctx context.Context) bool {
+	defer func() { <-g.leader }()
 	var taken []*Item[T]
+	returned := false
 	took := false
 	take := func() []*Item[T] {
 		if took {
@@ -125,8 +135,13 @@ func (g *Group[T]) lead(ctx context.Context) bool {
 	}
 	defer func() {
 		for _, it := range taken {
+			if !returned && it.Err == nil {
+				it.Err = ErrFlushPanicked
+			}
 			close(it.done)
 		}
 	}()
-	return g.flush(ctx, take)
+	ready := g.flush(ctx, take)
+	returned = true
+	return ready
 }

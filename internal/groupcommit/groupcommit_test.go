@@ -104,3 +104,54 @@ func TestAnItemWhoseCallerGivesUpBeforeItIsTakenIsDropped(t *testing.T) {
 		}
 	}
 }
+
+// TestAFlushThatPanicsFailsTheItemsItTookAndFreesTheGroup: a panic in a
+// flush (which an HTTP server recovers from, in the leader's handler)
+// must neither report the items it took as committed nor keep the group
+// led forever.
+func TestAFlushThatPanicsFailsTheItemsItTookAndFreesTheGroup(t *testing.T) {
+	open := make(chan struct{})
+	var mu sync.Mutex
+	panicked := false
+	g := New(8, func(ctx context.Context, take func() []*Item[int]) bool {
+		<-open
+		items := take()
+		mu.Lock()
+		defer mu.Unlock()
+		if !panicked && len(items) > 0 {
+			panicked = true
+			panic("flush failed")
+		}
+		return true
+	})
+	type outcome struct {
+		err      error
+		panicked bool
+	}
+	do := func(v int) (o outcome) {
+		defer func() {
+			if recover() != nil {
+				o.panicked = true
+			}
+		}()
+		o.err = g.Do(context.Background(), v)
+		return
+	}
+	outcomes := make(chan outcome, 2)
+	go func() { outcomes <- do(1) }()
+	go func() { outcomes <- do(2) }()
+	waitPending(t, g, 2)
+	close(open)
+	a, b := <-outcomes, <-outcomes
+	if a.panicked == b.panicked {
+		t.Fatalf("outcomes %+v, %+v: want the leader's panic and the other's error", a, b)
+	}
+	if other := map[bool]outcome{true: b, false: a}[a.panicked]; other.err == nil {
+		t.Errorf("an item taken by a flush that panicked was reported committed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := g.Do(ctx, 4); err != nil {
+		t.Fatalf("a Do after the panic: %v", err)
+	}
+}
