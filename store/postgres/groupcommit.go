@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,6 +83,18 @@ func flushInserts(ctx context.Context, pool *pgxpool.Pool, take func() []*groupc
 		alone(batch[0])
 		return true
 	}
+	// In the order of the unique index on names (arrival order among equal
+	// names, so the first to come wins), so that two replicas
+	// inserting overlapping names wait for each other instead of
+	// deadlocking (which PostgreSQL would break after deadlock_timeout).
+	slices.SortStableFunc(batch, func(a, b *groupcommit.Item[insert]) int {
+		for _, k := range []int{0, 1, 5} { // directory_id, type, fold_key
+			if c := strings.Compare(a.Value.args[k].(string), b.Value.args[k].(string)); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
 	var q strings.Builder
 	q.WriteString(`INSERT INTO resources ` + insertColumns + ` VALUES `)
 	args := make([]any, 0, 10*len(batch))
