@@ -37,11 +37,16 @@ func projection(r *http.Request, rt *schema.ResourceType) (*resource.Projection,
 	return resource.NewProjection(rt, q["attributes"], q["excludedAttributes"])
 }
 
-// wantsMembers reports whether a response with projection p shows a
-// group's members, so the store loads them only then.
+// wantsMembers reports whether a response with projection p shows the
+// computed membership attribute of its type (a group's members, a user's
+// groups), so the store loads them only then.
 func wantsMembers(rt *schema.ResourceType, p *resource.Projection) bool {
-	a := rt.Schema.Attribute("members")
-	return a != nil && p.Includes(schema.Ref{Attr: a})
+	for _, name := range []string{"members", "groups"} {
+		if a := rt.Schema.Attribute(name); a != nil {
+			return p.Includes(schema.Ref{Attr: a})
+		}
+	}
+	return false
 }
 
 // writeResource answers with one resource, its ETag and, for a create, its

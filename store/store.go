@@ -62,8 +62,10 @@ type Query struct {
 	// returns only the total.
 	StartIndex int
 	Count      int
-	// Members says whether to load the members of groups; a big group read
-	// with excludedAttributes=members must not load them.
+	// Members says whether to load the computed membership attribute: the
+	// members of groups, the groups of users. A big group read with
+	// excludedAttributes=members, or users listed with
+	// excludedAttributes=groups (as a sync does), must not pay for them.
 	Members bool
 	// Cursor asks for cursor pagination (RFC 9865): resources in creation
 	// order after the position After (empty: from the start), with
@@ -107,8 +109,8 @@ type Store interface {
 	// meta (created, lastModified, version, resourceType). A group's
 	// members are stored too. It returns the stored resource.
 	Create(ctx context.Context, dir string, r *resource.Resource) (*resource.Resource, error)
-	// Get returns a resource by id, with a group's members if members is
-	// true.
+	// Get returns a resource by id, with its computed membership attribute
+	// (a group's members, a user's groups) if members is true.
 	Get(ctx context.Context, dir string, rt *schema.ResourceType, id string, members bool) (*resource.Resource, error)
 	// Replace stores r (which carries its id) in place of the stored
 	// resource, replacing a group's members with r's, and returns the

@@ -513,7 +513,7 @@ func TestReviewACancelledCallIsNotUnavailable(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	st := f.storeWithTracer(&canceller{match: "WITH RECURSIVE", cancel: cancel})
-	_, err := st.Get(ctx, f.dir, f.users, u.ID(), false)
+	_, err := st.Get(ctx, f.dir, f.users, u.ID(), true)
 	if !errors.Is(err, context.Canceled) || errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("Get cancelled between its queries: %v; want context.Canceled, not ErrUnavailable", err)
 	}

@@ -562,6 +562,10 @@ func withComputed(ctx context.Context, q querier, dir string, r *resource.Resour
 		}
 		setOrDelete(r.Attrs, "members", list)
 	case r.Type.Schema.Attribute("groups") != nil:
+		if !members {
+			delete(r.Attrs, "groups")
+			return r, nil
+		}
 		groups, err := groupsOf(ctx, q, dir, []string{r.ID()})
 		if err != nil {
 			return nil, fmt.Errorf("postgres: groups of %q: %w", r.ID(), err)

@@ -44,7 +44,7 @@ func Example() {
 	eng, _ = st.Patch(ctx, acme.ID, groups, eng.ID(), add, "", true)
 	fmt.Println(eng.Meta().Version, len(eng.Attrs["members"].([]any)))
 
-	alice, _ = st.Get(ctx, acme.ID, users, alice.ID(), false)
+	alice, _ = st.Get(ctx, acme.ID, users, alice.ID(), true)
 	fmt.Println(alice.Attrs["groups"].([]any)[0].(map[string]any)["display"])
 	// Output:
 	// 1 true

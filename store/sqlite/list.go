@@ -57,9 +57,9 @@ func (s *Store) List(ctx context.Context, dir string, q store.Query) (store.Page
 	return page, nil
 }
 
-// pageComputed adds the computed attributes to a page of resources: the
-// groups of a page of users in one query (not one per user), the members
-// of groups when asked for.
+// pageComputed adds the computed attributes to a page of resources when
+// asked for: the groups of a page of users in one query (not one per
+// user), the members of groups.
 func (s *Store) pageComputed(ctx context.Context, dir string, page []*resource.Resource, members bool) error {
 	if len(page) == 0 {
 		return nil
@@ -69,6 +69,12 @@ func (s *Store) pageComputed(ctx context.Context, dir string, page []*resource.R
 			if _, err := withComputed(ctx, s.db, dir, r, members); err != nil {
 				return err
 			}
+		}
+		return nil
+	}
+	if !members {
+		for _, r := range page {
+			delete(r.Attrs, "groups")
 		}
 		return nil
 	}

@@ -474,6 +474,10 @@ func withComputed(ctx context.Context, q querier, dir string, r *resource.Resour
 		}
 		setOrDelete(r.Attrs, "members", list)
 	case r.Type.Schema.Attribute("groups") != nil:
+		if !members {
+			delete(r.Attrs, "groups")
+			return r, nil
+		}
 		list, err := groupsOf(ctx, q, dir, r.ID())
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: groups of %q: %w", r.ID(), err)

@@ -358,7 +358,7 @@ func (s *suite) testGroups(t *testing.T) {
 	}
 
 	// alice is in Eng directly and in All through Eng.
-	a, err := st.Get(ctx, dir, s.users, alice.ID(), false)
+	a, err := st.Get(ctx, dir, s.users, alice.ID(), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,13 +374,28 @@ func (s *suite) testGroups(t *testing.T) {
 		}
 	}
 
-	// A list computes the same groups as a read.
+	// Without members, a user's groups are not computed (a sync lists
+	// users with excludedAttributes=groups).
+	if lean, err := st.Get(ctx, dir, s.users, alice.ID(), false); err != nil || lean.Attrs["groups"] != nil {
+		t.Fatalf("Get of a user without members: groups %v, %v", lean.Attrs["groups"], err)
+	}
 	page, err := st.List(ctx, dir, store.Query{Type: s.users, Count: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range page.Resources {
-		one, err := st.Get(ctx, dir, s.users, r.ID(), false)
+		if r.Attrs["groups"] != nil {
+			t.Fatalf("a list without members computed %s's groups", r.Attrs["userName"])
+		}
+	}
+
+	// A list computes the same groups as a read.
+	page, err = st.List(ctx, dir, store.Query{Type: s.users, Count: 100, Members: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range page.Resources {
+		one, err := st.Get(ctx, dir, s.users, r.ID(), true)
 		if err != nil {
 			t.Fatal(err)
 		}
