@@ -24,6 +24,7 @@ import (
 	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/sqlstore"
 	"github.com/rosterhq/roster/store/storetest"
 )
 
@@ -67,15 +68,15 @@ func newFilterFixture(t testing.TB) *filterFixture {
 	for _, fr := range sf.Resources {
 		r := fr.Resource
 		// The columns as the store writes them.
-		row, _, err := split(r)
+		_, ins, _, err := sqlstore.New(&dialect{}).NewInsert(fr.Dir, r) // no database: the columns only
 		if err != nil {
 			t.Fatalf("%s: %v", fr.ID, err)
 		}
+		row := ins.Args // directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, attrs
 		fx.exec(t, `INSERT INTO resources
 			(directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, last_modified, version, attrs)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			fr.Dir, r.Type.Name, fr.ID, row.name, strings.ToLower(row.name), store.FoldKey(row.name), nullString(r.ExternalID()),
-			row.emailKeys, fr.Created, fr.Modified, fr.Version, row.attrs)
+			fr.Dir, r.Type.Name, fr.ID, row[3], row[4], row[5], row[6], row[7], fr.Created, fr.Modified, fr.Version, row[9])
 		for _, m := range fr.Members {
 			fx.exec(t, `INSERT INTO members (directory_id, group_id, member_id, member_type) VALUES ($1, $2, $3, $4)`,
 				fr.Dir, fr.ID, m[0], m[1])
@@ -692,8 +693,7 @@ func TestWhereUsesIndexes(t *testing.T) {
 				t.Fatalf("%s selects %q, %v; want some users", cond, ids, err)
 			}
 			n := len(args)
-			page := `SELECT r.seq, ` + resourceColumns + ` FROM resources r WHERE ` + cond + ` ORDER BY ` + orderBy(q) +
-				` LIMIT $` + strconv.Itoa(n+1) + ` OFFSET $` + strconv.Itoa(n+2)
+			page := sqlstore.PageQuery(cond, orderBy(q), n)
 			for _, query := range []struct {
 				name, sql string
 				args      []any

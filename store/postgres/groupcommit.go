@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rosterhq/roster/internal/groupcommit"
+	"github.com/rosterhq/roster/store/sqlstore"
 )
 
 // maxGroupCommit bounds how many users one statement of a group commit
@@ -20,25 +21,9 @@ const maxGroupCommit = 64
 // insert.args; version is 1 and last_modified is created.
 const insertColumns = `(directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, last_modified, version, attrs)`
 
-// insertOneSQL inserts one resource, from insert.args.
-const insertOneSQL = `INSERT INTO resources ` + insertColumns + `
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, $10)`
-
-// insert is a member-less create for a group commit: creates that arrive
-// together are inserted by one statement and committed by one log flush,
-// which is most of what a create costs PostgreSQL.
-type insert struct {
-	id   string
-	args []any // directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, attrs
-	// conflict is the error for a name that is taken; check turns the
-	// error of the insert made alone into the one to return.
-	conflict error
-	check    func(error) error
-}
-
 // newGroupCommit returns a group commit of inserts on pool.
-func newGroupCommit(pool *pgxpool.Pool) *groupcommit.Group[insert] {
-	return groupcommit.New(maxGroupCommit, func(ctx context.Context, take func() []*groupcommit.Item[insert]) bool {
+func newGroupCommit(pool *pgxpool.Pool) *groupcommit.Group[sqlstore.Insert] {
+	return groupcommit.New(maxGroupCommit, func(ctx context.Context, take func() []*groupcommit.Item[sqlstore.Insert]) bool {
 		return flushInserts(ctx, pool, take)
 	})
 }
@@ -49,7 +34,7 @@ func newGroupCommit(pool *pgxpool.Pool) *groupcommit.Group[insert] {
 // directory, a value PostgreSQL refuses), each create is tried alone, so
 // that each gets its own error. The leader's ctx bounds only its wait
 // for a connection; no one caller's end may cut the statement short.
-func flushInserts(ctx context.Context, pool *pgxpool.Pool, take func() []*groupcommit.Item[insert]) bool {
+func flushInserts(ctx context.Context, pool *pgxpool.Pool, take func() []*groupcommit.Item[sqlstore.Insert]) bool {
 	conn, err := pool.Acquire(ctx)
 	if err != nil && ctx.Err() != nil {
 		return false
@@ -57,7 +42,7 @@ func flushInserts(ctx context.Context, pool *pgxpool.Pool, take func() []*groupc
 	if err == nil {
 		defer conn.Release()
 	}
-	var batch []*groupcommit.Item[insert]
+	var batch []*groupcommit.Item[sqlstore.Insert]
 	for _, it := range take() {
 		if it.Err = it.Ctx.Err(); it.Err == nil { // not given up before its turn
 			batch = append(batch, it)
@@ -70,10 +55,10 @@ func flushInserts(ctx context.Context, pool *pgxpool.Pool, take func() []*groupc
 		return true
 	}
 	ctx = context.WithoutCancel(ctx)
-	alone := func(it *groupcommit.Item[insert]) {
-		_, err := conn.Exec(ctx, insertOneSQL, it.Value.args...)
+	alone := func(it *groupcommit.Item[sqlstore.Insert]) {
+		_, err := conn.Exec(ctx, sqlstore.InsertResource, it.Value.Args...)
 		if err != nil {
-			it.Err = classify(it.Value.check(err))
+			it.Err = classify(it.Value.Check(err))
 		}
 	}
 	switch len(batch) {
@@ -87,9 +72,9 @@ func flushInserts(ctx context.Context, pool *pgxpool.Pool, take func() []*groupc
 	// names, so the first to come wins), so that two replicas
 	// inserting overlapping names wait for each other instead of
 	// deadlocking (which PostgreSQL would break after deadlock_timeout).
-	slices.SortStableFunc(batch, func(a, b *groupcommit.Item[insert]) int {
+	slices.SortStableFunc(batch, func(a, b *groupcommit.Item[sqlstore.Insert]) int {
 		for _, k := range []int{0, 1, 5} { // directory_id, type, fold_key
-			if c := strings.Compare(a.Value.args[k].(string), b.Value.args[k].(string)); c != 0 {
+			if c := strings.Compare(a.Value.Args[k].(string), b.Value.Args[k].(string)); c != 0 {
 				return c
 			}
 		}
@@ -104,7 +89,7 @@ func flushInserts(ctx context.Context, pool *pgxpool.Pool, take func() []*groupc
 		}
 		p := func(k int) string { return "$" + strconv.Itoa(10*i+k) }
 		fmt.Fprintf(&q, "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s)", p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(9), p(10))
-		args = append(args, it.Value.args...)
+		args = append(args, it.Value.Args...)
 	}
 	q.WriteString(` ON CONFLICT DO NOTHING RETURNING id`)
 	rows, err := conn.Query(ctx, q.String(), args...)
@@ -135,8 +120,8 @@ func flushInserts(ctx context.Context, pool *pgxpool.Pool, take func() []*groupc
 		return true
 	}
 	for _, it := range batch {
-		if !inserted[it.Value.id] {
-			it.Err = it.Value.conflict
+		if !inserted[it.Value.ID] {
+			it.Err = it.Value.Conflict
 		}
 	}
 	return true

@@ -13,6 +13,7 @@ import (
 	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/sqlstore"
 )
 
 // TestGroupCommitGivesEachCreateItsOwnOutcome runs one flush of several
@@ -46,15 +47,15 @@ func TestGroupCommitGivesEachCreateItsOwnOutcome(t *testing.T) {
 	}
 	flush := func(jobs []job) {
 		t.Helper()
-		var items []*groupcommit.Item[insert]
+		var items []*groupcommit.Item[sqlstore.Insert]
 		for _, j := range jobs {
-			_, ins, _, err := newInsert(j.dir, user(t, users, j.userName))
+			_, ins, _, err := st.NewInsert(j.dir, user(t, users, j.userName))
 			if err != nil {
 				t.Fatal(err)
 			}
-			items = append(items, &groupcommit.Item[insert]{Ctx: j.ctx, Value: ins})
+			items = append(items, &groupcommit.Item[sqlstore.Insert]{Ctx: j.ctx, Value: ins})
 		}
-		if !flushInserts(ctx, st.pool, func() []*groupcommit.Item[insert] { return items }) {
+		if !flushInserts(ctx, st.pool, func() []*groupcommit.Item[sqlstore.Insert] { return items }) {
 			t.Fatal("the flush was not ready")
 		}
 		for i, j := range jobs {

@@ -6,30 +6,24 @@ import (
 	"fmt"
 
 	"github.com/rosterhq/roster/internal/groupcommit"
+	"github.com/rosterhq/roster/store/sqlstore"
 )
 
 // maxGroupCommit bounds how many inserts one transaction of a group
 // commit carries, and so how long the writer is held.
 const maxGroupCommit = 64
 
-// insert is a single-statement insert for a group commit: consecutive
+// Creates that arrive together commit in one transaction: consecutive
 // creates change mostly the same pages (the ends of the name, externalId
 // and time indexes), so eight committed together make SQLite log a
 // fraction of the pages eight commits would. An insert that fails on a
 // constraint (a taken name) fails alone: SQLite undoes just that
 // statement and the transaction goes on.
-type insert struct {
-	query string
-	args  []any
-	// check turns the insert's error into the one to return (such as a
-	// conflict for a UNIQUE violation).
-	check func(error) error
-}
 
 // newGroupCommit returns a group commit of inserts on db, the store's
 // one write connection.
-func newGroupCommit(db *sql.DB) *groupcommit.Group[insert] {
-	return groupcommit.New(maxGroupCommit, func(ctx context.Context, take func() []*groupcommit.Item[insert]) bool {
+func newGroupCommit(db *sql.DB) *groupcommit.Group[sqlstore.Insert] {
+	return groupcommit.New(maxGroupCommit, func(ctx context.Context, take func() []*groupcommit.Item[sqlstore.Insert]) bool {
 		return flushInserts(ctx, db, take)
 	})
 }
@@ -38,7 +32,7 @@ func newGroupCommit(db *sql.DB) *groupcommit.Group[insert] {
 // them only once it has begun the transaction, so that those whose callers
 // give up while the writer is busy can still withdraw; it waits for the
 // writer as long as ctx, the leader's own, lets it.
-func flushInserts(ctx context.Context, db *sql.DB, take func() []*groupcommit.Item[insert]) bool {
+func flushInserts(ctx context.Context, db *sql.DB, take func() []*groupcommit.Item[sqlstore.Insert]) bool {
 	conn, err := db.Conn(ctx)
 	if err != nil && ctx.Err() != nil {
 		return false
@@ -71,11 +65,11 @@ func flushInserts(ctx context.Context, db *sql.DB, take func() []*groupcommit.It
 			it.Err = err // gave up before its turn: not inserted
 			continue
 		}
-		_, err := tx.ExecContext(ctx, it.Value.query, it.Value.args...)
+		_, err := tx.ExecContext(ctx, sqlstore.InsertResource, it.Value.Args...)
 		if err == nil {
 			continue
 		}
-		if it.Err = it.Value.check(err); !isUnique(err) && !isForeignKey(err) {
+		if it.Err = it.Value.Check(err); !isUnique(err) && !isForeignKey(err) {
 			// Not a constraint that undoes only its own statement: the
 			// transaction may be gone, and the others' inserts with it.
 			tx.Rollback()

@@ -49,7 +49,7 @@ func (f *groupCommitFixture) user(t *testing.T, userName string) *resource.Resou
 // (their leader waits for the writer); release gives it back.
 func (f *groupCommitFixture) hold(t *testing.T) (release func()) {
 	t.Helper()
-	tx, err := f.st.w.BeginTx(context.Background(), nil)
+	tx, err := f.st.d.w.BeginTx(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func (f *groupCommitFixture) hold(t *testing.T) (release func()) {
 func (f *groupCommitFixture) waitPending(t *testing.T, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		got := f.st.creates.Pending()
+		got := f.st.d.creates.Pending()
 		if got == n {
 			return
 		}
@@ -186,7 +186,7 @@ func TestGroupCommitCarriesAtMostItsLimit(t *testing.T) {
 // is free, and is not made.
 func TestGroupCommitGivesUpWaitingForTheWriter(t *testing.T) {
 	f := newGroupCommitFixture(t)
-	tx, err := f.st.w.BeginTx(context.Background(), nil) // a long write
+	tx, err := f.st.d.w.BeginTx(context.Background(), nil) // a long write
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/rosterhq/roster/scim/filter"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/sqlstore"
 )
 
 // A page of a filtered list must search the filter's index, not walk the
@@ -23,7 +24,7 @@ func TestListPageUsesTheFiltersIndex(t *testing.T) {
 	defer st.Close()
 	users := schema.NewRegistry().ResourceType("User")
 	// The plan SQLite picks depends on the data: fill a directory.
-	tx, err := st.db.Begin()
+	tx, err := st.d.db.Begin()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,8 +50,8 @@ func TestListPageUsesTheFiltersIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := pageQuery("r.directory_id = ? AND r.type = ? AND ("+w+")", store.Query{Type: users, Filter: e, Count: 100})
-		p := queryPlan(t, st.db, q, append(append([]any{"d", "User"}, args...), 100, 0)...)
+		q := sqlstore.PageQuery("r.directory_id = ? AND r.type = ? AND ("+w+")", orderBy(store.Query{Type: users, Filter: e, Count: 100}), 2+len(args))
+		p := queryPlan(t, st.d.db, q, append(append([]any{"d", "User"}, args...), 100, 0)...)
 		if strings.Contains(p, "resources_seq") || strings.Contains(p, "SCAN r") {
 			t.Errorf("%s: plan %q walks the directory", f, p)
 		}
@@ -66,7 +67,7 @@ func TestAddMembersLooksUpEachID(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	text := queryPlan(t, st.db, addMembersSQL, "g", `["a","b"]`, "d")
+	text := queryPlan(t, st.d.db, addMembersSQL, "g", `["a","b"]`, "d")
 	if !strings.Contains(text, "SEARCH r USING INDEX sqlite_autoindex_resources_1 (directory_id=? AND id=?)") || strings.Contains(text, "SCAN r") {
 		t.Fatalf("the plan for adding members:\n%s\nwant each id looked up in resources by (directory_id, id)", text)
 	}

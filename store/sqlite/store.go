@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -16,10 +15,10 @@ import (
 	sqlite3lib "modernc.org/sqlite/lib"
 
 	"github.com/rosterhq/roster/internal/groupcommit"
-	"github.com/rosterhq/roster/scim"
-	"github.com/rosterhq/roster/scim/resource"
+	"github.com/rosterhq/roster/scim/filter"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -27,22 +26,13 @@ var migrations embed.FS
 
 // timeFormat is how times are stored: UTC and fixed width, so that text
 // order is time order.
-const timeFormat = "2006-01-02T15:04:05.000000000Z"
+const timeFormat = sqlstore.TimeFormat
 
-// querier is what *sql.DB and *sql.Tx share, so that reads can run in or
-// out of a transaction.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// Store is a store.Store on a SQLite database file.
+// Store is a store.Store on a SQLite database file: the SQL store core
+// over SQLite's dialect.
 type Store struct {
-	db *sql.DB // reads, any number at once
-	w  *sql.DB // writes: one connection, so writers queue here
-
-	creates *groupcommit.Group[insert] // of member-less creates, on w
+	*sqlstore.Store
+	d *dialect
 }
 
 var _ store.Store = (*Store)(nil)
@@ -82,12 +72,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
-	return &Store{db: db, w: w, creates: newGroupCommit(w)}, nil
+	d := &dialect{db: db, w: w, creates: newGroupCommit(w)}
+	return &Store{Store: sqlstore.New(d), d: d}, nil
 }
 
 // SchemaVersion returns the version of the newest migration applied.
 func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
-	p, err := provider(s.db)
+	p, err := provider(s.d.db)
 	if err != nil {
 		return 0, err
 	}
@@ -121,246 +112,64 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// Ping implements store.Store.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: ping: %w: %w", store.ErrUnavailable, err)
+// dialect is SQLite's sqlstore.Dialect: reads on a pool, writes on one
+// connection, times as text, lists as JSON arrays (json_each).
+type dialect struct {
+	db *sql.DB // reads, any number at once
+	w  *sql.DB // writes: one connection, so writers queue here
+
+	creates *groupcommit.Group[sqlstore.Insert] // of member-less creates, on w
+}
+
+func (d *dialect) Name() string                 { return "sqlite" }
+func (d *dialect) Reader() sqlstore.Querier     { return querier{d.db} }
+func (d *dialect) Writer() sqlstore.Querier     { return querier{d.w} }
+func (d *dialect) Classify(err error) error     { return err }
+func (d *dialect) Now() time.Time               { return time.Now().UTC() }
+func (d *dialect) Time(t time.Time) any         { return t.UTC().Format(timeFormat) }
+func (d *dialect) CheckText(string) error       { return nil }
+func (d *dialect) MaxKeyBytes() int             { return 0 }
+func (d *dialect) Close() error                 { return errors.Join(d.w.Close(), d.db.Close()) }
+func (d *dialect) OrderBy(q store.Query) string { return orderBy(q) }
+
+func (d *dialect) Ping(ctx context.Context) error {
+	if err := d.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return errors.Join(s.w.Close(), s.db.Close()) }
+// List returns texts as a JSON array, which statements read with
+// json_each.
+func (d *dialect) List(texts []string) any {
+	b, _ := json.Marshal(texts) // strings always encode
+	return string(b)
+}
 
-// inTx runs fn in a transaction, committing if it returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+func (d *dialect) InTx(ctx context.Context, fn func(tx sqlstore.Querier) error) error {
+	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(querier{tx}); err != nil {
 		tx.Rollback()
 		return err
 	}
 	return tx.Commit()
 }
 
-// CreateDirectory implements store.Store.
-func (s *Store) CreateDirectory(ctx context.Context, name string) (store.Directory, error) {
-	d := store.Directory{ID: store.NewID(), Name: name, Created: time.Now().UTC()}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO directories (id, name, name_key, created) VALUES (?, ?, ?, ?)`,
-		d.ID, d.Name, strings.ToLower(name), d.Created.Format(timeFormat))
-	if isUnique(err) {
-		return store.Directory{}, fmt.Errorf("sqlite: create directory %q: %w", name, store.ErrConflict)
-	}
-	if err != nil {
-		return store.Directory{}, fmt.Errorf("sqlite: create directory %q: %w", name, err)
-	}
-	return d, nil
+func (d *dialect) Where(f filter.Expr, rt *schema.ResourceType, args []any) (string, []any, error) {
+	// where's "?" placeholders number on from the largest before them.
+	cond, wargs, err := where(f, rt)
+	return cond, append(args, wargs...), err
 }
 
-// Directory implements store.Store.
-func (s *Store) Directory(ctx context.Context, idOrName string) (store.Directory, error) {
-	// An id wins over a name, so that a directory named like another's id
-	// cannot shadow it.
-	row := s.db.QueryRowContext(ctx, `SELECT id, name, created FROM directories WHERE id = ? OR name_key = ?
-		ORDER BY id = ? DESC LIMIT 1`, idOrName, strings.ToLower(idOrName), idOrName)
-	d, err := scanDirectory(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return d, fmt.Errorf("sqlite: directory %q: %w", idOrName, store.ErrNotFound)
-	}
-	return d, err
+func (d *dialect) Create(ctx context.Context, ins sqlstore.Insert) error {
+	return d.creates.Do(ctx, ins)
 }
 
-// Directories implements store.Store.
-func (s *Store) Directories(ctx context.Context) ([]store.Directory, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created FROM directories ORDER BY rowid`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list directories: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Directory
-	for rows.Next() {
-		d, err := scanDirectory(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
-type scanner interface{ Scan(...any) error }
-
-func scanDirectory(row scanner) (store.Directory, error) {
-	var d store.Directory
-	var created string
-	if err := row.Scan(&d.ID, &d.Name, &created); err != nil {
-		return d, err
-	}
-	d.Created, _ = time.Parse(timeFormat, created)
-	return d, nil
-}
-
-// Create implements store.Store.
-func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*resource.Resource, error) {
-	out := r.Clone()
-	out.SetID(store.NewID())
-	now := time.Now().UTC()
-	name, attrs, members, err := split(out)
-	if err != nil {
-		return nil, err
-	}
-	const insertSQL = `INSERT INTO resources
-		(directory_id, type, id, name, name_key, fold_key, external_id, created, last_modified, version, attrs)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`
-	args := []any{dir, out.Type.Name, out.ID(), name, strings.ToLower(name), store.FoldKey(name), nullString(out.ExternalID()),
-		now.Format(timeFormat), now.Format(timeFormat), attrs}
-	check := func(err error) error {
-		switch {
-		case isUnique(err):
-			return fmt.Errorf("%s %q exists: %w", store.NameAttr(out.Type), name, store.ErrConflict)
-		case isForeignKey(err):
-			return fmt.Errorf("directory %q: %w", dir, store.ErrNotFound)
-		}
-		return err
-	}
-	out.SetMeta(resource.Meta{Created: now, LastModified: now, Version: store.ETag(1)})
-	if len(members) == 0 {
-		// One statement: the directory's foreign key says whether it
-		// exists, and a new resource is in no group and has no members.
-		// Creates arriving together commit together.
-		if err := s.creates.Do(ctx, insert{query: insertSQL, args: args, check: check}); err != nil {
-			return nil, fmt.Errorf("sqlite: create %s: %w", r.Type.Name, err)
-		}
-		delete(out.Attrs, "members")
-		delete(out.Attrs, "groups")
-		return out, nil
-	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, insertSQL, args...); err != nil {
-			return check(err)
-		}
-		if err := insertMembers(ctx, tx, dir, out.ID(), members); err != nil {
-			return err
-		}
-		_, err = withComputed(ctx, tx, dir, out, true)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: create %s: %w", r.Type.Name, err)
-	}
-	return out, nil
-}
-
-// Get implements store.Store.
-func (s *Store) Get(ctx context.Context, dir string, rt *schema.ResourceType, id string, members bool) (*resource.Resource, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+resourceColumns+` FROM resources r
-		WHERE r.directory_id = ? AND r.type = ? AND r.id = ?`, dir, rt.Name, id)
-	r, err := scanResource(rt, row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("sqlite: %s %q: %w", rt.Name, id, store.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: get %s %q: %w", rt.Name, id, err)
-	}
-	return withComputed(ctx, s.db, dir, r, members)
-}
-
-// Replace implements store.Store.
-func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, ifVersion string) (*resource.Resource, error) {
-	out := r.Clone()
-	name, attrs, members, err := split(out)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now().UTC()
-	var version int64
-	var created string
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if version, created, err = current(ctx, tx, dir, out.Type, out.ID(), ifVersion); err != nil {
-			return err
-		}
-		version++
-		_, err := tx.ExecContext(ctx, `UPDATE resources SET name = ?, name_key = ?, fold_key = ?, external_id = ?, last_modified = ?,
-			version = ?, attrs = ? WHERE directory_id = ? AND id = ?`,
-			name, strings.ToLower(name), store.FoldKey(name), nullString(out.ExternalID()), now.Format(timeFormat), version, attrs, dir, out.ID())
-		if isUnique(err) {
-			return fmt.Errorf("%s %q exists: %w", store.NameAttr(out.Type), name, store.ErrConflict)
-		}
-		if err != nil {
-			return err
-		}
-		if out.Type.Schema.Attribute("members") != nil {
-			if _, err := replaceMembers(ctx, tx, dir, out.ID(), members); err != nil {
-				return err
-			}
-		}
-		c, _ := time.Parse(timeFormat, created)
-		out.SetMeta(resource.Meta{Created: c, LastModified: now, Version: store.ETag(version)})
-		out, err = withComputed(ctx, tx, dir, out, true)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: replace %s %q: %w", r.Type.Name, r.ID(), err)
-	}
-	return out, nil
-}
-
-// Delete implements store.Store.
-func (s *Store) Delete(ctx context.Context, dir string, rt *schema.ResourceType, id, ifVersion string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, _, err := current(ctx, tx, dir, rt, id, ifVersion); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE directory_id = ? AND member_id = ?`, dir, id); err != nil {
-			return err
-		}
-		// The group's own memberships go with it (ON DELETE CASCADE).
-		_, err := tx.ExecContext(ctx, `DELETE FROM resources WHERE directory_id = ? AND id = ?`, dir, id)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("sqlite: delete %s %q: %w", rt.Name, id, err)
-	}
-	return nil
-}
-
-// current returns the stored version and creation time of a resource,
-// checking it against ifVersion when that is set.
-func current(ctx context.Context, tx *sql.Tx, dir string, rt *schema.ResourceType, id, ifVersion string) (int64, string, error) {
-	var version int64
-	var created string
-	err := tx.QueryRowContext(ctx, `SELECT version, created FROM resources WHERE directory_id = ? AND type = ? AND id = ?`,
-		dir, rt.Name, id).Scan(&version, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", store.ErrNotFound
-	}
-	if err != nil {
-		return 0, "", err
-	}
-	if ifVersion != "" && ifVersion != "*" && ifVersion != store.ETag(version) {
-		return 0, "", fmt.Errorf("version is %s, not %s: %w", store.ETag(version), ifVersion, store.ErrPreconditionFailed)
-	}
-	return version, created, nil
-}
-
-func directoryExists(ctx context.Context, tx *sql.Tx, dir string) error {
-	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM directories WHERE id = ?`, dir).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("directory %q: %w", dir, store.ErrNotFound)
-	}
-	return err
-}
-
-func insertMembers(ctx context.Context, tx *sql.Tx, dir, group string, members []store.Member) error {
-	_, err := addMembers(ctx, tx, dir, group, members)
-	return err
-}
-
-// addMembersSQL adds the members whose ids are in a JSON array (?2) to a
-// group (?1) of a directory (?3), with their stored types, skipping ids
+// addMembersSQL adds the members whose ids are in a JSON array ($2) to a
+// group ($1) of a directory ($3), with their stored types, skipping ids
 // that are not resources of the directory and memberships that exist.
 // One statement for all members: a group of 50 costs one round through
 // the driver, not 50. CROSS JOIN makes SQLite loop over the list and look
@@ -368,226 +177,106 @@ func insertMembers(ctx context.Context, tx *sql.Tx, dir, group string, members [
 // "WHERE true" tells its parser that ON CONFLICT belongs to the INSERT,
 // not to the join.
 const addMembersSQL = `INSERT INTO members (directory_id, group_id, member_id, member_type)
-	SELECT r.directory_id, ?1, r.id, r.type FROM json_each(?2) j CROSS JOIN resources r ON r.directory_id = ?3 AND r.id = j.value
+	SELECT r.directory_id, $1, r.id, r.type FROM json_each($2) j CROSS JOIN resources r ON r.directory_id = $3 AND r.id = j.value
 	WHERE true ON CONFLICT DO NOTHING`
 
-// addMembers adds members to a group, skipping those it has, and reports
-// whether it added any. A member must be a user or group of the same
-// directory; its type is the stored resource's, whatever the client said.
-func addMembers(ctx context.Context, tx *sql.Tx, dir, group string, members []store.Member) (bool, error) {
-	if len(members) == 0 {
-		return false, nil
-	}
-	ids := make([]string, 0, len(members))
-	seen := make(map[string]bool, len(members))
-	for _, m := range members {
-		if m.ID == group {
-			return false, scim.BadRequest(scim.InvalidValue, "a group cannot be a member of itself")
-		}
-		if !seen[m.ID] {
-			seen[m.ID] = true
-			ids = append(ids, m.ID)
-		}
-	}
-	list, err := json.Marshal(ids)
+func (d *dialect) AddMembers(ctx context.Context, tx sqlstore.Querier, dir, group string, ids []string) (bool, string, error) {
+	list := d.List(ids)
+	n, err := tx.Exec(ctx, addMembersSQL, group, list, dir)
 	if err != nil {
-		return false, err
-	}
-	res, err := tx.ExecContext(ctx, addMembersSQL, group, string(list), dir)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	if int(n) < len(ids) {
 		// Some were members already, or are not resources at all: find the
-		// first of the latter, in the request's order.
+		// first of the latter, in the list's order.
 		var missing string
-		err := tx.QueryRowContext(ctx, `SELECT j.value FROM json_each(?) j
-			WHERE NOT EXISTS (SELECT 1 FROM resources r WHERE r.directory_id = ? AND r.id = j.value)
-			ORDER BY j.key LIMIT 1`, string(list), dir).Scan(&missing)
+		err := tx.QueryRow(ctx, `SELECT j.value FROM json_each($1) j
+			WHERE NOT EXISTS (SELECT 1 FROM resources r WHERE r.directory_id = $2 AND r.id = j.value)
+			ORDER BY j.key LIMIT 1`, list, dir).Scan(&missing)
 		switch {
 		case err == nil:
-			return false, scim.BadRequest(scim.InvalidValue, "member %q is not a user or group of this directory", missing)
+			return false, missing, nil
 		case !errors.Is(err, sql.ErrNoRows):
-			return false, err
+			return false, "", err
 		}
 	}
-	return n > 0, nil
+	return n > 0, "", nil
 }
 
-// replaceMembers makes members the group's members, touching only the
-// rows that change, and reports whether any did.
-func replaceMembers(ctx context.Context, tx *sql.Tx, dir, group string, members []store.Member) (bool, error) {
-	ids := make([]string, len(members))
-	for i, m := range members {
-		ids[i] = m.ID
-	}
-	keep, err := json.Marshal(ids)
-	if err != nil {
-		return false, err
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM members WHERE directory_id = ? AND group_id = ?
-		AND member_id NOT IN (SELECT value FROM json_each(?))`, dir, group, string(keep))
-	if err != nil {
-		return false, err
-	}
-	removed, _ := res.RowsAffected()
-	added, err := addMembers(ctx, tx, dir, group, members)
-	return removed > 0 || added, err
+func (d *dialect) RemoveMembers(ctx context.Context, tx sqlstore.Querier, dir, group string, ids []string) (bool, error) {
+	n, err := tx.Exec(ctx, `DELETE FROM members WHERE directory_id = $1 AND group_id = $2
+		AND member_id IN (SELECT value FROM json_each($3))`, dir, group, d.List(ids))
+	return n > 0, err
 }
 
-// resourceColumns are the columns scanResource reads, from resources r.
-const resourceColumns = `r.id, r.created, r.last_modified, r.version, r.attrs`
-
-func scanResource(rt *schema.ResourceType, row scanner) (*resource.Resource, error) {
-	var id, created, modified, attrs string
-	var version int64
-	if err := row.Scan(&id, &created, &modified, &version, &attrs); err != nil {
-		return nil, err
-	}
-	r, err := resource.Decode(rt, []byte(attrs), resource.Options{Response: true})
-	if err != nil {
-		return nil, fmt.Errorf("stored attributes of %s %q: %w", rt.Name, id, err)
-	}
-	r.SetID(id)
-	c, _ := time.Parse(timeFormat, created)
-	m, _ := time.Parse(timeFormat, modified)
-	r.SetMeta(resource.Meta{Created: c, LastModified: m, Version: store.ETag(version)})
-	return r, nil
-}
-
-// withComputed adds what the membership table holds: a group's members
-// (when members is true) and a user's groups, direct and indirect.
-func withComputed(ctx context.Context, q querier, dir string, r *resource.Resource, members bool) (*resource.Resource, error) {
-	switch {
-	case r.Type.Schema.Attribute("members") != nil:
-		if !members {
-			delete(r.Attrs, "members")
-			return r, nil
-		}
-		list, err := membersOf(ctx, q, dir, r.ID())
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: members of %q: %w", r.ID(), err)
-		}
-		setOrDelete(r.Attrs, "members", list)
-	case r.Type.Schema.Attribute("groups") != nil:
-		if !members {
-			delete(r.Attrs, "groups")
-			return r, nil
-		}
-		list, err := groupsOf(ctx, q, dir, r.ID())
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: groups of %q: %w", r.ID(), err)
-		}
-		setOrDelete(r.Attrs, "groups", list)
-	}
-	return r, nil
-}
-
-func membersOf(ctx context.Context, q querier, dir, group string) ([]any, error) {
-	rows, err := q.QueryContext(ctx, `SELECT m.member_id, m.member_type,
-			COALESCE(json_extract(r.attrs, '$."displayName"'), r.name)
+var statements = sqlstore.Statements{
+	Directories: `SELECT id, name, created FROM directories ORDER BY rowid`,
+	KeepMembers: `DELETE FROM members WHERE directory_id = $1 AND group_id = $2
+		AND member_id NOT IN (SELECT value FROM json_each($3))`,
+	Members: `SELECT m.member_id, m.member_type, COALESCE(json_extract(r.attrs, '$."displayName"'), r.name, '')
 		FROM members m LEFT JOIN resources r ON r.directory_id = m.directory_id AND r.id = m.member_id
-		WHERE m.directory_id = ? AND m.group_id = ? ORDER BY m.member_id`, dir, group)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []any
-	for rows.Next() {
-		var id, typ string
-		var display sql.NullString
-		if err := rows.Scan(&id, &typ, &display); err != nil {
-			return nil, err
-		}
-		m := map[string]any{"value": id, "type": typ}
-		if display.Valid && display.String != "" {
-			m["display"] = display.String
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
-// groupsOf returns the groups a resource belongs to, directly or through
-// nested groups; UNION (not UNION ALL) ends the recursion on cycles, and
-// CROSS JOIN keeps SQLite from scanning all memberships at each step.
-func groupsOf(ctx context.Context, q querier, dir, member string) ([]any, error) {
-	rows, err := q.QueryContext(ctx, `WITH RECURSIVE g(id, direct) AS (
-			SELECT group_id, 1 FROM members WHERE directory_id = ?1 AND member_id = ?2
+		WHERE m.directory_id = $1 AND m.group_id = $2 ORDER BY m.member_id`,
+	// UNION (not UNION ALL) ends the recursion on cycles, and CROSS JOIN
+	// keeps SQLite from scanning all memberships at each step.
+	Groups: `WITH RECURSIVE g(member, id, direct) AS (
+			SELECT member_id, group_id, 1 FROM members
+			WHERE directory_id = $1 AND member_id IN (SELECT value FROM json_each($2))
 			UNION
-			SELECT m.group_id, 0 FROM g CROSS JOIN members m WHERE m.directory_id = ?1 AND m.member_id = g.id
+			SELECT g.member, m.group_id, 0 FROM g CROSS JOIN members m WHERE m.directory_id = $1 AND m.member_id = g.id
 		)
-		SELECT g.id, max(g.direct), r.name FROM g CROSS JOIN resources r ON r.directory_id = ?1 AND r.id = g.id
-		GROUP BY g.id ORDER BY g.id`, dir, member)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []any
-	for rows.Next() {
-		var id, name string
-		var direct bool
-		if err := rows.Scan(&id, &direct, &name); err != nil {
-			return nil, err
-		}
-		typ := "indirect"
-		if direct {
-			typ = "direct"
-		}
-		out = append(out, map[string]any{"value": id, "display": name, "type": typ})
-	}
-	return out, rows.Err()
+		SELECT g.member, g.id, max(g.direct), r.name FROM g CROSS JOIN resources r ON r.directory_id = $1 AND r.id = g.id
+		GROUP BY g.member, g.id ORDER BY g.member, g.id`,
 }
 
-// split takes a resource apart into its name column, its attributes as
-// JSON (without id, meta, members and groups) and its members.
-func split(r *resource.Resource) (name, attrs string, members []store.Member, err error) {
-	name, _ = r.Attrs[store.NameAttr(r.Type)].(string)
-	rest := make(map[string]any, len(r.Attrs))
-	for k, v := range r.Attrs {
-		switch k {
-		case "id", "meta", "groups":
-		case "members":
-			list, _ := v.([]any)
-			members = store.Members(list)
-		default:
-			rest[k] = v
-		}
-	}
-	b, err := json.Marshal(rest)
-	if err != nil {
-		return "", "", nil, fmt.Errorf("sqlite: encode attributes: %w", err)
-	}
-	return name, string(b), members, nil
-}
-
-func setOrDelete(m map[string]any, k string, list []any) {
-	if len(list) == 0 {
-		delete(m, k)
-		return
-	}
-	m[k] = list
-}
-
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
+func (d *dialect) Statements() *sqlstore.Statements { return &statements }
 
 // isForeignKey reports whether err is a violation of a foreign key.
+func (d *dialect) IsForeignKey(err error) bool { return isForeignKey(err) }
+
+// IsUnique reports whether err is a violation of a UNIQUE constraint.
+func (d *dialect) IsUnique(err error) bool { return isUnique(err) }
+
 func isForeignKey(err error) bool {
 	var se *sqlite3.Error
 	return errors.As(err, &se) && se.Code() == sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
-// isUnique reports whether err is a violation of a UNIQUE constraint.
 func isUnique(err error) bool {
 	var se *sqlite3.Error
 	return errors.As(err, &se) && (se.Code() == sqlite3lib.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
+
+// querier runs statements on a database/sql handle or transaction.
+type querier struct {
+	q interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	}
+}
+
+func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := q.q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (q querier) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	rows, err := q.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+func (q querier) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return q.q.QueryRowContext(ctx, query, args...)
+}
+
+// sqlRows are *sql.Rows whose Close, as sqlstore.Rows's, returns nothing:
+// its error is Err's.
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { r.Rows.Close() }

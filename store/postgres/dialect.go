@@ -1,0 +1,172 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/rosterhq/roster/internal/groupcommit"
+	"github.com/rosterhq/roster/scim/filter"
+	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/sqlstore"
+)
+
+// dialect is PostgreSQL's sqlstore.Dialect: a pool of connections,
+// timestamptz, text[] lists, row locks that let member adds go on beside
+// changes to a member's attributes.
+type dialect struct {
+	pool    *pgxpool.Pool
+	creates *groupcommit.Group[sqlstore.Insert] // of member-less creates
+}
+
+// maxKeyBytes bounds the values that the resources table indexes (the
+// keys of the name, externalId, the keys of emails.value): PostgreSQL
+// cannot store an index entry over about 2.7 kB, and fails the statement.
+const maxKeyBytes = 2048
+
+// signingKeyLock is the key of the transaction-level advisory lock that
+// makes servers rotating the signing key at once make one key.
+const signingKeyLock = 0x726f73746b6579
+
+func (d *dialect) Name() string                 { return "postgres" }
+func (d *dialect) Reader() sqlstore.Querier     { return querier{d.pool} }
+func (d *dialect) Writer() sqlstore.Querier     { return querier{d.pool} }
+func (d *dialect) Classify(err error) error     { return classify(err) }
+func (d *dialect) IsUnique(err error) bool      { return isUnique(err) }
+func (d *dialect) IsForeignKey(err error) bool  { return isForeignKey(err) }
+func (d *dialect) Now() time.Time               { return now() }
+func (d *dialect) Time(t time.Time) any         { return t }
+func (d *dialect) List(texts []string) any      { return texts }
+func (d *dialect) CheckText(s string) error     { return checkText(s) }
+func (d *dialect) MaxKeyBytes() int             { return maxKeyBytes }
+func (d *dialect) OrderBy(q store.Query) string { return orderBy(q) }
+
+// Close closes the pool's connections.
+func (d *dialect) Close() error {
+	d.pool.Close()
+	return nil
+}
+
+func (d *dialect) Ping(ctx context.Context) error { return d.pool.Ping(ctx) }
+
+func (d *dialect) Where(f filter.Expr, rt *schema.ResourceType, args []any) (string, []any, error) {
+	return where(f, rt, args)
+}
+
+func (d *dialect) Create(ctx context.Context, ins sqlstore.Insert) error {
+	return d.creates.Do(ctx, ins)
+}
+
+// AddMembers locks the members' rows FOR KEY SHARE, so that a concurrent
+// delete of one waits for this transaction and then deletes its
+// membership too, while changes to their attributes go on. The ids are
+// joined through unnest rather than tested with = ANY, whose generic plan
+// PostgreSQL may make a scan when the table has no statistics yet.
+func (d *dialect) AddMembers(ctx context.Context, tx sqlstore.Querier, dir, group string, ids []string) (bool, string, error) {
+	rows, err := tx.Query(ctx, `SELECT r.id, r.type FROM unnest($2::text[]) AS x(id)
+		JOIN resources r ON r.directory_id = $1 AND r.id = x.id FOR KEY SHARE OF r`, dir, ids)
+	if err != nil {
+		return false, "", err
+	}
+	defer rows.Close()
+	found := make(map[string]string, len(ids))
+	for rows.Next() {
+		var id, typ string
+		if err := rows.Scan(&id, &typ); err != nil {
+			return false, "", err
+		}
+		found[id] = typ
+	}
+	if err := rows.Err(); err != nil {
+		return false, "", err
+	}
+	types := make([]string, len(ids))
+	for i, id := range ids {
+		typ, ok := found[id]
+		if !ok {
+			return false, id, nil
+		}
+		types[i] = typ
+	}
+	n, err := tx.Exec(ctx, `INSERT INTO members (directory_id, group_id, member_id, member_type)
+		SELECT $1, $2, m.id, m.type FROM unnest($3::text[], $4::text[]) AS m(id, type)
+		ON CONFLICT DO NOTHING`, dir, group, ids, types)
+	return n > 0, "", err
+}
+
+// RemoveMembers removes members by id. Each id is a statement of its own,
+// sent together in one round trip: an index lookup on the primary key,
+// whatever the table's statistics say (a DELETE with = ANY or a join may
+// get a plan that reads the whole group when the statistics are missing
+// or stale).
+func (d *dialect) RemoveMembers(ctx context.Context, tx sqlstore.Querier, dir, group string, ids []string) (bool, error) {
+	b := &pgx.Batch{}
+	for _, id := range ids {
+		b.Queue(`DELETE FROM members WHERE directory_id = $1 AND group_id = $2 AND member_id = $3`, dir, group, id)
+	}
+	br := tx.(querier).q.SendBatch(ctx, b)
+	removed := false
+	for range ids {
+		tag, err := br.Exec()
+		if err != nil {
+			br.Close()
+			return false, err
+		}
+		removed = removed || tag.RowsAffected() > 0
+	}
+	return removed, br.Close()
+}
+
+var statements = sqlstore.Statements{
+	Directories:        `SELECT id, name, created FROM directories ORDER BY seq`,
+	LockForUpdate:      `FOR UPDATE`,
+	LockForNoKeyUpdate: `FOR NO KEY UPDATE`,
+	KeepMembers:        `DELETE FROM members WHERE directory_id = $1 AND group_id = $2 AND member_id <> ALL($3::text[])`,
+	Members: `SELECT m.member_id, m.member_type, COALESCE(r.attrs->>'displayName', r.name, '')
+		FROM members m LEFT JOIN resources r ON r.directory_id = m.directory_id AND r.id = m.member_id
+		WHERE m.directory_id = $1 AND m.group_id = $2 ORDER BY m.member_id`,
+	// UNION (not UNION ALL) ends the recursion on cycles.
+	Groups: `WITH RECURSIVE g(member, id, direct) AS (
+			SELECT m.member_id, m.group_id, true FROM unnest($2::text[]) AS x(id)
+			JOIN members m ON m.directory_id = $1 AND m.member_id = x.id
+			UNION
+			SELECT g.member, m.group_id, false FROM g JOIN members m ON m.directory_id = $1 AND m.member_id = g.id
+		)
+		SELECT g.member, g.id, bool_or(g.direct), r.name FROM g JOIN resources r ON r.directory_id = $1 AND r.id = g.id
+		GROUP BY g.member, g.id, r.name ORDER BY g.member, g.id`,
+	LockSigningKeys: fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, signingKeyLock),
+}
+
+func (d *dialect) Statements() *sqlstore.Statements { return &statements }
+
+// querier runs statements on a pool or a transaction.
+type querier struct {
+	q interface {
+		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+		SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	}
+}
+
+func (q querier) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	tag, err := q.q.Exec(ctx, sql, args...)
+	return tag.RowsAffected(), err
+}
+
+func (q querier) Query(ctx context.Context, sql string, args ...any) (sqlstore.Rows, error) {
+	rows, err := q.q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func (q querier) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
+	return q.q.QueryRow(ctx, sql, args...)
+}

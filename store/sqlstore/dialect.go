@@ -1,0 +1,135 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/rosterhq/roster/scim/filter"
+	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
+)
+
+// Querier runs statements: a pool of connections or a transaction.
+type Querier interface {
+	// Exec runs a statement and returns how many rows it changed.
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	// Query runs a query; the caller closes the rows.
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	// QueryRow runs a query for one row. Its Scan returns an error that
+	// errors.Is matches with sql.ErrNoRows when there is none.
+	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// Rows is the result of a query, read row by row.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Row is the result of a query for one row.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// Insert is the insert of one member-less resource, which a Dialect may
+// commit together with others that arrive at the same time (a group
+// commit). Args are those of Statements.InsertResource.
+type Insert struct {
+	ID   string
+	Args []any
+	// Conflict is the error for a name that is taken; Check turns the
+	// error of the insert made alone into the one to return (a conflict,
+	// an unknown directory).
+	Conflict error
+	Check    func(error) error
+}
+
+// Dialect is what one SQL database needs of its own. Its methods are safe
+// for concurrent use.
+type Dialect interface {
+	// Name prefixes the store's errors: "sqlite", "postgres".
+	Name() string
+	// Reader runs reads outside a transaction.
+	Reader() Querier
+	// Writer runs single write statements outside a transaction.
+	Writer() Querier
+	// InTx runs fn in a write transaction, committing if it returns nil.
+	// It may run fn again after a deadlock, so fn must not keep state
+	// from one run to the next.
+	InTx(ctx context.Context, fn func(tx Querier) error) error
+	// Classify marks the errors that say the database cannot be reached
+	// with store.ErrUnavailable; it returns other errors unchanged.
+	Classify(err error) error
+	// IsUnique and IsForeignKey tell constraint violations apart.
+	IsUnique(err error) bool
+	IsForeignKey(err error) bool
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+
+	// Now is the time the store records: what the database keeps of it.
+	Now() time.Time
+	// Time returns the argument for a time column.
+	Time(t time.Time) any
+	// List returns the argument for a list of texts, as the dialect's
+	// statements take one.
+	List(texts []string) any
+	// CheckText returns a 400 error for a text the database cannot hold
+	// (nil when it holds any).
+	CheckText(s string) error
+	// MaxKeyBytes bounds the indexed values (names, externalId, email
+	// keys); 0 means no bound.
+	MaxKeyBytes() int
+	// Statements returns the SQL that differs between dialects.
+	Statements() *Statements
+
+	// Where translates a filter into a condition on resources r whose
+	// placeholders follow the arguments given ($1 the directory, $2 the
+	// type), returning all arguments.
+	Where(f filter.Expr, rt *schema.ResourceType, args []any) (string, []any, error)
+	// OrderBy returns the ORDER BY terms of a query.
+	OrderBy(q store.Query) string
+
+	// Create inserts a member-less resource, committing it, perhaps with
+	// others that arrive meanwhile.
+	Create(ctx context.Context, ins Insert) error
+	// AddMembers adds the resources ids (distinct, none the group) to a
+	// group, skipping those it has. A member's type is its stored
+	// resource's. It returns whether it added any, and the first id (in
+	// the list's order) that is no resource of the directory, if any, in
+	// which case the caller fails the transaction.
+	AddMembers(ctx context.Context, tx Querier, dir, group string, ids []string) (added bool, missing string, err error)
+	// RemoveMembers removes members of a group by id and reports whether
+	// any was one.
+	RemoveMembers(ctx context.Context, tx Querier, dir, group string, ids []string) (bool, error)
+}
+
+// Statements is the SQL text that differs between dialects. Each takes
+// the arguments its comment names, in order.
+type Statements struct {
+	// Directories selects id, name, created of every directory in
+	// creation order.
+	Directories string
+	// LockForUpdate and LockForNoKeyUpdate end a SELECT of a resource's
+	// row to lock it for the transaction: to delete it, or to change it
+	// while members are added to groups (PostgreSQL); "" where a write
+	// transaction holds the whole database (SQLite).
+	LockForUpdate, LockForNoKeyUpdate string
+	// KeepMembers deletes a group's members that are not in a list:
+	// directory, group, list of ids.
+	KeepMembers string
+	// Members selects member_id, member_type and the display (the member's
+	// displayName, else its name, else '') of a group's members, ordered
+	// by member_id: directory, group.
+	Members string
+	// Groups selects member, group id, whether direct, group name of every
+	// group each resource of a list is in, directly or through nested
+	// groups, ordered by member and group: directory, list of ids.
+	Groups string
+	// LockSigningKeys serializes rotations of the signing key for the
+	// rest of a transaction, or is "" where a write transaction does.
+	LockSigningKeys string
+}

@@ -1,0 +1,102 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/rosterhq/roster/store"
+)
+
+// List implements store.Store. The filter becomes a WHERE clause and the
+// sort an ORDER BY (see Dialect), so only the page's rows are read.
+func (s *Store) List(ctx context.Context, dir string, q store.Query) (store.Page, error) {
+	page, err := s.list(ctx, dir, q)
+	if err != nil {
+		return page, s.errorf("list "+q.Type.Name, err)
+	}
+	return page, nil
+}
+
+func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page, error) {
+	var page store.Page
+	if s.checkText(dir) != nil {
+		return page, nil
+	}
+	cond, args := "r.directory_id = $1 AND r.type = $2", []any{dir, q.Type.Name}
+	if q.Filter != nil {
+		w, wargs, err := s.d.Where(q.Filter, q.Type, args)
+		if err != nil {
+			return page, err
+		}
+		cond += " AND (" + w + ")"
+		args = wargs
+	}
+	db := s.d.Reader()
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM resources r WHERE `+cond, args...).Scan(&page.Total); err != nil {
+		return page, err
+	}
+	if q.Count <= 0 || page.Total == 0 {
+		return page, nil
+	}
+	var query string
+	if q.Cursor {
+		after := int64(0)
+		if q.After != "" {
+			n, err := strconv.ParseInt(q.After, 10, 64)
+			if err != nil {
+				return page, fmt.Errorf("position %q: %w", q.After, store.ErrNotFound)
+			}
+			after = n
+		}
+		// Keyset pagination on seq, one row more than asked to know
+		// whether more follow.
+		args = append(args, after, q.Count+1)
+		query = `SELECT r.seq, ` + resourceColumns + ` FROM resources r WHERE ` + cond +
+			` AND r.seq > $` + strconv.Itoa(len(args)-1) + ` ORDER BY r.seq LIMIT $` + strconv.Itoa(len(args))
+	} else {
+		query = PageQuery(cond, s.d.OrderBy(q), len(args))
+		args = append(args, q.Count, max(q.StartIndex, 1)-1)
+	}
+	rows, err := db.Query(ctx, query, args...)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	var last int64
+	for rows.Next() {
+		if q.Cursor && len(page.Resources) == q.Count {
+			page.Next = strconv.FormatInt(last, 10)
+			break
+		}
+		var seq int64
+		r, err := scanResource(q.Type, prefixed{rows, &seq})
+		if err != nil {
+			return page, err
+		}
+		last = seq
+		page.Resources = append(page.Resources, r)
+	}
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	rows.Close()
+	return page, s.pageComputed(ctx, dir, page.Resources, q.Members)
+}
+
+// prefixed is a row whose first column goes to first, the rest to the
+// destinations its Scan is given.
+type prefixed struct {
+	row   Row
+	first any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.row.Scan(append([]any{p.first}, dest...)...) }
+
+// PageQuery returns the query List runs for a page of resources: those
+// the condition cond selects, in the order orderBy, its count and offset
+// the two arguments after the n that cond takes.
+func PageQuery(cond, orderBy string, n int) string {
+	return `SELECT r.seq, ` + resourceColumns + ` FROM resources r WHERE ` + cond +
+		` ORDER BY ` + orderBy + ` LIMIT $` + strconv.Itoa(n+1) + ` OFFSET $` + strconv.Itoa(n+2)
+}

@@ -1,0 +1,396 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/scim"
+	"github.com/rosterhq/roster/scim/patch"
+	"github.com/rosterhq/roster/scim/resource"
+	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
+)
+
+// InsertResource inserts a resource: directory_id, type, id, name,
+// name_key, fold_key, external_id, email_keys, created (also its
+// last_modified), attrs; version 1. Both dialects run it as it is.
+const InsertResource = `INSERT INTO resources (directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, last_modified, version, attrs)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, $10)`
+
+// updateResource writes a resource's columns.
+const updateResource = `UPDATE resources SET name = $1, name_key = $2, fold_key = $3, external_id = $4, email_keys = $5,
+	last_modified = $6, version = $7, attrs = $8 WHERE directory_id = $9 AND id = $10`
+
+// resourceColumns are the columns scanResource reads, from resources r.
+const resourceColumns = `r.id, r.created, r.last_modified, r.version, r.attrs`
+
+// columns are a resource's values as the resources table holds them.
+type columns struct {
+	name      string   // userName or displayName
+	nameKey   string   // strings.ToLower(name)
+	foldKey   string   // store.FoldKey(name)
+	emailKeys []string // store.FoldKey of each emails.value
+	attrs     []byte   // JSON of every attribute but id, meta, members and groups
+}
+
+// emailKeys is the argument for the email_keys column: NULL for none.
+func (s *Store) emailKeys(c columns) any {
+	if len(c.emailKeys) == 0 {
+		return nil
+	}
+	return s.d.List(c.emailKeys)
+}
+
+// checkIndexed returns a 400 error for an indexed value the database
+// cannot index.
+func (s *Store) checkIndexed(attr, key string) error {
+	if max := s.d.MaxKeyBytes(); max > 0 && len(key) > max {
+		return scim.BadRequest(scim.InvalidValue, "%s is too long: at most %d bytes of UTF-8 can be stored", attr, max)
+	}
+	return nil
+}
+
+// checkValue returns the dialect's CheckText error for any text in v,
+// object keys included.
+func (s *Store) checkValue(v any) error {
+	switch v := v.(type) {
+	case string:
+		return s.d.CheckText(v)
+	case map[string]any:
+		for k, x := range v {
+			if err := s.d.CheckText(k); err != nil {
+				return err
+			}
+			if err := s.checkValue(x); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if err := s.checkValue(x); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// split takes a resource apart into its columns and its members.
+func (s *Store) split(r *resource.Resource) (columns, []store.Member, error) {
+	var c columns
+	var members []store.Member
+	c.name, _ = r.Attrs[store.NameAttr(r.Type)].(string)
+	c.nameKey, c.foldKey = strings.ToLower(c.name), store.FoldKey(c.name)
+	for _, k := range []string{c.nameKey, c.foldKey} {
+		if err := s.checkIndexed(store.NameAttr(r.Type), k); err != nil {
+			return c, nil, err
+		}
+	}
+	if err := s.checkIndexed("externalId", r.ExternalID()); err != nil {
+		return c, nil, err
+	}
+	rest := make(map[string]any, len(r.Attrs))
+	for k, v := range r.Attrs {
+		switch k {
+		case "id", "meta", "groups":
+		case "members":
+			list, _ := v.([]any)
+			members = store.Members(list)
+		default:
+			rest[k] = v
+		}
+	}
+	if err := s.checkValue(rest); err != nil {
+		return c, nil, err
+	}
+	if emails, ok := rest["emails"].([]any); ok && r.Type.Schema.Attribute("emails") != nil {
+		for _, e := range emails {
+			if m, ok := e.(map[string]any); ok {
+				if v, ok := m["value"].(string); ok {
+					k := store.FoldKey(v)
+					if err := s.checkIndexed("emails.value", k); err != nil {
+						return c, nil, err
+					}
+					c.emailKeys = append(c.emailKeys, k)
+				}
+			}
+		}
+	}
+	b, err := json.Marshal(rest)
+	if err != nil {
+		return c, nil, fmt.Errorf("encode attributes: %w", err)
+	}
+	c.attrs = b
+	return c, members, nil
+}
+
+// conflict is the error for a resource whose name is taken.
+func conflict(rt *schema.ResourceType, name string) error {
+	return fmt.Errorf("%s %q exists: %w", store.NameAttr(rt), name, store.ErrConflict)
+}
+
+// NewInsert returns the resource Create makes of r in the directory dir
+// (a new id, meta), the insert of its row and its members.
+func (s *Store) NewInsert(dir string, r *resource.Resource) (*resource.Resource, Insert, []store.Member, error) {
+	out := r.Clone()
+	out.SetID(store.NewID())
+	t := s.d.Now()
+	row, members, err := s.split(out)
+	if err == nil {
+		err = s.checkText(dir)
+	}
+	if err != nil {
+		return nil, Insert{}, nil, err
+	}
+	ins := Insert{
+		ID: out.ID(),
+		Args: []any{dir, out.Type.Name, out.ID(), row.name, row.nameKey, row.foldKey, nullString(out.ExternalID()),
+			s.emailKeys(row), s.d.Time(t), string(row.attrs)},
+		Conflict: conflict(out.Type, row.name),
+	}
+	ins.Check = func(err error) error {
+		switch {
+		case s.d.IsUnique(err):
+			return ins.Conflict
+		case s.d.IsForeignKey(err):
+			return fmt.Errorf("directory %q: %w", dir, store.ErrNotFound)
+		}
+		return err
+	}
+	out.SetMeta(resource.Meta{Created: t, LastModified: t, Version: store.ETag(1)})
+	return out, ins, members, nil
+}
+
+// Create implements store.Store. A resource without members is one
+// INSERT, which the dialect may commit with others arriving together: the
+// directory's foreign key tells whether it exists, and a new user is in
+// no group yet.
+func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*resource.Resource, error) {
+	what := "create " + r.Type.Name
+	out, ins, members, err := s.NewInsert(dir, r)
+	if err != nil {
+		return nil, s.errorf(what, err)
+	}
+	if len(members) == 0 {
+		if err := s.d.Create(ctx, ins); err != nil {
+			return nil, s.errorf(what, err)
+		}
+		delete(out.Attrs, "members")
+		delete(out.Attrs, "groups")
+		return out, nil
+	}
+	err = s.d.InTx(ctx, func(tx Querier) error {
+		if _, err := tx.Exec(ctx, InsertResource, ins.Args...); err != nil {
+			return ins.Check(err)
+		}
+		if _, err := s.addMembers(ctx, tx, dir, out.ID(), members); err != nil {
+			return err
+		}
+		return s.withComputed(ctx, tx, dir, out, true) // in place, so that a retry still has out
+	})
+	if err != nil {
+		return nil, s.errorf(what, err)
+	}
+	return out, nil
+}
+
+// Get implements store.Store.
+func (s *Store) Get(ctx context.Context, dir string, rt *schema.ResourceType, id string, members bool) (*resource.Resource, error) {
+	what := fmt.Sprintf("%s %q", rt.Name, id)
+	if s.checkText(dir, id) != nil {
+		return nil, s.notFound(what)
+	}
+	r, err := scanResource(rt, s.d.Reader().QueryRow(ctx, `SELECT `+resourceColumns+` FROM resources r
+		WHERE r.directory_id = $1 AND r.type = $2 AND r.id = $3`, dir, rt.Name, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, s.notFound(what)
+	}
+	if err == nil {
+		err = s.withComputed(ctx, s.d.Reader(), dir, r, members)
+	}
+	if err != nil {
+		return nil, s.errorf("get "+what, err)
+	}
+	return r, nil
+}
+
+// Replace implements store.Store.
+func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, ifVersion string) (*resource.Resource, error) {
+	what := fmt.Sprintf("replace %s %q", r.Type.Name, r.ID())
+	out := r.Clone()
+	row, members, err := s.split(out)
+	if err != nil {
+		return nil, s.errorf(what, err)
+	}
+	t := s.d.Now()
+	err = s.d.InTx(ctx, func(tx Querier) error {
+		cur, err := s.current(ctx, tx, dir, out.Type, out.ID(), ifVersion, s.sql.LockForNoKeyUpdate)
+		if err != nil {
+			return err
+		}
+		if err := s.update(ctx, tx, dir, out.Type, out.ID(), row, out.ExternalID(), t, cur.version+1); err != nil {
+			return err
+		}
+		if out.Type.Schema.Attribute("members") != nil {
+			if _, err := s.replaceMembers(ctx, tx, dir, out.ID(), members); err != nil {
+				return err
+			}
+		}
+		out.SetMeta(resource.Meta{Created: cur.created, LastModified: t, Version: store.ETag(cur.version + 1)})
+		return s.withComputed(ctx, tx, dir, out, true) // in place, so that a retry still has out
+	})
+	if err != nil {
+		return nil, s.errorf(what, err)
+	}
+	return out, nil
+}
+
+// update writes a resource's columns.
+func (s *Store) update(ctx context.Context, tx Querier, dir string, rt *schema.ResourceType, id string, row columns, externalID string, t time.Time, version int64) error {
+	_, err := tx.Exec(ctx, updateResource, row.name, row.nameKey, row.foldKey, nullString(externalID), s.emailKeys(row),
+		s.d.Time(t), version, string(row.attrs), dir, id)
+	if s.d.IsUnique(err) {
+		return conflict(rt, row.name)
+	}
+	return err
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete(ctx context.Context, dir string, rt *schema.ResourceType, id, ifVersion string) error {
+	err := s.d.InTx(ctx, func(tx Querier) error {
+		// Locking the row FOR UPDATE first (PostgreSQL) makes a concurrent
+		// request that is adding this resource to a group (and holds it
+		// FOR KEY SHARE) finish first, so that the memberships deleted
+		// next include its.
+		if _, err := s.current(ctx, tx, dir, rt, id, ifVersion, s.sql.LockForUpdate); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM members WHERE directory_id = $1 AND member_id = $2`, dir, id); err != nil {
+			return err
+		}
+		// The group's own memberships go with it (ON DELETE CASCADE).
+		_, err := tx.Exec(ctx, `DELETE FROM resources WHERE directory_id = $1 AND id = $2`, dir, id)
+		return err
+	})
+	if err != nil {
+		return s.errorf(fmt.Sprintf("delete %s %q", rt.Name, id), err)
+	}
+	return nil
+}
+
+// stored is a resource's row as current reads it.
+type stored struct {
+	created, modified time.Time
+	version           int64
+	attrs             []byte
+}
+
+// current reads a resource's row, locked for the rest of the transaction
+// with lock (see Statements), checking its version against ifVersion when
+// that is set.
+func (s *Store) current(ctx context.Context, tx Querier, dir string, rt *schema.ResourceType, id, ifVersion, lock string) (stored, error) {
+	var cur stored
+	if s.checkText(dir, id) != nil {
+		return cur, store.ErrNotFound
+	}
+	var created, modified Time
+	err := tx.QueryRow(ctx, `SELECT created, last_modified, version, attrs FROM resources
+		WHERE directory_id = $1 AND type = $2 AND id = $3 `+lock, dir, rt.Name, id).Scan(&created, &modified, &cur.version, &cur.attrs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return cur, store.ErrNotFound
+	}
+	if err != nil {
+		return cur, err
+	}
+	if ifVersion != "" && ifVersion != "*" && ifVersion != store.ETag(cur.version) {
+		return cur, fmt.Errorf("version is %s, not %s: %w", store.ETag(cur.version), ifVersion, store.ErrPreconditionFailed)
+	}
+	cur.created, cur.modified = created.Time, modified.Time
+	return cur, nil
+}
+
+// Patch implements store.Store. The resource's row is read and locked
+// (PostgreSQL; SQLite's write transaction holds the database) by one
+// statement, so concurrent patches of one resource, through any number of
+// servers, apply one after the other and none is lost.
+func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, id string, req *patch.Request, ifVersion string, members bool) (*resource.Resource, error) {
+	rest, changes, err := store.SplitPatch(req)
+	if err != nil {
+		return nil, err
+	}
+	var out *resource.Resource
+	err = s.d.InTx(ctx, func(tx Querier) error {
+		cur, err := s.current(ctx, tx, dir, rt, id, ifVersion, s.sql.LockForNoKeyUpdate)
+		if err != nil {
+			return err
+		}
+		r, err := decodeRow(rt, id, cur.created, cur.modified, cur.version, cur.attrs)
+		if err != nil {
+			return err
+		}
+		before, _, err := s.split(r)
+		if err != nil {
+			return err
+		}
+		if len(rest.Operations) > 0 {
+			if err := rest.Apply(r); err != nil {
+				return err
+			}
+		}
+		changed := false
+		for _, c := range changes {
+			n, err := s.changeMembers(ctx, tx, dir, id, c)
+			if err != nil {
+				return err
+			}
+			changed = changed || n
+		}
+		after, _, err := s.split(r)
+		if err != nil {
+			return err
+		}
+		if changed || !bytes.Equal(after.attrs, before.attrs) { // otherwise the version stays
+			t := s.d.Now()
+			if err := s.update(ctx, tx, dir, rt, id, after, r.ExternalID(), t, cur.version+1); err != nil {
+				return err
+			}
+			r.SetMeta(resource.Meta{Created: cur.created, LastModified: t, Version: store.ETag(cur.version + 1)})
+		}
+		if err := s.withComputed(ctx, tx, dir, r, members); err != nil {
+			return err
+		}
+		out = r
+		return nil
+	})
+	if err != nil {
+		return nil, s.errorf(fmt.Sprintf("patch %s %q", rt.Name, id), err)
+	}
+	return out, nil
+}
+
+func scanResource(rt *schema.ResourceType, row Row) (*resource.Resource, error) {
+	var id string
+	var created, modified Time
+	var version int64
+	var attrs []byte
+	if err := row.Scan(&id, &created, &modified, &version, &attrs); err != nil {
+		return nil, err
+	}
+	return decodeRow(rt, id, created.Time, modified.Time, version, attrs)
+}
+
+func decodeRow(rt *schema.ResourceType, id string, created, modified time.Time, version int64, attrs []byte) (*resource.Resource, error) {
+	r, err := resource.Decode(rt, attrs, resource.Options{Response: true})
+	if err != nil {
+		return nil, fmt.Errorf("stored attributes of %s %q: %w", rt.Name, id, err)
+	}
+	r.SetID(id)
+	r.SetMeta(resource.Meta{Created: created, LastModified: modified, Version: store.ETag(version)})
+	return r, nil
+}
