@@ -34,7 +34,7 @@ type cursor struct {
 // another and after a restart.
 type cursors struct {
 	fixed   []byte
-	st      store.Store
+	st      store.SigningKeys
 	timeout time.Duration
 
 	mu      sync.Mutex
@@ -43,7 +43,7 @@ type cursors struct {
 	keys    map[string][]byte // derived keys by signing key id
 }
 
-func newCursors(st store.Store, key []byte, timeout time.Duration) *cursors {
+func newCursors(st store.SigningKeys, key []byte, timeout time.Duration) *cursors {
 	if timeout <= 0 {
 		timeout = 10 * time.Minute
 	}

@@ -87,7 +87,7 @@ const tokenSubject = "token:"
 // signing key, valid until expires. subject is an OAuth client's id, or
 // "token:" and the id of a stored token, whose revocation then ends the
 // JWT too.
-func IssueJWT(ctx context.Context, st store.Store, dir, subject string, expires time.Time) (string, error) {
+func IssueJWT(ctx context.Context, st store.SigningKeys, dir, subject string, expires time.Time) (string, error) {
 	key, err := st.CurrentSigningKey(ctx, keyMaxAge)
 	if err != nil {
 		return "", err

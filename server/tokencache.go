@@ -34,7 +34,7 @@ func newTokenCache(ttl time.Duration) *tokenCache {
 
 // authenticate returns the token of secret from the cache or, failing
 // that, from the store.
-func (c *tokenCache) authenticate(ctx context.Context, st store.Store, secret string) (store.Token, error) {
+func (c *tokenCache) authenticate(ctx context.Context, st store.Tokens, secret string) (store.Token, error) {
 	if c.ttl <= 0 {
 		return st.Authenticate(ctx, secret)
 	}

@@ -1,6 +1,9 @@
-// Package store defines how Roster persists SCIM resources: the Store
-// interface the server needs, its errors, and the query and membership
-// types. store/sqlite and store/postgres implement it; store/storetest is
+// Package store defines how Roster persists SCIM resources and the
+// credentials that reach them: small interfaces by what callers need
+// (Directories, Resources, Tokens, Clients, SigningKeys, SyncHistory),
+// Store composed of them, their errors, and the query and membership
+// types. store/sqlstore implements them once for SQL databases;
+// store/sqlite and store/postgres are its two dialects; store/storetest is
 // the conformance suite both must pass.
 //
 // Every call names a directory (a tenant): a store never reads or writes a
@@ -85,18 +88,25 @@ type Page struct {
 	Next string
 }
 
-// Store persists directories, users, groups and group memberships.
+// Store persists directories, users, groups and group memberships, and the
+// credentials that give access to them. It is the composition of the
+// smaller interfaces below, which callers that need less take instead.
 // Implementations are safe for concurrent use; each method is one
 // transaction, so a failed call changes nothing.
-//
-// Resources handed to and returned by a Store are in the form of package
-// scim/resource. A group's members live in the store's membership table
-// (see ChangeMembers), and a user's read-only "groups" attribute is
-// computed from it on read.
-//
-// Stores do not validate resources: callers hand them resources decoded
-// and checked by package scim/resource, with passwords already hashed.
 type Store interface {
+	Directories
+	Resources
+	Credentials
+
+	// Ping reports whether the database answers (ErrUnavailable if not).
+	Ping(ctx context.Context) error
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Directories keeps the directories (tenants).
+type Directories interface {
 	// CreateDirectory creates a directory; ErrConflict if the name (case
 	// folded) is taken.
 	CreateDirectory(ctx context.Context, name string) (Directory, error)
@@ -104,7 +114,19 @@ type Store interface {
 	Directory(ctx context.Context, idOrName string) (Directory, error)
 	// Directories returns all directories in creation order.
 	Directories(ctx context.Context) ([]Directory, error)
+}
 
+// Resources keeps the users and groups of directories, and the groups'
+// memberships.
+//
+// Resources handed to and returned by it are in the form of package
+// scim/resource. A group's members live in the store's membership table
+// (see ChangeMembers), and a user's read-only "groups" attribute is
+// computed from it on read.
+//
+// It does not validate resources: callers hand it resources decoded and
+// checked by package scim/resource, with passwords already hashed.
+type Resources interface {
 	// Create stores a new resource in the directory, assigning its id and
 	// meta (created, lastModified, version, resourceType). A group's
 	// members are stored too. It returns the stored resource.
@@ -130,7 +152,18 @@ type Store interface {
 	// List returns a page of the resources the query selects, translating
 	// its filter and sort into the database's query language.
 	List(ctx context.Context, dir string, q Query) (Page, error)
+}
 
+// Credentials keeps what authenticates clients: bearer tokens, OAuth 2.0
+// clients and the keys that sign their access tokens.
+type Credentials interface {
+	Tokens
+	Clients
+	SigningKeys
+}
+
+// Tokens keeps the bearer tokens of directories.
+type Tokens interface {
 	// CreateToken makes a bearer token for the directory and returns it
 	// with its secret, which the store does not keep (only a hash of it).
 	// A zero expires means the token does not expire.
@@ -147,7 +180,10 @@ type Store interface {
 	// Authenticate returns the token whose secret this is, recording its
 	// use; ErrUnauthorized if it is unknown, expired or revoked.
 	Authenticate(ctx context.Context, secret string) (Token, error)
+}
 
+// Clients keeps the OAuth 2.0 clients of directories.
+type Clients interface {
 	// CreateClient makes an OAuth 2.0 client for the directory and returns
 	// it with its secret, which the store does not keep (only a hash).
 	CreateClient(ctx context.Context, dir, name string) (Client, string, error)
@@ -158,15 +194,13 @@ type Store interface {
 	Client(ctx context.Context, id string) (Client, error)
 	// RevokeClient revokes a client of the directory.
 	RevokeClient(ctx context.Context, dir, id string) error
+}
+
+// SigningKeys keeps the keys that sign access tokens.
+type SigningKeys interface {
 	// CurrentSigningKey returns the newest signing key, first making a new
 	// one if the newest is older than maxAge (key rotation).
 	CurrentSigningKey(ctx context.Context, maxAge time.Duration) (SigningKey, error)
 	// SigningKey returns a key by id (ErrNotFound), to verify a token.
 	SigningKey(ctx context.Context, id string) (SigningKey, error)
-
-	// Ping reports whether the database answers (ErrUnavailable if not).
-	Ping(ctx context.Context) error
-
-	// Close releases the store's resources.
-	Close() error
 }

@@ -1,5 +1,6 @@
 // Package postgres is a store.Store on PostgreSQL (version 13 or later),
-// through github.com/jackc/pgx/v5.
+// through github.com/jackc/pgx/v5: store/sqlstore's store over
+// PostgreSQL's dialect (timestamptz, text[] lists, row locks, jsonb).
 //
 // Several Roster servers may share one database: every change is one
 // transaction that locks the rows it reads before it writes them, so
