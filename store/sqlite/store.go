@@ -203,9 +203,14 @@ func (d *dialect) AddMembers(ctx context.Context, tx sqlstore.Querier, dir, grou
 	return n > 0, "", nil
 }
 
+// removeMembersSQL removes the members whose ids are in a JSON array ($3)
+// from a group ($2) of a directory ($1): one statement for all of them,
+// each looked up by the primary key (TestRemoveMembersLooksUpEachID).
+const removeMembersSQL = `DELETE FROM members WHERE directory_id = $1 AND group_id = $2
+	AND member_id IN (SELECT value FROM json_each($3))`
+
 func (d *dialect) RemoveMembers(ctx context.Context, tx sqlstore.Querier, dir, group string, ids []string) (bool, error) {
-	n, err := tx.Exec(ctx, `DELETE FROM members WHERE directory_id = $1 AND group_id = $2
-		AND member_id IN (SELECT value FROM json_each($3))`, dir, group, d.List(ids))
+	n, err := tx.Exec(ctx, removeMembersSQL, dir, group, d.List(ids))
 	return n > 0, err
 }
 
