@@ -108,9 +108,9 @@ func (s *server) bulkOperation(r *http.Request, req request, op bulkOperation, i
 		data, _ = json.Marshal(v)
 	}
 	endpoint, id, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
-	rt := s.Registry.ResourceType(strings.TrimSuffix(endpoint, "s"))
-	if rt == nil || "/"+endpoint != rt.Endpoint || strings.Contains(id, "/") {
-		return fail(scim.BadRequest(scim.InvalidPath, "a bulk operation's path is /Users, /Groups or one of theirs, not %q", op.Path))
+	rt := s.Registry.ResourceTypeAt("/" + endpoint)
+	if rt == nil || strings.Contains(id, "/") {
+		return fail(s.badBulkPath(op.Path, "/"+endpoint))
 	}
 	var handler func(http.ResponseWriter, *http.Request, request) error
 	switch {
@@ -161,6 +161,21 @@ func (s *server) bulkOperation(r *http.Request, req request, op bulkOperation, i
 		}
 	}
 	return res
+}
+
+// badBulkPath is the error of an operation whose path is no endpoint of
+// the registry's, nor a resource at one; it names the endpoints, and the
+// one meant when only the case differs (paths are case-sensitive, as the
+// endpoints' own routes are).
+func (s *server) badBulkPath(path, endpoint string) *scim.Error {
+	var endpoints []string
+	for _, rt := range s.Registry.ResourceTypes() {
+		if strings.EqualFold(rt.Endpoint, endpoint) {
+			return scim.BadRequest(scim.InvalidPath, "a bulk operation's path is an endpoint or a resource at one, not %q: endpoints are case-sensitive, did you mean %s?", path, rt.Endpoint)
+		}
+		endpoints = append(endpoints, rt.Endpoint)
+	}
+	return scim.BadRequest(scim.InvalidPath, "a bulk operation's path is an endpoint (%s) or a resource at one, not %q", strings.Join(endpoints, ", "), path)
 }
 
 // unresolved is the error of an operation that refers to a bulkId no
