@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"net/http"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/rosterhq/roster/scim"
+	"github.com/rosterhq/roster/scim/bulk"
 )
 
 // ErrBulkUnsupported is the error of Bulk on a server whose
@@ -294,17 +294,18 @@ func bulkHead(failOnErrors int) []byte {
 	return fmt.Appendf(nil, `{"schemas":[%q],"Operations":[`, scim.BulkRequestURN)
 }
 
-// bulkRef is a bulkId reference as a whole JSON string.
-var bulkRef = regexp.MustCompile(`"bulkId:([^"\\]+)"`)
-
 // encodeBulkOp encodes op, with the references to resolved bulkIds
-// replaced by their ids.
+// replaced by their ids; the others are left for the server.
 func encodeBulkOp(op BulkOperation, resolved map[string]string) ([]byte, error) {
-	segs := strings.Split(op.Path, "/")
-	for i, s := range segs {
-		if ref, ok := strings.CutPrefix(s, "bulkId:"); ok && resolved[ref] != "" {
-			segs[i] = resolved[ref]
+	ids := func(bulkID string) (string, bool) {
+		if id := resolved[bulkID]; id != "" {
+			return id, true
 		}
+		return bulk.Prefix + bulkID, true
+	}
+	path, err := bulk.ResolvePath(op.Path, ids)
+	if err != nil {
+		return nil, err
 	}
 	w := struct {
 		Method  string          `json:"method"`
@@ -312,36 +313,54 @@ func encodeBulkOp(op BulkOperation, resolved map[string]string) ([]byte, error) 
 		BulkID  string          `json:"bulkId,omitempty"`
 		Version string          `json:"version,omitempty"`
 		Data    json.RawMessage `json:"data,omitempty"`
-	}{Method: op.Method, Path: strings.Join(segs, "/"), BulkID: op.BulkID, Version: op.Version}
+	}{Method: op.Method, Path: path, BulkID: op.BulkID, Version: op.Version}
 	if op.Data != nil {
-		data, err := json.Marshal(op.Data)
+		data, v, err := bulkData(op)
 		if err != nil {
 			return nil, err
 		}
-		w.Data = bulkRef.ReplaceAllFunc(data, func(m []byte) []byte {
-			if id := resolved[string(bulkRef.FindSubmatch(m)[1])]; id != "" {
-				q, _ := json.Marshal(id)
-				return q
+		w.Data = data
+		if v != nil && len(resolved) > 0 {
+			if v, err = bulk.Resolve(v, ids); err != nil {
+				return nil, err
 			}
-			return m
-		})
+			if w.Data, err = json.Marshal(v); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return json.Marshal(w)
 }
 
 // bulkRefs returns the bulkIds op refers to.
 func bulkRefs(op BulkOperation) []string {
-	var refs []string
-	for _, s := range strings.Split(op.Path, "/") {
-		if ref, ok := strings.CutPrefix(s, "bulkId:"); ok {
-			refs = append(refs, ref)
-		}
-	}
+	refs := bulk.PathRefs(op.Path)
 	if op.Data != nil {
-		data, _ := json.Marshal(op.Data)
-		for _, m := range bulkRef.FindAllSubmatch(data, -1) {
-			refs = append(refs, string(m[1]))
+		if _, v, err := bulkData(op); err == nil && v != nil {
+			refs = append(refs, bulk.Refs(v)...)
 		}
 	}
 	return refs
+}
+
+// bulkData returns op's data encoded and, when it may hold a bulkId
+// reference, decoded (numbers as json.Number, so that they encode again as
+// they were), else nil. Data without the prefix anywhere holds none, as
+// encoding/json escapes none of its characters (a json.RawMessage that
+// does is sent as it is): most operations are not decoded again.
+func bulkData(op BulkOperation) ([]byte, any, error) {
+	data, err := json.Marshal(op.Data)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !bytes.Contains(data, []byte(bulk.Prefix)) {
+		return data, nil, nil
+	}
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, nil, err
+	}
+	return data, v, nil
 }

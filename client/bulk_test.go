@@ -276,6 +276,61 @@ func TestBulkRefusesAReferenceASplitWouldBreak(t *testing.T) {
 	}
 }
 
+// TestBulkResolvesValuesAcrossRequestsButNotKeys: a reference to what an
+// earlier request created is replaced where it is a whole string value
+// (in the path, in nested arrays), and nowhere else: not in an object's
+// key, not inside a longer string.
+func TestBulkResolvesValuesAcrossRequestsButNotKeys(t *testing.T) {
+	var mu sync.Mutex
+	var sent []json.RawMessage // the operations of each request, as sent
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ServiceProviderConfig" {
+			writeSCIM(w, http.StatusOK, `{"bulk":{"supported":true,"maxOperations":1,"maxPayloadSize":1048576}}`)
+			return
+		}
+		var req struct{ Operations []json.RawMessage }
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Operations) != 1 {
+			writeSCIM(w, http.StatusBadRequest, `{"status":"400"}`)
+			return
+		}
+		mu.Lock()
+		sent = append(sent, req.Operations[0])
+		n := len(sent)
+		mu.Unlock()
+		writeSCIM(w, http.StatusOK, fmt.Sprintf(`{"Operations":[{"method":"POST","bulkId":"a","status":"201","location":"https://scim.example.com/Users/id%d"}]}`, n))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := client.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := []client.BulkOperation{
+		{Method: "POST", Path: "/Users", BulkID: "a", Data: &client.User{UserName: "a"}},
+		{Method: "PUT", Path: "/Things/bulkId:a", Data: map[string]any{
+			"bulkId:a": "bulkId:a",
+			"nested":   []any{[]any{"bulkId:a"}, map[string]any{"bulkId:a": "see bulkId:a"}},
+			"n":        json.Number("12345678901234567890"),
+		}},
+	}
+	if _, err := c.Bulk(context.Background(), ops, 0); err != nil {
+		t.Fatal(err)
+	}
+	if len(sent) != 2 {
+		t.Fatalf("%d requests, want 2", len(sent))
+	}
+	var got struct {
+		Path string
+		Data json.RawMessage
+	}
+	if err := json.Unmarshal(sent[1], &got); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"bulkId:a":"id1","n":12345678901234567890,"nested":[["id1"],{"bulkId:a":"see bulkId:a"}]}`
+	if got.Path != "/Things/id1" || string(got.Data) != want {
+		t.Fatalf("sent path %q, data %s; want /Things/id1, %s", got.Path, got.Data, want)
+	}
+}
+
 func TestBulkRefusesWhatItCannotSend(t *testing.T) {
 	s, c := newBulkServer(t, 10, 300)
 	big := &client.User{UserName: strings.Repeat("x", 400)}

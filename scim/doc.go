@@ -13,6 +13,8 @@
 //     stores translate to SQL and that an evaluator can run in memory.
 //   - patch: PATCH requests (RFC 7644 §3.5.2), including the shapes that
 //     Okta and Microsoft Entra ID really send.
+//   - bulk: bulkId references in bulk requests (RFC 7644 §3.7.2), resolved
+//     the same way by the server and the client.
 //
 // Every error these packages return for a client's mistake is a *Error
 // carrying the HTTP status and scimType the server should answer with:

@@ -3,12 +3,13 @@ package server
 import (
 	"bytes"
 	"encoding/json"
-
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/rosterhq/roster/scim"
+	"github.com/rosterhq/roster/scim/bulk"
 )
 
 // maxBulkOperations is the most operations one bulk request may carry
@@ -87,9 +88,13 @@ func (s *server) bulkOperation(r *http.Request, req request, op bulkOperation, i
 		res.Response, _ = json.Marshal(e)
 		return res
 	}
-	path, err := substitute(op.Path, ids)
+	created := func(bulkID string) (string, bool) {
+		id, ok := ids[bulkID]
+		return id, ok
+	}
+	path, err := bulk.ResolvePath(op.Path, created)
 	if err != nil {
-		return fail(err)
+		return fail(unresolved(err))
 	}
 	data := op.Data
 	if len(data) > 0 {
@@ -97,15 +102,15 @@ func (s *server) bulkOperation(r *http.Request, req request, op bulkOperation, i
 		if err := json.Unmarshal(data, &v); err != nil {
 			return fail(scim.BadRequest(scim.InvalidSyntax, "data is not valid JSON"))
 		}
-		if v, err = substituteValue(v, ids); err != nil {
-			return fail(err)
+		if v, err = bulk.Resolve(v, created); err != nil {
+			return fail(unresolved(err))
 		}
 		data, _ = json.Marshal(v)
 	}
 	endpoint, id, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
-	rt := s.Registry.ResourceType(strings.TrimSuffix(endpoint, "s"))
-	if rt == nil || "/"+endpoint != rt.Endpoint || strings.Contains(id, "/") {
-		return fail(scim.BadRequest(scim.InvalidPath, "a bulk operation's path is /Users, /Groups or one of theirs, not %q", op.Path))
+	rt := s.Registry.ResourceTypeAt("/" + endpoint)
+	if rt == nil || strings.Contains(id, "/") {
+		return fail(s.badBulkPath(op.Path, "/"+endpoint))
 	}
 	var handler func(http.ResponseWriter, *http.Request, request) error
 	switch {
@@ -158,50 +163,29 @@ func (s *server) bulkOperation(r *http.Request, req request, op bulkOperation, i
 	return res
 }
 
-// substitute replaces a "bulkId:x" segment of a path.
-func substitute(path string, ids map[string]string) (string, *scim.Error) {
-	parts := strings.Split(path, "/")
-	for i, p := range parts {
-		if ref, ok := strings.CutPrefix(p, "bulkId:"); ok {
-			id, found := ids[ref]
-			if !found {
-				return "", scim.Errorf(http.StatusConflict, scim.InvalidValue, "bulkId %q names no resource created before this operation", ref)
-			}
-			parts[i] = id
+// badBulkPath is the error of an operation whose path is no endpoint of
+// the registry's, nor a resource at one; it names the endpoints, and the
+// one meant when only the case differs (paths are case-sensitive, as the
+// endpoints' own routes are).
+func (s *server) badBulkPath(path, endpoint string) *scim.Error {
+	var endpoints []string
+	for _, rt := range s.Registry.ResourceTypes() {
+		if strings.EqualFold(rt.Endpoint, endpoint) {
+			return scim.BadRequest(scim.InvalidPath, "a bulk operation's path is an endpoint or a resource at one, not %q: endpoints are case-sensitive, did you mean %s?", path, rt.Endpoint)
 		}
+		endpoints = append(endpoints, rt.Endpoint)
 	}
-	return strings.Join(parts, "/"), nil
+	return scim.BadRequest(scim.InvalidPath, "a bulk operation's path is an endpoint (%s) or a resource at one, not %q", strings.Join(endpoints, ", "), path)
 }
 
-// substituteValue replaces every string "bulkId:x" in a decoded JSON value.
-func substituteValue(v any, ids map[string]string) (any, *scim.Error) {
-	switch v := v.(type) {
-	case string:
-		if ref, ok := strings.CutPrefix(v, "bulkId:"); ok {
-			id, found := ids[ref]
-			if !found {
-				return nil, scim.Errorf(http.StatusConflict, scim.InvalidValue, "bulkId %q names no resource created before this operation", ref)
-			}
-			return id, nil
-		}
-	case map[string]any:
-		for k, x := range v {
-			y, err := substituteValue(x, ids)
-			if err != nil {
-				return nil, err
-			}
-			v[k] = y
-		}
-	case []any:
-		for i, x := range v {
-			y, err := substituteValue(x, ids)
-			if err != nil {
-				return nil, err
-			}
-			v[i] = y
-		}
+// unresolved is the error of an operation that refers to a bulkId no
+// operation before it created (bulk.Resolve's *bulk.UnknownError).
+func unresolved(err error) *scim.Error {
+	var u *bulk.UnknownError
+	if !errors.As(err, &u) {
+		return scim.Errorf(http.StatusInternalServerError, "", "resolve bulkId references: %v", err)
 	}
-	return v, nil
+	return scim.Errorf(http.StatusConflict, scim.InvalidValue, "bulkId %q names no resource created before this operation", u.BulkID)
 }
 
 // recorder is the http.ResponseWriter a bulk operation's handler writes

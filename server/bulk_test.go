@@ -67,3 +67,57 @@ func TestBulk(t *testing.T) {
 		}
 	})
 }
+
+// TestBulkRefusesAPathAtNoEndpoint: an operation on a path that is not
+// exactly an endpoint of the registry (unknown, mis-cased, the resource
+// type's name) fails with a 400 invalidPath naming the path, and changes
+// nothing; a correct operation beside it still runs.
+func TestBulkRefusesAPathAtNoEndpoint(t *testing.T) {
+	forEachStore(t, func(t *testing.T) {
+		a := newAPI(t, server.Config{})
+		grace := a.must(t, 201, "POST", "/Users", map[string]any{"userName": "grace"})
+		ops := a.must(t, 201, "POST", "/Groups", map[string]any{"displayName": "Ops"})
+		gid, gver := grace["id"].(string), grace["meta"].(map[string]any)["version"]
+		oid := ops["id"].(string)
+		bad := []map[string]any{
+			{"method": "POST", "path": "/users", "bulkId": "a", "data": map[string]any{"userName": "ada"}},
+			{"method": "POST", "path": "/USERS", "bulkId": "b", "data": map[string]any{"userName": "bob"}},
+			{"method": "POST", "path": "/User", "bulkId": "c", "data": map[string]any{"userName": "cy"}},
+			{"method": "POST", "path": "/Devices", "bulkId": "d", "data": map[string]any{"userName": "di"}},
+			{"method": "PUT", "path": "/users/" + gid, "data": map[string]any{"userName": "grace", "title": "Admiral"}},
+			{"method": "PATCH", "path": "/users/" + gid, "data": map[string]any{"schemas": []string{scim.PatchOpURN},
+				"Operations": []map[string]any{{"op": "replace", "path": "title", "value": "Admiral"}}}},
+			{"method": "DELETE", "path": "/groups/" + oid},
+			{"method": "DELETE", "path": "/Groupss/" + oid},
+		}
+		body := map[string]any{"schemas": []string{scim.BulkRequestURN},
+			"Operations": append(bad, map[string]any{"method": "POST", "path": "/Users", "bulkId": "ok", "data": map[string]any{"userName": "ok"}})}
+		out := a.must(t, 200, "POST", "/Bulk", body)
+		results := out["Operations"].([]any)
+		if len(results) != len(bad)+1 {
+			t.Fatalf("%d results for %d operations: %v", len(results), len(bad)+1, out)
+		}
+		for i, op := range bad {
+			r := results[i].(map[string]any)
+			resp, _ := r["response"].(map[string]any)
+			detail, _ := resp["detail"].(string)
+			if r["status"] != "400" || resp["scimType"] != scim.InvalidPath || !strings.Contains(detail, fmt.Sprintf("%q", op["path"])) {
+				t.Errorf("%s %s: %v; want a 400 invalidPath naming the path", op["method"], op["path"], r)
+			}
+		}
+		if r := results[0].(map[string]any); !strings.Contains(fmt.Sprint(r["response"]), "/Users?") {
+			t.Errorf("a mis-cased endpoint: %v; want the detail to name /Users", r)
+		}
+		if r := results[len(bad)].(map[string]any); r["status"] != "201" {
+			t.Errorf("the correct operation after them: %v", r)
+		}
+		lr := a.must(t, 200, "GET", "/Users", nil)
+		if fmt.Sprint(lr["totalResults"]) != "2" {
+			t.Errorf("users after the bulk request: %v; want grace and ok", lr["Resources"])
+		}
+		if u := a.must(t, 200, "GET", "/Users/"+gid, nil); u["title"] != nil || u["meta"].(map[string]any)["version"] != gver {
+			t.Errorf("grace changed: %v", u)
+		}
+		a.must(t, 200, "GET", "/Groups/"+oid, nil)
+	})
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/database"
 )
 
 // withStore opens the database named by the --db flag for the duration of
@@ -20,7 +21,7 @@ func withStore(cmd *cobra.Command, db string, fn func(context.Context, store.Sto
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st, err := openStore(ctx, db)
+	st, err := database.Open(ctx, db)
 	if err != nil {
 		return err
 	}

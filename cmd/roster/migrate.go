@@ -6,7 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rosterhq/roster/store/database"
 	"github.com/rosterhq/roster/store/postgres"
+	"github.com/rosterhq/roster/store/sqlite"
 )
 
 func newMigrateCommand() *cobra.Command {
@@ -26,7 +28,7 @@ under an advisory lock, so servers starting meanwhile wait for them.`,
 				ctx = context.Background()
 			}
 			var version int64
-			if isPostgres(db) {
+			if database.KindOf(db) == database.PostgreSQL {
 				st, err := postgres.Connect(ctx, db)
 				if err != nil {
 					return err
@@ -36,7 +38,7 @@ under an advisory lock, so servers starting meanwhile wait for them.`,
 					return err
 				}
 			} else {
-				st, err := openSQLite(ctx, db)
+				st, err := sqlite.Open(ctx, database.File(db))
 				if err != nil {
 					return err
 				}
@@ -45,7 +47,7 @@ under an advisory lock, so servers starting meanwhile wait for them.`,
 					return err
 				}
 			}
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s is at schema version %d\n", redact(db), version)
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s is at schema version %d\n", database.Redact(db), version)
 			return err
 		},
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/database"
 )
 
 func newServeCommand() *cobra.Command {
@@ -73,7 +74,7 @@ func newLogger(cmd *cobra.Command, format string) (*slog.Logger, error) {
 
 func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serveOptions) error {
 	addr, db, baseURL, rateLimit := o.addr, o.db, o.baseURL, o.rateLimit
-	st, err := openStore(ctx, db)
+	st, err := database.Open(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serve
 	if o.tlsCert != "" {
 		scheme = "https"
 	}
-	logger.Info("serving SCIM", "url", scheme+"://"+ln.Addr().String()+server.BasePath, "db", redact(db))
+	logger.Info("serving SCIM", "url", scheme+"://"+ln.Addr().String()+server.BasePath, "db", database.Redact(db))
 	done := make(chan error, 1)
 	go func() {
 		if o.tlsCert != "" {

@@ -59,6 +59,20 @@ func (r *Registry) ResourceType(name string) *ResourceType {
 	return nil
 }
 
+// ResourceTypeAt returns the resource type served at endpoint ("/Users"),
+// or nil. Endpoints are compared as written, as the paths of HTTP requests
+// are: "/users" names none.
+func (r *Registry) ResourceTypeAt(endpoint string) *ResourceType {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, rt := range r.types {
+		if rt.Endpoint == endpoint {
+			return rt
+		}
+	}
+	return nil
+}
+
 // named reports whether rt's name or id is name, compared case-insensitively.
 func (rt *ResourceType) named(name string) bool {
 	return strings.EqualFold(rt.Name, name) || strings.EqualFold(rt.ID, name)

@@ -157,6 +157,49 @@ func TestRegistryResourceTypeLooksUpByNameOrIDOnly(t *testing.T) {
 	}
 }
 
+func TestRegistryResourceTypeAtLooksUpByEndpointAsWritten(t *testing.T) {
+	reg := schema.NewRegistry()
+	if err := reg.AddResourceType(&schema.ResourceType{
+		ID: "dev", Name: "Device", Endpoint: "/Hardware",
+		Schema: mustParse(t, `{"id":"urn:example:Device","attributes":[{"name":"serial"}]}`),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.AddExtension("User", parseFile(t, "acme.json"), false); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		endpoint string
+		want     string // Name of the resource type found, or "" for nil
+	}{
+		{"the Users endpoint", "/Users", "User"},
+		{"the Groups endpoint", "/Groups", "Group"},
+		{"a custom type's endpoint, not its name plus s", "/Hardware", "Device"},
+		{"the endpoint in lower case", "/users", ""},
+		{"the endpoint without its slash", "Users", ""},
+		{"the endpoint with a trailing slash", "/Users/", ""},
+		{"the name", "User", ""},
+		{"the name plus s of a custom type", "/Devices", ""},
+		{"the empty string", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := reg.ResourceTypeAt(tt.endpoint)
+			switch {
+			case got == nil && tt.want != "":
+				t.Errorf("ResourceTypeAt(%q) = nil, want %s", tt.endpoint, tt.want)
+			case got != nil && got.Name != tt.want:
+				t.Errorf("ResourceTypeAt(%q) = %s, want %q", tt.endpoint, got.Name, tt.want)
+			}
+		})
+	}
+	// After AddExtension, the current snapshot, as ResourceType gives.
+	if reg.ResourceTypeAt("/Users") != reg.ResourceType("User") {
+		t.Error("ResourceTypeAt(/Users) is not the resource type ResourceType(User) returns")
+	}
+}
+
 func TestAddExtensionReplacesTheResourceTypeWithASnapshot(t *testing.T) {
 	reg := schema.NewRegistry()
 	acme := parseFile(t, "acme.json")

@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/rosterhq/roster/store"
-	"github.com/rosterhq/roster/store/postgres"
-	"github.com/rosterhq/roster/store/sqlite"
+	"github.com/rosterhq/roster/store/database"
 	rsync "github.com/rosterhq/roster/sync"
 )
 
@@ -19,13 +17,11 @@ func (c *Config) History(ctx context.Context) (History, error) {
 	if c.Database == "" {
 		return nil, nil
 	}
-	var st store.Store
-	var err error
-	if strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://") {
-		st, err = postgres.Open(ctx, c.Database)
-	} else {
-		st, err = sqlite.Open(ctx, c.rel(strings.TrimPrefix(c.Database, "sqlite://")))
+	db := c.Database
+	if f := database.File(db); f != "" {
+		db = c.rel(f) // a relative path is the configuration's directory's
 	}
+	st, err := database.Open(ctx, db)
 	if err != nil {
 		return nil, err
 	}

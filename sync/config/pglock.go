@@ -2,12 +2,10 @@ package config
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"hash/fnv"
-	"strings"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/rosterhq/roster/store/database"
 	rsync "github.com/rosterhq/roster/sync"
 )
 
@@ -15,26 +13,19 @@ import (
 // runs on different machines sharing the database never overlap (the lock
 // file only keeps apart runs on one machine). Not after the sync's name:
 // that defaults to the configuration's path as given, which differs
-// between machines and between an absolute and a relative path. It is held by a connection
-// of its own and goes when unlock closes it, or when the process dies.
+// between machines and between an absolute and a relative path. The lock
+// goes when unlock is called, or when the process dies; with a SQLite
+// database, or none, there is nothing to take (see database.Lock).
+// Another run holding it is rsync.ErrLocked, as a lock file held is.
 func (c *Config) pgLock(ctx context.Context) (unlock func(), err error) {
-	if !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
-		return func() {}, nil
+	// The name is the one earlier releases hashed: a run of an older
+	// release and one of this release must see each other's lock.
+	unlock, err = database.Lock(ctx, c.Database, "roster sync "+targetKey(c.Target.URL))
+	if errors.Is(err, database.ErrLocked) {
+		return nil, rsync.ErrLocked
 	}
-	conn, err := pgx.Connect(ctx, c.Database)
 	if err != nil {
 		return nil, fmt.Errorf("sync: lock: %w", err)
 	}
-	h := fnv.New64a()
-	h.Write([]byte("roster sync " + targetKey(c.Target.URL)))
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(h.Sum64())).Scan(&got); err != nil {
-		conn.Close(ctx)
-		return nil, fmt.Errorf("sync: lock: %w", err)
-	}
-	if !got {
-		conn.Close(ctx)
-		return nil, rsync.ErrLocked
-	}
-	return func() { conn.Close(context.WithoutCancel(ctx)) }, nil
+	return unlock, nil
 }
