@@ -1,7 +1,3 @@
-// Package source defines what the sync engine reads from a directory: the
-// users and groups of a source (LDAP or Active Directory, CSV or JSON
-// files, another SCIM server), each with a stable id, behind one small
-// interface. Its subpackages implement it.
 package source
 
 import (
