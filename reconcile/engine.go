@@ -230,8 +230,13 @@ var ErrRefused = errors.New("sync: the plan makes mass changes")
 // groups, memberships (batched), each at most Concurrency requests at
 // once, and last the deletions. A change that fails is reported in the Result and the rest go
 // on; the next run retries what is left. allowMass overrides the plan's
-// refusal.
+// refusal. A plan Plan cannot have made (edited by hand) changes nothing:
+// ErrInvalidPlan.
 func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, error) {
+	paths, err := p.validate()
+	if err != nil {
+		return nil, err
+	}
 	if p.Refused != "" && !allowMass {
 		return nil, fmt.Errorf("%w: %s", ErrRefused, p.Refused)
 	}
@@ -317,7 +322,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 			if ch.Action == ActionDelete || (ch.Action == ActionCreate) != creates {
 				return
 			}
-			id, err := e.applyUser(ctx, ch)
+			id, err := e.applyUser(ctx, ch, paths)
 			if err != nil {
 				fail(fmt.Sprintf("%s user %s", ch.Action, ch.UserName), err, userKind(ch.Action))
 				return
@@ -340,7 +345,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 			ops := make([]client.BulkOperation, 0, len(batch))
 			chs := make([]UserChange, 0, len(batch)) // the change of each operation
 			for _, ch := range batch {
-				u, err := newUser(ch)
+				u, err := newUser(ch, paths)
 				if err != nil {
 					fail(fmt.Sprintf("create user %s", ch.UserName), err, Counts{Create: 1})
 					continue
@@ -586,9 +591,10 @@ func activeAfter(ch UserChange) string {
 }
 
 // applyUser carries out one user change and returns the target user's id.
-func (e *Engine) applyUser(ctx context.Context, ch UserChange) (string, error) {
+// paths are the change's paths parsed (see Plan.validate).
+func (e *Engine) applyUser(ctx context.Context, ch UserChange, paths map[string]attrPath) (string, error) {
 	if ch.Action == ActionCreate {
-		u, err := newUser(ch)
+		u, err := newUser(ch, paths)
 		if err != nil {
 			return "", err
 		}
@@ -604,7 +610,7 @@ func (e *Engine) applyUser(ctx context.Context, ch UserChange) (string, error) {
 		case c.Path == "active":
 			ops = append(ops, patch.Replace("active", c.After == "true"))
 		case c.After == "":
-			ops = append(ops, patch.Remove(mustPath(c.Path).removal()))
+			ops = append(ops, patch.Remove(paths[c.Path].removal()))
 		default:
 			ops = append(ops, patch.Replace(c.Path, c.After))
 		}
@@ -646,6 +652,9 @@ var ErrPlanStale = errors.New("sync: the source or the target changed since the 
 // made now is the same: otherwise it changes nothing and returns
 // ErrPlanStale.
 func (e *Engine) ApplySaved(ctx context.Context, saved *Plan, allowMass bool) (*Result, error) {
+	if _, err := saved.validate(); err != nil {
+		return nil, err
+	}
 	now, err := e.Plan(ctx)
 	if err != nil {
 		return nil, err
@@ -723,11 +732,12 @@ func (e *Engine) bulkCreates(ctx context.Context, changes []UserChange) bool {
 	return err == nil && spc.Bulk.Supported && spc.Bulk.MaxOperations > 1
 }
 
-// newUser returns the user a create change makes.
-func newUser(ch UserChange) (*client.User, error) {
+// newUser returns the user a create change makes, given its paths parsed
+// (see Plan.validate).
+func newUser(ch UserChange, paths map[string]attrPath) (*client.User, error) {
 	body := map[string]any{"externalId": ch.ExternalID, "active": true}
 	for _, c := range ch.Changes {
-		mustPath(c.Path).set(body, c.After)
+		paths[c.Path].set(body, c.After)
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rosterhq/roster/reconcile/source"
@@ -449,20 +448,4 @@ func dedupe(ids []string) []string {
 		}
 	}
 	return out
-}
-
-// paths holds the attrPaths mustPath parsed, by path: a plan names the
-// same few paths for every user.
-var paths sync.Map
-
-func mustPath(s string) attrPath {
-	if p, ok := paths.Load(s); ok {
-		return p.(attrPath)
-	}
-	p, err := parseAttrPath(s)
-	if err != nil {
-		panic(err) // paths come from a compiled mapping
-	}
-	paths.Store(s, p)
-	return p
 }
