@@ -335,38 +335,37 @@ func (a *applier) retirements(replaced bool) []GroupChange {
 }
 
 // retireReplacedGroups deletes the groups the source replaced by new ones
-// of their names before any group is created or renamed, or those would
-// meet the names. Deleting a group takes it out of its parents, so
-// changeMembers leaves it alone.
+// of their names, Concurrency at a time, before any group is created or
+// renamed, or those would meet the names. Deleting a group takes it out
+// of its parents, so changeMembers leaves it alone.
 func (a *applier) retireReplacedGroups(ctx context.Context) {
-	for _, ch := range a.retirements(true) {
-		if a.retire(ctx, ch) {
-			a.mu.Lock()
-			a.retiredEarly[ch.TargetID] = true
-			a.mu.Unlock()
-		}
-	}
+	a.retire(ctx, a.retirements(true), true)
 }
 
-// retireGroups deletes the other groups the plan retires, last.
+// retireGroups deletes the other groups the plan retires, last,
+// Concurrency at a time.
 func (a *applier) retireGroups(ctx context.Context) {
-	for _, ch := range a.retirements(false) {
-		a.retire(ctx, ch)
-	}
+	a.retire(ctx, a.retirements(false), false)
 }
 
-// retire deletes a group the plan retires and reports whether it is gone.
-func (a *applier) retire(ctx context.Context, ch GroupChange) bool {
-	if err := a.e.Target.Groups.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
-		a.fail("retire group "+ch.Name, err, Counts{GroupRetire: 1})
-		return false
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.e.State.Groups, ch.ExternalID)
-	a.res.Done.GroupRetire++
-	a.done("retire group " + ch.Name)
-	return true
+// retire deletes the groups of changes, Concurrency at a time; early says
+// it runs before changeMembers, which must then leave the groups alone.
+func (a *applier) retire(ctx context.Context, changes []GroupChange, early bool) {
+	a.e.each(ctx, len(changes), func(i int) {
+		ch := changes[i]
+		if err := a.e.Target.Groups.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
+			a.fail("retire group "+ch.Name, err, Counts{GroupRetire: 1})
+			return
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		delete(a.e.State.Groups, ch.ExternalID)
+		a.res.Done.GroupRetire++
+		a.done("retire group " + ch.Name)
+		if early {
+			a.retiredEarly[ch.TargetID] = true
+		}
+	})
 }
 
 // renameGroups renames groups (and sets the externalId of those adopted),
@@ -484,19 +483,22 @@ func (a *applier) changeMembers(ctx context.Context) {
 }
 
 // deleteUsers deletes the users the plan deletes (after their grace
-// period), last, one at a time.
+// period), after every other user and membership change, Concurrency at
+// a time.
 func (a *applier) deleteUsers(ctx context.Context) {
-	for _, ch := range a.users(func(ch UserChange) bool { return ch.Action == ActionDelete }) {
+	deletes := a.users(func(ch UserChange) bool { return ch.Action == ActionDelete })
+	a.e.each(ctx, len(deletes), func(i int) {
+		ch := deletes[i]
 		if err := a.e.Target.Users.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
 			a.fail("delete user "+ch.UserName, err, Counts{Delete: 1})
-			continue
+			return
 		}
 		a.mu.Lock()
+		defer a.mu.Unlock()
 		delete(a.e.State.Users, ch.ExternalID)
 		a.res.Done.Delete++
 		a.done("delete user " + ch.UserName)
-		a.mu.Unlock()
-	}
+	})
 }
 
 // each runs fn for 0..n-1, Concurrency at a time.
