@@ -129,6 +129,20 @@ type Policy struct {
 	Flatten bool `yaml:"flatten"`
 }
 
+// deprovisionShare returns MaxDeprovisionShare, or its default.
+func (pol Policy) deprovisionShare() float64 {
+	if pol.MaxDeprovisionShare <= 0 {
+		return 0.1
+	}
+	return pol.MaxDeprovisionShare
+}
+
+// deprovisionLimit returns how many of managed users (or groups) one run
+// may deprovision.
+func (pol Policy) deprovisionLimit(managed int) int {
+	return max(int(pol.deprovisionShare()*float64(managed)), pol.MaxDeprovision, 1)
+}
+
 // targetUser and targetGroup are the target's side as read.
 type targetUser struct {
 	id, externalID, userName string
@@ -158,31 +172,68 @@ type target struct {
 // computePlan compares what the source says the target should hold with
 // what it holds. It is a pure function of its arguments.
 func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol Policy, now time.Time) (*Plan, error) {
-	p := &Plan{Created: now}
+	pl := &planner{snap: snap, tgt: tgt, m: m, st: st, pol: pol, now: now, p: &Plan{Created: now},
+		userRef: map[string]Ref{}, matched: map[string]bool{},
+		groupRef: map[string]Ref{}, gMatched: map[string]*targetGroup{}, gTaken: map[string]bool{}}
+	if err := pl.planUsers(); err != nil {
+		return nil, err
+	}
+	pl.planLeavers()
+	if err := pl.planGroups(); err != nil {
+		return nil, err
+	}
+	if pol.RetireGroups {
+		pl.planRetirements()
+	}
+	pl.planMembers()
+	return pl.p, nil
+}
 
+// planner computes one Plan, a kind of change at a time (see
+// computePlan): users, then groups, then memberships, which refer to both.
+type planner struct {
+	snap *source.Snapshot
+	tgt  target
+	m    *mapping
+	st   *State
+	pol  Policy
+	now  time.Time
+	p    *Plan // what the planner has planned so far
+
+	// What planUsers and planLeavers found, for the memberships and the
+	// mass limit.
+	userRef     map[string]Ref  // source user id → the target user (TargetID "" for a create)
+	matched     map[string]bool // target user ids matched to a source user
+	deprovision int             // users deactivated or deleted
+
+	// What planGroups found, for the retirements and the memberships.
+	groupRef map[string]Ref          // source group id → the target group, as userRef
+	gMatched map[string]*targetGroup // source group id → the target group it matched
+	gTaken   map[string]bool         // target group ids matched to a source group
+}
+
+// planUsers plans the changes to the users the source holds: users are
+// matched by externalId, then by userName ignoring case.
+func (pl *planner) planUsers() error {
+	p, m := pl.p, pl.m
 	pathIndex := make(map[string]int, len(m.users)) // a mapped path's index in targetUser.values
 	for i, mp := range m.users {
 		pathIndex[mp.path.String()] = i
 	}
-
-	// Users: match by externalId, then by userName ignoring case.
 	byExt := map[string]*targetUser{}
 	byName := map[string]*targetUser{}
-	for i := range tgt.users {
-		u := &tgt.users[i]
+	for i := range pl.tgt.users {
+		u := &pl.tgt.users[i]
 		if u.externalID != "" {
 			byExt[u.externalID] = u
 		}
 		byName[strings.ToLower(u.userName)] = u
 	}
-	matched := map[string]bool{} // target ids matched to a source user
-	deprovision := 0             // users deactivated or deleted
-	userRef := map[string]Ref{}  // source id → the target user
-	for _, su := range snap.Users {
+	for _, su := range pl.snap.Users {
 		want := m.user(su)
 		name := want["userName"]
 		if name == "" {
-			return nil, fmt.Errorf("source user %s maps to an empty userName", su.ID)
+			return fmt.Errorf("source user %s maps to an empty userName", su.ID)
 		}
 		tu, adopt := byExt[su.ID], false
 		if tu == nil {
@@ -190,7 +241,7 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 			// with another's externalId belongs to another provisioning
 			// system (or another sync), which the sync must not take
 			// over; creating this user then fails with 409, reported.
-			if c := byName[strings.ToLower(name)]; c != nil && c.externalID == "" && !matched[c.id] {
+			if c := byName[strings.ToLower(name)]; c != nil && c.externalID == "" && !pl.matched[c.id] {
 				tu, adopt = c, true
 			}
 		}
@@ -206,12 +257,12 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 			}
 			p.Users = append(p.Users, ch)
 			p.Counts.Create++
-			userRef[su.ID] = Ref{ExternalID: su.ID, Name: name, Type: "User"}
+			pl.userRef[su.ID] = Ref{ExternalID: su.ID, Name: name, Type: "User"}
 			continue
 		}
-		matched[tu.id] = true
+		pl.matched[tu.id] = true
 		p.matchedUsers = append(p.matchedUsers, su.ID)
-		userRef[su.ID] = Ref{ExternalID: su.ID, TargetID: tu.id, Name: name, Type: "User"}
+		pl.userRef[su.ID] = Ref{ExternalID: su.ID, TargetID: tu.id, Name: name, Type: "User"}
 		ch := UserChange{Action: ActionUpdate, ExternalID: su.ID, UserName: name, TargetID: tu.id, Adopt: adopt}
 		if adopt {
 			ch.Changes = append(ch.Changes, AttrChange{Path: "externalId", Before: tu.externalID, After: su.ID})
@@ -230,7 +281,7 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 			if len(ch.Changes) == 1 {
 				ch.Action = ActionDeactivate
 			}
-			deprovision++
+			pl.deprovision++
 		}
 		if len(ch.Changes) == 0 {
 			p.Counts.Unchanged++
@@ -246,15 +297,22 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 			p.Counts.Update++
 		}
 	}
+	return nil
+}
 
-	// Target users the sync manages that left the source.
+// planLeavers plans the deactivation, and after the grace period the
+// deletion, of the target users the sync manages that left the source,
+// and refuses the plan if it deprovisions more users than the policy
+// allows.
+func (pl *planner) planLeavers() {
+	p, st, pol := pl.p, pl.st, pl.pol
 	managed := 0
-	for _, tu := range tgt.users {
+	for _, tu := range pl.tgt.users {
 		if tu.externalID == "" || !st.ownsUser(tu.externalID) {
 			continue
 		}
 		managed++
-		if matched[tu.id] {
+		if pl.matched[tu.id] {
 			continue
 		}
 		switch {
@@ -262,108 +320,110 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 			p.Users = append(p.Users, UserChange{Action: ActionDeactivate, ExternalID: tu.externalID, UserName: tu.userName, TargetID: tu.id,
 				Changes: []AttrChange{{Path: "active", Before: "true", After: "false"}}})
 			p.Counts.Deactivate++
-			deprovision++
-		case pol.Delete && st.deprovisionedBefore(tu.externalID, now.Add(-pol.GracePeriod)):
+			pl.deprovision++
+		case pol.Delete && st.deprovisionedBefore(tu.externalID, pl.now.Add(-pol.GracePeriod)):
 			p.Users = append(p.Users, UserChange{Action: ActionDelete, ExternalID: tu.externalID, UserName: tu.userName, TargetID: tu.id})
 			p.Counts.Delete++
-			deprovision++
+			pl.deprovision++
 		case st.Users[tu.externalID].Deprovisioned.IsZero():
 			p.inactive = append(p.inactive, tu.externalID)
 		}
 	}
-	share := pol.MaxDeprovisionShare
-	if share <= 0 {
-		share = 0.1
-	}
-	if limit := max(int(share*float64(managed)), pol.MaxDeprovision, 1); deprovision > limit {
+	if limit := pol.deprovisionLimit(managed); pl.deprovision > limit {
 		p.Refused = fmt.Sprintf("the plan deactivates or deletes %d of the %d users the sync manages, more than the limit of %d (%.0f%% or %d); check the source, or allow mass changes",
-			deprovision, managed, limit, share*100, pol.MaxDeprovision)
+			pl.deprovision, managed, limit, pol.deprovisionShare()*100, pol.MaxDeprovision)
 	}
+}
 
-	// Groups: match by externalId, then by displayName ignoring case.
+// planGroups plans the changes to the groups the source holds: groups are
+// matched by externalId, then by displayName ignoring case.
+func (pl *planner) planGroups() error {
+	p := pl.p
 	gByExt := map[string]*targetGroup{}
 	gByName := map[string]*targetGroup{}
-	for i := range tgt.groups {
-		g := &tgt.groups[i]
+	for i := range pl.tgt.groups {
+		g := &pl.tgt.groups[i]
 		if g.externalID != "" {
 			gByExt[g.externalID] = g
 		}
 		gByName[strings.ToLower(g.name)] = g
 	}
-	groupRef := map[string]Ref{}
-	gMatched := map[string]*targetGroup{}
-	gTaken := map[string]bool{} // target ids matched to a source group
-	for _, sg := range snap.Groups {
-		name := m.group(sg)
+	for _, sg := range pl.snap.Groups {
+		name := pl.m.group(sg)
 		if name == "" {
-			return nil, fmt.Errorf("source group %s maps to an empty displayName", sg.ID)
+			return fmt.Errorf("source group %s maps to an empty displayName", sg.ID)
 		}
 		tg, adopt := gByExt[sg.ID], false
 		if tg == nil {
 			// As for users: only a group without an externalId, and not
 			// one another source group already took (two groups of one
 			// name).
-			if c := gByName[strings.ToLower(name)]; c != nil && c.externalID == "" && !gTaken[c.id] {
+			if c := gByName[strings.ToLower(name)]; c != nil && c.externalID == "" && !pl.gTaken[c.id] {
 				tg, adopt = c, true
 			}
 		}
 		if tg == nil {
 			p.Groups = append(p.Groups, GroupChange{Action: ActionCreate, ExternalID: sg.ID, Name: name})
 			p.Counts.GroupCreate++
-			groupRef[sg.ID] = Ref{ExternalID: sg.ID, Name: name, Type: "Group"}
+			pl.groupRef[sg.ID] = Ref{ExternalID: sg.ID, Name: name, Type: "Group"}
 			continue
 		}
-		gMatched[sg.ID] = tg
-		gTaken[tg.id] = true
+		pl.gMatched[sg.ID] = tg
+		pl.gTaken[tg.id] = true
 		p.matchedGroups = append(p.matchedGroups, sg.ID)
-		groupRef[sg.ID] = Ref{ExternalID: sg.ID, TargetID: tg.id, Name: name, Type: "Group"}
+		pl.groupRef[sg.ID] = Ref{ExternalID: sg.ID, TargetID: tg.id, Name: name, Type: "Group"}
 		if tg.name != name || adopt {
 			p.Groups = append(p.Groups, GroupChange{Action: ActionRename, ExternalID: sg.ID, Name: name, Before: tg.name, TargetID: tg.id, Adopt: adopt})
 			p.Counts.GroupRename++
 		}
 	}
-	if pol.RetireGroups {
-		seen := map[string]bool{}
-		for _, g := range gMatched {
-			seen[g.id] = true
-		}
-		owned := 0
-		for _, tg := range tgt.groups {
-			if tg.externalID != "" && st.ownsGroup(tg.externalID) {
-				owned++
-				if !seen[tg.id] {
-					p.Groups = append(p.Groups, GroupChange{Action: ActionRetire, ExternalID: tg.externalID, Name: tg.name, TargetID: tg.id})
-					p.Counts.GroupRetire++
-				}
+	return nil
+}
+
+// planRetirements plans the deletion of the groups the sync manages that
+// left the source, and refuses the plan if they are more than the
+// policy's limit for users: an empty groups search must not delete every
+// group.
+func (pl *planner) planRetirements() {
+	p := pl.p
+	owned := 0
+	for _, tg := range pl.tgt.groups {
+		if tg.externalID != "" && pl.st.ownsGroup(tg.externalID) {
+			owned++
+			if !pl.gTaken[tg.id] {
+				p.Groups = append(p.Groups, GroupChange{Action: ActionRetire, ExternalID: tg.externalID, Name: tg.name, TargetID: tg.id})
+				p.Counts.GroupRetire++
 			}
 		}
-		// The same limit as for users: an empty groups search must not
-		// delete every group.
-		if limit := max(int(share*float64(owned)), pol.MaxDeprovision, 1); p.Counts.GroupRetire > limit && p.Refused == "" {
-			p.Refused = fmt.Sprintf("the plan retires %d of the %d groups the sync manages, more than the limit of %d; check the source, or allow mass changes",
-				p.Counts.GroupRetire, owned, limit)
-		}
 	}
+	if limit := pl.pol.deprovisionLimit(owned); p.Counts.GroupRetire > limit && p.Refused == "" {
+		p.Refused = fmt.Sprintf("the plan retires %d of the %d groups the sync manages, more than the limit of %d; check the source, or allow mass changes",
+			p.Counts.GroupRetire, owned, limit)
+	}
+}
 
-	// Memberships. A target member's externalId names it in the plan, so
-	// that explain finds the removals of a user.
-	extOf := make(map[string]string, len(tgt.users))
-	for _, tu := range tgt.users {
+// planMembers plans the members each source group gains and loses. A
+// target member's externalId names it in the plan, so that explain finds
+// the removals of a user.
+func (pl *planner) planMembers() {
+	p := pl.p
+	extOf := make(map[string]string, len(pl.tgt.users))
+	for _, tu := range pl.tgt.users {
 		extOf[tu.id] = tu.externalID
 	}
-	members := desiredMembers(snap, pol.Flatten)
-	for _, sg := range snap.Groups {
+	members := desiredMembers(pl.snap, pl.pol.Flatten)
+	for _, sg := range pl.snap.Groups {
 		want := map[string]Ref{} // by source id
 		for _, id := range members[sg.ID] {
-			if r, ok := userRef[id]; ok {
+			if r, ok := pl.userRef[id]; ok {
 				want[id] = r
-			} else if r, ok := groupRef[id]; ok {
+			} else if r, ok := pl.groupRef[id]; ok {
 				want[id] = r
 			}
 		}
-		mc := MemberChange{Group: groupRef[sg.ID]}
+		mc := MemberChange{Group: pl.groupRef[sg.ID]}
 		have := map[string]bool{} // target ids
-		if tg := gMatched[sg.ID]; tg != nil {
+		if tg := pl.gMatched[sg.ID]; tg != nil {
 			for _, r := range tg.members {
 				have[r.TargetID] = true
 			}
@@ -393,7 +453,6 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 			p.Counts.MembersRemove += len(mc.Remove)
 		}
 	}
-	return p, nil
 }
 
 // desiredMembers returns each group's members by source id: its members
