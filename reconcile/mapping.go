@@ -25,17 +25,19 @@ type Mapping struct {
 	GroupName string `yaml:"groupName"`
 }
 
-// DefaultMapping is the mapping used for paths a configuration leaves
-// out: the fields of LDAP's inetOrgPerson and Active Directory, and of
-// files with the same column names.
-var DefaultMapping = Mapping{Users: map[string]string{
-	"userName":                     "default(userName, mail, userPrincipalName, uid, sAMAccountName)",
-	"displayName":                  "default(displayName, cn, join(\" \", givenName, default(sn, familyName)))",
-	"name.givenName":               "givenName",
-	"name.familyName":              "default(familyName, sn)",
-	`emails[type eq "work"].value`: "default(email, mail)",
-	"title":                        "title",
-}}
+// DefaultMapping returns the users' mapping of a Mapping that maps none:
+// the fields of LDAP's inetOrgPerson and Active Directory, and of files
+// with the same column names. Each call returns a map of its own.
+func DefaultMapping() Mapping {
+	return Mapping{Users: map[string]string{
+		"userName":                     "default(userName, mail, userPrincipalName, uid, sAMAccountName)",
+		"displayName":                  "default(displayName, cn, join(\" \", givenName, default(sn, familyName)))",
+		"name.givenName":               "givenName",
+		"name.familyName":              "default(familyName, sn)",
+		`emails[type eq "work"].value`: "default(email, mail)",
+		"title":                        "title",
+	}}
+}
 
 // mapping is a Mapping with its paths and expressions parsed.
 type mapping struct {
@@ -51,7 +53,7 @@ type mapped struct {
 func (m Mapping) compile() (*mapping, error) {
 	users := m.Users
 	if users == nil {
-		users = DefaultMapping.Users
+		users = DefaultMapping().Users
 	}
 	out := &mapping{}
 	for _, p := range slices.Sorted(maps.Keys(users)) {
