@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	gosync "sync"
+	"sync"
 	"time"
 )
 
@@ -51,7 +51,7 @@ func drawProgress(w io.Writer, label string, every time.Duration) func(done, tot
 	}
 }
 
-// readingProgress returns, for sync.Engine.Reading, a function that shows
+// readingProgress returns, for reconcile.Engine.Reading, a function that shows
 // on w what the sync is reading and how far it got, on one line, and a
 // function that ends that line with what was read (at most once: call it
 // before anything else is written to the terminal). When w is not a
@@ -73,14 +73,14 @@ func readingProgress(w io.Writer) (report func(what string, n, total int), end f
 func drawReading(w io.Writer, every time.Duration) (report func(what string, n, total int), end func()) {
 	type count struct{ n, total int }
 	var (
-		mu     gosync.Mutex
+		mu     sync.Mutex
 		counts = map[string]count{}
 		whats  []string // the keys of counts, in the order shown
 		last   time.Time
 		width  int // of the line last drawn, to blank what a shorter one leaves
 		ended  bool
 	)
-	// What sync.Engine reads, in the order shown; anything else comes
+	// What reconcile.Engine reads, in the order shown; anything else comes
 	// after, in alphabetical order.
 	order := []string{"source users", "source groups", "target users", "target groups"}
 	rank := func(what string) int {

@@ -18,8 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
-	rsync "github.com/rosterhq/roster/sync"
-	"github.com/rosterhq/roster/sync/config"
+	"github.com/rosterhq/roster/reconcile"
+	"github.com/rosterhq/roster/reconcile/config"
 )
 
 func newSyncCommand() *cobra.Command {
@@ -33,7 +33,7 @@ apply changes it. Two runs on one configuration never overlap (a lock file
 beside the state file).`,
 	}
 	cmd.PersistentFlags().StringVar(&cfgPath, "config", "sync.yaml", "the sync configuration file (YAML)")
-	engine := func(cmd *cobra.Command) (*rsync.Engine, func(), error) {
+	engine := func(cmd *cobra.Command) (*reconcile.Engine, func(), error) {
 		cfg, err := config.Load(cfgPath)
 		if err != nil {
 			return nil, nil, err
@@ -83,13 +83,13 @@ beside the state file).`,
 		Short: "Make the changes (or exactly those of a reviewed plan, --plan)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var saved *rsync.Plan
+			var saved *reconcile.Plan
 			if planFile != "" {
 				data, err := os.ReadFile(planFile)
 				if err != nil {
 					return err
 				}
-				saved = new(rsync.Plan)
+				saved = new(reconcile.Plan)
 				if err := json.Unmarshal(data, saved); err != nil {
 					return fmt.Errorf("%s: %w", planFile, err)
 				}
@@ -100,7 +100,7 @@ beside the state file).`,
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout())
-			if err := rsync.WriteSummary(cmd.OutOrStdout(), p, res, time.Since(started)); err != nil {
+			if err := reconcile.WriteSummary(cmd.OutOrStdout(), p, res, time.Since(started)); err != nil {
 				return err
 			}
 			for _, f := range res.Failed {
@@ -119,7 +119,7 @@ beside the state file).`,
 	apply.Flags().BoolVar(&allowMass, "allow-mass-changes", false, "apply a plan that deactivates or deletes more users than the policy's limit")
 
 	// preview and explain: one user, read-only.
-	aboutUser := func(use, short string, run func(e *rsync.Engine, ctx context.Context, w io.Writer, who string) error) *cobra.Command {
+	aboutUser := func(use, short string, run func(e *reconcile.Engine, ctx context.Context, w io.Writer, who string) error) *cobra.Command {
 		var who string
 		c := &cobra.Command{
 			Use:   use,
@@ -141,8 +141,8 @@ beside the state file).`,
 		c.MarkFlagRequired("user")
 		return c
 	}
-	preview := aboutUser("preview", "Show what the mapping makes of a source user", (*rsync.Engine).Preview)
-	explain := aboutUser("explain", "Say whether a user is in scope, what they map to, and what the next run does to them", (*rsync.Engine).Explain)
+	preview := aboutUser("preview", "Show what the mapping makes of a source user", (*reconcile.Engine).Preview)
+	explain := aboutUser("explain", "Say whether a user is in scope, what they map to, and what the next run does to them", (*reconcile.Engine).Explain)
 	cmd.AddCommand(plan, apply, preview, explain, newSyncDaemonCommand(&cfgPath), newSyncHistoryCommand(&cfgPath))
 	return cmd
 }
@@ -162,9 +162,9 @@ roster_sync_run_duration_seconds, roster_sync_last_success_timestamp_seconds).
 The configuration is read again for every run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var when rsync.Schedule = rsync.Every(every)
+			var when reconcile.Schedule = reconcile.Every(every)
 			if cronExpr != "" {
-				c, err := rsync.ParseCron(cronExpr)
+				c, err := reconcile.ParseCron(cronExpr)
 				if err != nil {
 					return err
 				}
@@ -179,7 +179,7 @@ The configuration is read again for every run.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			reg := prometheus.NewRegistry()
-			d := rsync.NewDaemon(func(ctx context.Context) (*rsync.Plan, *rsync.Result, error) {
+			d := reconcile.NewDaemon(func(ctx context.Context) (*reconcile.Plan, *reconcile.Result, error) {
 				return runSync(ctx, *cfgPath, nil, false, io.Discard, io.Discard)
 			}, when, reg, logger)
 
@@ -219,7 +219,7 @@ The configuration is read again for every run.`,
 // (a reviewed plan) or a plan made now, written to w first, and records
 // the run in the configuration's database, if it names one. The progress
 // of reading and applying is drawn on progress if it is a terminal.
-func runSync(ctx context.Context, cfgPath string, saved *rsync.Plan, allowMass bool, w, progress io.Writer) (*rsync.Plan, *rsync.Result, error) {
+func runSync(ctx context.Context, cfgPath string, saved *reconcile.Plan, allowMass bool, w, progress io.Writer) (*reconcile.Plan, *reconcile.Result, error) {
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return nil, nil, err
@@ -232,7 +232,7 @@ func runSync(ctx context.Context, cfgPath string, saved *rsync.Plan, allowMass b
 		defer history.Close()
 	}
 	started := time.Now()
-	p, res, runErr := func() (*rsync.Plan, *rsync.Result, error) {
+	p, res, runErr := func() (*reconcile.Plan, *reconcile.Result, error) {
 		e, unlock, err := cfg.Engine("roster/" + version())
 		if err != nil {
 			return nil, nil, err
@@ -301,7 +301,7 @@ func newSyncHistoryCommand(cfgPath *string) *cobra.Command {
 				if r.Error != "" {
 					fmt.Fprintf(out, "error: %s\n", r.Error)
 				}
-				var changes []rsync.Failure
+				var changes []reconcile.Failure
 				json.Unmarshal(r.Changes, &changes)
 				for _, c := range changes {
 					if c.Err != "" {
@@ -333,8 +333,8 @@ func newSyncHistoryCommand(cfgPath *string) *cobra.Command {
 // doneText sums up a recorded run's changes: "create 2, members +2".
 func doneText(summary []byte) string {
 	var sum struct {
-		Done   *rsync.Counts `json:"done"`
-		Failed int           `json:"failed"`
+		Done   *reconcile.Counts `json:"done"`
+		Failed int               `json:"failed"`
 	}
 	if json.Unmarshal(summary, &sum) != nil || sum.Done == nil {
 		return "-"
@@ -361,7 +361,7 @@ func doneText(summary []byte) string {
 	return strings.Join(parts, ", ")
 }
 
-func writePlan(path string, p *rsync.Plan) error {
+func writePlan(path string, p *reconcile.Plan) error {
 	data, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
 		return err

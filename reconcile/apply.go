@@ -1,0 +1,621 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rosterhq/roster/client"
+	"github.com/rosterhq/roster/client/patch"
+)
+
+// Result is what Apply did.
+type Result struct {
+	Done Counts
+	// Changes is every change tried, in order, with its error if it
+	// failed; Failed holds the failed ones again.
+	Changes []Failure
+	Failed  []Failure
+	// FailedCounts counts the failed changes by kind, as Done counts
+	// those made: a failed request to add three members counts three.
+	FailedCounts Counts
+}
+
+// Failure is a change tried and, if it failed after its retries, why.
+type Failure struct {
+	What string `json:"what"`
+	Err  string `json:"error,omitempty"`
+}
+
+// ErrRefused is returned by Apply for a plan it refuses (see Plan.Refused).
+var ErrRefused = errors.New("sync: the plan makes mass changes")
+
+// Apply carries out a plan: users first (updates, then creates), then
+// groups, memberships (batched), and last the deletions, each phase at
+// most Concurrency requests at once. A change that fails is reported in
+// the Result and the rest go on; the next run retries what is left.
+// allowMass overrides the plan's refusal. A plan Plan cannot have made
+// (edited by hand) changes nothing: ErrInvalidPlan.
+func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, error) {
+	paths, err := p.validate()
+	if err != nil {
+		return nil, err
+	}
+	if p.Refused != "" && !allowMass {
+		return nil, fmt.Errorf("%w: %s", ErrRefused, p.Refused)
+	}
+	now := time.Now().UTC()
+	// Own what the plan creates before creating it, on disk: a run that
+	// dies before it saves the state at its end still manages the users
+	// and groups it created, and deactivates them when they leave.
+	if e.ownCreates(p, now) {
+		if err := e.State.Save(); err != nil {
+			return nil, err
+		}
+	}
+	a := newApplier(e, p, paths, now)
+	a.updateUsers(ctx)
+	a.createUsers(ctx)
+	a.retireReplacedGroups(ctx)
+	a.renameGroups(ctx)
+	a.createGroups(ctx)
+	a.changeMembers(ctx)
+	a.deleteUsers(ctx)
+	a.retireGroups(ctx)
+	if err := e.State.Save(); err != nil {
+		return a.res, err
+	}
+	return a.res, nil
+}
+
+// ErrPlanStale is returned by ApplySaved when the source or the target
+// changed since the plan was made.
+var ErrPlanStale = errors.New("sync: the source or the target changed since the plan was made; make a new plan")
+
+// ApplySaved applies a plan made earlier (and reviewed), only if a plan
+// made now is the same: otherwise it changes nothing and returns
+// ErrPlanStale.
+func (e *Engine) ApplySaved(ctx context.Context, saved *Plan, allowMass bool) (*Result, error) {
+	if _, err := saved.validate(); err != nil {
+		return nil, err
+	}
+	now, err := e.Plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, b := *saved, *now
+	a.Created, b.Created = time.Time{}, time.Time{}
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	if err1 != nil || err2 != nil || string(ja) != string(jb) {
+		return nil, ErrPlanStale
+	}
+	return e.Apply(ctx, saved, allowMass)
+}
+
+// applier carries out one plan for Apply, a phase at a time; the phases
+// share what the run did so far.
+type applier struct {
+	e     *Engine
+	plan  *Plan
+	paths map[string]attrPath // the plan's paths, parsed (see Plan.validate)
+	now   time.Time
+
+	mu sync.Mutex // guards what follows, and e.State
+	// res is what the run did so far.
+	res *Result
+	// total is how many changes Progress counts to.
+	total int
+	// ids maps the externalId of each user and group the run created or
+	// changed to its target id, for the memberships that refer to it.
+	ids map[string]string
+	// retiredEarly holds the target ids of the groups retireReplacedGroups
+	// deleted.
+	retiredEarly map[string]bool
+}
+
+func newApplier(e *Engine, p *Plan, paths map[string]attrPath, now time.Time) *applier {
+	total := len(p.Users) + len(p.Groups)
+	for _, mc := range p.Members {
+		if len(mc.Add) > 0 {
+			total++
+		}
+		if len(mc.Remove) > 0 {
+			total++
+		}
+	}
+	return &applier{e: e, plan: p, paths: paths, now: now, res: &Result{}, total: total,
+		ids: map[string]string{}, retiredEarly: map[string]bool{}}
+}
+
+// progress tells Engine.Progress how far the run is. a.mu must be held.
+func (a *applier) progress() {
+	if a.e.Progress != nil {
+		a.e.Progress(min(len(a.res.Changes), a.total), a.total)
+	}
+}
+
+// fail records a change that failed, of kind.
+func (a *applier) fail(what string, err error, kind Counts) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.res.FailedCounts.add(kind)
+	a.res.Failed = append(a.res.Failed, Failure{What: what, Err: err.Error()})
+	a.res.Changes = append(a.res.Changes, Failure{What: what, Err: err.Error()})
+	a.progress()
+}
+
+// done records a change made. a.mu must be held.
+func (a *applier) done(what string) {
+	a.res.Changes = append(a.res.Changes, Failure{What: what})
+	a.progress()
+}
+
+// users returns the plan's user changes that keep selects.
+func (a *applier) users(keep func(UserChange) bool) []UserChange {
+	var out []UserChange
+	for _, ch := range a.plan.Users {
+		if keep(ch) {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// groups returns the plan's group changes that keep selects.
+func (a *applier) groups(keep func(GroupChange) bool) []GroupChange {
+	var out []GroupChange
+	for _, ch := range a.plan.Groups {
+		if keep(ch) {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// updateUsers carries out the user changes but creates and deletes
+// (updates, deactivations, reactivations), Concurrency at a time. They go
+// before the creates, so that a new user may take a userName another
+// gives up (as groups: renames before creates).
+func (a *applier) updateUsers(ctx context.Context) {
+	a.eachUser(ctx, a.users(func(ch UserChange) bool { return ch.Action != ActionCreate && ch.Action != ActionDelete }))
+}
+
+// createUsers creates the plan's new users: in bulk requests when the
+// target takes them (one request for many users), else one request each;
+// Concurrency requests at a time.
+func (a *applier) createUsers(ctx context.Context) {
+	creates := a.users(func(ch UserChange) bool { return ch.Action == ActionCreate })
+	if a.e.bulkCreates(ctx, creates) {
+		a.bulkCreateUsers(ctx, creates)
+	} else {
+		a.eachUser(ctx, creates)
+	}
+}
+
+// eachUser carries out changes, a request each, Concurrency at a time.
+func (a *applier) eachUser(ctx context.Context, changes []UserChange) {
+	a.e.each(ctx, len(changes), func(i int) {
+		ch := changes[i]
+		id, err := a.applyUser(ctx, ch)
+		if err != nil {
+			a.fail(fmt.Sprintf("%s user %s", ch.Action, ch.UserName), err, userKind(ch.Action))
+			return
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.succeeded(ch, id)
+	})
+}
+
+// bulkBatch is how many users one bulk request creates (the client splits
+// further to the server's limits).
+const bulkBatch = 200
+
+// bulkCreateUsers creates users bulkBatch a request, Concurrency requests
+// at a time.
+func (a *applier) bulkCreateUsers(ctx context.Context, creates []UserChange) {
+	batches := (len(creates) + bulkBatch - 1) / bulkBatch
+	a.e.each(ctx, batches, func(b int) {
+		batch := creates[b*bulkBatch : min((b+1)*bulkBatch, len(creates))]
+		ops := make([]client.BulkOperation, 0, len(batch))
+		chs := make([]UserChange, 0, len(batch)) // the change of each operation
+		for _, ch := range batch {
+			u, err := a.newUser(ch)
+			if err != nil {
+				a.fail(fmt.Sprintf("create user %s", ch.UserName), err, Counts{Create: 1})
+				continue
+			}
+			ops = append(ops, client.BulkOperation{Method: "POST", Path: "/Users", BulkID: fmt.Sprintf("u%d", len(ops)), Data: u})
+			chs = append(chs, ch)
+		}
+		out, err := a.e.Target.Bulk(ctx, ops, 0)
+		for i, ch := range chs {
+			switch {
+			case err != nil:
+				a.fail(fmt.Sprintf("create user %s", ch.UserName), err, Counts{Create: 1})
+			case i >= len(out.Operations):
+				a.fail(fmt.Sprintf("create user %s", ch.UserName), errors.New("the bulk response has no result for it"), Counts{Create: 1})
+			case out.Operations[i].Err() != nil:
+				a.fail(fmt.Sprintf("create user %s", ch.UserName), out.Operations[i].Err(), Counts{Create: 1})
+			default:
+				a.mu.Lock()
+				a.succeeded(ch, out.Operations[i].ID())
+				a.mu.Unlock()
+			}
+		}
+	})
+}
+
+// succeeded records a user change made, and the target user's id. a.mu
+// must be held.
+func (a *applier) succeeded(ch UserChange, id string) {
+	a.ids[ch.ExternalID] = id
+	o := a.e.State.Users[ch.ExternalID]
+	if o == nil {
+		o = &Owned{Since: a.now}
+		a.e.State.Users[ch.ExternalID] = o
+	}
+	// The grace period runs from the change that deactivated the user,
+	// whatever else that change did, until one that reactivates it. A
+	// deactivation finds the user active, so a time recorded before
+	// (the user was reactivated by hand since) is stale.
+	switch activeAfter(ch) {
+	case "false":
+		o.Deprovisioned = a.now
+	case "true":
+		o.Deprovisioned = time.Time{}
+	}
+	a.done(fmt.Sprintf("%s user %s", ch.Action, ch.UserName))
+	a.res.Done.add(userKind(ch.Action))
+}
+
+// applyUser carries out one user change and returns the target user's id.
+func (a *applier) applyUser(ctx context.Context, ch UserChange) (string, error) {
+	if ch.Action == ActionCreate {
+		u, err := a.newUser(ch)
+		if err != nil {
+			return "", err
+		}
+		created, err := a.e.Target.Users.Create(ctx, u)
+		if err != nil {
+			return "", err
+		}
+		return created.ID, nil
+	}
+	var ops []patch.Op
+	for _, c := range ch.Changes {
+		switch {
+		case c.Path == "active":
+			ops = append(ops, patch.Replace("active", c.After == "true"))
+		case c.After == "":
+			ops = append(ops, patch.Remove(a.paths[c.Path].removal()))
+		default:
+			ops = append(ops, patch.Replace(c.Path, c.After))
+		}
+	}
+	_, err := a.e.Target.Users.Patch(ctx, ch.TargetID, ops...)
+	return ch.TargetID, err
+}
+
+// newUser returns the user a create change makes.
+func (a *applier) newUser(ch UserChange) (*client.User, error) {
+	body := map[string]any{"externalId": ch.ExternalID, "active": true}
+	for _, c := range ch.Changes {
+		a.paths[c.Path].set(body, c.After)
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	var u client.User
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// retirements returns the plan's group retirements: those of groups
+// whose name a create or a rename takes (the source replaced them), or
+// the others.
+func (a *applier) retirements(replaced bool) []GroupChange {
+	taken := map[string]bool{} // the names creates and renames take, in lower case
+	for _, ch := range a.plan.Groups {
+		if ch.Action == ActionCreate || ch.Action == ActionRename {
+			taken[strings.ToLower(ch.Name)] = true
+		}
+	}
+	return a.groups(func(ch GroupChange) bool {
+		return ch.Action == ActionRetire && taken[strings.ToLower(ch.Name)] == replaced
+	})
+}
+
+// retireReplacedGroups deletes the groups the source replaced by new ones
+// of their names, Concurrency at a time, before any group is created or
+// renamed, or those would meet the names. Deleting a group takes it out
+// of its parents, so changeMembers leaves it alone.
+func (a *applier) retireReplacedGroups(ctx context.Context) {
+	a.retire(ctx, a.retirements(true), true)
+}
+
+// retireGroups deletes the other groups the plan retires, last,
+// Concurrency at a time.
+func (a *applier) retireGroups(ctx context.Context) {
+	a.retire(ctx, a.retirements(false), false)
+}
+
+// retire deletes the groups of changes, Concurrency at a time; early says
+// it runs before changeMembers, which must then leave the groups alone.
+func (a *applier) retire(ctx context.Context, changes []GroupChange, early bool) {
+	a.e.each(ctx, len(changes), func(i int) {
+		ch := changes[i]
+		if err := a.e.Target.Groups.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
+			a.fail("retire group "+ch.Name, err, Counts{GroupRetire: 1})
+			return
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		delete(a.e.State.Groups, ch.ExternalID)
+		a.res.Done.GroupRetire++
+		a.done("retire group " + ch.Name)
+		if early {
+			a.retiredEarly[ch.TargetID] = true
+		}
+	})
+}
+
+// renameGroups renames groups (and sets the externalId of those adopted),
+// Concurrency at a time, before any group is created, so that a new group
+// may take a name another gives up.
+func (a *applier) renameGroups(ctx context.Context) {
+	a.eachGroup(ctx, ActionRename, func(ch GroupChange) (string, error) {
+		ops := []patch.Op{patch.Replace("displayName", ch.Name)}
+		if ch.Adopt {
+			ops = append(ops, patch.Replace("externalId", ch.ExternalID))
+		}
+		_, err := a.e.Target.Groups.Patch(ctx, ch.TargetID, ops...)
+		return ch.TargetID, err
+	})
+}
+
+// createGroups creates the plan's new groups, Concurrency at a time.
+func (a *applier) createGroups(ctx context.Context) {
+	a.eachGroup(ctx, ActionCreate, func(ch GroupChange) (string, error) {
+		g, err := a.e.Target.Groups.Create(ctx, &client.Group{DisplayName: ch.Name, ExternalID: ch.ExternalID})
+		if err != nil {
+			return "", err
+		}
+		return g.ID, nil
+	})
+}
+
+// eachGroup carries out the plan's group changes of action with apply,
+// which returns the group's target id, Concurrency at a time, and records
+// that the sync manages each group changed.
+func (a *applier) eachGroup(ctx context.Context, action string, apply func(GroupChange) (string, error)) {
+	todo := a.groups(func(ch GroupChange) bool { return ch.Action == action })
+	a.e.each(ctx, len(todo), func(i int) {
+		ch := todo[i]
+		what := fmt.Sprintf("%s group %s", ch.Action, ch.Name)
+		id, err := apply(ch)
+		if err != nil {
+			a.fail(what, err, groupKind(ch.Action))
+			return
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.res.Done.add(groupKind(ch.Action))
+		a.done(what)
+		a.ids[ch.ExternalID] = id
+		if a.e.State.Groups[ch.ExternalID] == nil {
+			a.e.State.Groups[ch.ExternalID] = &Owned{Since: a.now}
+		}
+	})
+}
+
+// resolve returns the target id of a user or group the plan refers to:
+// its own, or the one this run created it with ("" if it failed). Only
+// after the creates: it reads ids without a.mu.
+func (a *applier) resolve(r Ref) string {
+	if r.TargetID != "" {
+		return r.TargetID
+	}
+	return a.ids[r.ExternalID]
+}
+
+// changeMembers adds and removes members, a group's in one request (the
+// client splits it in batches), Concurrency groups at once.
+func (a *applier) changeMembers(ctx context.Context) {
+	a.e.each(ctx, len(a.plan.Members), func(i int) {
+		mc := a.plan.Members[i]
+		group := a.resolve(mc.Group)
+		if group == "" {
+			a.fail("members of group "+mc.Group.Name, errors.New("the group was not created"),
+				Counts{MembersAdd: len(mc.Add), MembersRemove: len(mc.Remove)})
+			return
+		}
+		var add, remove []string
+		for _, r := range mc.Add {
+			if id := a.resolve(r); id != "" {
+				add = append(add, id)
+			} else {
+				a.fail(fmt.Sprintf("add %s to group %s", r.Name, mc.Group.Name), errors.New("the member was not created"), Counts{MembersAdd: 1})
+			}
+		}
+		for _, r := range mc.Remove {
+			if !a.retiredEarly[r.TargetID] {
+				remove = append(remove, r.TargetID)
+			}
+		}
+		if len(mc.Remove) > 0 && len(remove) == 0 { // only groups deleted above
+			a.mu.Lock()
+			a.total--
+			a.progress()
+			a.mu.Unlock()
+		}
+		if len(add) == 0 && len(remove) == 0 {
+			return
+		}
+		if err := a.e.Target.Groups.ChangeMembers(ctx, group, add, remove); err != nil {
+			if len(add) > 0 {
+				a.fail("add members to group "+mc.Group.Name, err, Counts{MembersAdd: len(add)})
+			}
+			if len(remove) > 0 {
+				a.fail("remove members from group "+mc.Group.Name, err, Counts{MembersRemove: len(remove)})
+			}
+			return
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if len(add) > 0 {
+			a.res.Done.MembersAdd += len(add)
+			a.done(fmt.Sprintf("add %d members to group %s", len(add), mc.Group.Name))
+		}
+		if len(remove) > 0 {
+			a.res.Done.MembersRemove += len(remove)
+			a.done(fmt.Sprintf("remove %d members from group %s", len(remove), mc.Group.Name))
+		}
+	})
+}
+
+// deleteUsers deletes the users the plan deletes (after their grace
+// period), after every other user and membership change, Concurrency at
+// a time.
+func (a *applier) deleteUsers(ctx context.Context) {
+	deletes := a.users(func(ch UserChange) bool { return ch.Action == ActionDelete })
+	a.e.each(ctx, len(deletes), func(i int) {
+		ch := deletes[i]
+		if err := a.e.Target.Users.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
+			a.fail("delete user "+ch.UserName, err, Counts{Delete: 1})
+			return
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		delete(a.e.State.Users, ch.ExternalID)
+		a.res.Done.Delete++
+		a.done("delete user " + ch.UserName)
+	})
+}
+
+// each runs fn for 0..n-1, Concurrency at a time.
+func (e *Engine) each(ctx context.Context, n int, fn func(i int)) {
+	workers := e.Concurrency
+	if workers <= 0 {
+		workers = 8
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(workers, n) {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// userKind returns the Counts of one user change of an action.
+func userKind(action string) Counts {
+	switch action {
+	case ActionCreate:
+		return Counts{Create: 1}
+	case ActionUpdate:
+		return Counts{Update: 1}
+	case ActionDeactivate:
+		return Counts{Deactivate: 1}
+	case ActionReactivate:
+		return Counts{Reactivate: 1}
+	case ActionDelete:
+		return Counts{Delete: 1}
+	}
+	return Counts{}
+}
+
+// groupKind returns the Counts of one group change of an action.
+func groupKind(action string) Counts {
+	switch action {
+	case ActionCreate:
+		return Counts{GroupCreate: 1}
+	case ActionRename:
+		return Counts{GroupRename: 1}
+	case ActionRetire:
+		return Counts{GroupRetire: 1}
+	}
+	return Counts{}
+}
+
+// add adds o's counts to c's.
+func (c *Counts) add(o Counts) {
+	c.Create += o.Create
+	c.Update += o.Update
+	c.Deactivate += o.Deactivate
+	c.Reactivate += o.Reactivate
+	c.Delete += o.Delete
+	c.Unchanged += o.Unchanged
+	c.GroupCreate += o.GroupCreate
+	c.GroupRename += o.GroupRename
+	c.GroupRetire += o.GroupRetire
+	c.MembersAdd += o.MembersAdd
+	c.MembersRemove += o.MembersRemove
+}
+
+// activeAfter returns what a change sets active to: "true", "false", or
+// "" when it leaves it alone (a create sets it to true).
+func activeAfter(ch UserChange) string {
+	if ch.Action == ActionCreate {
+		return "true"
+	}
+	for _, c := range ch.Changes {
+		if c.Path == "active" {
+			return c.After
+		}
+	}
+	return ""
+}
+
+// ownCreates records that the sync manages the users and groups p
+// creates, and reports whether it recorded any not recorded before.
+func (e *Engine) ownCreates(p *Plan, now time.Time) bool {
+	added := false
+	for _, ch := range p.Users {
+		if ch.Action == ActionCreate && e.State.Users[ch.ExternalID] == nil {
+			e.State.Users[ch.ExternalID] = &Owned{Since: now}
+			added = true
+		}
+	}
+	for _, ch := range p.Groups {
+		if ch.Action == ActionCreate && e.State.Groups[ch.ExternalID] == nil {
+			e.State.Groups[ch.ExternalID] = &Owned{Since: now}
+			added = true
+		}
+	}
+	return added
+}
+
+// bulkCreates reports whether to create users in bulk requests: Bulk is
+// set, the plan creates several and the target says it supports bulk.
+func (e *Engine) bulkCreates(ctx context.Context, changes []UserChange) bool {
+	n := 0
+	for _, ch := range changes {
+		if ch.Action == ActionCreate {
+			n++
+		}
+	}
+	if n < 2 || !e.Bulk {
+		return false
+	}
+	spc, err := e.Target.ServiceProviderConfig(ctx)
+	return err == nil && spc.Bulk.Supported && spc.Bulk.MaxOperations > 1
+}

@@ -1,0 +1,257 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rosterhq/roster/client"
+	"github.com/rosterhq/roster/reconcile"
+	"github.com/rosterhq/roster/reconcile/source"
+	"github.com/rosterhq/roster/reconcile/source/file"
+	"github.com/rosterhq/roster/reconcile/source/scimserver"
+)
+
+// Config is a sync configuration.
+type Config struct {
+	Source  Source            `yaml:"source"`
+	Target  Endpoint          `yaml:"target"`
+	Mapping reconcile.Mapping `yaml:"mapping"`
+	Policy  reconcile.Policy  `yaml:"policy"`
+	// Scope narrows the source to some groups and their members.
+	Scope reconcile.Scope `yaml:"scope"`
+	// State is the state file (default: the config's path + ".state.json");
+	// the lock file is beside it, with ".lock".
+	State string `yaml:"state"`
+	// MinUsers aborts a run whose source holds fewer users (default 1).
+	MinUsers int `yaml:"minUsers"`
+	// Database is where runs are recorded (roster sync history): a SQLite
+	// file or a postgres:// URL, such as Roster's own database; "" records
+	// nothing.
+	Database string `yaml:"database"`
+	// Name names this sync in the history (default: the config's path).
+	Name string `yaml:"name"`
+
+	dir string // the config file's directory, for relative paths
+}
+
+// Source says where the users and groups come from.
+type Source struct {
+	Type string      `yaml:"type"` // ldap, file or scim
+	File file.Config `yaml:"file"`
+	LDAP LDAP        `yaml:"ldap"`
+	SCIM struct {
+		Endpoint `yaml:",inline"`
+		Filter   string `yaml:"filter"`
+	} `yaml:"scim"`
+}
+
+// Endpoint is a SCIM server and its credentials.
+type Endpoint struct {
+	URL       string `yaml:"url"`
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"tokenFile"`
+	TokenEnv  string `yaml:"tokenEnv"`
+	// Concurrency, RateLimit (requests a second) and MemberBatch (members
+	// per PATCH; some targets refuse more than 100) tune the client.
+	Concurrency int     `yaml:"concurrency"`
+	RateLimit   float64 `yaml:"rateLimit"`
+	MemberBatch int     `yaml:"memberBatch"`
+	// Bulk creates users in bulk requests (RFC 7644 §3.7) when the target
+	// offers them: far fewer round trips to a distant target.
+	Bulk    bool          `yaml:"bulk"`
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Load reads a configuration file. Unknown keys are errors, so that a
+// misspelt setting is not silently ignored.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("sync config: %w", err)
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("sync config %s: %w", path, err)
+	}
+	c.dir = filepath.Dir(path)
+	if c.Name == "" {
+		c.Name = path
+	}
+	if c.State == "" {
+		c.State = path + ".state.json"
+	}
+	c.State = c.rel(c.State)
+	c.Target.TokenFile = c.rel(c.Target.TokenFile)
+	c.Source.SCIM.TokenFile = c.rel(c.Source.SCIM.TokenFile)
+	if c.Target.URL == "" {
+		return nil, fmt.Errorf("sync config %s: target.url is required", path)
+	}
+	return &c, nil
+}
+
+// rel resolves a path relative to the config file's directory.
+func (c *Config) rel(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// Client returns a client of an endpoint.
+func (e Endpoint) Client(userAgent string) (*client.Client, error) {
+	token, err := e.token()
+	if err != nil {
+		return nil, err
+	}
+	opts := []client.Option{client.WithToken(token)}
+	if userAgent != "" {
+		opts = append(opts, client.WithUserAgent(userAgent))
+	}
+	if e.Concurrency > 0 {
+		opts = append(opts, client.WithConcurrency(e.Concurrency))
+	}
+	if e.RateLimit > 0 {
+		opts = append(opts, client.WithRateLimit(e.RateLimit, max(1, int(e.RateLimit))))
+	}
+	if e.MemberBatch > 0 {
+		opts = append(opts, client.WithMemberBatch(e.MemberBatch))
+	}
+	if e.Timeout > 0 {
+		opts = append(opts, client.WithTimeout(e.Timeout))
+	}
+	return client.New(e.URL, opts...)
+}
+
+func (e Endpoint) token() (string, error) {
+	switch {
+	case e.Token != "":
+		return e.Token, nil
+	case e.TokenFile != "":
+		b, err := os.ReadFile(e.TokenFile)
+		if err != nil {
+			return "", fmt.Errorf("sync config: token file: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	case e.TokenEnv != "":
+		if t := os.Getenv(e.TokenEnv); t != "" {
+			return t, nil
+		}
+		return "", fmt.Errorf("sync config: $%s is empty", e.TokenEnv)
+	}
+	return "", errors.New("sync config: no token (token, tokenFile or tokenEnv) for " + e.URL)
+}
+
+// Engine builds the engine the configuration describes and takes the
+// run's locks (see lock); call unlock when the run is over.
+func (c *Config) Engine(userAgent string) (e *reconcile.Engine, unlock func(), err error) {
+	src, err := c.source(userAgent)
+	if err != nil {
+		return nil, nil, err
+	}
+	target, err := c.Target.Client(userAgent)
+	if err != nil {
+		return nil, nil, err
+	}
+	if unlock, err = c.lock(context.Background()); err != nil {
+		return nil, nil, err
+	}
+	state, err := reconcile.LoadState(c.State)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return &reconcile.Engine{Source: src, Target: target, Mapping: c.Mapping, Policy: c.Policy, Scope: c.Scope, State: state,
+		Concurrency: c.Target.Concurrency, MinUsers: c.MinUsers, Bulk: c.Target.Bulk}, unlock, nil
+}
+
+// lock takes the locks that keep two runs apart, or returns
+// reconcile.ErrLocked: a lock file beside the state file (one configuration
+// run twice); one named after the target in the user's cache directory
+// (two configurations on this machine syncing into one target); and,
+// when the database is PostgreSQL, an advisory lock named after the
+// target (runs on other machines).
+func (c *Config) lock(ctx context.Context) (unlock func(), err error) {
+	var unlocks []func()
+	unlock = func() {
+		for i := len(unlocks) - 1; i >= 0; i-- {
+			unlocks[i]()
+		}
+	}
+	paths := []string{c.State + ".lock"}
+	if p, ok := targetLockPath(c.Target.URL); ok {
+		paths = append(paths, p)
+	}
+	for _, p := range paths {
+		u, err := reconcile.Lock(p)
+		if err != nil {
+			unlock()
+			return nil, err
+		}
+		unlocks = append(unlocks, u)
+	}
+	u, err := c.pgLock(ctx)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	unlocks = append(unlocks, u)
+	return unlock, nil
+}
+
+// targetLockPath returns the path of the lock file of a target URL, in
+// the user's cache directory (created if need be), or false if there is
+// no such directory.
+func targetLockPath(target string) (string, bool) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", false
+	}
+	dir = filepath.Join(dir, "roster", "sync-locks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(targetKey(target)))
+	return filepath.Join(dir, hex.EncodeToString(sum[:12])+".lock"), true
+}
+
+// targetKey is what names a target in locks: its URL without a trailing
+// slash, scheme and host in lower case.
+func targetKey(target string) string {
+	target = strings.TrimRight(target, "/")
+	if u, err := url.Parse(target); err == nil && u.Host != "" {
+		u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+		return u.String()
+	}
+	return target
+}
+
+func (c *Config) source(userAgent string) (source.Source, error) {
+	switch strings.ToLower(c.Source.Type) {
+	case "file":
+		fc := c.Source.File
+		fc.Users, fc.Groups = c.rel(fc.Users), c.rel(fc.Groups)
+		return file.New(fc)
+	case "scim":
+		cl, err := c.Source.SCIM.Client(userAgent)
+		if err != nil {
+			return nil, err
+		}
+		return scimserver.New(cl, c.Source.SCIM.Filter), nil
+	case "ldap":
+		return c.ldapSource()
+	}
+	return nil, fmt.Errorf("sync config: source.type must be ldap, file or scim, not %q", c.Source.Type)
+}

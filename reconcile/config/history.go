@@ -1,0 +1,82 @@
+package config
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/rosterhq/roster/reconcile"
+	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/database"
+)
+
+// History opens the database runs are recorded in; nil when the
+// configuration names none. Close it when done.
+func (c *Config) History(ctx context.Context) (History, error) {
+	if c.Database == "" {
+		return nil, nil
+	}
+	db := c.Database
+	if f := database.File(db); f != "" {
+		db = c.rel(f) // a relative path is the configuration's directory's
+	}
+	st, err := database.Open(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	h, ok := st.(History)
+	if !ok {
+		st.Close()
+		return nil, errors.New("sync config: the database keeps no sync history")
+	}
+	return h, nil
+}
+
+// History is a store that keeps sync runs.
+type History interface {
+	store.SyncHistory
+	Close() error
+}
+
+// Record stores a run's outcome in h under the configuration's name.
+func (c *Config) Record(ctx context.Context, h History, started time.Time, p *reconcile.Plan, res *reconcile.Result, runErr error) error {
+	run := store.SyncRun{Config: c.Name, Started: started, Ended: time.Now(), Status: Status(res, runErr)}
+	if runErr != nil {
+		run.Error = runErr.Error()
+	}
+	summary := map[string]any{}
+	if p != nil {
+		summary["planned"] = p.Counts
+		if p.Refused != "" {
+			summary["refused"] = p.Refused
+		}
+	}
+	var changes []reconcile.Failure
+	if res != nil {
+		summary["done"] = res.Done
+		summary["failed"] = len(res.Failed)
+		summary["failedByKind"] = res.FailedCounts
+		changes = res.Changes
+	}
+	run.Summary, _ = json.Marshal(summary)
+	run.Changes, _ = json.Marshal(changes)
+	_, err := h.RecordRun(ctx, run)
+	return err
+}
+
+// Status is a run's status for its history: ok, failed, refused, locked
+// or error.
+func Status(res *reconcile.Result, err error) string {
+	switch {
+	case errors.Is(err, reconcile.ErrRefused):
+		return "refused"
+	case errors.Is(err, reconcile.ErrLocked):
+		return "locked"
+	case res == nil && err != nil:
+		return "error"
+	case err != nil || len(res.Failed) > 0:
+		return "failed"
+	}
+	return "ok"
+}

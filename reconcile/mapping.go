@@ -1,0 +1,238 @@
+package reconcile
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/rosterhq/roster/reconcile/source"
+)
+
+// Mapping says which SCIM attributes of a user the sync manages, and how
+// each is computed from the source: a SCIM path (userName, name.givenName,
+// emails[type eq "work"].value, or an extension's attribute by URN, such
+// as urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department)
+// to an expression (see Expr). externalId (the source's stable id) and
+// active are always managed. Attributes the mapping does not name are
+// never changed in the target.
+type Mapping struct {
+	Users map[string]string `yaml:"users"`
+	// GroupName computes a group's displayName; default: the source's
+	// group name.
+	GroupName string `yaml:"groupName"`
+}
+
+// DefaultMapping returns the users' mapping of a Mapping that maps none:
+// the fields of LDAP's inetOrgPerson and Active Directory, and of files
+// with the same column names. Each call returns a map of its own.
+func DefaultMapping() Mapping {
+	return Mapping{Users: map[string]string{
+		"userName":                     "default(userName, mail, userPrincipalName, uid, sAMAccountName)",
+		"displayName":                  "default(displayName, cn, join(\" \", givenName, default(sn, familyName)))",
+		"name.givenName":               "givenName",
+		"name.familyName":              "default(familyName, sn)",
+		`emails[type eq "work"].value`: "default(email, mail)",
+		"title":                        "title",
+	}}
+}
+
+// mapping is a Mapping with its paths and expressions parsed.
+type mapping struct {
+	users     []mapped
+	groupName *Expr
+}
+
+type mapped struct {
+	path attrPath
+	expr *Expr
+}
+
+func (m Mapping) compile() (*mapping, error) {
+	users := m.Users
+	if users == nil {
+		users = DefaultMapping().Users
+	}
+	out := &mapping{}
+	for _, p := range slices.Sorted(maps.Keys(users)) {
+		path, err := parseAttrPath(p)
+		if err != nil {
+			return nil, err
+		}
+		switch strings.ToLower(path.String()) {
+		case "externalid", "active", "id", "meta", "groups", "password":
+			return nil, fmt.Errorf("mapping: %s cannot be mapped (the sync manages externalId and active itself)", p)
+		}
+		e, err := ParseExpr(users[p])
+		if err != nil {
+			return nil, fmt.Errorf("mapping of %s: %w", p, err)
+		}
+		out.users = append(out.users, mapped{path, e})
+	}
+	if !slices.ContainsFunc(out.users, func(m mapped) bool { return m.path.String() == "userName" }) {
+		return nil, fmt.Errorf("mapping: userName must be mapped")
+	}
+	gn := m.GroupName
+	if gn == "" {
+		gn = "name"
+	}
+	e, err := ParseExpr(gn)
+	if err != nil {
+		return nil, fmt.Errorf("mapping of groupName: %w", err)
+	}
+	out.groupName = e
+	return out, nil
+}
+
+// user returns the values the target user should have, by path.
+func (m *mapping) user(u source.User) map[string]string {
+	out := make(map[string]string, len(m.users))
+	for _, mp := range m.users {
+		out[mp.path.String()] = mp.expr.Eval(u.ID, u.Attributes)
+	}
+	return out
+}
+
+// group returns a group's displayName.
+func (m *mapping) group(g source.Group) string {
+	attrs := map[string][]string{"name": {g.Name}}
+	for k, v := range g.Attributes {
+		attrs[k] = v
+	}
+	return m.groupName.Eval(g.ID, attrs)
+}
+
+// attrPath is a path the mapping may name: [urn:]attr[[type eq "t"]][.sub].
+type attrPath struct {
+	urn, attr, typ, sub string
+}
+
+var pathRE = regexp.MustCompile(`^(?:(urn:[^\[\]"]+):)?([A-Za-z$][\w$-]*)(?:\[type eq "([^"]*)"\])?(?:\.([A-Za-z$][\w$-]*))?$`)
+
+func parseAttrPath(s string) (attrPath, error) {
+	m := pathRE.FindStringSubmatch(s)
+	if m == nil {
+		return attrPath{}, fmt.Errorf("mapping: %q is not a path the sync can map (attr, attr.sub, attr[type eq \"t\"].sub, with an optional schema URN)", s)
+	}
+	p := attrPath{urn: m[1], attr: m[2], typ: m[3], sub: m[4]}
+	if p.typ != "" && p.sub == "" {
+		p.sub = "value"
+	}
+	return p, nil
+}
+
+// String returns the path in SCIM PATCH syntax.
+func (p attrPath) String() string {
+	s := p.attr
+	if p.urn != "" {
+		s = p.urn + ":" + s
+	}
+	if p.typ != "" {
+		s += `[type eq "` + p.typ + `"]`
+	}
+	if p.sub != "" {
+		s += "." + p.sub
+	}
+	return s
+}
+
+// removal returns the path a PATCH removes to clear the path's value.
+// The value of a typed element (emails[type eq "work"].value) is what the
+// element is for: the element goes whole, rather than stay as an email
+// without an address.
+func (p attrPath) removal() string {
+	if p.typ != "" && p.sub == "value" {
+		p.sub = ""
+	}
+	return p.String()
+}
+
+// get returns the path's value in a resource as JSON decodes it, as a
+// string ("" when absent).
+func (p attrPath) get(res map[string]any) string {
+	obj := res
+	if p.urn != "" {
+		ext, _ := lookup(res, p.urn).(map[string]any)
+		if ext == nil {
+			return ""
+		}
+		obj = ext
+	}
+	v := lookup(obj, p.attr)
+	if p.typ != "" {
+		list, _ := v.([]any)
+		v = nil
+		for _, e := range list {
+			if m, ok := e.(map[string]any); ok {
+				if t, _ := lookup(m, "type").(string); strings.EqualFold(t, p.typ) {
+					v = m
+					break
+				}
+			}
+		}
+	}
+	if p.sub != "" {
+		m, _ := v.(map[string]any)
+		v = lookup(m, p.sub)
+	}
+	return text(v)
+}
+
+// set puts the path's value into a resource being built for a create.
+func (p attrPath) set(res map[string]any, value string) {
+	obj := res
+	if p.urn != "" {
+		ext, _ := res[p.urn].(map[string]any)
+		if ext == nil {
+			ext = map[string]any{}
+			res[p.urn] = ext
+		}
+		obj = ext
+	}
+	switch {
+	case p.typ != "":
+		list, _ := obj[p.attr].([]any)
+		elem := map[string]any{"type": p.typ, p.sub: value}
+		if len(list) == 0 {
+			elem["primary"] = true
+		}
+		obj[p.attr] = append(list, elem)
+	case p.sub != "":
+		m, _ := obj[p.attr].(map[string]any)
+		if m == nil {
+			m = map[string]any{}
+			obj[p.attr] = m
+		}
+		m[p.sub] = value
+	default:
+		obj[p.attr] = value
+	}
+}
+
+func lookup(m map[string]any, k string) any {
+	if v, ok := m[k]; ok {
+		return v
+	}
+	for key, v := range m {
+		if strings.EqualFold(key, k) {
+			return v
+		}
+	}
+	return nil
+}
+
+func text(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}

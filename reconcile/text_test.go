@@ -1,0 +1,76 @@
+package reconcile
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWriteText(t *testing.T) {
+	p := &Plan{
+		Counts:  Counts{Create: 1, Update: 1, MembersAdd: 1},
+		Users:   []UserChange{{Action: ActionCreate, ExternalID: "u1", UserName: "ada", Changes: []AttrChange{{Path: "userName", After: "ada"}}}, {Action: ActionUpdate, ExternalID: "u2", UserName: "alan", Changes: []AttrChange{{Path: "title", Before: "Dr", After: ""}}}},
+		Members: []MemberChange{{Group: Ref{Name: "Eng"}, Add: []Ref{{Name: "ada"}}}},
+	}
+	var b strings.Builder
+	if err := p.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"create 1", "update 1", "create user ada [u1]", `userName: (none) → "ada"`, `title: "Dr" → (none)`, "members of Eng: +ada"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	b.Reset()
+	(&Plan{}).WriteText(&b)
+	if !strings.Contains(b.String(), "Nothing to change.") {
+		t.Errorf("empty plan:\n%s", b.String())
+	}
+}
+
+func TestWriteSummary(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		plan *Plan
+		res  *Result
+		took time.Duration
+		want string
+	}{{
+		name: "a run with a failed create shows only the kinds it planned or did, and a total",
+		plan: &Plan{Counts: Counts{Create: 2, Deactivate: 1, Unchanged: 40, GroupCreate: 1, MembersAdd: 3}},
+		res: &Result{
+			Done:         Counts{Create: 1, Deactivate: 1, GroupCreate: 1, MembersAdd: 2},
+			Failed:       []Failure{{What: "create user alan", Err: "409 Conflict"}, {What: "add alan to group Eng", Err: "the member was not created"}},
+			FailedCounts: Counts{Create: 1, MembersAdd: 1},
+		},
+		took: 1234567891 * time.Nanosecond,
+		want: `CHANGE             PLANNED  DONE  FAILED
+users created      2        1     1
+users deactivated  1        1     0
+groups created     1        1     0
+members added      3        2     1
+total              7        5     2
+took 1.235s
+`,
+	}, {
+		name: "a run with nothing to do shows the total only",
+		plan: &Plan{Counts: Counts{Unchanged: 3}},
+		res:  &Result{},
+		took: 80 * time.Millisecond,
+		want: `CHANGE  PLANNED  DONE  FAILED
+total   0        0     0
+took 80ms
+`,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := WriteSummary(&b, tc.plan, tc.res, tc.took); err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != tc.want {
+				t.Errorf("got:\n%s\nwant:\n%s", b.String(), tc.want)
+			}
+		})
+	}
+}
