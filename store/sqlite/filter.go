@@ -19,8 +19,11 @@ import (
 const maxNameVariants = 32
 
 // where translates f, resolved against rt, into an SQL condition on the
-// resources table aliased r, with its arguments. Filters the store cannot
-// translate are a *scim.Error 400 invalidFilter.
+// resources table aliased r. Its arguments are appended to args, and its
+// placeholders ($N, which modernc.org/sqlite binds to the argument with
+// ordinal N) are numbered after them: the caller has the first len(args)
+// (the directory, the type). Filters the store cannot translate are a
+// *scim.Error 400 invalidFilter.
 //
 // The condition selects exactly the resources filter.Match selects when
 // given a resource with its id, meta, members (groups) and groups (users)
@@ -29,8 +32,8 @@ const maxNameVariants = 32
 // meta.location) and attributes a client must not learn (writeOnly or
 // returned never: password) cannot be filtered on. Every part of the
 // condition is 0 or 1, never NULL, so that not and ne are exact negations.
-func where(f filter.Expr, rt *schema.ResourceType) (string, []any, error) {
-	t := &translator{rt: rt}
+func where(f filter.Expr, rt *schema.ResourceType, args []any) (string, []any, error) {
+	t := &translator{rt: rt, args: slices.Clip(args)}
 	s, err := t.expr(f, nil)
 	if err != nil {
 		return "", nil, err
@@ -47,11 +50,10 @@ type translator struct {
 	aliases int
 }
 
-// arg appends v to the arguments and returns its placeholder. SQL is
-// written left to right, so placeholders and arguments stay in step.
+// arg appends v to the arguments and returns its placeholder.
 func (t *translator) arg(v any) string {
 	t.args = append(t.args, v)
-	return "?"
+	return "$" + strconv.Itoa(len(t.args))
 }
 
 func (t *translator) alias(prefix string) string {

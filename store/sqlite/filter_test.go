@@ -6,7 +6,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -106,11 +108,10 @@ func (fx *filterFixture) exec(t *testing.T, query string, args ...any) {
 }
 
 // selectIDs returns the ids of the resources of type rt in d1 that cond
-// selects, sorted.
+// selects, sorted; args are where's, d1 and the type first.
 func (fx *filterFixture) selectIDs(t *testing.T, rt *schema.ResourceType, cond string, args []any) []string {
 	t.Helper()
-	rows, err := fx.db.Query(`SELECT r.id FROM resources r WHERE r.directory_id = ? AND r.type = ? AND (`+cond+`) ORDER BY r.id`,
-		append([]any{"d1", rt.Name}, args...)...)
+	rows, err := fx.db.Query(`SELECT r.id FROM resources r WHERE r.directory_id = $1 AND r.type = $2 AND (`+cond+`) ORDER BY r.id`, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", cond, err)
 	}
@@ -151,13 +152,12 @@ func TestWhereMatchesFilterMatch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				cond, args, err := where(f, c.rt)
+				base := []any{"d1", c.rt.Name}
+				cond, args, err := where(f, c.rt, base)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if n := strings.Count(cond, "?"); n != len(args) {
-					t.Fatalf("%d placeholders, %d arguments in %s", n, len(args), cond)
-				}
+				checkPlaceholders(t, cond, len(base), args)
 				got := fx.selectIDs(t, c.rt, cond, args)
 				want := fx.data.Match(c.rt, f)
 				if !slices.Equal(got, want) {
@@ -175,6 +175,28 @@ func TestWhereMatchesFilterMatch(t *testing.T) {
 		t.Errorf("only %d of %d filters select some resources but not all", selective, total)
 	}
 	t.Logf("%d filters, %d of them selective", total, selective)
+}
+
+var placeholder = regexp.MustCompile(`\$([0-9]+)`)
+
+// checkPlaceholders checks that cond numbers its placeholders after the
+// n arguments the caller had, uses each of its own, and that args kept
+// the caller's.
+func checkPlaceholders(t *testing.T, cond string, n int, args []any) {
+	t.Helper()
+	used := map[int]bool{}
+	for _, m := range placeholder.FindAllStringSubmatch(cond, -1) {
+		i, _ := strconv.Atoi(m[1])
+		used[i] = true
+	}
+	for i := 1; i <= max(len(args), len(used)); i++ {
+		if want := i > n && i <= len(args); used[i] != want {
+			t.Fatalf("placeholder $%d used: %v, want %v (%d arguments before, %d after) in %s", i, used[i], want, n, len(args), cond)
+		}
+	}
+	if args[0] != "d1" {
+		t.Fatalf("where changed the caller's arguments: %q", args)
+	}
 }
 
 // TestWhereRejectsUnsupported checks that what the store cannot answer is
@@ -195,7 +217,7 @@ func TestWhereRejectsUnsupported(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, _, err = where(f, c.rt)
+				_, _, err = where(f, c.rt, []any{"d1", c.rt.Name})
 				if !errors.Is(err, &scim.Error{Status: 400, ScimType: scim.InvalidFilter}) {
 					t.Errorf("error = %v, want 400 invalidFilter", err)
 				}
@@ -207,7 +229,7 @@ func TestWhereRejectsUnsupported(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = where(f, fx.users)
+		_, _, err = where(f, fx.users, nil)
 		if !errors.Is(err, &scim.Error{Status: 400, ScimType: scim.InvalidFilter}) {
 			t.Errorf("error = %v, want 400 invalidFilter", err)
 		}
@@ -235,12 +257,11 @@ func TestWhereUsesIndexes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cond, args, err := where(f, fx.users)
+			cond, args, err := where(f, fx.users, []any{"d1", "User"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			text := queryPlan(t, fx.db, `SELECT r.id FROM resources r WHERE r.directory_id = ? AND r.type = ? AND (`+cond+`)`,
-				append([]any{"d1", "User"}, args...)...)
+			text := queryPlan(t, fx.db, `SELECT r.id FROM resources r WHERE r.directory_id = $1 AND r.type = $2 AND (`+cond+`)`, args...)
 			if !strings.Contains(text, "SEARCH r "+tt.index) || strings.Contains(text, "SCAN r") {
 				t.Errorf("plan for %s:\n%s\nwant SEARCH r %s", cond, text, tt.index)
 			}

@@ -15,14 +15,14 @@ import (
 // List implements store.Store. The filter becomes a WHERE clause (see
 // where) and the sort an ORDER BY, so only the page's rows are read.
 func (s *Store) List(ctx context.Context, dir string, q store.Query) (store.Page, error) {
-	cond, args := "r.directory_id = ? AND r.type = ?", []any{dir, q.Type.Name}
+	cond, args := "r.directory_id = $1 AND r.type = $2", []any{dir, q.Type.Name}
 	if q.Filter != nil {
-		w, wargs, err := where(q.Filter, q.Type)
+		w, wargs, err := where(q.Filter, q.Type, args)
 		if err != nil {
 			return store.Page{}, err
 		}
 		cond += " AND (" + w + ")"
-		args = append(args, wargs...)
+		args = wargs
 	}
 	var page store.Page
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM resources r WHERE `+cond, args...).Scan(&page.Total); err != nil {
