@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/filter"
+	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/storetest"
@@ -32,12 +34,13 @@ type filterFixture struct {
 	users  *schema.ResourceType
 	groups *schema.ResourceType
 	data   storetest.FilterView
+	order  map[string][]string // type name → ids of d1 in creation order
 }
 
 func newFilterFixture(t *testing.T) *filterFixture {
 	t.Helper()
 	sf := storetest.NewFilterFixture(t, time.Nanosecond, nulUser)
-	fx := &filterFixture{db: openFilterDB(t), users: sf.Users, groups: sf.Groups, data: sf.View()}
+	fx := &filterFixture{db: openFilterDB(t), users: sf.Users, groups: sf.Groups, data: sf.View(), order: map[string][]string{}}
 	for _, dir := range []string{"d1", "d2"} {
 		fx.exec(t, `INSERT INTO directories (id, name, name_key, created) VALUES (?, ?, ?, ?)`,
 			dir, dir, dir, "2010-01-01T00:00:00.000000000Z")
@@ -70,6 +73,9 @@ func newFilterFixture(t *testing.T) *filterFixture {
 		for _, m := range fr.Members {
 			fx.exec(t, `INSERT INTO members (directory_id, group_id, member_id, member_type) VALUES (?, ?, ?, ?)`,
 				fr.Dir, fr.ID, m[0], m[1])
+		}
+		if fr.Dir == "d1" {
+			fx.order[r.Type.Name] = append(fx.order[r.Type.Name], fr.ID)
 		}
 	}
 	return fx
@@ -267,6 +273,73 @@ func TestWhereUsesIndexes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOrderByMatchesCompare checks that orderBy sorts the fixture as
+// resource.Compare does, creation order breaking ties, and descending
+// order is the exact reverse.
+func TestOrderByMatchesCompare(t *testing.T) {
+	fx := newFilterFixture(t)
+	cases := []struct {
+		rt    *schema.ResourceType
+		paths []string
+	}{
+		{fx.users, []string{"userName", "displayName", "title", "nickName", "name.givenName", "name", "emails", "emails.type",
+			"emails.primary", "phoneNumbers.value", "addresses.postalCode", "ims", "x509Certificates", "profileUrl", "active",
+			"externalId", "id", "meta.created", "meta.lastModified", "meta.version", "meta.resourceType", "meta.location",
+			"level", "score", "vip", "hired", "tags", "code", "badges", "shifts", "homepage", "site.floor", "site.building",
+			"manager", "manager.value", "department", "groups", "groups.display", "groups.type", "roles.value"}},
+		{fx.groups, []string{"displayName", "externalId", "members", "members.type", "meta.lastModified", "id"}},
+	}
+	for _, c := range cases {
+		for _, path := range c.paths {
+			t.Run(c.rt.Name+"/"+path, func(t *testing.T) {
+				ref, err := c.rt.Resolve(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := slices.Clone(fx.order[c.rt.Name])
+				sort.SliceStable(want, func(i, j int) bool {
+					a := &resource.Resource{Type: c.rt, Attrs: fx.data[c.rt.Name][want[i]]}
+					b := &resource.Resource{Type: c.rt, Attrs: fx.data[c.rt.Name][want[j]]}
+					return resource.Compare(a, b, ref) < 0
+				})
+				for _, desc := range []bool{false, true} {
+					q := store.Query{Type: c.rt, SortBy: ref, Descending: desc}
+					got := fx.sortedIDs(t, c.rt, orderBy(q))
+					if desc {
+						slices.Reverse(got)
+					}
+					if !slices.Equal(got, want) {
+						t.Errorf("descending %v: ORDER BY %s\nsorts %v\nwant  %v", desc, orderBy(q), got, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// sortedIDs returns the ids of the resources of type rt in d1 in the order
+// of the ORDER BY terms order.
+func (fx *filterFixture) sortedIDs(t *testing.T, rt *schema.ResourceType, order string) []string {
+	t.Helper()
+	rows, err := fx.db.Query(`SELECT r.id FROM resources r WHERE r.directory_id = 'd1' AND r.type = $1 ORDER BY `+order, rt.Name)
+	if err != nil {
+		t.Fatalf("ORDER BY %s: %v", order, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("ORDER BY %s: %v", order, err)
+	}
+	return ids
 }
 
 // TestLowerVariants checks that lowerVariants finds the lower case of
