@@ -116,23 +116,29 @@ func (fx *filterFixture) exec(t *testing.T, query string, args ...any) {
 // selects, sorted; args are where's, d1 and the type first.
 func (fx *filterFixture) selectIDs(t *testing.T, rt *schema.ResourceType, cond string, args []any) []string {
 	t.Helper()
-	rows, err := fx.db.Query(`SELECT r.id FROM resources r WHERE r.directory_id = $1 AND r.type = $2 AND (`+cond+`) ORDER BY r.id`, args...)
+	ids, err := queryStrings(fx.db, `SELECT r.id FROM resources r WHERE r.directory_id = $1 AND r.type = $2 AND (`+cond+`) ORDER BY r.id`, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", cond, err)
 	}
-	defer rows.Close()
-	ids := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", cond, err)
-	}
 	return ids
+}
+
+// queryStrings returns the first column of the rows of a query.
+func queryStrings(db *sql.DB, query string, args ...any) ([]string, error) {
+	rows, err := db.Query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // TestWhereMatchesFilterMatch checks that where selects exactly the
@@ -287,7 +293,10 @@ func TestOrderByMatchesCompare(t *testing.T) {
 				})
 				for _, desc := range []bool{false, true} {
 					q := store.Query{Type: c.rt, SortBy: ref, Descending: desc}
-					got := fx.sortedIDs(t, c.rt, orderBy(q))
+					got, err := queryStrings(fx.db, `SELECT r.id FROM resources r WHERE r.directory_id = 'd1' AND r.type = $1 ORDER BY `+orderBy(q), c.rt.Name)
+					if err != nil {
+						t.Fatalf("ORDER BY %s: %v", orderBy(q), err)
+					}
 					if desc {
 						slices.Reverse(got)
 					}
@@ -298,29 +307,6 @@ func TestOrderByMatchesCompare(t *testing.T) {
 			})
 		}
 	}
-}
-
-// sortedIDs returns the ids of the resources of type rt in d1 in the order
-// of the ORDER BY terms order.
-func (fx *filterFixture) sortedIDs(t *testing.T, rt *schema.ResourceType, order string) []string {
-	t.Helper()
-	rows, err := fx.db.Query(`SELECT r.id FROM resources r WHERE r.directory_id = 'd1' AND r.type = $1 ORDER BY `+order, rt.Name)
-	if err != nil {
-		t.Fatalf("ORDER BY %s: %v", order, err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("ORDER BY %s: %v", order, err)
-	}
-	return ids
 }
 
 // TestLowerVariants checks that lowerVariants finds the lower case of
