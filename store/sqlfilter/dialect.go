@@ -35,7 +35,9 @@ type Dialect[O any] interface {
 	// when there is none.
 	Primary(x O) O
 	// Column returns the operand for the column (or the expression on
-	// columns) sql, which holds a value of the given kind.
+	// columns) sql, which holds a value of the given kind. A condition
+	// takes its value to be never NULL; a sort key takes NULL for a
+	// missing value, as it does for any operand.
 	Column(sql string, kind Kind) O
 	// Nullable reports whether x is NULL when there is no value, as a
 	// value in attrs is: a condition on it needs a COALESCE, which a
@@ -108,8 +110,7 @@ type Dialect[O any] interface {
 	SortKeys(x O, a *schema.Attribute) []string
 }
 
-// Kind says what a column operand holds (see Dialect.Column). The value of
-// a column is never NULL.
+// Kind says what a column operand holds (see Dialect.Column).
 type Kind int
 
 const (

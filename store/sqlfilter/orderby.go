@@ -68,6 +68,8 @@ func sortKeys[O any](d Dialect[O], rt *schema.ResourceType, ref schema.Ref) []st
 		}
 		return []string{col} // a column orders as resource.Compare does
 	case ref.Extension == "" && a.Name == "members":
+		// The subqueries of members and groups are NULL when there are
+		// none, which sorts last.
 		if col := memberColumn("m", ref.Sub); col != "" {
 			return d.SortKeys(d.Column("(SELECT "+col+" FROM "+membersFrom("m")+" ORDER BY m.member_id LIMIT 1)", Computed), leaf)
 		}
