@@ -6,13 +6,16 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/filter"
+	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/storetest"
@@ -30,12 +33,13 @@ type filterFixture struct {
 	users  *schema.ResourceType
 	groups *schema.ResourceType
 	data   storetest.FilterView
+	order  map[string][]string // type name → ids of d1 in creation order
 }
 
 func newFilterFixture(t *testing.T) *filterFixture {
 	t.Helper()
 	sf := storetest.NewFilterFixture(t, time.Nanosecond, nulUser)
-	fx := &filterFixture{db: openFilterDB(t), users: sf.Users, groups: sf.Groups, data: sf.View()}
+	fx := &filterFixture{db: openFilterDB(t), users: sf.Users, groups: sf.Groups, data: sf.View(), order: map[string][]string{}}
 	for _, dir := range []string{"d1", "d2"} {
 		fx.exec(t, `INSERT INTO directories (id, name, name_key, created) VALUES (?, ?, ?, ?)`,
 			dir, dir, dir, "2010-01-01T00:00:00.000000000Z")
@@ -68,6 +72,9 @@ func newFilterFixture(t *testing.T) *filterFixture {
 		for _, m := range fr.Members {
 			fx.exec(t, `INSERT INTO members (directory_id, group_id, member_id, member_type) VALUES (?, ?, ?, ?)`,
 				fr.Dir, fr.ID, m[0], m[1])
+		}
+		if fr.Dir == "d1" {
+			fx.order[r.Type.Name] = append(fx.order[r.Type.Name], fr.ID)
 		}
 	}
 	return fx
@@ -106,27 +113,32 @@ func (fx *filterFixture) exec(t *testing.T, query string, args ...any) {
 }
 
 // selectIDs returns the ids of the resources of type rt in d1 that cond
-// selects, sorted.
+// selects, sorted; args are where's, d1 and the type first.
 func (fx *filterFixture) selectIDs(t *testing.T, rt *schema.ResourceType, cond string, args []any) []string {
 	t.Helper()
-	rows, err := fx.db.Query(`SELECT r.id FROM resources r WHERE r.directory_id = ? AND r.type = ? AND (`+cond+`) ORDER BY r.id`,
-		append([]any{"d1", rt.Name}, args...)...)
+	ids, err := queryStrings(fx.db, `SELECT r.id FROM resources r WHERE r.directory_id = $1 AND r.type = $2 AND (`+cond+`) ORDER BY r.id`, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", cond, err)
 	}
-	defer rows.Close()
-	ids := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", cond, err)
-	}
 	return ids
+}
+
+// queryStrings returns the first column of the rows of a query.
+func queryStrings(db *sql.DB, query string, args ...any) ([]string, error) {
+	rows, err := db.Query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // TestWhereMatchesFilterMatch checks that where selects exactly the
@@ -151,12 +163,13 @@ func TestWhereMatchesFilterMatch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				cond, args, err := where(f, c.rt)
+				base := []any{"d1", c.rt.Name}
+				cond, args, err := where(f, c.rt, base)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if n := strings.Count(cond, "?"); n != len(args) {
-					t.Fatalf("%d placeholders, %d arguments in %s", n, len(args), cond)
+				if n := len(placeholder.FindAllString(cond, -1)); n != len(args)-len(base) {
+					t.Fatalf("%d placeholders, %d arguments in %s", n, len(args)-len(base), cond)
 				}
 				got := fx.selectIDs(t, c.rt, cond, args)
 				want := fx.data.Match(c.rt, f)
@@ -177,6 +190,8 @@ func TestWhereMatchesFilterMatch(t *testing.T) {
 	t.Logf("%d filters, %d of them selective", total, selective)
 }
 
+var placeholder = regexp.MustCompile(`\$[0-9]+`)
+
 // TestWhereRejectsUnsupported checks that what the store cannot answer is
 // a 400 invalidFilter error.
 func TestWhereRejectsUnsupported(t *testing.T) {
@@ -195,7 +210,7 @@ func TestWhereRejectsUnsupported(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, _, err = where(f, c.rt)
+				_, _, err = where(f, c.rt, []any{"d1", c.rt.Name})
 				if !errors.Is(err, &scim.Error{Status: 400, ScimType: scim.InvalidFilter}) {
 					t.Errorf("error = %v, want 400 invalidFilter", err)
 				}
@@ -207,7 +222,7 @@ func TestWhereRejectsUnsupported(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = where(f, fx.users)
+		_, _, err = where(f, fx.users, nil)
 		if !errors.Is(err, &scim.Error{Status: 400, ScimType: scim.InvalidFilter}) {
 			t.Errorf("error = %v, want 400 invalidFilter", err)
 		}
@@ -235,16 +250,62 @@ func TestWhereUsesIndexes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cond, args, err := where(f, fx.users)
+			cond, args, err := where(f, fx.users, []any{"d1", "User"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			text := queryPlan(t, fx.db, `SELECT r.id FROM resources r WHERE r.directory_id = ? AND r.type = ? AND (`+cond+`)`,
-				append([]any{"d1", "User"}, args...)...)
+			text := queryPlan(t, fx.db, `SELECT r.id FROM resources r WHERE r.directory_id = $1 AND r.type = $2 AND (`+cond+`)`, args...)
 			if !strings.Contains(text, "SEARCH r "+tt.index) || strings.Contains(text, "SCAN r") {
 				t.Errorf("plan for %s:\n%s\nwant SEARCH r %s", cond, text, tt.index)
 			}
 		})
+	}
+}
+
+// TestOrderByMatchesCompare checks that orderBy sorts the fixture as
+// resource.Compare does, creation order breaking ties, and descending
+// order is the exact reverse.
+func TestOrderByMatchesCompare(t *testing.T) {
+	fx := newFilterFixture(t)
+	cases := []struct {
+		rt    *schema.ResourceType
+		paths []string
+	}{
+		{fx.users, []string{"userName", "displayName", "title", "nickName", "name.givenName", "name", "emails", "emails.type",
+			"emails.primary", "phoneNumbers.value", "addresses.postalCode", "ims", "x509Certificates", "profileUrl", "active",
+			"externalId", "id", "meta.created", "meta.lastModified", "meta.version", "meta.resourceType", "meta.location",
+			"level", "score", "vip", "hired", "tags", "code", "badges", "shifts", "homepage", "site.floor", "site.building",
+			"manager", "manager.value", "department", "groups", "groups.display", "groups.type", "roles.value"}},
+		{fx.groups, []string{"displayName", "externalId", "members", "members.type", "meta.lastModified", "id"}},
+	}
+	for _, c := range cases {
+		for _, path := range c.paths {
+			t.Run(c.rt.Name+"/"+path, func(t *testing.T) {
+				ref, err := c.rt.Resolve(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := slices.Clone(fx.order[c.rt.Name])
+				sort.SliceStable(want, func(i, j int) bool {
+					a := &resource.Resource{Type: c.rt, Attrs: fx.data[c.rt.Name][want[i]]}
+					b := &resource.Resource{Type: c.rt, Attrs: fx.data[c.rt.Name][want[j]]}
+					return resource.Compare(a, b, ref) < 0
+				})
+				for _, desc := range []bool{false, true} {
+					q := store.Query{Type: c.rt, SortBy: ref, Descending: desc}
+					got, err := queryStrings(fx.db, `SELECT r.id FROM resources r WHERE r.directory_id = 'd1' AND r.type = $1 ORDER BY `+orderBy(q), c.rt.Name)
+					if err != nil {
+						t.Fatalf("ORDER BY %s: %v", orderBy(q), err)
+					}
+					if desc {
+						slices.Reverse(got)
+					}
+					if !slices.Equal(got, want) {
+						t.Errorf("descending %v: ORDER BY %s\nsorts %v\nwant  %v", desc, orderBy(q), got, want)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -159,9 +159,7 @@ func (d *dialect) InTx(ctx context.Context, fn func(tx sqlstore.Querier) error) 
 }
 
 func (d *dialect) Where(f filter.Expr, rt *schema.ResourceType, args []any) (string, []any, error) {
-	// where's "?" placeholders number on from the largest before them.
-	cond, wargs, err := where(f, rt)
-	return cond, append(args, wargs...), err
+	return where(f, rt, args)
 }
 
 func (d *dialect) Create(ctx context.Context, ins sqlstore.Insert) error {
