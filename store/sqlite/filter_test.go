@@ -1,10 +1,9 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/sqlstore"
 	"github.com/rosterhq/roster/store/storetest"
 )
 
@@ -44,31 +44,19 @@ func newFilterFixture(t *testing.T) *filterFixture {
 		fx.exec(t, `INSERT INTO directories (id, name, name_key, created) VALUES (?, ?, ?, ?)`,
 			dir, dir, dir, "2010-01-01T00:00:00.000000000Z")
 	}
-	// The rows as the store writes them.
+	// The rows as the store writes them, email keys and all.
 	for _, fr := range sf.Resources {
 		r := fr.Resource
-		name, _ := r.Attrs[store.NameAttr(r.Type)].(string)
-		attrs := make(map[string]any, len(r.Attrs))
-		for k, v := range r.Attrs {
-			switch k {
-			case "id", "meta", "members", "groups":
-			default:
-				attrs[k] = v
-			}
-		}
-		js, err := json.Marshal(attrs)
+		_, ins, _, err := sqlstore.New(&dialect{}).NewInsert(fr.Dir, r) // no database: the columns only
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", fr.ID, err)
 		}
-		var ext any
-		if s := r.ExternalID(); s != "" {
-			ext = s
-		}
+		row := ins.Args // directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, attrs
 		fx.exec(t, `INSERT INTO resources
-			(directory_id, type, id, name, name_key, external_id, created, last_modified, version, attrs)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			fr.Dir, r.Type.Name, fr.ID, name, strings.ToLower(name), ext, fr.Created.Format(timeFormat), fr.Modified.Format(timeFormat),
-			fr.Version, string(js))
+			(directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, last_modified, version, attrs)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			fr.Dir, r.Type.Name, fr.ID, row[3], row[4], row[5], row[6], row[7], fr.Created.Format(timeFormat), fr.Modified.Format(timeFormat),
+			fr.Version, row[9])
 		for _, m := range fr.Members {
 			fx.exec(t, `INSERT INTO members (directory_id, group_id, member_id, member_type) VALUES (?, ?, ?, ?)`,
 				fr.Dir, fr.ID, m[0], m[1])
@@ -90,16 +78,7 @@ func openFilterDB(t *testing.T) *sql.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	text, err := os.ReadFile("migrations/00001_init.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, up, ok := strings.Cut(string(text), "-- +goose Up")
-	up, _, ok2 := strings.Cut(up, "-- +goose Down")
-	if !ok || !ok2 {
-		t.Fatal("migrations/00001_init.sql: no Up section")
-	}
-	if _, err := db.Exec(up); err != nil {
+	if err := migrate(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
 	return db
