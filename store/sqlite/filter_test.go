@@ -300,6 +300,8 @@ func TestLowerVariants(t *testing.T) {
 		{"ΣΑ", []string{"σα", "ςα"}},
 		{"K", []string{"k"}},
 		{"", []string{""}},
+		{"A\xffſ\xc3", []string{"a\ufffds\ufffd", "a\ufffdſ\ufffd"}}, // invalid bytes as in strings.ToLower
+		{strings.Repeat("AB", 50_000) + "S", []string{strings.Repeat("ab", 50_000) + "s", strings.Repeat("ab", 50_000) + "ſ"}},
 	}
 	for _, tt := range tests {
 		got, ok := lowerVariants(tt.in, 16)
@@ -311,6 +313,25 @@ func TestLowerVariants(t *testing.T) {
 	}
 	if _, ok := lowerVariants("sssss", 16); ok {
 		t.Error(`lowerVariants("sssss", 16) has 32 variants, want ok false`)
+	}
+}
+
+// BenchmarkLowerVariants measures the lower cases of a userName eq value of
+// a megabyte (issue 11: building each variant anew at every rune took
+// minutes), with one variant and with the most that NameEq looks up.
+func BenchmarkLowerVariants(b *testing.B) {
+	for _, bm := range []struct{ name, s string }{
+		{"1 MB, one variant", strings.Repeat("A", 1<<20)},
+		{"1 MB, 32 variants", "SSSSS" + strings.Repeat("A", 1<<20-5)},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bm.s)))
+			for b.Loop() {
+				if _, ok := lowerVariants(bm.s, maxNameVariants); !ok {
+					b.Fatal("too many variants")
+				}
+			}
+		})
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	sqlite3 "modernc.org/sqlite"
 
@@ -87,26 +88,43 @@ func registerFunction(name string, f func(driver.Value) driver.Value) {
 // more. A rune whose folding orbit has one lower case (most of them) yields
 // one variant, so there are usually few: "Jessica" has four, as "s" and
 // "ſ" fold together but lower-case apart.
+//
+// The lower case of a run of runes with one lower case each is made once
+// and appended to every variant; the variants are copied only at a rune
+// with several (at most log2(max) times). The cost is linear in len(s)
+// times the number of variants: a value of a megabyte costs milliseconds,
+// where building each variant anew at every rune cost minutes.
 func lowerVariants(s string, max int) (variants []string, ok bool) {
-	variants = []string{""}
-	var lowers []rune
+	bufs := [][]byte{make([]byte, 0, len(s))}
+	run := make([]byte, 0, len(s)) // lower cases not yet in bufs
+	// No folding orbit has more than three lower cases (Unicode 15).
+	var orbit [4]rune
 	for _, r := range s { // an invalid byte is utf8.RuneError, as in ToLower
-		lowers = append(lowers[:0], unicode.ToLower(r))
+		lowers := append(orbit[:0], unicode.ToLower(r))
 		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
 			if l := unicode.ToLower(f); !slices.Contains(lowers, l) {
 				lowers = append(lowers, l)
 			}
 		}
-		if len(variants)*len(lowers) > max {
+		if len(lowers) == 1 {
+			run = utf8.AppendRune(run, lowers[0])
+			continue
+		}
+		if len(bufs)*len(lowers) > max {
 			return nil, false
 		}
-		next := make([]string, 0, len(variants)*len(lowers))
-		for _, v := range variants {
+		next := make([][]byte, 0, len(bufs)*len(lowers))
+		for _, b := range bufs {
+			b = append(b, run...)
 			for _, l := range lowers {
-				next = append(next, v+string(l))
+				next = append(next, utf8.AppendRune(append(make([]byte, 0, cap(b)), b...), l))
 			}
 		}
-		variants = next
+		bufs, run = next, run[:0]
+	}
+	variants = make([]string, len(bufs))
+	for i, b := range bufs {
+		variants[i] = string(append(b, run...))
 	}
 	return variants, true
 }
