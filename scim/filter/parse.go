@@ -19,6 +19,14 @@ const maxDepth = 64
 // databases bound the size of a statement.
 const MaxComparisons = 200
 
+// MaxStringBytes bounds a string literal of a filter, in bytes of UTF-8
+// once its escapes are decoded. Identity data is short: a userName, an
+// email address or an id takes at most a few hundred bytes, and the
+// PostgreSQL store indexes names, externalIds and email addresses of at
+// most 2,048 bytes. A longer literal makes a store fold and compare it
+// against every row it reads, so it is refused.
+const MaxStringBytes = 4096
+
 // Parse parses a filter (RFC 7644 §3.4.2.2). When rt is not nil, every
 // attribute path is resolved against it and every comparison is checked
 // against the attribute's type, so the result is ready to be evaluated or
@@ -144,9 +152,19 @@ func (p *parser) lexString() {
 		case '"':
 			p.off++
 			text := p.src[start:p.off]
+			// An escape decodes to at least one byte for every six, so a
+			// literal this long is refused without decoding it.
+			if len(text)-2 > 6*MaxStringBytes {
+				p.tok = token{kind: tokError, pos: start, text: tooLong()}
+				return
+			}
 			var s string
 			if err := json.Unmarshal([]byte(text), &s); err != nil {
 				p.tok = token{kind: tokError, pos: start, text: "malformed string literal"}
+				return
+			}
+			if len(s) > MaxStringBytes {
+				p.tok = token{kind: tokError, pos: start, text: tooLong()}
 				return
 			}
 			p.tok = token{kind: tokString, pos: start, text: text, val: s}
@@ -156,6 +174,11 @@ func (p *parser) lexString() {
 	}
 	p.off = len(p.src)
 	p.tok = token{kind: tokError, pos: start, text: "unterminated string literal"}
+}
+
+// tooLong returns the error of a string literal longer than MaxStringBytes.
+func tooLong() string {
+	return fmt.Sprintf("a string longer than %d bytes: filter values are at most %d bytes", MaxStringBytes, MaxStringBytes)
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -560,6 +560,10 @@ var badFilterTests = []struct {
 	{name: "an unterminated string", filter: `userName eq "abc`, want: "position 13: unterminated string literal"},
 	{name: "a string ending in a backslash", filter: `userName eq "abc\`, want: "position 13: unterminated string literal"},
 	{name: "a bad escape", filter: `userName eq "a\qb"`, want: "position 13: malformed string literal"},
+	{name: "a string one byte over the limit", filter: `userName eq "` + strings.Repeat("x", MaxStringBytes+1) + `"`, want: "position 13: a string longer than 4096 bytes"},
+	{name: "a string over the limit once its escapes are decoded", filter: `userName eq "` + strings.Repeat(`\u00e9`, MaxStringBytes/2+1) + `"`, want: "position 13: a string longer than 4096 bytes"},
+	{name: "a string of a megabyte", filter: `userName eq "` + strings.Repeat("x", 1<<20) + `" or title pr`, want: "position 13: a string longer than 4096 bytes"},
+	{name: "a long string where an attribute belongs", filter: `"` + strings.Repeat("x", 1<<20) + `" eq "x"`, want: "position 1: expected an attribute expression, found a string longer than 4096 bytes"},
 	{name: "a raw control character in a string", filter: "userName eq \"a\tb\"", want: "position 13: malformed string literal"},
 	{name: "a bare word as a value", filter: `userName eq nul`, want: `position 13: expected a value (a quoted string, number, true, false or null), found "nul"`},
 	{name: "a malformed number", filter: `userName eq 01`, rt: nil, want: `position 13: malformed number "01"`},
@@ -621,6 +625,19 @@ func TestParseRejectsBadFilters(t *testing.T) {
 				t.Errorf("errors.Is(err, 400 invalidFilter) = false for %v", err)
 			}
 		})
+	}
+}
+
+func TestParseAcceptsStringsUpToTheLimit(t *testing.T) {
+	for _, s := range []string{
+		strings.Repeat("x", MaxStringBytes),
+		strings.Repeat(`\u00e9`, MaxStringBytes/2), // é: two bytes each
+		strings.Repeat("é", MaxStringBytes/2),
+	} {
+		e := mustParse(t, `userName eq "`+s+`"`, users)
+		if v := e.(*Compare).Value.(string); len(v) != MaxStringBytes {
+			t.Errorf("a literal of %d bytes decoded to %d", MaxStringBytes, len(v))
+		}
 	}
 }
 
