@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Cursor", s.testCursor)
 	t.Run("OAuthClients", s.testClients)
 	t.Run("SyncHistory", s.testSyncHistory)
+	t.Run("CancelledList", s.testCancelledList)
 }
 
 type suite struct {

@@ -1,0 +1,73 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/scim/filter"
+	"github.com/rosterhq/roster/scim/resource"
+	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
+)
+
+// ExpensiveList fills a new directory of st with 100 users of 200 email
+// addresses each, and returns it with a query that reads every address of
+// every user MaxComparisons times and matches none: seconds of work for
+// either store, for tests of what a cancelled request costs.
+func ExpensiveList(t *testing.T, st store.Store) (dir string, q store.Query) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := st.CreateDirectory(ctx, "expensive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := schema.NewRegistry().ResourceType("User")
+	for i := range 100 {
+		r := resource.New(users)
+		r.Attrs["userName"] = fmt.Sprintf("user%d", i)
+		emails := make([]any, 200)
+		for j := range emails {
+			emails[j] = map[string]any{"value": fmt.Sprintf("u%d.%d@example.com", i, j), "type": "work"}
+		}
+		r.Attrs["emails"] = emails
+		if _, err := st.Create(ctx, d.ID, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	terms := make([]string, filter.MaxComparisons)
+	for i := range terms {
+		terms[i] = fmt.Sprintf(`emails[value co "nobody%d"]`, i)
+	}
+	f, err := filter.Parse(strings.Join(terms, " or "), users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.ID, store.Query{Type: users, Filter: f, Count: 10}
+}
+
+// testCancelledList: a List whose context ends mid-query (the client of a
+// request went away) returns promptly with the context's error instead of
+// running for seconds, and the store answers the next query.
+func (s *suite) testCancelledList(t *testing.T) {
+	st := s.open(t)
+	dir, q := ExpensiveList(t, st)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := st.List(ctx, dir, q)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("List cancelled after 50 ms returned after %v", took)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("List cancelled after 50 ms: %v; want an error that is context.Canceled", err)
+	}
+	p, err := st.List(context.Background(), dir, store.Query{Type: s.users, Count: 1})
+	if err != nil || p.Total != 100 {
+		t.Fatalf("List after a cancelled one: %d users, %v; want 100", p.Total, err)
+	}
+}
