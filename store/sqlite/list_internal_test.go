@@ -3,15 +3,18 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster/scim/filter"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/sqlstore"
+	"github.com/rosterhq/roster/store/storetest"
 )
 
 // A page of a filtered list must search the filter's index, not walk the
@@ -56,6 +59,71 @@ func TestListPageUsesTheFiltersIndex(t *testing.T) {
 			t.Errorf("%s: plan %q walks the directory", f, p)
 		}
 	}
+}
+
+// TestAPageStopsWhenItsContextEnds: the page List reads stops when its
+// context ends, also after the database found its first row.
+// modernc.org/sqlite interrupts only the step that QueryContext runs; a
+// cursor page with a filter walks the directory in seq order, and after a
+// first match it filtered the rest of the directory in Rows.Next, where a
+// cancelled request went on for seconds. The page is materialized, found
+// whole in that first step (Statements.MaterializePage).
+func TestAPageStopsWhenItsContextEnds(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dir, q := storetest.ExpensiveList(t, st)
+	// The first user matches the filter; the others cost seconds.
+	first, err := st.List(ctx, dir, store.Query{Type: q.Type, Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := first.Resources[0]
+	u.Attrs["emails"] = []any{map[string]any{"value": "nobody0@example.com"}}
+	if _, err := st.Replace(ctx, dir, u, ""); err != nil {
+		t.Fatal(err)
+	}
+	w, args, err := where(q.Filter, q.Type, []any{dir, "User", int64(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The cursor page of List: after seq 0, in seq order.
+	cond := "r.directory_id = $1 AND r.type = $2 AND r.seq > $3 AND (" + w + ")"
+	query := sqlstore.PageQuery(cond, "r.seq", len(args))
+	if st.d.Statements().MaterializePage {
+		query = sqlstore.MaterializedPageQuery(cond, "r.seq", len(args))
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	defer cancel()
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	n, err := countRows(cancelled, st.d.Reader(), query, append(args, 11, 0)...)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("a page cancelled after 50 ms ended after %v (%d rows)", took, n)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("a page cancelled after 50 ms: %d rows, %v; want context.Canceled", n, err)
+	}
+}
+
+// countRows runs a query and counts its rows.
+func countRows(ctx context.Context, db sqlstore.Querier, query string, args ...any) (int, error) {
+	rows, err := db.Query(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	return n, ctx.Err() // database/sql may end the rows early without an error
 }
 
 // TestAddMembersLooksUpEachID: adding members loops over the ids and looks

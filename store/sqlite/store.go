@@ -229,6 +229,7 @@ var statements = sqlstore.Statements{
 		)
 		SELECT g.member, g.id, max(g.direct), r.name FROM g CROSS JOIN resources r ON r.directory_id = $1 AND r.id = g.id
 		GROUP BY g.member, g.id ORDER BY g.member, g.id`,
+	MaterializePage: true,
 }
 
 func (d *dialect) Statements() *sqlstore.Statements { return &statements }

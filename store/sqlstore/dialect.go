@@ -132,4 +132,11 @@ type Statements struct {
 	// LockSigningKeys serializes rotations of the signing key for the
 	// rest of a transaction, or is "" where a write transaction does.
 	LockSigningKeys string
+	// MaterializePage has List read a page through MaterializedPageQuery,
+	// for a driver that interrupts a statement whose context ends only
+	// until it returns its first row: modernc.org/sqlite interrupts the
+	// statement a QueryContext is running, but not the later steps that
+	// Rows.Next runs, and a page walked in an index's order (a cursor
+	// page with a filter) filters the rest of the directory there.
+	MaterializePage bool
 }

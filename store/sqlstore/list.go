@@ -39,7 +39,7 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 	if q.Count <= 0 || page.Total == 0 {
 		return page, nil
 	}
-	var query string
+	orderBy, limit, offset := s.d.OrderBy(q), q.Count, max(q.StartIndex, 1)-1
 	if q.Cursor {
 		after := int64(0)
 		if q.After != "" {
@@ -51,13 +51,15 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 		}
 		// Keyset pagination on seq, one row more than asked to know
 		// whether more follow.
-		args = append(args, after, q.Count+1)
-		query = `SELECT r.seq, ` + resourceColumns + ` FROM resources r WHERE ` + cond +
-			` AND r.seq > $` + strconv.Itoa(len(args)-1) + ` ORDER BY r.seq LIMIT $` + strconv.Itoa(len(args))
-	} else {
-		query = PageQuery(cond, s.d.OrderBy(q), len(args))
-		args = append(args, q.Count, max(q.StartIndex, 1)-1)
+		args = append(args, after)
+		cond += ` AND r.seq > $` + strconv.Itoa(len(args))
+		orderBy, limit, offset = "r.seq", q.Count+1, 0
 	}
+	query := PageQuery(cond, orderBy, len(args))
+	if s.sql.MaterializePage {
+		query = MaterializedPageQuery(cond, orderBy, len(args))
+	}
+	args = append(args, limit, offset)
 	rows, err := db.Query(ctx, query, args...)
 	if err != nil {
 		return page, err
@@ -97,6 +99,22 @@ func (p prefixed) Scan(dest ...any) error { return p.row.Scan(append([]any{p.fir
 // the condition cond selects, in the order orderBy, its count and offset
 // the two arguments after the n that cond takes.
 func PageQuery(cond, orderBy string, n int) string {
-	return `SELECT r.seq, ` + resourceColumns + ` FROM resources r WHERE ` + cond +
+	return pageQuery(`r.seq, `+resourceColumns, cond, orderBy, n)
+}
+
+// MaterializedPageQuery is PageQuery written so that the database finds
+// and sorts every row of the page before it returns the first: the seqs
+// of the page are a MATERIALIZED common table expression, whose rows are
+// then read by seq and sorted again (a page at most). It is for a
+// database whose driver stops a query whose context ends only while it
+// waits for the first row (see Statements.MaterializePage). Sorting seqs
+// alone, not the rows, also makes it no slower.
+func MaterializedPageQuery(cond, orderBy string, n int) string {
+	return `WITH page AS MATERIALIZED (` + pageQuery("r.seq", cond, orderBy, n) + `) SELECT r.seq, ` + resourceColumns +
+		` FROM page CROSS JOIN resources r ON r.seq = page.seq ORDER BY ` + orderBy
+}
+
+func pageQuery(columns, cond, orderBy string, n int) string {
+	return `SELECT ` + columns + ` FROM resources r WHERE ` + cond +
 		` ORDER BY ` + orderBy + ` LIMIT $` + strconv.Itoa(n+1) + ` OFFSET $` + strconv.Itoa(n+2)
 }
