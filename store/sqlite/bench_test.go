@@ -12,6 +12,7 @@ import (
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/sqlite"
+	"github.com/rosterhq/roster/store/storetest"
 )
 
 // benchStore returns a store with n users, the ids of the users (the last
@@ -121,4 +122,14 @@ func BenchmarkStore(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLongValues: see storetest.BenchmarkLongValues.
+func BenchmarkLongValues(b *testing.B) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	storetest.BenchmarkLongValues(b, st)
 }

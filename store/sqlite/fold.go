@@ -99,13 +99,30 @@ func lowerVariants(s string, max int) (variants []string, ok bool) {
 	run := make([]byte, 0, len(s)) // lower cases not yet in bufs
 	// No folding orbit has more than three lower cases (Unicode 15).
 	var orbit [4]rune
-	for _, r := range s { // an invalid byte is utf8.RuneError, as in ToLower
-		lowers := append(orbit[:0], unicode.ToLower(r))
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			if l := unicode.ToLower(f); !slices.Contains(lowers, l) {
-				lowers = append(lowers, l)
+	// one says, per ASCII byte, whether it has one lower case (1) or
+	// several (-1), once known: an ASCII run costs a lookup a byte.
+	var one [utf8.RuneSelf]int8
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if one[c] == 0 {
+				one[c] = -1
+				if len(lowerCases(rune(c), orbit[:0])) == 1 {
+					one[c] = 1
+				}
+			}
+			if one[c] == 1 {
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				run = append(run, c)
+				i++
+				continue
 			}
 		}
+		// An invalid byte is utf8.RuneError, as in strings.ToLower.
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		lowers := lowerCases(r, orbit[:0])
 		if len(lowers) == 1 {
 			run = utf8.AppendRune(run, lowers[0])
 			continue
@@ -127,6 +144,18 @@ func lowerVariants(s string, max int) (variants []string, ok bool) {
 		variants[i] = string(append(b, run...))
 	}
 	return variants, true
+}
+
+// lowerCases appends to lowers the distinct lower cases of the runes that
+// fold together with r, r's own first.
+func lowerCases(r rune, lowers []rune) []rune {
+	lowers = append(lowers, unicode.ToLower(r))
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if l := unicode.ToLower(f); !slices.Contains(lowers, l) {
+			lowers = append(lowers, l)
+		}
+	}
+	return lowers
 }
 
 // instantKey returns the text form of t that the store keeps times in
