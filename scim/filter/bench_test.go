@@ -2,6 +2,7 @@ package filter
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster/scim/schema"
@@ -31,6 +32,26 @@ func BenchmarkParse(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkParseRefusesALongValue measures the refusal of a filter whose
+// value is a megabyte, with and without escapes, which Parse refuses
+// before decoding.
+func BenchmarkParseRefusesALongValue(b *testing.B) {
+	for _, bm := range []struct{ name, value string }{
+		{"1 MB", strings.Repeat("A", 1_000_000)},
+		{"1 MB of escapes", strings.Repeat(`\u00e9`, 1_000_000/6)},
+	} {
+		f := `userName eq "` + bm.value + `"`
+		b.Run(bm.name, func(b *testing.B) {
+			b.SetBytes(int64(len(f)))
+			for b.Loop() {
+				if _, err := Parse(f, users); err == nil {
+					b.Fatal("Parse accepted it")
+				}
+			}
+		})
 	}
 }
 
