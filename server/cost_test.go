@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/filter"
@@ -17,6 +19,7 @@ import (
 	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/postgres"
 	"github.com/rosterhq/roster/store/sqlite"
+	"github.com/rosterhq/roster/store/storetest"
 )
 
 // What a request may cost (issue 11).
@@ -45,6 +48,86 @@ func TestLongFilterValuesAreRefused(t *testing.T) {
 			t.Fatalf("a value of %d bytes found %d users, want 0", filter.MaxStringBytes, total)
 		}
 	})
+}
+
+// TestARequestCancelledMidQueryStopsUsingCPU: when a client gives up on
+// a list whose query takes seconds, the query stops: in this process on
+// SQLite (its CPU time stops growing), on the database server on
+// PostgreSQL (the backend is idle again).
+func TestARequestCancelledMidQueryStopsUsingCPU(t *testing.T) {
+	forEachStore(t, func(t *testing.T) {
+		ctx := context.Background()
+		onPostgres := strings.HasSuffix(t.Name(), "/postgres")
+		var st store.Store
+		var err error
+		var url string
+		if onPostgres {
+			url = pgtest.New(t)
+			st, err = postgres.Open(ctx, url)
+		} else {
+			st, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		dir, q := storetest.ExpensiveList(t, st)
+		_, token, err := st.CreateToken(ctx, dir, "test", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(server.New(server.Config{Store: st, RateLimit: -1}))
+		defer ts.Close()
+
+		client := &http.Client{Timeout: 100 * time.Millisecond}
+		req, _ := http.NewRequest("GET", ts.URL+server.BasePath+"/Users"+query("filter", q.Filter.String()), nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+			t.Fatalf("the expensive list answered %d within 100 ms; make it more expensive", resp.StatusCode)
+		}
+		time.Sleep(100 * time.Millisecond) // for the server to see the connection close
+		if onPostgres {
+			waitIdle(t, url)
+			return
+		}
+		before, ok := cpuTime()
+		if !ok {
+			t.Skip("no CPU time of the process on this system")
+		}
+		time.Sleep(time.Second)
+		if after, _ := cpuTime(); after-before > 300*time.Millisecond {
+			used := after - before
+			t.Fatalf("the process used %v of CPU in the second after the client gave up; the query goes on", used)
+		}
+	})
+}
+
+// waitIdle fails the test unless, within a second, no backend of the
+// database at url but the caller's runs a query.
+func waitIdle(t *testing.T, url string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	deadline := time.Now().Add(time.Second)
+	for {
+		var active int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`).Scan(&active); err != nil {
+			t.Fatal(err)
+		}
+		if active == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a second after the client gave up, the database still runs %d queries", active)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // BenchmarkAMegabyteFilterValue measures a search whose filter holds a
