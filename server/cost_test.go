@@ -3,10 +3,13 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,4 +179,103 @@ func BenchmarkAMegabyteFilterValue(b *testing.B) {
 			}
 		})
 	}
+}
+
+// countingHasher is a Config.HashPassword that counts its calls.
+type countingHasher struct{ calls atomic.Int64 }
+
+func (h *countingHasher) hash(pw string) (string, error) {
+	h.calls.Add(1)
+	return "hashed:" + pw, nil
+}
+
+// TestBulkHashesOnlyPasswordsThatAreStored: a bulk request of a thousand
+// creates of one userName with a password hashes one password, not a
+// thousand (each costs a tenth of a second of CPU), and neither does a
+// PUT or PATCH of a resource that does not exist, nor a create of a name
+// taken in another case.
+func TestBulkHashesOnlyPasswordsThatAreStored(t *testing.T) {
+	forEachStore(t, func(t *testing.T) {
+		h := &countingHasher{}
+		a := newAPI(t, server.Config{HashPassword: h.hash})
+		ops := make([]map[string]any, 0, 1000)
+		for i := range 997 {
+			ops = append(ops, map[string]any{"method": "POST", "path": "/Users", "bulkId": fmt.Sprint(i),
+				"data": map[string]any{"userName": []string{"ann", "ANN"}[i%2], "password": "secret"}})
+		}
+		ops = append(ops,
+			map[string]any{"method": "PUT", "path": "/Users/nobody", "data": map[string]any{"userName": "bob", "password": "secret"}},
+			map[string]any{"method": "PATCH", "path": "/Users/nobody", "data": map[string]any{"schemas": []string{scim.PatchOpURN},
+				"Operations": []map[string]any{{"op": "replace", "path": "password", "value": "secret"}}}},
+			map[string]any{"method": "PATCH", "path": "/Users/nobody", "data": map[string]any{"schemas": []string{scim.PatchOpURN},
+				"Operations": []map[string]any{{"op": "replace", "value": map[string]any{"password": "secret"}}}}},
+		)
+		out := a.must(t, 200, "POST", "/Bulk", map[string]any{"schemas": []string{scim.BulkRequestURN}, "Operations": ops})
+		statuses := map[string]int{}
+		for _, o := range out["Operations"].([]any) {
+			statuses[fmt.Sprint(o.(map[string]any)["status"])]++
+		}
+		if statuses["201"] != 1 || statuses["409"] != 996 || statuses["404"] != 3 {
+			t.Fatalf("statuses %v; want one 201, 996 409 and three 404", statuses)
+		}
+		if n := h.calls.Load(); n != 1 {
+			t.Fatalf("the bulk request hashed %d passwords; want 1, the one stored", n)
+		}
+		// The stored password is the hasher's.
+		lr := a.must(t, 200, "GET", "/Users", nil)
+		if total := fmt.Sprint(lr["totalResults"]); total != "1" {
+			t.Fatalf("%s users, want ann alone", total)
+		}
+	})
+}
+
+// TestPasswordsAreHashedOneAtATime: with PasswordHashers 1, a request
+// that sets a password waits while another's is hashed, and hashes
+// nothing if its client stops waiting first.
+func TestPasswordsAreHashedOneAtATime(t *testing.T) {
+	forEachStore(t, func(t *testing.T) {
+		entered, release := make(chan string, 10), make(chan struct{})
+		hasher := func(pw string) (string, error) {
+			entered <- pw
+			<-release
+			return "hashed:" + pw, nil
+		}
+		a := newAPI(t, server.Config{HashPassword: hasher, PasswordHashers: 1})
+		var once sync.Once
+		releaseAll := func() { once.Do(func() { close(release) }) }
+		t.Cleanup(releaseAll) // before the server closes, should the test fail
+		first := make(chan *response, 1)
+		go func() {
+			r, err := a.send("POST", "/Users", `{"userName":"ann","password":"first"}`)
+			if err != nil {
+				t.Error(err)
+			}
+			first <- r
+		}()
+		if pw := <-entered; pw != "first" {
+			t.Fatalf("hashed %q, want first", pw)
+		}
+		impatient := *a
+		impatient.http = &http.Client{Timeout: 300 * time.Millisecond}
+		if r, err := impatient.send("POST", "/Users", `{"userName":"bob","password":"second"}`); err == nil {
+			t.Fatalf("a create while another password is hashed answered %v; want it to wait", r)
+		}
+		select {
+		case pw := <-entered:
+			t.Fatalf("hashed %q while another was hashed", pw)
+		case <-time.After(100 * time.Millisecond):
+		}
+		releaseAll()
+		if r := <-first; r == nil || r.Status != http.StatusCreated {
+			t.Fatalf("the first create: %v", r)
+		}
+		select {
+		case pw := <-entered:
+			t.Fatalf("hashed %q for a client that had gone", pw)
+		case <-time.After(200 * time.Millisecond):
+		}
+		if total, _ := a.list(t, "/Users"+query("filter", `userName eq "bob"`)); total != 0 {
+			t.Fatal("bob was created for a client that had gone")
+		}
+	})
 }

@@ -76,8 +76,16 @@ func (s *server) create(w http.ResponseWriter, r *http.Request, req request) err
 	if err != nil {
 		return err
 	}
-	if err := s.hashPassword(res); err != nil {
-		return err
+	// Hashed once the name is known to be free: the hash costs on
+	// purpose, and a thousand creates of a taken name (one bulk request)
+	// must not cost a thousand hashes.
+	if _, ok := res.Attrs["password"].(string); ok {
+		if err := s.checkNameFree(r.Context(), req.dir, res); err != nil {
+			return err
+		}
+		if err := s.hashPassword(r.Context(), res); err != nil {
+			return err
+		}
 	}
 	created, err := s.Store.Create(r.Context(), req.dir, res)
 	if err != nil {
@@ -171,7 +179,7 @@ func (s *server) replace(w http.ResponseWriter, r *http.Request, req request) er
 		return err
 	}
 	// Hashed once the resource is known to exist: the hash costs on purpose.
-	if err := s.hashPassword(incoming); err != nil {
+	if err := s.hashPassword(r.Context(), incoming); err != nil {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
@@ -217,7 +225,7 @@ func (s *server) patch(w http.ResponseWriter, r *http.Request, req request) erro
 	if err != nil {
 		return err
 	}
-	if err := s.hashPatchPassword(pr); err != nil {
+	if err := s.hashPatchPassword(r, req, pr); err != nil {
 		return err
 	}
 	// A group's PATCH answers 204 unless the client asks for attributes,
@@ -237,10 +245,11 @@ func (s *server) patch(w http.ResponseWriter, r *http.Request, req request) erro
 	return nil
 }
 
-// hashPatchPassword replaces the password a PATCH sets by its hash. One
-// password per request: each hash costs on purpose, so a request holding
-// thousands must not make the server compute thousands.
-func (s *server) hashPatchPassword(pr *patch.Request) error {
+// hashPatchPassword replaces the password a PATCH sets by its hash, once
+// the resource is known to exist. One password per request: each hash
+// costs on purpose, so a request holding thousands must not make the
+// server compute thousands.
+func (s *server) hashPatchPassword(r *http.Request, req request, pr *patch.Request) error {
 	found := -1
 	for i, op := range pr.Operations {
 		if a := op.Path.Attr.Ref.Attr; a != nil && op.Path.Attr.Ref.Extension == "" && a.Name == "password" && op.Value != nil {
@@ -257,12 +266,14 @@ func (s *server) hashPatchPassword(pr *patch.Request) error {
 	if !ok {
 		return nil
 	}
-	tmp := resource.New(pr.Type)
-	tmp.Attrs["password"] = pw
-	if err := s.hashPassword(tmp); err != nil {
+	if _, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), false); err != nil {
 		return err
 	}
-	pr.Operations[found].Value = tmp.Attrs["password"]
+	h, err := s.hash(r.Context(), pw)
+	if err != nil {
+		return err
+	}
+	pr.Operations[found].Value = h
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -36,6 +37,14 @@ type Config struct {
 	// PasswordIterations is the PBKDF2-SHA256 cost of stored password
 	// hashes (default 600,000, OWASP's figure).
 	PasswordIterations int
+	// HashPassword turns a password a client sets into what the store
+	// keeps; nil means PBKDF2-SHA256 with PasswordIterations, as
+	// $pbkdf2-sha256$<iterations>$<salt>$<key>.
+	HashPassword func(password string) (string, error)
+	// PasswordHashers bounds the passwords the server hashes at once
+	// (default half the CPUs, at least one): each hash costs CPU on
+	// purpose, and requests that set passwords wait for their turn.
+	PasswordHashers int
 	// Strict rejects unknown attributes instead of ignoring them.
 	Strict bool
 	// RateLimit is the requests per second each token may make, with bursts
@@ -68,6 +77,7 @@ type server struct {
 	limits  *limiters
 	cursors *cursors
 	tokens  *tokenCache
+	hashers chan struct{} // a semaphore of PasswordHashers places
 }
 
 // New returns the SCIM API handler.
@@ -90,6 +100,12 @@ func New(cfg Config) http.Handler {
 	if cfg.PasswordIterations <= 0 {
 		cfg.PasswordIterations = 600_000
 	}
+	if cfg.HashPassword == nil {
+		cfg.HashPassword = pbkdf2Hasher(cfg.PasswordIterations)
+	}
+	if cfg.PasswordHashers <= 0 {
+		cfg.PasswordHashers = max(runtime.GOMAXPROCS(0)/2, 1)
+	}
 	if cfg.AccessTokenTTL <= 0 {
 		cfg.AccessTokenTTL = time.Hour
 	}
@@ -103,7 +119,7 @@ func New(cfg Config) http.Handler {
 		cfg.RateBurst = max(int(cfg.RateLimit), 1)
 	}
 	s := &server{Config: cfg, limits: newLimiters(cfg.RateLimit, cfg.RateBurst), cursors: newCursors(cfg.Store, cfg.CursorKey, cfg.CursorTimeout),
-		tokens: newTokenCache(cfg.TokenCacheTTL)}
+		tokens: newTokenCache(cfg.TokenCacheTTL), hashers: make(chan struct{}, cfg.PasswordHashers)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", s.ready)
