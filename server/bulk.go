@@ -10,6 +10,7 @@ import (
 
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/bulk"
+	"github.com/rosterhq/roster/store"
 )
 
 // maxBulkOperations is the most operations one bulk request may carry
@@ -44,8 +45,11 @@ type bulkResult struct {
 // request of its own would be (one transaction each; a bulk request is not
 // atomic, as RFC 7644 §3.7 allows), replacing "bulkId:x" in paths and data
 // with the id of the resource the operation with bulkId x created. It
-// stops after failOnErrors failures. The whole request counts once
-// against the token's rate limit.
+// stops after failOnErrors failures, and when the request's context ends
+// (the client went away: nobody reads the answer). Each operation counts
+// as a request against the token's rate limit: the first is the bulk
+// request's own, each other waits for its token, as long as the client
+// waits, so that a bulk request costs the budget of as many requests.
 func (s *server) bulk(w http.ResponseWriter, r *http.Request, req request) error {
 	body, err := s.readBody(w, r)
 	if err != nil {
@@ -64,9 +68,18 @@ func (s *server) bulk(w http.ResponseWriter, r *http.Request, req request) error
 	ids := map[string]string{} // bulkId → the id of the resource created
 	var results []bulkResult
 	failures := 0
-	for _, op := range br.Operations {
+	tok, _ := r.Context().Value(tokenKey).(store.Token)
+	for i, op := range br.Operations {
 		if br.FailOnErrors > 0 && failures >= br.FailOnErrors {
 			break
+		}
+		if i > 0 {
+			if err := s.limits.wait(r.Context(), tok.ID); err != nil {
+				return err
+			}
+		}
+		if err := r.Context().Err(); err != nil {
+			return err
 		}
 		res := s.bulkOperation(r, req, op, ids)
 		if res.Status[0] != '2' {

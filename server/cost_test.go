@@ -18,6 +18,7 @@ import (
 	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/filter"
+	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/postgres"
@@ -226,6 +227,41 @@ func TestBulkHashesOnlyPasswordsThatAreStored(t *testing.T) {
 		if total := fmt.Sprint(lr["totalResults"]); total != "1" {
 			t.Fatalf("%s users, want ann alone", total)
 		}
+	})
+}
+
+// TestABulkOperationCostsARequest: each operation of a bulk request takes
+// a token of the rate limit, as a request of its own would. A bulk request
+// of the burst's size leaves nothing for the next request; operations
+// beyond it wait for their tokens, and when the client stops waiting the
+// server stops too: they are not carried out.
+func TestABulkOperationCostsARequest(t *testing.T) {
+	forEachStore(t, func(t *testing.T) {
+		// Ten requests at once, then one every 1,000 seconds.
+		a := newAPI(t, server.Config{RateLimit: 0.001, RateBurst: 10})
+		creates := func(names ...string) map[string]any {
+			ops := make([]map[string]any, len(names))
+			for i, n := range names {
+				ops[i] = map[string]any{"method": "POST", "path": "/Users", "bulkId": n, "data": map[string]any{"userName": n}}
+			}
+			return map[string]any{"schemas": []string{scim.BulkRequestURN}, "Operations": ops}
+		}
+		a.must(t, 200, "POST", "/Bulk", creates("u1", "u2", "u3", "u4", "u5", "u6", "u7"))
+		a.must(t, 200, "GET", "/Users", nil) // the eighth token
+		impatient := *a
+		impatient.http = &http.Client{Timeout: 500 * time.Millisecond}
+		if r, err := impatient.send("POST", "/Bulk", creates("u8", "u9", "u10", "u11")); err == nil {
+			t.Fatalf("a bulk request of four operations with two tokens left answered %v; want it to wait", r)
+		}
+		time.Sleep(200 * time.Millisecond) // for the server to see the client go
+		page, err := a.st.List(context.Background(), a.dir.ID, store.Query{Type: schema.NewRegistry().ResourceType("User")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Total != 9 {
+			t.Fatalf("%d users; want 9: the operations that found no token were not carried out", page.Total)
+		}
+		a.mustFail(t, 429, "", "GET", "/Users", nil)
 	})
 }
 

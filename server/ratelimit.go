@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
@@ -34,19 +35,42 @@ func (l *limiters) allow(tokenID string) (bool, time.Duration) {
 	if l == nil {
 		return true, 0
 	}
-	l.mu.Lock()
-	lim, ok := l.byID[tokenID]
-	if !ok {
-		lim = rate.NewLimiter(l.rate, l.burst)
-		l.byID[tokenID] = lim
-	}
-	l.mu.Unlock()
-	r := lim.Reserve()
+	r := l.of(tokenID).Reserve()
 	if d := r.Delay(); d > 0 {
 		r.Cancel()
 		return false, d
 	}
 	return true, 0
+}
+
+// wait takes a token's next request from its bucket, waiting until the
+// bucket holds one or ctx ends (the error then).
+func (l *limiters) wait(ctx context.Context, tokenID string) error {
+	if l == nil {
+		return nil
+	}
+	r := l.of(tokenID).Reserve()
+	t := time.NewTimer(r.Delay())
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return ctx.Err()
+	}
+}
+
+// of returns the bucket of a token.
+func (l *limiters) of(tokenID string) *rate.Limiter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim, ok := l.byID[tokenID]
+	if !ok {
+		lim = rate.NewLimiter(l.rate, l.burst)
+		l.byID[tokenID] = lim
+	}
+	return lim
 }
 
 // tooManyRequests answers 429 with Retry-After in whole seconds (RFC 9110
