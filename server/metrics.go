@@ -16,6 +16,7 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	broken   *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -31,7 +32,11 @@ func newMetrics() *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route", "method"}),
 	}
-	m.registry.MustRegister(m.requests, m.latency,
+	m.broken = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "roster_http_broken_request_bodies_total",
+		Help: "Requests answered 400 because the client broke its own body, by reason: timeout (it stalled past the read timeout), aborted (it closed the connection mid-body), malformed (bad chunked encoding).",
+	}, []string{"reason"})
+	m.registry.MustRegister(m.requests, m.latency, m.broken,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -49,3 +54,7 @@ func (m *metrics) observe(route, method string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
 }
+
+// brokenBody counts a request whose client broke its own body (see
+// brokenBody), apart from the server's faults.
+func (m *metrics) brokenBody(reason string) { m.broken.WithLabelValues(reason).Inc() }

@@ -26,7 +26,12 @@ func (s *server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 			return nil, scim.Errorf(http.StatusUnsupportedMediaType, "", "Content-Type %q is not application/scim+json or application/json", ct)
 		}
 	}
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	if err != nil && !errors.As(err, &tooBig) {
+		return nil, newBrokenBody(err)
+	}
+	return body, err
 }
 
 func (s *server) options() resource.Options { return resource.Options{Strict: s.Strict} }

@@ -78,6 +78,7 @@ type server struct {
 	cursors *cursors
 	tokens  *tokenCache
 	hashers chan struct{} // a semaphore of PasswordHashers places
+	metrics *metrics
 }
 
 // New returns the SCIM API handler.
@@ -127,6 +128,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("POST "+BasePath+"/.search", s.auth("", s.searchAll))
 	mux.Handle("POST "+BasePath+"/Bulk", s.auth("", s.bulk))
 	m := newMetrics()
+	s.metrics = m
 	mux.Handle("GET /metrics", m.handler())
 	mux.HandleFunc("GET "+BasePath+"/ServiceProviderConfig", s.serviceProviderConfig)
 	mux.HandleFunc("GET "+BasePath+"/ResourceTypes", s.resourceTypes)
@@ -259,7 +261,16 @@ func unauthorized(w http.ResponseWriter, detail string) {
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var serr *scim.Error
 	var tooBig *http.MaxBytesError
+	var broken *brokenBody
 	switch {
+	case errors.As(err, &broken):
+		// The client broke its own request; nothing is wrong with the
+		// server, so nothing to log above debug (see brokenBody).
+		s.Logger.DebugContext(r.Context(), "request body broken by the client", "method", r.Method, "path", r.URL.Path,
+			"reason", broken.reason, "err", broken.err)
+		s.metrics.brokenBody(broken.reason)
+		w.Header().Set("Connection", "close")
+		writeError(w, scim.Errorf(http.StatusBadRequest, "", "the request body could not be read: %s", broken.detail()))
 	case errors.As(err, &serr):
 		writeError(w, serr)
 	case errors.As(err, &tooBig):
