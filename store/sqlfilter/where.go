@@ -286,15 +286,20 @@ func (t *translator[O]) name(c *filter.Compare) (string, bool, error) {
 		return "r.name <> ''", true, nil
 	}
 	lit, _ := c.Value.(string)
-	key := lit
-	if !a.CaseExact {
-		key = strings.ToLower(lit)
-	}
-	if lit == "" || !t.d.Sendable(lit) || !t.d.Sendable(key) {
+	if lit == "" || !t.d.Sendable(lit) {
 		return "", false, nil
 	}
 	if c.Op == filter.Eq {
 		return t.d.NameEq(lit, a.CaseExact, &t.args), true, nil
+	}
+	// Folded only here: eq folds the literal its own way, and folding a
+	// long one twice is not free.
+	key := lit
+	if !a.CaseExact {
+		key = strings.ToLower(lit)
+	}
+	if !t.d.Sendable(key) {
+		return "", false, nil
 	}
 	// The other operators fold with strings.ToLower, as name_key is
 	// folded: compare it (or name, when a is caseExact) exactly.
