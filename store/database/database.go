@@ -139,8 +139,9 @@ func Lock(ctx context.Context, db, name string) (unlock func(), err error) {
 	}
 	h := fnv.New64a()
 	h.Write([]byte(name))
+	key := int64(h.Sum64())
 	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(h.Sum64())).Scan(&got); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("database: lock %s: %w", name, err)
 	}
@@ -148,5 +149,13 @@ func Lock(ctx context.Context, db, name string) (unlock func(), err error) {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("database: lock %s: %w", name, ErrLocked)
 	}
-	return func() { conn.Close(context.WithoutCancel(ctx)) }, nil
+	return func() {
+		// Unlocked before the session closes: the server ends a closed
+		// session when it gets to it, and a Lock right after unlock would
+		// find the lock still held until then. Should the unlock fail, the
+		// session's end releases it.
+		ctx := context.WithoutCancel(ctx)
+		conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, key)
+		conn.Close(ctx)
+	}, nil
 }
