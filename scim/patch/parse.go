@@ -292,10 +292,9 @@ func check(o Operation, opts resource.Options) (Operation, error) {
 				o.Value = []any{}
 			}
 		}
-	case ref.Sub != nil && ref.Attr.MultiValued && f == nil:
-		return o, scim.BadRequest(scim.InvalidPath, "%s names a sub-attribute of every %s value; select values with a filter, as in %s[type eq \"work\"].%s",
-			ref, ref.Attr.Name, ref.Attr.Name, ref.Sub.Name)
 	case ref.Sub != nil:
+		// Of one complex value, of the values a filter selects, or of
+		// every value (emails.value): the value is the sub-attribute's.
 		o.Value, err = resource.DecodeValue(ref.Sub, o.Value, opts)
 	case f != nil:
 		o.Value, err = resource.DecodeElement(ref.Attr, o.Value, opts)
