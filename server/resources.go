@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -29,7 +30,39 @@ func (s *server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
 }
 
-func (s *server) options() resource.Options { return resource.Options{Strict: s.Strict} }
+// options returns the options to decode a request's body with, and a
+// function to call once it is decoded. In lenient mode (not Strict), what
+// decoding ignores (schema URNs and attributes the resource type does not
+// define, such as Entra's ADSCIM schema and custom extensions) is logged at
+// debug level, in one line per request, when the logger logs debug lines.
+func (s *server) options(r *http.Request) (opts resource.Options, done func()) {
+	opts.Strict = s.Strict
+	if s.Strict || !s.Logger.Enabled(r.Context(), slog.LevelDebug) {
+		return opts, func() {}
+	}
+	var ignored []string
+	more := 0
+	opts.Ignored = func(name string) {
+		if len(ignored) == maxIgnoredLogged {
+			more++
+			return
+		}
+		if len(name) > 200 {
+			name = name[:200] + "…"
+		}
+		ignored = append(ignored, name)
+	}
+	return opts, func() {
+		if len(ignored) > 0 {
+			s.Logger.DebugContext(r.Context(), "ignored what the schemas do not define", "method", r.Method, "path", r.URL.Path,
+				"names", ignored, "more", more)
+		}
+	}
+}
+
+// maxIgnoredLogged bounds the names one request's debug line lists: a
+// body of a megabyte may name tens of thousands.
+const maxIgnoredLogged = 20
 
 // projection reads the attributes and excludedAttributes parameters.
 func projection(r *http.Request, rt *schema.ResourceType) (*resource.Projection, error) {
@@ -72,7 +105,9 @@ func (s *server) create(w http.ResponseWriter, r *http.Request, req request) err
 	if err != nil {
 		return err
 	}
-	res, err := resource.Decode(req.rt, body, s.options())
+	opts, decoded := s.options(r)
+	res, err := resource.Decode(req.rt, body, opts)
+	decoded()
 	if err != nil {
 		return err
 	}
@@ -153,7 +188,9 @@ func (s *server) replace(w http.ResponseWriter, r *http.Request, req request) er
 	if err != nil {
 		return err
 	}
-	incoming, err := resource.Decode(req.rt, body, s.options())
+	opts, decoded := s.options(r)
+	incoming, err := resource.Decode(req.rt, body, opts)
+	decoded()
 	if err != nil {
 		return err
 	}
@@ -209,7 +246,9 @@ func (s *server) patch(w http.ResponseWriter, r *http.Request, req request) erro
 	if err != nil {
 		return err
 	}
-	pr, err := patch.Parse(req.rt, body, s.options())
+	opts, decoded := s.options(r)
+	pr, err := patch.Parse(req.rt, body, opts)
+	decoded()
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package patch_test
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,13 +80,20 @@ func TestApplyRejectsBadRequestsAndChangesNothing(t *testing.T) {
 func TestUnknownAttributesAreIgnoredUnlessStrict(t *testing.T) {
 	body := ops(`{"op":"replace","path":"urn:example:custom:2.0:User:shoeSize","value":"42"}`,
 		`{"op":"replace","path":"favouriteColour","value":"blue"}`,
-		`{"op":"replace","value":{"title":"Boss","hobby":"chess"}}`)
+		`{"op":"replace","value":{"title":"Boss","hobby":"chess"}}`,
+		`{"op":"add","path":"`+enterprise+`","value":{"department":"R&D","badge":"B-1"}}`,
+		`{"op":"add","value":{"emails[type eq \"work\"].verified":true}}`)
 	r := decode(t, userType(), `{"userName":"bjensen"}`)
-	if err := apply(r, body, resource.Options{}); err != nil {
+	var ignored []string
+	if err := apply(r, body, resource.Options{Ignored: func(name string) { ignored = append(ignored, name) }}); err != nil {
 		t.Fatalf("lenient apply: %v", err)
 	}
-	if got := asJSON(t, r); got["title"] != "Boss" || len(got) != 3 {
-		t.Fatalf("lenient apply gave %v, want only title added", got)
+	if got := asJSON(t, r); got["title"] != "Boss" || got[enterprise] == nil || len(got) != 4 {
+		t.Fatalf("lenient apply gave %v, want only title and the department added", got)
+	}
+	want := []string{"urn:example:custom:2.0:User:shoeSize", "favouriteColour", "hobby", enterprise + ":badge", `emails[type eq "work"].verified`}
+	if !slices.Equal(ignored, want) {
+		t.Errorf("Ignored heard %q, want %q", ignored, want)
 	}
 
 	r = decode(t, userType(), `{"userName":"bjensen"}`)
