@@ -85,15 +85,62 @@ func wantsMembers(rt *schema.ResourceType, p *resource.Projection) bool {
 // writeResource answers with one resource, its ETag and, for a create, its
 // Location.
 func (s *server) writeResource(w http.ResponseWriter, r *http.Request, status int, res *resource.Resource, p *resource.Projection) {
-	loc := s.baseURL(r) + res.Type.Endpoint + "/" + res.ID()
+	s.locate(s.baseURL(r), res, p)
 	m := res.Meta()
-	m.Location = loc
-	res.SetMeta(m)
 	w.Header().Set("ETag", m.Version)
 	if status == http.StatusCreated {
-		w.Header().Set("Location", loc)
+		w.Header().Set("Location", m.Location)
 	}
 	writeBody(w, status, res.AppendJSON(nil, p))
+}
+
+// locate sets what a response shows that the store does not keep because
+// it depends on the URL the API is served at (base, from baseURL): the
+// resource's meta.location, and the $ref of each member of a group and
+// each group of a user (RFC 7643 §4.1.2, §4.2), <base>/Users/<id> or
+// <base>/Groups/<id>. A client's $ref is never stored: what a response
+// shows is always the server's. $refs the projection p leaves out are not
+// built, so that a 50,000-member group costs no URLs nobody reads.
+func (s *server) locate(base string, res *resource.Resource, p *resource.Projection) {
+	m := res.Meta()
+	m.Location = base + res.Type.Endpoint + "/" + res.ID()
+	res.SetMeta(m)
+	for _, name := range []string{"members", "groups"} {
+		a := res.Type.Schema.Attribute(name)
+		list, _ := res.Attrs[name].([]any)
+		if a == nil || a.SubAttribute("$ref") == nil || len(list) == 0 || !p.Includes(schema.Ref{Attr: a, Sub: a.SubAttribute("$ref")}) {
+			continue
+		}
+		// A member's type names its resource type (User when it names
+		// none, as the store reads it); a user's groups are Groups.
+		prefixes := map[string]string{}
+		prefix := func(typ string) string {
+			switch {
+			case name == "groups":
+				typ = "Group"
+			case typ == "":
+				typ = "User"
+			}
+			pre, ok := prefixes[typ]
+			if !ok {
+				if rt := s.Registry.ResourceType(typ); rt != nil {
+					pre = base + rt.Endpoint + "/"
+				}
+				prefixes[typ] = pre
+			}
+			return pre
+		}
+		for _, v := range list {
+			el, _ := v.(map[string]any)
+			id, _ := el["value"].(string)
+			typ, _ := el["type"].(string)
+			if pre := prefix(typ); id != "" && pre != "" {
+				el["$ref"] = pre + id
+			} else {
+				delete(el, "$ref")
+			}
+		}
+	}
 }
 
 func (s *server) create(w http.ResponseWriter, r *http.Request, req request) error {
@@ -416,10 +463,9 @@ func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp l
 		return err
 	}
 	resources := make([]json.RawMessage, len(page.Resources))
+	base := s.baseURL(r)
 	for i, res := range page.Resources {
-		m := res.Meta()
-		m.Location = s.baseURL(r) + req.rt.Endpoint + "/" + res.ID()
-		res.SetMeta(m)
+		s.locate(base, res, p)
 		resources[i] = res.AppendJSON(nil, p)
 	}
 	lr := scim.NewListResponse(page.Total, resources)
