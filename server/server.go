@@ -36,7 +36,13 @@ type Config struct {
 	// PasswordIterations is the PBKDF2-SHA256 cost of stored password
 	// hashes (default 600,000, OWASP's figure).
 	PasswordIterations int
-	// Strict rejects unknown attributes instead of ignoring them.
+	// Strict answers 400 to a request that names what its resource type
+	// does not define: a schema URN in "schemas" that is neither its core
+	// schema nor one of its extensions, or an attribute (in a body or a
+	// PATCH path); a POST or PUT must also list the core schema.
+	// By default (lenient) they are ignored, and logged at debug level:
+	// Microsoft Entra ID lists its ADSCIM schema and the URNs of custom
+	// extensions it was configured with.
 	Strict bool
 	// RateLimit is the requests per second each token may make, with bursts
 	// of RateBurst; more get 429 with Retry-After. 0 means 100 per second
