@@ -121,16 +121,16 @@ type dialect struct {
 	creates *groupcommit.Group[sqlstore.Insert] // of member-less creates, on w
 }
 
-func (d *dialect) Name() string                 { return "sqlite" }
-func (d *dialect) Reader() sqlstore.Querier     { return querier{d.db} }
-func (d *dialect) Writer() sqlstore.Querier     { return querier{d.w} }
-func (d *dialect) Classify(err error) error     { return err }
-func (d *dialect) Now() time.Time               { return time.Now().UTC() }
-func (d *dialect) Time(t time.Time) any         { return t.UTC().Format(timeFormat) }
-func (d *dialect) CheckText(string) error       { return nil }
-func (d *dialect) MaxKeyBytes() int             { return 0 }
-func (d *dialect) Close() error                 { return errors.Join(d.w.Close(), d.db.Close()) }
-func (d *dialect) OrderBy(q store.Query) string { return orderBy(q) }
+func (d *dialect) Name() string                          { return "sqlite" }
+func (d *dialect) Reader() sqlstore.Querier              { return querier{d.db} }
+func (d *dialect) Writer() sqlstore.Querier              { return querier{d.w} }
+func (d *dialect) Classify(err error) error              { return err }
+func (d *dialect) Now() time.Time                        { return time.Now().UTC() }
+func (d *dialect) Time(t time.Time) any                  { return t.UTC().Format(timeFormat) }
+func (d *dialect) CheckText(string) error                { return nil }
+func (d *dialect) MaxKeyBytes() int                      { return 0 }
+func (d *dialect) Close() error                          { return errors.Join(d.w.Close(), d.db.Close()) }
+func (d *dialect) OrderBy(q store.Query) (string, error) { return orderBy(q) }
 
 func (d *dialect) Ping(ctx context.Context) error {
 	if err := d.db.PingContext(ctx); err != nil {
