@@ -32,6 +32,29 @@ type accessClaims struct {
 	jwt.RegisteredClaims
 }
 
+// UnmarshalJSON reads the claims, refusing times that are not JSON
+// numbers. RFC 7519 §2 makes exp, nbf and iat NumericDates, but
+// jwt.NumericDate also reads a numeric string ("exp":"9999999999"), which
+// no issuer of ours writes.
+func (c *accessClaims) UnmarshalJSON(b []byte) error {
+	var times struct {
+		Exp json.RawMessage `json:"exp"`
+		Nbf json.RawMessage `json:"nbf"`
+		Iat json.RawMessage `json:"iat"`
+	}
+	if err := json.Unmarshal(b, &times); err != nil {
+		return err
+	}
+	for name, v := range map[string]json.RawMessage{"exp": times.Exp, "nbf": times.Nbf, "iat": times.Iat} {
+		// A valid JSON value that starts with '-' or a digit is a number.
+		if v != nil && (len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+			return fmt.Errorf("claim %s is %s, not a number", name, v)
+		}
+	}
+	type plain accessClaims // without this method
+	return json.Unmarshal(b, (*plain)(c))
+}
+
 // oauthError answers with an RFC 6749 §5.2 error body.
 func oauthError(w http.ResponseWriter, status int, code, description string) {
 	if status == http.StatusUnauthorized {
