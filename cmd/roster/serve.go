@@ -20,7 +20,7 @@ import (
 )
 
 func newServeCommand() *cobra.Command {
-	var addr, db, baseURL, tlsCert, tlsKey, logFormat, logLevel string
+	var addr, db, baseURL, tlsCert, tlsKey, logFormat, logLevel, secretKeyFile string
 	var rateLimit float64
 	var strict bool
 	cmd := &cobra.Command{
@@ -36,7 +36,15 @@ bearer token for it, so that you can point curl, Okta or Entra at it at once.
 
 By default it ignores what a resource names that its schemas do not define
 (Entra's ADSCIM schema URN, the URNs and attributes of custom extensions),
-and logs it at --log-level debug; --strict answers 400 instead.`,
+and logs it at --log-level debug; --strict answers 400 instead.
+
+The keys that sign access tokens are kept encrypted in the database with a
+secret key: --secret-key-file (or $ROSTER_SECRET_KEY_FILE), else
+$ROSTER_SECRET_KEY (at least 32 characters: openssl rand -base64 32), else,
+on SQLite, the file beside the database (roster.key beside roster.db), made
+(mode 0600) on the first start. On PostgreSQL a key is required, the same
+on every replica. Keys kept in clear by an older version are encrypted at
+start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -49,7 +57,7 @@ and logs it at --log-level debug; --strict answers 400 instead.`,
 				return err
 			}
 			return serve(ctx, cmd, logger, serveOptions{addr: addr, db: db, baseURL: baseURL, rateLimit: rateLimit, tlsCert: tlsCert, tlsKey: tlsKey,
-				strict: strict})
+				strict: strict, secretKeyFile: secretKeyFile})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "localhost:8080", "address to listen on")
@@ -61,14 +69,16 @@ and logs it at --log-level debug; --strict answers 400 instead.`,
 	cmd.Flags().BoolVar(&strict, "strict", false, "answer 400 to schema URNs and attributes the schemas do not define, instead of ignoring them")
 	cmd.Flags().Float64Var(&rateLimit, "rate-limit", 100, "requests per second per token (bursts of twice that); 0 turns limiting off")
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "public URL of the SCIM API behind a proxy, such as https://scim.example.com/scim/v2")
+	cmd.Flags().StringVar(&secretKeyFile, "secret-key-file", os.Getenv(secretKeyFileEnv),
+		"file holding the secret key that encrypts the signing keys (default $ROSTER_SECRET_KEY_FILE; see above)")
 	return cmd
 }
 
 // serveOptions are the flags of roster serve.
 type serveOptions struct {
-	addr, db, baseURL, tlsCert, tlsKey string
-	rateLimit                          float64
-	strict                             bool
+	addr, db, baseURL, tlsCert, tlsKey, secretKeyFile string
+	rateLimit                                         float64
+	strict                                            bool
 }
 
 // newLogger returns the logger of --log-format and --log-level (a level
@@ -90,11 +100,22 @@ func newLogger(cmd *cobra.Command, format, level string) (*slog.Logger, error) {
 
 func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serveOptions) error {
 	addr, db, baseURL, rateLimit := o.addr, o.db, o.baseURL, o.rateLimit
-	st, err := database.Open(ctx, db)
+	key, err := loadSecretKey(db, o.secretKeyFile, true)
 	if err != nil {
 		return err
 	}
+	st, err := database.Open(ctx, db, key.options()...)
+	if err != nil {
+		return explainKeyError(err, db, key)
+	}
 	defer st.Close()
+	if key.generated {
+		logger.Info("made a secret key to encrypt the signing keys; keep it, and back it up apart from the database",
+			"file", key.from)
+	}
+	if key.warning != "" {
+		logger.Warn(key.warning)
+	}
 	if err := firstRun(ctx, cmd, st); err != nil {
 		return err
 	}

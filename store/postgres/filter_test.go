@@ -463,7 +463,11 @@ func TestWhereUsesIndexes(t *testing.T) {
 				t.Fatalf("%s selects %q, %v; want some users", cond, ids, err)
 			}
 			n := len(args)
-			page := sqlstore.PageQuery(cond, orderBy(q), n)
+			ob, err := orderBy(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := sqlstore.PageQuery(cond, ob, n)
 			for _, query := range []struct {
 				name, sql string
 				args      []any

@@ -55,7 +55,11 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 		query = `SELECT r.seq, ` + resourceColumns + ` FROM resources r WHERE ` + cond +
 			` AND r.seq > $` + strconv.Itoa(len(args)-1) + ` ORDER BY r.seq LIMIT $` + strconv.Itoa(len(args))
 	} else {
-		query = PageQuery(cond, s.d.OrderBy(q), len(args))
+		orderBy, err := s.d.OrderBy(q)
+		if err != nil {
+			return page, err
+		}
+		query = PageQuery(cond, orderBy, len(args))
 		args = append(args, q.Count, max(q.StartIndex, 1)-1)
 	}
 	rows, err := db.Query(ctx, query, args...)

@@ -279,7 +279,8 @@ func checkPlaceholders(t *testing.T, cond string, n int, args []any) {
 }
 
 // testRejects checks that what the store cannot answer is a 400
-// invalidFilter error.
+// invalidFilter error, and a sort by a secret attribute a 400
+// invalidValue.
 func (db *filterDB) testRejects(t *testing.T) {
 	cases := []struct {
 		rt      *schema.ResourceType
@@ -301,6 +302,19 @@ func (db *filterDB) testRejects(t *testing.T) {
 				}
 			})
 		}
+	}
+	// A sort by what a client must never learn would tell who has it.
+	for _, path := range []string{"password", schema.UserURN + ":password"} {
+		t.Run("sortBy "+path, func(t *testing.T) {
+			ref, err := db.users.Resolve(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = db.d.OrderBy(store.Query{Type: db.users, SortBy: ref})
+			if !errors.Is(err, &scim.Error{Status: 400, ScimType: scim.InvalidValue}) {
+				t.Errorf("error = %v, want 400 invalidValue", err)
+			}
+		})
 	}
 	t.Run("an unresolved filter", func(t *testing.T) {
 		f, err := filter.Parse(`userName eq "bjensen"`, nil)
@@ -344,7 +358,10 @@ func (db *filterDB) testOrderBy(t *testing.T) {
 				})
 				for _, desc := range []bool{false, true} {
 					q := store.Query{Type: c.rt, SortBy: ref, Descending: desc}
-					orderBy := db.d.OrderBy(q)
+					orderBy, err := db.d.OrderBy(q)
+					if err != nil {
+						t.Fatal(err)
+					}
 					got, err := db.queryStrings(`SELECT r.id FROM resources r WHERE r.directory_id = 'd1' AND r.type = $1 ORDER BY `+orderBy, c.rt.Name)
 					if err != nil {
 						t.Fatalf("ORDER BY %s: %v", orderBy, err)
