@@ -41,9 +41,17 @@ func (s *server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 			"defaultPageSize": s.DefaultCount, "maxPageSize": s.MaxResults,
 			"cursorTimeout": int(s.cursors.timeout.Seconds()),
 		},
+		// Every scheme authenticate takes: a bearer token (a long-lived
+		// one, or an access token from /oauth/token), and HTTP Basic with
+		// the directory's name and a token, which Okta can send.
 		"authenticationSchemes": []map[string]any{{
 			"type": "oauthbearertoken", "name": "OAuth Bearer Token", "primary": true,
-			"description": "Authentication with a bearer token issued by roster token create",
+			"description": "Authentication with a bearer token issued by roster token create, or an access token from POST /oauth/token (OAuth 2.0 client credentials)",
+			"specUri":     "https://www.rfc-editor.org/info/rfc6750",
+		}, {
+			"type": "httpbasic", "name": "HTTP Basic",
+			"description": "Authentication with HTTP Basic: the directory's name (or id) as the user name and one of its tokens as the password",
+			"specUri":     "https://www.rfc-editor.org/info/rfc7617",
 		}},
 		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": s.baseURL(r) + "/ServiceProviderConfig"},
 	})

@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rosterhq/roster/server"
@@ -264,4 +267,76 @@ func TestEntraFillsAGroupByPatch(t *testing.T) {
 		a.must(t, http.StatusNoContent, http.MethodDelete, "/Users/"+u[4], nil)
 		expect()
 	})
+}
+
+// Entra's documented group create lists its ADSCIM schema beside the core
+// one, and users carry the URNs of custom extensions Entra was configured
+// with (issue 11, item 7). By default they are ignored, and logged at debug
+// level; Config.Strict refuses them, and the data stays unchanged.
+func TestEntraListsSchemasRosterDoesNotDefine(t *testing.T) {
+	const (
+		adscimGroup = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
+		custom      = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
+	)
+	group := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group","` + adscimGroup + `"],"externalId":"g-object-id","displayName":"Sales","members":[]}`
+	user := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","` + enterpriseURN + `","` + custom + `"],
+		"userName":"ann@contoso.com","active":true,
+		"` + enterpriseURN + `":{"department":"R&D"},
+		"` + custom + `":{"costCode":"42"},"` + custom + `:badge":"B-1"}`
+	forEachStore(t, func(t *testing.T) {
+		t.Parallel()
+		var logs lockedBuffer
+		a := newAPI(t, server.Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		g := a.create(t, "/Groups", group)
+		if s, _ := g["schemas"].([]any); !slices.Equal(s, []any{groupURN}) {
+			t.Errorf("the created group's schemas are %v, want only the core schema", g["schemas"])
+		}
+		u := a.create(t, "/Users", user)
+		if s, _ := u["schemas"].([]any); !slices.Equal(s, []any{userURN, enterpriseURN}) {
+			t.Errorf("the created user's schemas are %v, want the core and enterprise schemas", u["schemas"])
+		}
+		if at(u, enterpriseURN, "department") != "R&D" || u[custom] != nil || u[custom+":badge"] != nil {
+			t.Errorf("the created user is %v, want the department and nothing of the custom extension", u)
+		}
+		uid := u["id"].(string)
+		a.must(t, http.StatusOK, http.MethodPut, "/Users/"+uid, strings.Replace(user, `"active":true`, `"active":false`, 1))
+		a.must(t, http.StatusOK, http.MethodPatch, "/Users/"+uid,
+			patchOps(`{"op":"Replace","path":"`+custom+`:badge","value":"B-2"}`, `{"op":"Replace","path":"title","value":"Lead"}`))
+		for _, want := range []string{adscimGroup, custom, custom + ":badge", "POST", "PUT", "PATCH"} {
+			if !strings.Contains(logs.String(), want) {
+				t.Errorf("the debug log does not mention %q:\n%s", want, logs.String())
+			}
+		}
+
+		strict := newAPI(t, server.Config{Strict: true})
+		strict.mustFail(t, http.StatusBadRequest, "invalidValue", http.MethodPost, "/Groups", group)
+		strict.mustFail(t, http.StatusBadRequest, "invalidValue", http.MethodPost, "/Users", user)
+		su := strict.create(t, "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ann@contoso.com"}`)
+		path := "/Users/" + su["id"].(string)
+		strict.mustFail(t, http.StatusBadRequest, "invalidValue", http.MethodPut, path, user)
+		strict.mustFail(t, http.StatusBadRequest, "invalidPath", http.MethodPatch, path,
+			patchOps(`{"op":"Replace","path":"title","value":"Lead"}`, `{"op":"Replace","path":"`+custom+`:badge","value":"B-2"}`))
+		strict.unchanged(t, path, su)
+		if total, _ := strict.list(t, "/Groups"); total != 0 {
+			t.Errorf("a refused group create left %d groups", total)
+		}
+	})
+}
+
+// lockedBuffer is a bytes.Buffer that a server's goroutines may log to.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -90,3 +90,27 @@ func TestTheConfiguredBaseURLIsUsedForLocations(t *testing.T) {
 		}
 	})
 }
+
+// Sorting by an attribute that is never returned would tell who has one:
+// users with a password sort first. Like a filter on it, it is refused.
+func TestSortingByANeverReturnedAttributeIsRefused(t *testing.T) {
+	forEachStore(t, func(t *testing.T) {
+		a := newAPI(t, server.Config{})
+		a.create(t, "/Users", `{"userName":"ann","password":"Secret-1"}`)
+		a.create(t, "/Users", `{"userName":"bob"}`)
+		for _, sortBy := range []string{"password", "PASSWORD", userURN + ":password"} {
+			e := a.mustFail(t, http.StatusBadRequest, scim.InvalidValue, "GET", "/Users"+query("sortBy", sortBy), nil)
+			if d, _ := e["detail"].(string); !strings.Contains(d, "never returned") {
+				t.Errorf("sortBy=%s: detail %q should say the attribute is never returned", sortBy, d)
+			}
+			a.mustFail(t, http.StatusBadRequest, scim.InvalidValue, "POST", "/Users/.search", map[string]any{
+				"schemas": []string{scim.SearchRequestURN}, "sortBy": sortBy})
+		}
+		// The filter on it is refused as before, and sorting by what is
+		// returned still works.
+		a.mustFail(t, http.StatusBadRequest, scim.InvalidFilter, "GET", "/Users"+query("filter", "password pr"), nil)
+		if total, _ := a.list(t, "/Users"+query("sortBy", "userName")); total != 2 {
+			t.Fatalf("sortBy=userName: total %d, want 2", total)
+		}
+	})
+}

@@ -87,6 +87,9 @@ func newAPI(t *testing.T, cfg server.Config) *api {
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit = -1 // tests that send bursts are not about limits
 	}
+	if cfg.AuthFailureLimit == 0 {
+		cfg.AuthFailureLimit = -1 // nor are tests of many bad tokens
+	}
 	srv := httptest.NewServer(server.New(cfg))
 	t.Cleanup(srv.Close)
 	a := &api{root: srv.URL, base: srv.URL + "/scim/v2", st: st, http: &http.Client{Timeout: 60 * time.Second}}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +32,39 @@ const (
 type accessClaims struct {
 	Directory string `json:"dir"`
 	jwt.RegisteredClaims
+}
+
+// UnmarshalJSON reads the claims, refusing times that are not JSON
+// numbers. RFC 7519 §2 makes exp, nbf and iat NumericDates, but
+// jwt.NumericDate also reads a numeric string ("exp":"9999999999"), which
+// no issuer of ours writes.
+func (c *accessClaims) UnmarshalJSON(b []byte) error {
+	var times struct {
+		Exp json.RawMessage `json:"exp"`
+		Nbf json.RawMessage `json:"nbf"`
+		Iat json.RawMessage `json:"iat"`
+	}
+	if err := json.Unmarshal(b, &times); err != nil {
+		return err
+	}
+	for name, v := range map[string]json.RawMessage{"exp": times.Exp, "nbf": times.Nbf, "iat": times.Iat} {
+		// A valid JSON value that starts with '-' or a digit is a number.
+		if v != nil && (len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+			return fmt.Errorf("claim %s is %s, not a number", name, v)
+		}
+	}
+	type plain accessClaims // without this method
+	return json.Unmarshal(b, (*plain)(c))
+}
+
+// oauthTooManyFailures answers 429 with Retry-After (whole seconds, at
+// least one) for an address over its failure limit, with an RFC 6749
+// error body: temporarily_unavailable, since no code says "wait".
+func oauthTooManyFailures(w http.ResponseWriter, wait time.Duration) {
+	secs := max(int(math.Ceil(wait.Seconds())), 1)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	oauthError(w, http.StatusTooManyRequests, "temporarily_unavailable",
+		fmt.Sprintf("too many failed authentications from this address; retry after %d s", secs))
 }
 
 // oauthError answers with an RFC 6749 §5.2 error body.
@@ -58,8 +93,24 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
+	// Failed client authentications count against the address as failed
+	// tokens do (see authlimit.go).
+	addr := clientAddr(r)
+	limited, wait := s.failures.over(addr)
+	cred := credentialOf("client", id, secret)
+	if limited && !s.known.has(cred) {
+		oauthTooManyFailures(w, wait)
+		return
+	}
 	client, err := s.Store.AuthenticateClient(r.Context(), id, secret)
 	if errors.Is(err, store.ErrUnauthorized) {
+		if id != "" || secret != "" {
+			s.failures.fail(addr)
+		}
+		if limited {
+			oauthTooManyFailures(w, wait)
+			return
+		}
 		oauthError(w, http.StatusUnauthorized, "invalid_client", "unknown client or wrong secret")
 		return
 	}
@@ -67,6 +118,7 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.known.add(cred)
 	signed, err := IssueJWT(r.Context(), s.Store, client.DirectoryID, client.ID, time.Now().Add(s.AccessTokenTTL))
 	if err != nil {
 		s.fail(w, r, err)
@@ -107,20 +159,35 @@ func looksLikeJWT(s string) bool { return strings.Count(s, ".") == 2 }
 
 // verifyAccessToken checks a JWT access token and returns the token it
 // stands for: its client, in its directory. A revoked client's tokens stop
-// working at once.
-func (s *server) verifyAccessToken(ctx context.Context, raw string) (store.Token, error) {
+// working at once. The signing keys that verify are held in memory (they
+// never change); when limited (the client's address is over its failure
+// limit), only those are used, and a JWT signed with another fails with
+// errUnrecognized.
+func (s *server) verifyAccessToken(ctx context.Context, raw string, limited bool) (store.Token, error) {
 	var claims accessClaims
+	var keyErr error
 	_, err := jwt.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
+		if key, ok := s.keys.get(kid); ok {
+			return key, nil
+		}
+		if limited {
+			keyErr = errUnrecognized
+			return nil, keyErr
+		}
 		k, err := s.Store.SigningKey(ctx, kid)
 		if err != nil {
+			keyErr = err
 			return nil, err
 		}
+		s.keys.add(k.ID, k.Key)
 		return k.Key, nil
 	}, jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(tokenIssuer), jwt.WithAudience(tokenAudience),
 		jwt.WithExpirationRequired(), jwt.WithLeeway(5*time.Second))
-	if errors.Is(err, store.ErrUnavailable) {
-		return store.Token{}, err // not the token's fault: 503, not 401
+	if keyErr != nil && !errors.Is(keyErr, store.ErrNotFound) {
+		// Not the token's fault (the store is unavailable, or cannot read
+		// its keys): 503 or 500, not 401. errUnrecognized: 429.
+		return store.Token{}, keyErr
 	}
 	if err != nil {
 		return store.Token{}, store.ErrUnauthorized

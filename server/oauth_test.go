@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/rosterhq/roster/server"
 )
@@ -121,5 +124,60 @@ func TestJWTTokensStandForStoredTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.mustFail(t, 401, "", "GET", "/Users", nil)
+	})
+}
+
+// RFC 7519 §2 makes exp, nbf and iat NumericDates: JSON numbers. A JWT
+// library that reads a numeric string as one would take "exp":"9999999999"
+// for an expiry; such a token is refused, whoever signed it.
+func TestJWTTimesMustBeNumbers(t *testing.T) {
+	forEachStore(t, func(t *testing.T) {
+		a := newAPI(t, server.Config{})
+		ctx := context.Background()
+		client, _, err := a.st.CreateClient(ctx, a.dir.ID, "entra")
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := a.st.CurrentSigningKey(ctx, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().Unix()
+		sign := func(claims jwt.MapClaims) string {
+			t.Helper()
+			claims["iss"], claims["aud"], claims["sub"], claims["dir"] = "roster", []string{"roster-scim"}, client.ID, a.dir.ID
+			tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+			tok.Header["kid"] = key.ID
+			s, err := tok.SignedString(key.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		in := func(d time.Duration) int64 { return now + int64(d.Seconds()) }
+		for _, c := range []struct {
+			name   string
+			claims jwt.MapClaims
+			status int
+		}{
+			{"numeric exp", jwt.MapClaims{"exp": in(time.Hour), "iat": now}, 200},
+			{"numeric exp with a fraction", jwt.MapClaims{"exp": float64(in(time.Hour)) + 0.5}, 200},
+			{"exp as a string", jwt.MapClaims{"exp": strconv.FormatInt(in(time.Hour), 10)}, 401},
+			{"exp as a string far ahead", jwt.MapClaims{"exp": "99999999999"}, 401},
+			{"exp as a boolean", jwt.MapClaims{"exp": true}, 401},
+			{"exp null", jwt.MapClaims{"exp": nil}, 401},
+			{"no exp", jwt.MapClaims{"iat": now}, 401},
+			{"nbf as a string", jwt.MapClaims{"exp": in(time.Hour), "nbf": strconv.FormatInt(now, 10)}, 401},
+			{"iat as a string", jwt.MapClaims{"exp": in(time.Hour), "iat": strconv.FormatInt(now, 10)}, 401},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				r := a.withToken(sign(c.claims)).do(t, "GET", "/Users", nil)
+				if c.status == 200 {
+					r.must(t, 200)
+				} else {
+					r.mustFail(t, c.status, "")
+				}
+			})
+		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -34,7 +35,39 @@ func (s *server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	return body, err
 }
 
-func (s *server) options() resource.Options { return resource.Options{Strict: s.Strict} }
+// options returns the options to decode a request's body with, and a
+// function to call once it is decoded. In lenient mode (not Strict), what
+// decoding ignores (schema URNs and attributes the resource type does not
+// define, such as Entra's ADSCIM schema and custom extensions) is logged at
+// debug level, in one line per request, when the logger logs debug lines.
+func (s *server) options(r *http.Request) (opts resource.Options, done func()) {
+	opts.Strict = s.Strict
+	if s.Strict || !s.Logger.Enabled(r.Context(), slog.LevelDebug) {
+		return opts, func() {}
+	}
+	var ignored []string
+	more := 0
+	opts.Ignored = func(name string) {
+		if len(ignored) == maxIgnoredLogged {
+			more++
+			return
+		}
+		if len(name) > 200 {
+			name = name[:200] + "…"
+		}
+		ignored = append(ignored, name)
+	}
+	return opts, func() {
+		if len(ignored) > 0 {
+			s.Logger.DebugContext(r.Context(), "ignored what the schemas do not define", "method", r.Method, "path", r.URL.Path,
+				"names", ignored, "more", more)
+		}
+	}
+}
+
+// maxIgnoredLogged bounds the names one request's debug line lists: a
+// body of a megabyte may name tens of thousands.
+const maxIgnoredLogged = 20
 
 // projection reads the attributes and excludedAttributes parameters.
 func projection(r *http.Request, rt *schema.ResourceType) (*resource.Projection, error) {
@@ -57,15 +90,62 @@ func wantsMembers(rt *schema.ResourceType, p *resource.Projection) bool {
 // writeResource answers with one resource, its ETag and, for a create, its
 // Location.
 func (s *server) writeResource(w http.ResponseWriter, r *http.Request, status int, res *resource.Resource, p *resource.Projection) {
-	loc := s.baseURL(r) + res.Type.Endpoint + "/" + res.ID()
+	s.locate(s.baseURL(r), res, p)
 	m := res.Meta()
-	m.Location = loc
-	res.SetMeta(m)
 	w.Header().Set("ETag", m.Version)
 	if status == http.StatusCreated {
-		w.Header().Set("Location", loc)
+		w.Header().Set("Location", m.Location)
 	}
 	writeBody(w, status, res.AppendJSON(nil, p))
+}
+
+// locate sets what a response shows that the store does not keep because
+// it depends on the URL the API is served at (base, from baseURL): the
+// resource's meta.location, and the $ref of each member of a group and
+// each group of a user (RFC 7643 §4.1.2, §4.2), <base>/Users/<id> or
+// <base>/Groups/<id>. A client's $ref is never stored: what a response
+// shows is always the server's. $refs the projection p leaves out are not
+// built, so that a 50,000-member group costs no URLs nobody reads.
+func (s *server) locate(base string, res *resource.Resource, p *resource.Projection) {
+	m := res.Meta()
+	m.Location = base + res.Type.Endpoint + "/" + res.ID()
+	res.SetMeta(m)
+	for _, name := range []string{"members", "groups"} {
+		a := res.Type.Schema.Attribute(name)
+		list, _ := res.Attrs[name].([]any)
+		if a == nil || a.SubAttribute("$ref") == nil || len(list) == 0 || !p.Includes(schema.Ref{Attr: a, Sub: a.SubAttribute("$ref")}) {
+			continue
+		}
+		// A member's type names its resource type (User when it names
+		// none, as the store reads it); a user's groups are Groups.
+		prefixes := map[string]string{}
+		prefix := func(typ string) string {
+			switch {
+			case name == "groups":
+				typ = "Group"
+			case typ == "":
+				typ = "User"
+			}
+			pre, ok := prefixes[typ]
+			if !ok {
+				if rt := s.Registry.ResourceType(typ); rt != nil {
+					pre = base + rt.Endpoint + "/"
+				}
+				prefixes[typ] = pre
+			}
+			return pre
+		}
+		for _, v := range list {
+			el, _ := v.(map[string]any)
+			id, _ := el["value"].(string)
+			typ, _ := el["type"].(string)
+			if pre := prefix(typ); id != "" && pre != "" {
+				el["$ref"] = pre + id
+			} else {
+				delete(el, "$ref")
+			}
+		}
+	}
 }
 
 func (s *server) create(w http.ResponseWriter, r *http.Request, req request) error {
@@ -77,7 +157,9 @@ func (s *server) create(w http.ResponseWriter, r *http.Request, req request) err
 	if err != nil {
 		return err
 	}
-	res, err := resource.Decode(req.rt, body, s.options())
+	opts, decoded := s.options(r)
+	res, err := resource.Decode(req.rt, body, opts)
+	decoded()
 	if err != nil {
 		return err
 	}
@@ -166,7 +248,9 @@ func (s *server) replace(w http.ResponseWriter, r *http.Request, req request) er
 	if err != nil {
 		return err
 	}
-	incoming, err := resource.Decode(req.rt, body, s.options())
+	opts, decoded := s.options(r)
+	incoming, err := resource.Decode(req.rt, body, opts)
+	decoded()
 	if err != nil {
 		return err
 	}
@@ -222,7 +306,9 @@ func (s *server) patch(w http.ResponseWriter, r *http.Request, req request) erro
 	if err != nil {
 		return err
 	}
-	pr, err := patch.Parse(req.rt, body, s.options())
+	opts, decoded := s.options(r)
+	pr, err := patch.Parse(req.rt, body, opts)
+	decoded()
 	if err != nil {
 		return err
 	}
@@ -393,10 +479,9 @@ func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp l
 		return err
 	}
 	resources := make([]json.RawMessage, len(page.Resources))
+	base := s.baseURL(r)
 	for i, res := range page.Resources {
-		m := res.Meta()
-		m.Location = s.baseURL(r) + req.rt.Endpoint + "/" + res.ID()
-		res.SetMeta(m)
+		s.locate(base, res, p)
 		resources[i] = res.AppendJSON(nil, p)
 	}
 	lr := scim.NewListResponse(page.Total, resources)

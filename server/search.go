@@ -77,9 +77,7 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 			return err
 		}
 		for _, res := range page.Resources {
-			m := res.Meta()
-			m.Location = s.baseURL(r) + pt.rt.Endpoint + "/" + res.ID()
-			res.SetMeta(m)
+			s.locate(s.baseURL(r), res, pt.p)
 			resources = append(resources, res.AppendJSON(nil, pt.p))
 		}
 		left -= len(page.Resources)

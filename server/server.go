@@ -45,7 +45,13 @@ type Config struct {
 	// (default half the CPUs, at least one): each hash costs CPU on
 	// purpose, and requests that set passwords wait for their turn.
 	PasswordHashers int
-	// Strict rejects unknown attributes instead of ignoring them.
+	// Strict answers 400 to a request that names what its resource type
+	// does not define: a schema URN in "schemas" that is neither its core
+	// schema nor one of its extensions, or an attribute (in a body or a
+	// PATCH path); a POST or PUT must also list the core schema.
+	// By default (lenient) they are ignored, and logged at debug level:
+	// Microsoft Entra ID lists its ADSCIM schema and the URNs of custom
+	// extensions it was configured with.
 	Strict bool
 	// RateLimit is the requests per second each token may make, with bursts
 	// of RateBurst; more get 429 with Retry-After. 0 means 100 per second
@@ -53,6 +59,15 @@ type Config struct {
 	// per process.
 	RateLimit float64
 	RateBurst int
+	// AuthFailureLimit is the failed authentications per second each
+	// client address may make, with bursts of AuthFailureBurst; more get
+	// 429 with Retry-After, without reaching the store, unless the
+	// server recognizes their credentials as good (see authlimit.go:
+	// successes are never limited). 0 means one per second with bursts of
+	// 20; a negative rate turns the limit off. The address is the
+	// connection's: behind a proxy, every client shares the proxy's.
+	AuthFailureLimit float64
+	AuthFailureBurst int
 	// CursorKey signs the cursors of cursor pagination (RFC 9865). Empty:
 	// keys derived from the store's signing keys, which replicas on one
 	// database share. CursorTimeout is how long a cursor stays valid
@@ -74,11 +89,14 @@ type Config struct {
 
 type server struct {
 	Config
-	limits  *limiters
-	cursors *cursors
-	tokens  *tokenCache
-	hashers chan struct{} // a semaphore of PasswordHashers places
-	metrics *metrics
+	limits   *limiters
+	cursors  *cursors
+	tokens   *tokenCache
+	failures *failureLimiter
+	known    *knownCredentials
+	keys     *heldKeys
+	hashers  chan struct{} // a semaphore of PasswordHashers places
+	metrics  *metrics
 }
 
 // New returns the SCIM API handler.
@@ -119,8 +137,12 @@ func New(cfg Config) http.Handler {
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = max(int(cfg.RateLimit), 1)
 	}
+	if cfg.AuthFailureLimit == 0 {
+		cfg.AuthFailureLimit, cfg.AuthFailureBurst = 1, 20
+	}
 	s := &server{Config: cfg, limits: newLimiters(cfg.RateLimit, cfg.RateBurst), cursors: newCursors(cfg.Store, cfg.CursorKey, cfg.CursorTimeout),
-		tokens: newTokenCache(cfg.TokenCacheTTL), hashers: make(chan struct{}, cfg.PasswordHashers)}
+		tokens: newTokenCache(cfg.TokenCacheTTL), failures: newFailureLimiter(cfg.AuthFailureLimit, cfg.AuthFailureBurst),
+		known: newKnownCredentials(), keys: newHeldKeys(), hashers: make(chan struct{}, cfg.PasswordHashers)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -193,12 +215,25 @@ type request struct {
 // up per request, so extensions registered at runtime take effect.
 func (s *server) auth(resourceType string, h func(http.ResponseWriter, *http.Request, request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, err := s.authenticate(r)
-		if errors.Is(err, store.ErrUnauthorized) {
+		addr := clientAddr(r)
+		limited, wait := s.failures.over(addr)
+		tok, err := s.authenticate(r, limited)
+		switch {
+		case errors.Is(err, errUnrecognized):
+			tooManyFailures(w, wait)
+			return
+		case errors.Is(err, errNoCredentials):
 			unauthorized(w, "a valid bearer token (or HTTP Basic credentials: the directory's name and a token) is required")
 			return
-		}
-		if err != nil {
+		case errors.Is(err, store.ErrUnauthorized):
+			s.failures.fail(addr)
+			if limited {
+				tooManyFailures(w, wait)
+				return
+			}
+			unauthorized(w, "a valid bearer token (or HTTP Basic credentials: the directory's name and a token) is required")
+			return
+		case err != nil:
 			s.fail(w, r, err)
 			return
 		}
@@ -219,23 +254,26 @@ func (s *server) auth(resourceType string, h func(http.ResponseWriter, *http.Req
 
 // authenticate returns the token a request carries: as a bearer token, or
 // as the password of HTTP Basic credentials whose user name is the token's
-// directory (name or id), which Okta can be configured to send.
-func (s *server) authenticate(r *http.Request) (store.Token, error) {
+// directory (name or id), which Okta can be configured to send. When the
+// client's address is over its failure limit (limited), it asks the store
+// only about credentials it recognizes (see authlimit.go), failing with
+// errUnrecognized for others.
+func (s *server) authenticate(r *http.Request, limited bool) (store.Token, error) {
 	if scheme, secret, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		secret = strings.TrimSpace(secret)
 		switch {
 		case secret == "":
-			return store.Token{}, store.ErrUnauthorized
+			return store.Token{}, errNoCredentials
 		case looksLikeJWT(secret):
-			return s.verifyAccessToken(r.Context(), secret)
+			return s.verifyAccessToken(r.Context(), secret, limited)
 		}
-		return s.tokens.authenticate(r.Context(), s.Store, secret)
+		return s.authenticateToken(r.Context(), secret, limited)
 	}
 	user, secret, ok := r.BasicAuth()
 	if !ok || secret == "" {
-		return store.Token{}, store.ErrUnauthorized
+		return store.Token{}, errNoCredentials
 	}
-	tok, err := s.tokens.authenticate(r.Context(), s.Store, secret)
+	tok, err := s.authenticateToken(r.Context(), secret, limited)
 	if err != nil {
 		return tok, err
 	}
@@ -247,6 +285,21 @@ func (s *server) authenticate(r *http.Request) (store.Token, error) {
 		return store.Token{}, store.ErrUnauthorized
 	}
 	return tok, nil
+}
+
+// authenticateToken returns the token whose secret this is, from the
+// cache or the store; when limited, only if the secret has authenticated
+// on this server before.
+func (s *server) authenticateToken(ctx context.Context, secret string, limited bool) (store.Token, error) {
+	c := credentialOf("token", secret)
+	if limited && !s.known.has(c) {
+		return store.Token{}, errUnrecognized
+	}
+	tok, err := s.tokens.authenticate(ctx, s.Store, secret)
+	if err == nil {
+		s.known.add(c)
+	}
+	return tok, err
 }
 
 func unauthorized(w http.ResponseWriter, detail string) {

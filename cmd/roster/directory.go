@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,12 +22,16 @@ func withStore(cmd *cobra.Command, db string, fn func(context.Context, store.Sto
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st, err := database.Open(ctx, db)
+	key, err := loadSecretKey(db, os.Getenv(secretKeyFileEnv), false)
 	if err != nil {
 		return err
 	}
+	st, err := database.Open(ctx, db, key.options()...)
+	if err != nil {
+		return explainKeyError(err, db, key)
+	}
 	defer st.Close()
-	return fn(ctx, st)
+	return explainKeyError(fn(ctx, st), db, key)
 }
 
 // withDirectory is withStore for a command about one directory, named by

@@ -67,6 +67,7 @@ func TestServeReplicasOnPostgres(t *testing.T) {
 	db := pgtest.New(t)
 	const token = "replica-test-token-0123456789abcdef"
 	t.Setenv("ROSTER_TOKEN", token)
+	t.Setenv(secretKeyEnv, "the replicas' secret key, 32 bytes or more")
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer wg.Wait()

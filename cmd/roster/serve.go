@@ -20,8 +20,9 @@ import (
 )
 
 func newServeCommand() *cobra.Command {
-	var addr, db, baseURL, tlsCert, tlsKey, logFormat string
+	var addr, db, baseURL, tlsCert, tlsKey, logFormat, logLevel, secretKeyFile string
 	var rateLimit float64
+	var strict bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the SCIM 2.0 server",
@@ -31,7 +32,19 @@ servers may share one database behind a load balancer. Migrations are
 applied at start, under a lock when on PostgreSQL.
 
 On an empty database it creates a directory called "default" and prints a
-bearer token for it, so that you can point curl, Okta or Entra at it at once.`,
+bearer token for it, so that you can point curl, Okta or Entra at it at once.
+
+By default it ignores what a resource names that its schemas do not define
+(Entra's ADSCIM schema URN, the URNs and attributes of custom extensions),
+and logs it at --log-level debug; --strict answers 400 instead.
+
+The keys that sign access tokens are kept encrypted in the database with a
+secret key: --secret-key-file (or $ROSTER_SECRET_KEY_FILE), else
+$ROSTER_SECRET_KEY (at least 32 characters: openssl rand -base64 32), else,
+on SQLite, the file beside the database (roster.key beside roster.db), made
+(mode 0600) on the first start. On PostgreSQL a key is required, the same
+on every replica. Keys kept in clear by an older version are encrypted at
+start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -39,11 +52,12 @@ bearer token for it, so that you can point curl, Okta or Entra at it at once.`,
 			if (tlsCert == "") != (tlsKey == "") {
 				return errors.New("--tls-cert and --tls-key go together")
 			}
-			logger, err := newLogger(cmd, logFormat)
+			logger, err := newLogger(cmd, logFormat, logLevel)
 			if err != nil {
 				return err
 			}
-			return serve(ctx, cmd, logger, serveOptions{addr: addr, db: db, baseURL: baseURL, rateLimit: rateLimit, tlsCert: tlsCert, tlsKey: tlsKey})
+			return serve(ctx, cmd, logger, serveOptions{addr: addr, db: db, baseURL: baseURL, rateLimit: rateLimit, tlsCert: tlsCert, tlsKey: tlsKey,
+				strict: strict, secretKeyFile: secretKeyFile})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "localhost:8080", "address to listen on")
@@ -51,34 +65,57 @@ bearer token for it, so that you can point curl, Okta or Entra at it at once.`,
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS with --tls-key")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "least severe log lines shown: debug, info, warn or error")
+	cmd.Flags().BoolVar(&strict, "strict", false, "answer 400 to schema URNs and attributes the schemas do not define, instead of ignoring them")
 	cmd.Flags().Float64Var(&rateLimit, "rate-limit", 100, "requests per second per token (bursts of twice that); 0 turns limiting off")
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "public URL of the SCIM API behind a proxy, such as https://scim.example.com/scim/v2")
+	cmd.Flags().StringVar(&secretKeyFile, "secret-key-file", os.Getenv(secretKeyFileEnv),
+		"file holding the secret key that encrypts the signing keys (default $ROSTER_SECRET_KEY_FILE; see above)")
 	return cmd
 }
 
 // serveOptions are the flags of roster serve.
 type serveOptions struct {
-	addr, db, baseURL, tlsCert, tlsKey string
-	rateLimit                          float64
+	addr, db, baseURL, tlsCert, tlsKey, secretKeyFile string
+	rateLimit                                         float64
+	strict                                            bool
 }
 
-func newLogger(cmd *cobra.Command, format string) (*slog.Logger, error) {
+// newLogger returns the logger of --log-format and --log-level (a level
+// slog names: debug, info, warn or error).
+func newLogger(cmd *cobra.Command, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)), nil
+		return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)), nil
+		return slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
 }
 
 func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serveOptions) error {
 	addr, db, baseURL, rateLimit := o.addr, o.db, o.baseURL, o.rateLimit
-	st, err := database.Open(ctx, db)
+	key, err := loadSecretKey(db, o.secretKeyFile, true)
 	if err != nil {
 		return err
 	}
+	st, err := database.Open(ctx, db, key.options()...)
+	if err != nil {
+		return explainKeyError(err, db, key)
+	}
 	defer st.Close()
+	if key.generated {
+		logger.Info("made a secret key to encrypt the signing keys; keep it, and back it up apart from the database",
+			"file", key.from)
+	}
+	if key.warning != "" {
+		logger.Warn(key.warning)
+	}
 	if err := firstRun(ctx, cmd, st); err != nil {
 		return err
 	}
@@ -92,7 +129,7 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serve
 	}
 	srv := &http.Server{
 		Handler: server.New(server.Config{Store: st, Logger: logger, BaseURL: baseURL,
-			RateLimit: limit, RateBurst: int(2 * rateLimit)}),
+			RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      90 * time.Second,

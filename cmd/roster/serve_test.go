@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster/store/sqlite"
 )
@@ -77,5 +80,88 @@ func TestFirstRunTakesROSTER_TOKEN(t *testing.T) {
 	}
 	if _, err := st2.Authenticate(ctx, secret); err != nil {
 		t.Fatalf("ROSTER_TOKEN does not authenticate: %v", err)
+	}
+}
+
+// TestServeStrict runs `roster serve` as Entra's group create meets it: by
+// default the ADSCIM schema URN is ignored and logged at --log-level debug;
+// --strict answers 400.
+func TestServeStrict(t *testing.T) {
+	const token = "serve-strict-test-token-0123456789abcdef"
+	const adscim = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
+	t.Setenv("ROSTER_TOKEN", token)
+	group := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group","` + adscim + `"],"displayName":"Sales"}`
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		status int
+		logged bool
+	}{
+		{"lenient by default, logging what it ignored at debug level", []string{"--log-level", "debug"}, http.StatusCreated, true},
+		{"lenient at the default log level logs nothing of it", nil, http.StatusCreated, false},
+		{"strict refuses", []string{"--strict", "--log-level", "debug"}, http.StatusBadRequest, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			var logs syncBuffer
+			cmd := newRootCommand()
+			cmd.SetOut(io.Discard)
+			cmd.SetErr(&logs)
+			cmd.SetArgs(append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "roster.db")}, tc.args...))
+			done := make(chan error, 1)
+			go func() { done <- cmd.ExecuteContext(ctx) }()
+			defer func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("serve: %v", err)
+				}
+			}()
+			url := serveURL(t, &logs, done)
+			req, _ := http.NewRequest(http.MethodPost, url+"/Groups", strings.NewReader(group))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/scim+json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("POST /Groups answered %d %s, want %d", resp.StatusCode, body, tc.status)
+			}
+			if logged := strings.Contains(logs.String(), adscim); logged != tc.logged {
+				t.Errorf("the log mentions the ignored URN: %v, want %v:\n%s", logged, tc.logged, logs.String())
+			}
+		})
+	}
+	cmd := newRootCommand()
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	cmd.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "roster.db"), "--log-level", "loud"})
+	if err := cmd.ExecuteContext(context.Background()); err == nil || !strings.Contains(err.Error(), "--log-level") {
+		t.Errorf("--log-level loud: got %v, want an error naming --log-level", err)
+	}
+}
+
+// serveURL waits for `roster serve` to log the URL it serves at. done
+// receives what serve returned; if it stops early, serveURL puts that back.
+func serveURL(t *testing.T, logs *syncBuffer, done chan error) string {
+	t.Helper()
+	re := regexp.MustCompile(`url=(http://127\.0\.0\.1:[0-9]+/scim/v2)`)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(logs.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("serve stopped: %v\n%s", err, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

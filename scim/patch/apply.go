@@ -90,6 +90,8 @@ func (s *state) apply(op Operation) error {
 		return s.remove(ref, op.Value)
 	case op.Value == nil: // add of null
 		return nil
+	case ref.Sub != nil && a.MultiValued: // emails.value: of every value
+		return s.every(op.Op, ref, op.Value)
 	case ref.Sub != nil: // a sub-attribute of a single complex value
 		m := s.complexCopy(ref)
 		if err := setSub(m, ref.Sub, op.Value); err != nil {
@@ -281,6 +283,36 @@ func (s *state) filtered(op Op, ref schema.Ref, f filter.Expr, value any) error 
 		}
 		l.set(i, m)
 		touched[i] = true
+	}
+	l.clearOtherPrimaries(touched)
+	return nil
+}
+
+// every sets a sub-attribute of every value of a multi-valued complex
+// attribute, as a path without a value filter asks (RFC 7644 §3.5.2.3: a
+// path that names no particular value applies to all of them), so that a
+// replace of emails.value changes the address of each email. When the
+// attribute has no values, it gets one holding the sub-attribute: a
+// replace of an attribute that has no value is an add.
+func (s *state) every(op Op, ref schema.Ref, value any) error {
+	if err := s.checkImmutableList(ref); err != nil {
+		return err
+	}
+	l := s.list(ref)
+	touched := make(map[int]bool, len(l.vals))
+	for i, v := range l.vals {
+		if _, ok := v.(map[string]any); !ok {
+			continue
+		}
+		m, err := updated(op, ref, v, value)
+		if err != nil {
+			return err
+		}
+		l.set(i, m)
+		touched[i] = true
+	}
+	if len(touched) == 0 {
+		touched[l.append(map[string]any{ref.Sub.Name: value})] = true
 	}
 	l.clearOtherPrimaries(touched)
 	return nil

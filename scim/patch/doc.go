@@ -16,7 +16,9 @@
 // in any case and booleans as strings (Microsoft Entra ID), path-less
 // operations whose value holds dotted or URN-qualified attribute names, a
 // replace or add through a value filter that matches nothing adding the
-// value the filter describes, "remove" of members with a value list, and
+// value the filter describes, a sub-attribute of a multi-valued attribute
+// without a filter (emails.value) naming it in every value, as RFC 7644
+// §3.5.2.3 allows, "remove" of members with a value list, and
 // readOnly attributes such as id inside a path-less value (Okta group
 // push), which are ignored.
 package patch

@@ -3,6 +3,7 @@ package patch_test
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,7 +47,10 @@ func TestApplyRejectsBadRequestsAndChangesNothing(t *testing.T) {
 		{"replacing userName with null", userType(), user, ops(`{"op":"replace","path":"userName","value":null}`), scim.Mutability, "userName"},
 		{"removing the required displayName", groupType(), group, ops(`{"op":"remove","path":"displayName"}`), scim.Mutability, "displayName"},
 		{"a filter that matches nothing and describes no value", userType(), user, ops(`{"op":"replace","path":"emails[value co \"zzz\"].type","value":"home"}`), scim.NoTarget, "emails"},
-		{"a sub-attribute of every email without a filter", userType(), user, ops(`{"op":"replace","path":"emails.value","value":"x@example.com"}`), scim.InvalidPath, "filter"},
+		{"primary set on every email without a filter", userType(), `{"userName":"bjensen","emails":[{"value":"a@example.com"},{"value":"b@example.com"}]}`,
+			ops(`{"op":"replace","path":"emails.primary","value":true}`), scim.InvalidValue, "primary"},
+		{"a sub-attribute of every member changed", groupType(), `{"displayName":"Eng","members":[{"value":"a","display":"A"}]}`,
+			ops(`{"op":"replace","path":"members.display","value":"B"}`), scim.Mutability, "immutable"},
 		{"two primary emails", userType(), user, ops(`{"op":"add","path":"emails","value":[{"value":"b@example.com","primary":true},{"value":"c@example.com","primary":true}]}`), scim.InvalidValue, "primary"},
 		{"a late failure undoes earlier operations", userType(), user, ops(`{"op":"replace","path":"title","value":"Boss"}`, `{"op":"remove","path":"emails"}`, `{"op":"remove","path":"userName"}`), scim.Mutability, "Operations[2]"},
 		{"an invalid filter in a path", groupType(), group, ops(`{"op":"remove","path":"members[value xx \"a\"]"}`), scim.InvalidPath, "xx"},
@@ -76,13 +80,20 @@ func TestApplyRejectsBadRequestsAndChangesNothing(t *testing.T) {
 func TestUnknownAttributesAreIgnoredUnlessStrict(t *testing.T) {
 	body := ops(`{"op":"replace","path":"urn:example:custom:2.0:User:shoeSize","value":"42"}`,
 		`{"op":"replace","path":"favouriteColour","value":"blue"}`,
-		`{"op":"replace","value":{"title":"Boss","hobby":"chess"}}`)
+		`{"op":"replace","value":{"title":"Boss","hobby":"chess"}}`,
+		`{"op":"add","path":"`+enterprise+`","value":{"department":"R&D","badge":"B-1"}}`,
+		`{"op":"add","value":{"emails[type eq \"work\"].verified":true}}`)
 	r := decode(t, userType(), `{"userName":"bjensen"}`)
-	if err := apply(r, body, resource.Options{}); err != nil {
+	var ignored []string
+	if err := apply(r, body, resource.Options{Ignored: func(name string) { ignored = append(ignored, name) }}); err != nil {
 		t.Fatalf("lenient apply: %v", err)
 	}
-	if got := asJSON(t, r); got["title"] != "Boss" || len(got) != 3 {
-		t.Fatalf("lenient apply gave %v, want only title added", got)
+	if got := asJSON(t, r); got["title"] != "Boss" || got[enterprise] == nil || len(got) != 4 {
+		t.Fatalf("lenient apply gave %v, want only title and the department added", got)
+	}
+	want := []string{"urn:example:custom:2.0:User:shoeSize", "favouriteColour", "hobby", enterprise + ":badge", `emails[type eq "work"].verified`}
+	if !slices.Equal(ignored, want) {
+		t.Errorf("Ignored heard %q, want %q", ignored, want)
 	}
 
 	r = decode(t, userType(), `{"userName":"bjensen"}`)

@@ -113,5 +113,10 @@ func fuzzSeeds() []string {
 		ops(`{"op":"remove","path":"members","value":[{"value":"a"},{"value":"b"},{"value":"c"},{"value":"d"},{"value":"e"},{"value":"f"},{"value":"g"},{"value":"h"},{"value":"i"}]}`,
 			`{"op":"add","path":"members","value":[{"value":"A"},{"value":"z"}]}`, `{"op":"remove","path":"members[value eq \"z\"]"}`),
 		ops(`{"op":"replace","path":"emails[type eq \"home\"].primary","value":true}`, `{"op":"replace","path":"emails[type eq \"work\"].primary","value":true}`),
+		// A sub-attribute of every value, without a filter (RFC 7644 §3.5.2.3).
+		ops(`{"op":"replace","path":"emails.value","value":"new@example.com"}`),
+		ops(`{"op":"remove","path":"emails.type"}`),
+		ops(`{"op":"add","path":"addresses.primary","value":true}`, `{"op":"replace","path":"emails.display","value":null}`),
+		ops(`{"op":"replace","path":"members.display","value":"X"}`),
 	}
 }

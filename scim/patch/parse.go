@@ -142,6 +142,7 @@ func parseOperation(rt *schema.ResourceType, v any, opts resource.Options) ([]Op
 			p, err := filter.ParsePath(s, rt)
 			if err != nil {
 				if errors.Is(err, schema.ErrUnknownAttribute) && !opts.Strict {
+					opts.Ignore(s)
 					return nil, nil
 				}
 				return nil, err
@@ -190,6 +191,7 @@ func expand(rt *schema.ResourceType, op Op, urn string, attrs map[string]any, op
 			p, err := filter.ParsePath(k, rt)
 			if err != nil {
 				if !opts.Strict && errors.Is(err, schema.ErrUnknownAttribute) {
+					opts.Ignore(k)
 					continue
 				}
 				return nil, err
@@ -210,6 +212,10 @@ func expand(rt *schema.ResourceType, op Op, urn string, attrs map[string]any, op
 			if opts.Strict || !errors.Is(err, schema.ErrUnknownAttribute) {
 				return nil, scim.BadRequest(scim.InvalidValue, "%v", err)
 			}
+			if urn != "" {
+				k = urn + ":" + k
+			}
+			opts.Ignore(k)
 			continue
 		}
 		if ref.Attr == nil { // an extension object inside a path-less value
@@ -292,10 +298,9 @@ func check(o Operation, opts resource.Options) (Operation, error) {
 				o.Value = []any{}
 			}
 		}
-	case ref.Sub != nil && ref.Attr.MultiValued && f == nil:
-		return o, scim.BadRequest(scim.InvalidPath, "%s names a sub-attribute of every %s value; select values with a filter, as in %s[type eq \"work\"].%s",
-			ref, ref.Attr.Name, ref.Attr.Name, ref.Sub.Name)
 	case ref.Sub != nil:
+		// Of one complex value, of the values a filter selects, or of
+		// every value (emails.value): the value is the sub-attribute's.
 		o.Value, err = resource.DecodeValue(ref.Sub, o.Value, opts)
 	case f != nil:
 		o.Value, err = resource.DecodeElement(ref.Attr, o.Value, opts)

@@ -18,15 +18,31 @@ import (
 
 // Options control how lenient decoding is.
 type Options struct {
-	// Strict rejects attributes and sub-attributes the schemas do not
-	// define, and a "schemas" list that lacks the core schema. By default
-	// they are ignored, because real clients send extra fields.
+	// Strict rejects what the resource type's schemas do not define: a
+	// schema URN in "schemas" that is neither the core schema nor one of
+	// the type's extensions, attributes and sub-attributes (under such a
+	// URN or not), and a "schemas" list that lacks the core schema. By
+	// default they are ignored, because real clients send extra fields:
+	// Microsoft Entra ID lists an ADSCIM Group schema and the URNs of the
+	// custom extensions it was configured with.
 	Strict bool
 	// Response decodes a service provider's response rather than a
 	// client's request: readOnly attributes (id, meta, groups) are kept,
 	// required attributes are not enforced (a projection may leave them
 	// out), and schema URNs the resource type lacks are ignored.
 	Response bool
+	// Ignored, if set, is called with each name that decoding ignores
+	// because the schemas do not define it: a schema URN from "schemas",
+	// an attribute as the client spelled it, or a sub-attribute as
+	// attribute.sub. A server uses it to log what a client sent in vain.
+	Ignored func(name string)
+}
+
+// Ignore reports name to o.Ignored, if set.
+func (o Options) Ignore(name string) {
+	if o.Ignored != nil {
+		o.Ignored(name)
+	}
 }
 
 // Decode parses a JSON request body (POST or PUT) into a resource of type
@@ -36,6 +52,10 @@ type Options struct {
 // attributes are dropped, required attributes must be present and at most
 // one value of a multi-valued attribute may be primary. opts.Response
 // relaxes this for a service provider's responses.
+//
+// Unless opts.Strict is set, schema URNs, attributes and sub-attributes
+// that the resource type does not define are ignored (and reported to
+// opts.Ignored) rather than refused.
 //
 // Every error is a *scim.Error with status 400: invalidSyntax for
 // malformed JSON, invalidValue for values that do not fit the schema.
@@ -135,9 +155,11 @@ func decodeSchemas(rt *schema.ResourceType, obj map[string]any, opts Options) er
 		switch {
 		case strings.EqualFold(s, rt.Schema.ID):
 			hasCore = true
-		case rt.Extension(s) != nil, opts.Response:
-		default:
+		case rt.Extension(s) != nil:
+		case opts.Strict && !opts.Response:
 			return invalidValue("unknown schema %q for resource type %s (known: %s)", s, rt.Name, strings.Join(rt.SchemaURNs(), ", "))
+		default:
+			opts.Ignore(s)
 		}
 	}
 	if opts.Strict && !hasCore {
@@ -151,6 +173,7 @@ func decodeSchemas(rt *schema.ResourceType, obj map[string]any, opts Options) er
 func (r *Resource) decodeInto(ref schema.Ref, resolveErr error, name string, v any, opts Options) error {
 	if resolveErr != nil {
 		if errors.Is(resolveErr, schema.ErrUnknownAttribute) && !opts.Strict {
+			opts.Ignore(name)
 			return nil
 		}
 		return invalidValue("%v", resolveErr)
@@ -295,6 +318,7 @@ func decodeSingle(attr *schema.Attribute, v any, opts Options) (any, error) {
 				if opts.Strict {
 					return nil, invalidValue("%s has no sub-attribute %q", attr.Name, k)
 				}
+				opts.Ignore(attr.Name + "." + k)
 				continue
 			}
 			if sub.Mutability == schema.ReadOnly && !opts.Response {

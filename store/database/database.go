@@ -15,6 +15,7 @@ import (
 	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/postgres"
 	"github.com/rosterhq/roster/store/sqlite"
+	"github.com/rosterhq/roster/store/sqlstore"
 )
 
 // Kind is the kind of database a name names.
@@ -64,20 +65,21 @@ func File(db string) string {
 	return strings.TrimPrefix(db, sqliteScheme)
 }
 
-// Open opens the database db names, applying the migrations it lacks, as
+// Open opens the database db names with the store options opts (such as
+// sqlstore.WithSecretKey), applying the migrations it lacks, as
 // sqlite.Open and postgres.Open do. Their errors say which database
 // failed and never show a password, so Open returns them as they are.
-func Open(ctx context.Context, db string) (store.Store, error) {
+func Open(ctx context.Context, db string, opts ...sqlstore.Option) (store.Store, error) {
 	// Each branch returns a nil interface on error, not a nil pointer in
 	// a non-nil interface.
 	if KindOf(db) == PostgreSQL {
-		st, err := postgres.Open(ctx, db)
+		st, err := postgres.Open(ctx, db, opts...)
 		if err != nil {
 			return nil, err
 		}
 		return st, nil
 	}
-	st, err := sqlite.Open(ctx, File(db))
+	st, err := sqlite.Open(ctx, File(db), opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -139,8 +141,9 @@ func Lock(ctx context.Context, db, name string) (unlock func(), err error) {
 	}
 	h := fnv.New64a()
 	h.Write([]byte(name))
+	key := int64(h.Sum64())
 	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(h.Sum64())).Scan(&got); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("database: lock %s: %w", name, err)
 	}
@@ -148,5 +151,13 @@ func Lock(ctx context.Context, db, name string) (unlock func(), err error) {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("database: lock %s: %w", name, ErrLocked)
 	}
-	return func() { conn.Close(context.WithoutCancel(ctx)) }, nil
+	return func() {
+		// Unlocked before the session closes: the server ends a closed
+		// session when it gets to it, and a Lock right after unlock would
+		// find the lock still held until then. Should the unlock fail, the
+		// session's end releases it.
+		ctx := context.WithoutCancel(ctx)
+		conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, key)
+		conn.Close(ctx)
+	}, nil
 }

@@ -33,18 +33,18 @@ const maxKeyBytes = 2048
 // makes servers rotating the signing key at once make one key.
 const signingKeyLock = 0x726f73746b6579
 
-func (d *dialect) Name() string                 { return "postgres" }
-func (d *dialect) Reader() sqlstore.Querier     { return querier{d.pool} }
-func (d *dialect) Writer() sqlstore.Querier     { return querier{d.pool} }
-func (d *dialect) Classify(err error) error     { return classify(err) }
-func (d *dialect) IsUnique(err error) bool      { return isUnique(err) }
-func (d *dialect) IsForeignKey(err error) bool  { return isForeignKey(err) }
-func (d *dialect) Now() time.Time               { return now() }
-func (d *dialect) Time(t time.Time) any         { return t }
-func (d *dialect) List(texts []string) any      { return texts }
-func (d *dialect) CheckText(s string) error     { return checkText(s) }
-func (d *dialect) MaxKeyBytes() int             { return maxKeyBytes }
-func (d *dialect) OrderBy(q store.Query) string { return orderBy(q) }
+func (d *dialect) Name() string                          { return "postgres" }
+func (d *dialect) Reader() sqlstore.Querier              { return querier{d.pool} }
+func (d *dialect) Writer() sqlstore.Querier              { return querier{d.pool} }
+func (d *dialect) Classify(err error) error              { return classify(err) }
+func (d *dialect) IsUnique(err error) bool               { return isUnique(err) }
+func (d *dialect) IsForeignKey(err error) bool           { return isForeignKey(err) }
+func (d *dialect) Now() time.Time                        { return now() }
+func (d *dialect) Time(t time.Time) any                  { return t }
+func (d *dialect) List(texts []string) any               { return texts }
+func (d *dialect) CheckText(s string) error              { return checkText(s) }
+func (d *dialect) MaxKeyBytes() int                      { return maxKeyBytes }
+func (d *dialect) OrderBy(q store.Query) (string, error) { return orderBy(q) }
 
 // Close closes the pool's connections.
 func (d *dialect) Close() error {

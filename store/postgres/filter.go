@@ -21,7 +21,7 @@ func where(f filter.Expr, rt *schema.ResourceType, args []any) (string, []any, e
 }
 
 // orderBy returns the ORDER BY terms for q (see sqlfilter.OrderBy).
-func orderBy(q store.Query) string { return sqlfilter.OrderBy(filterSQL{}, q) }
+func orderBy(q store.Query) (string, error) { return sqlfilter.OrderBy(filterSQL{}, q) }
 
 // filterSQL is PostgreSQL's sqlfilter.Dialect: attrs is jsonb, texts are
 // valid UTF-8 without NUL and are compared in the "C" collation, times

@@ -2,14 +2,10 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"regexp"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,20 +13,41 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rosterhq/roster/internal/pgtest"
-	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/filter"
-	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/sqlstore"
 	"github.com/rosterhq/roster/store/storetest"
 )
 
-// The fixture and the filters are storetest's, which store/sqlite's
-// filter tests use too, so that both stores are held to filter.Match on
-// the same cases; what is PostgreSQL's own is here.
+// The fixture, the shared filters and the tests that hold the SQL to
+// filter.Match and resource.Compare are storetest's, which store/sqlite
+// runs too; what is PostgreSQL's own is here.
+
+// filterDialect is PostgreSQL's part in storetest's filter tests: the
+// store keeps microseconds (unlike SQLite's store, which keeps
+// nanoseconds), and so does filter.Match's view of the resources; it
+// holds astralUser instead of SQLite's user with a NUL; and it has
+// filters of its own.
+var filterDialect = storetest.FilterDialect{
+	Open:         func(t testing.TB) sqlstore.Dialect { return &dialect{pool: openFilterDB(t)} },
+	Precision:    time.Microsecond,
+	User:         astralUser,
+	UserFilters:  postgresUserFilters,
+	GroupFilters: postgresGroupFilters,
+	UserLiterals: invalidUTF8Filters,
+}
+
+// TestFilters holds where and orderBy to filter.Match and
+// resource.Compare (see storetest.RunFilters).
+func TestFilters(t *testing.T) { storetest.RunFilters(t, filterDialect) }
+
+// FuzzWhereMatchesFilterMatch is TestFilters's WhereMatchesFilterMatch for
+// any filter (see storetest.FuzzFilters). Its seeds run in go test.
+func FuzzWhereMatchesFilterMatch(f *testing.F) { storetest.FuzzFilters(f, filterDialect) }
 
 // astralUser stands in for the SQLite fixture's "u-nul", which has a NUL
 // in its userName that PostgreSQL cannot hold (the store rejects it); the
@@ -40,64 +57,16 @@ var astralUser = storetest.FilterUser{ID: "u-astral", Modified: "2024-03-06T00:0
 	Body: `{"userName": "zz\udbff\udfff", "title": "\ud801\udc00dam",
 		"nickName": "\ufffd", "emails": [{"value": "Astral@Example.com", "type": "work"}], "` + storetest.AcmeURN + `": {"code": "Ωé"}}`}
 
-// filterFixture is a database holding storetest's filter fixture, and the
-// resources of directory d1 as filter.Match sees them.
-type filterFixture struct {
-	conn   *pgx.Conn
-	users  *schema.ResourceType
-	groups *schema.ResourceType
-	data   storetest.FilterView
-	order  map[string][]string // type name → ids of d1 in creation order
-}
-
-func newFilterFixture(t testing.TB) *filterFixture {
-	t.Helper()
-	// The store keeps microseconds (unlike SQLite's store, which keeps
-	// nanoseconds), and so does filter.Match's view of the resources.
-	sf := storetest.NewFilterFixture(t, time.Microsecond, astralUser)
-	fx := &filterFixture{
-		conn:   openFilterDB(t),
-		users:  sf.Users,
-		groups: sf.Groups,
-		data:   sf.View(),
-		order:  map[string][]string{},
-	}
-	for _, dir := range []string{"d1", "d2"} {
-		fx.exec(t, `INSERT INTO directories (id, name, name_key, created) VALUES ($1, $1, $1, now())`, dir)
-	}
-	for _, fr := range sf.Resources {
-		r := fr.Resource
-		// The columns as the store writes them.
-		_, ins, _, err := sqlstore.New(&dialect{}).NewInsert(fr.Dir, r) // no database: the columns only
-		if err != nil {
-			t.Fatalf("%s: %v", fr.ID, err)
-		}
-		row := ins.Args // directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, attrs
-		fx.exec(t, `INSERT INTO resources
-			(directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, last_modified, version, attrs)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			fr.Dir, r.Type.Name, fr.ID, row[3], row[4], row[5], row[6], row[7], fr.Created, fr.Modified, fr.Version, row[9])
-		for _, m := range fr.Members {
-			fx.exec(t, `INSERT INTO members (directory_id, group_id, member_id, member_type) VALUES ($1, $2, $3, $4)`,
-				fr.Dir, fr.ID, m[0], m[1])
-		}
-		if fr.Dir == "d1" {
-			fx.order[r.Type.Name] = append(fx.order[r.Type.Name], fr.ID)
-		}
-	}
-	return fx
-}
-
-// openFilterDB connects to a new database with the tables of the first
+// openFilterDB opens a pool on a new database with the tables of the first
 // migration and the store's SQL functions.
-func openFilterDB(t testing.TB) *pgx.Conn {
+func openFilterDB(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pgtest.New(t))
+	pool, err := pgxpool.New(ctx, pgtest.New(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	t.Cleanup(pool.Close)
 	text, err := os.ReadFile("migrations/00001_init.sql")
 	if err != nil {
 		t.Fatal(err)
@@ -107,38 +76,20 @@ func openFilterDB(t testing.TB) *pgx.Conn {
 	if !ok || !ok2 {
 		t.Fatal("migrations/00001_init.sql: no Up section")
 	}
-	if _, err := conn.Exec(ctx, up); err != nil {
+	if _, err := pool.Exec(ctx, up); err != nil {
 		t.Fatal(err)
 	}
 	// As the store runs them: one Exec, which pgx sends by the simple
 	// protocol since it has no arguments.
-	if _, err := conn.Exec(ctx, functionsSQL()); err != nil {
+	if _, err := pool.Exec(ctx, functionsSQL()); err != nil {
 		t.Fatal(err)
 	}
-	return conn
-}
-
-func (fx *filterFixture) exec(t testing.TB, query string, args ...any) {
-	t.Helper()
-	if _, err := fx.conn.Exec(context.Background(), query, args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-}
-
-// selectIDs returns the ids of the resources of type rt in d1 that cond
-// selects, sorted.
-func (fx *filterFixture) selectIDs(t *testing.T, rt *schema.ResourceType, cond string, args []any) []string {
-	t.Helper()
-	ids, err := queryStrings(fx.conn, `SELECT r.id FROM resources r WHERE r.directory_id = $1 AND r.type = $2 AND (`+cond+`) ORDER BY r.id`, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", cond, err)
-	}
-	return ids
+	return pool
 }
 
 // queryStrings returns the first column of the rows of a query.
-func queryStrings(conn *pgx.Conn, query string, args ...any) ([]string, error) {
-	rows, err := conn.Query(context.Background(), query, args...)
+func queryStrings(pool *pgxpool.Pool, query string, args ...any) ([]string, error) {
+	rows, err := pool.Query(context.Background(), query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -217,6 +168,20 @@ var postgresUserFilters = []string{
 	`level ge 9007199254740992.5`,
 }
 
+// invalidUTF8Filters have literals that are not valid UTF-8, which
+// filter.Parse never makes but a filter built in Go can hold, and
+// PostgreSQL's text cannot: a caseExact comparison is of bytes, another
+// maps the invalid bytes to U+FFFD, as Go does.
+var invalidUTF8Filters = []storetest.FilterLiteral{
+	{Filter: `code co "X"`, Literal: "\xa9"}, {Filter: `code sw "X"`, Literal: "\xce"},
+	{Filter: `code ew "X"`, Literal: "\xa9"}, {Filter: `code gt "X"`, Literal: "\xce"},
+	{Filter: `code lt "X"`, Literal: "\xce\xa9\xc3"}, {Filter: `code eq "X"`, Literal: "\xce\xa9\xc3"},
+	{Filter: `code ne "X"`, Literal: "\xff"}, {Filter: `nickName co "X"`, Literal: "\xff"},
+	{Filter: `nickName eq "X"`, Literal: "\xff"}, {Filter: `nickName gt "X"`, Literal: "\xef\xbf"},
+	{Filter: `title sw "X"`, Literal: "\xf0"}, {Filter: `userName eq "X"`, Literal: "zz\xf4"},
+	{Filter: `userName sw "X"`, Literal: "zz\xf4"}, {Filter: `emails.value eq "X"`, Literal: "\xff"},
+}
+
 // postgresGroupFilters are as postgresUserFilters, for groups.
 var postgresGroupFilters = []string{
 	`members.value eq "x\u0000"`,
@@ -230,210 +195,15 @@ var postgresGroupFilters = []string{
 	`meta.created lt "2014-01-01T00:00:00Z"`,
 }
 
-// TestWhereMatchesFilterMatch checks that where selects exactly the
-// resources filter.Match selects, for every filter of a large table, on a
-// real database. For members and groups, Match is given the members and
-// groups the store computes on read (computed in Go by the fixture).
-func TestWhereMatchesFilterMatch(t *testing.T) {
-	fx := newFilterFixture(t)
-	cases := []struct {
-		rt      *schema.ResourceType
-		filters []string
-	}{
-		{fx.users, storetest.RFCUserFilters},
-		{fx.users, storetest.UserFilters},
-		{fx.users, postgresUserFilters},
-		{fx.groups, storetest.GroupFilters},
-		{fx.groups, postgresGroupFilters},
-	}
-	total, selective := 0, 0
-	for _, c := range cases {
-		for _, src := range c.filters {
-			t.Run(c.rt.Name+"/"+src, func(t *testing.T) {
-				f, err := filter.Parse(src, c.rt)
-				if err != nil {
-					t.Fatal(err)
-				}
-				base := []any{"d1", c.rt.Name}
-				cond, args, err := where(f, c.rt, base)
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkPlaceholders(t, cond, len(base), args)
-				got := fx.selectIDs(t, c.rt, cond, args)
-				want := fx.data.Match(c.rt, f)
-				if !slices.Equal(got, want) {
-					t.Errorf("SQL selects %v\nMatch selects %v\nSQL: %s\nargs: %q", got, want, cond, args)
-				}
-				total++
-				if len(want) > 0 && len(want) < len(fx.data[c.rt.Name]) {
-					selective++
-				}
-			})
-		}
-	}
-	// Literals that are not valid UTF-8, which filter.Parse never makes
-	// but a filter built in Go can hold: a caseExact comparison is of
-	// bytes, another maps the invalid bytes to U+FFFD, as Go does.
-	invalid := []struct {
-		filter string // with the literal "X"
-		lit    string
-	}{
-		{`code co "X"`, "\xa9"}, {`code sw "X"`, "\xce"}, {`code ew "X"`, "\xa9"}, {`code gt "X"`, "\xce"},
-		{`code lt "X"`, "\xce\xa9\xc3"}, {`code eq "X"`, "\xce\xa9\xc3"}, {`code ne "X"`, "\xff"},
-		{`nickName co "X"`, "\xff"}, {`nickName eq "X"`, "\xff"}, {`nickName gt "X"`, "\xef\xbf"}, {`title sw "X"`, "\xf0"},
-		{`userName eq "X"`, "zz\xf4"}, {`userName sw "X"`, "zz\xf4"}, {`emails.value eq "X"`, "\xff"},
-	}
-	selecting := 0
-	for _, c := range invalid {
-		t.Run("User/"+strings.Replace(c.filter, "X", fmt.Sprintf("%+q", c.lit), 1), func(t *testing.T) {
-			f, err := filter.Parse(c.filter, fx.users)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cmp := f.(*filter.Compare)
-			cmp.Value = c.lit
-			cond, args, err := where(f, fx.users, []any{"d1", "User"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, want := fx.selectIDs(t, fx.users, cond, args), fx.data.Match(fx.users, f)
-			if !slices.Equal(got, want) {
-				t.Errorf("SQL selects %v\nMatch selects %v\nSQL: %s\nargs: %q", got, want, cond, args)
-			}
-			if len(want) > 0 {
-				selecting++
-			}
-		})
-	}
-	if selecting < 5 {
-		t.Errorf("only %d filters with invalid UTF-8 select something", selecting)
-	}
-
-	// A table of filters that select all or nothing would prove little.
-	all := len(storetest.RFCUserFilters) + len(storetest.UserFilters) + len(postgresUserFilters) + len(storetest.GroupFilters) + len(postgresGroupFilters)
-	if total == all && selective*10 < total*7 {
-		t.Errorf("only %d of %d filters select some resources but not all", selective, total)
-	}
-	t.Logf("%d filters, %d of them selective", total, selective)
-}
-
-var placeholder = regexp.MustCompile(`\$([0-9]+)`)
-
-// checkPlaceholders checks that cond numbers its placeholders after the
-// n arguments the caller had, uses each of its own, and that args kept
-// the caller's.
-func checkPlaceholders(t *testing.T, cond string, n int, args []any) {
-	t.Helper()
-	used := map[int]bool{}
-	for _, m := range placeholder.FindAllStringSubmatch(cond, -1) {
-		i, _ := strconv.Atoi(m[1])
-		used[i] = true
-	}
-	for i := 1; i <= max(len(args), len(used)); i++ {
-		if want := i > n && i <= len(args); used[i] != want {
-			t.Fatalf("placeholder $%d used: %v, want %v (%d arguments before, %d after) in %s", i, used[i], want, n, len(args), cond)
-		}
-	}
-	if args[0] != "d1" {
-		t.Fatalf("where changed the caller's arguments: %q", args)
-	}
-}
-
-// TestWhereRejectsUnsupported checks that what the store cannot answer is
-// a 400 invalidFilter error.
-func TestWhereRejectsUnsupported(t *testing.T) {
-	reg := schema.NewRegistry()
-	users, groups := reg.ResourceType("User"), reg.ResourceType("Group")
-	cases := []struct {
-		rt      *schema.ResourceType
-		filters []string
-	}{
-		{users, storetest.UnsupportedUserFilters},
-		{groups, storetest.UnsupportedGroupFilters},
-	}
-	for _, c := range cases {
-		for _, src := range c.filters {
-			t.Run(src, func(t *testing.T) {
-				f, err := filter.Parse(src, c.rt)
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, _, err = where(f, c.rt, []any{"d1", c.rt.Name})
-				if !errors.Is(err, &scim.Error{Status: 400, ScimType: scim.InvalidFilter}) {
-					t.Errorf("error = %v, want 400 invalidFilter", err)
-				}
-			})
-		}
-	}
-	t.Run("an unresolved filter", func(t *testing.T) {
-		f, err := filter.Parse(`userName eq "bjensen"`, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _, err = where(f, users, nil)
-		if !errors.Is(err, &scim.Error{Status: 400, ScimType: scim.InvalidFilter}) {
-			t.Errorf("error = %v, want 400 invalidFilter", err)
-		}
-	})
-}
-
-// TestOrderByMatchesCompare checks that orderBy sorts the fixture as
-// resource.Compare does, creation order breaking ties, and descending
-// order is the exact reverse.
-func TestOrderByMatchesCompare(t *testing.T) {
-	fx := newFilterFixture(t)
-	cases := []struct {
-		rt    *schema.ResourceType
-		paths []string
-	}{
-		{fx.users, []string{"userName", "displayName", "title", "nickName", "name.givenName", "name", "emails", "emails.type",
-			"emails.primary", "phoneNumbers.value", "addresses.postalCode", "ims", "x509Certificates", "profileUrl", "active",
-			"externalId", "id", "meta.created", "meta.lastModified", "meta.version", "meta.resourceType", "meta.location",
-			"level", "score", "vip", "hired", "tags", "code", "badges", "shifts", "homepage", "site.floor", "site.building",
-			"manager", "manager.value", "department", "groups", "groups.display", "groups.type", "roles.value"}},
-		{fx.groups, []string{"displayName", "externalId", "members", "members.type", "meta.lastModified", "id"}},
-	}
-	for _, c := range cases {
-		for _, path := range c.paths {
-			t.Run(c.rt.Name+"/"+path, func(t *testing.T) {
-				ref, err := c.rt.Resolve(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := slices.Clone(fx.order[c.rt.Name])
-				sort.SliceStable(want, func(i, j int) bool {
-					a := &resource.Resource{Type: c.rt, Attrs: fx.data[c.rt.Name][want[i]]}
-					b := &resource.Resource{Type: c.rt, Attrs: fx.data[c.rt.Name][want[j]]}
-					return resource.Compare(a, b, ref) < 0
-				})
-				for _, desc := range []bool{false, true} {
-					q := store.Query{Type: c.rt, SortBy: ref, Descending: desc}
-					got, err := queryStrings(fx.conn, `SELECT r.id FROM resources r WHERE r.directory_id = 'd1' AND r.type = $1 ORDER BY `+orderBy(q), c.rt.Name)
-					if err != nil {
-						t.Fatalf("ORDER BY %s: %v", orderBy(q), err)
-					}
-					if desc {
-						slices.Reverse(got)
-					}
-					if !slices.Equal(got, want) {
-						t.Errorf("descending %v: ORDER BY %s\nsorts %v\nwant  %v", desc, orderBy(q), got, want)
-					}
-				}
-			})
-		}
-	}
-}
-
 // TestFunctionsMatchGo checks scim_lower and scim_fold against
 // strings.ToLower and store.FoldKey for every rune PostgreSQL can hold,
 // and for strings that mix them.
 func TestFunctionsMatchGo(t *testing.T) {
-	conn := openFilterDB(t)
+	pool := openFilterDB(t)
 	check := func(t *testing.T, in []string) {
 		t.Helper()
 		var lower, fold []string
-		err := conn.QueryRow(context.Background(), `SELECT array_agg(scim_lower(x) ORDER BY i), array_agg(scim_fold(x) ORDER BY i)
+		err := pool.QueryRow(context.Background(), `SELECT array_agg(scim_lower(x) ORDER BY i), array_agg(scim_fold(x) ORDER BY i)
 			FROM unnest($1::text[]) WITH ORDINALITY AS u(x, i)`, in).Scan(&lower, &fold)
 		if err != nil {
 			t.Fatal(err)
@@ -501,7 +271,7 @@ func TestFunctionsMatchGo(t *testing.T) {
 	t.Run("NULL", func(t *testing.T) {
 		var lower, fold *string
 		var instant *string
-		if err := conn.QueryRow(context.Background(), `SELECT scim_lower(NULL), scim_fold(NULL), scim_instant(NULL)::text`).Scan(&lower, &fold, &instant); err != nil {
+		if err := pool.QueryRow(context.Background(), `SELECT scim_lower(NULL), scim_fold(NULL), scim_instant(NULL)::text`).Scan(&lower, &fold, &instant); err != nil {
 			t.Fatal(err)
 		}
 		if lower != nil || fold != nil || instant != nil {
@@ -514,7 +284,7 @@ func TestFunctionsMatchGo(t *testing.T) {
 // schema.ParseDateTime and instantKey, for texts at the edges of what it
 // accepts and for random texts near them.
 func TestInstantMatchesParseDateTime(t *testing.T) {
-	conn := openFilterDB(t)
+	pool := openFilterDB(t)
 	in := []string{
 		"2011-05-13T04:42:34Z", "2011-05-13T04:42:34.5Z", "2011-05-13T04:42:34,5Z", "2011-05-13T04:42:34.123456789Z",
 		"2011-05-13T04:42:34.1234567891Z", "2011-05-13T04:42:34.000000000000000000000000001Z", "2011-05-13T04:42:34",
@@ -559,7 +329,7 @@ func TestInstantMatchesParseDateTime(t *testing.T) {
 		in = append(in, s)
 	}
 	var got []*string
-	err := conn.QueryRow(context.Background(), `SELECT array_agg(scim_instant(x)::text ORDER BY i)
+	err := pool.QueryRow(context.Background(), `SELECT array_agg(scim_instant(x)::text ORDER BY i)
 		FROM unnest($1::text[]) WITH ORDINALITY AS u(x, i)`, in).Scan(&got)
 	if err != nil {
 		t.Fatal(err)
@@ -632,7 +402,7 @@ func TestPrefixEnd(t *testing.T) {
 // most are answered through an index, not by reading the directory, both
 // for the count and for a page in creation order. It logs the plans.
 func TestWhereUsesIndexes(t *testing.T) {
-	conn := openFilterDB(t)
+	pool := openFilterDB(t)
 	ctx := context.Background()
 	// Two directories of 5,000 users and 1,000 groups each; user i has a
 	// work and a home email, and was last modified i hours after 2020.
@@ -652,7 +422,7 @@ func TestWhereUsesIndexes(t *testing.T) {
 		FROM generate_series(1, 1000) AS i, unnest(ARRAY['d1', 'd2']) AS d`,
 		`ANALYZE`,
 	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
+		if _, err := pool.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
@@ -689,11 +459,15 @@ func TestWhereUsesIndexes(t *testing.T) {
 			}
 			cond = "r.directory_id = $1 AND r.type = $2 AND (" + cond + ")"
 			var ids []string
-			if ids, err = queryStrings(conn, `SELECT r.id FROM resources r WHERE `+cond, args...); err != nil || len(ids) == 0 {
+			if ids, err = queryStrings(pool, `SELECT r.id FROM resources r WHERE `+cond, args...); err != nil || len(ids) == 0 {
 				t.Fatalf("%s selects %q, %v; want some users", cond, ids, err)
 			}
 			n := len(args)
-			page := sqlstore.PageQuery(cond, orderBy(q), n)
+			ob, err := orderBy(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := sqlstore.PageQuery(cond, ob, n)
 			for _, query := range []struct {
 				name, sql string
 				args      []any
@@ -701,7 +475,7 @@ func TestWhereUsesIndexes(t *testing.T) {
 				{"count", `SELECT count(*) FROM resources r WHERE ` + cond, args},
 				{"page", page, append(slices.Clip(args), 100, 0)},
 			} {
-				lines, err := queryStrings(conn, "EXPLAIN "+query.sql, query.args...)
+				lines, err := queryStrings(pool, "EXPLAIN "+query.sql, query.args...)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -27,17 +27,19 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
-func newStore(pool *pgxpool.Pool) *Store {
-	return &Store{Store: sqlstore.New(&dialect{pool: pool, creates: newGroupCommit(pool)}), pool: pool}
+func newStore(pool *pgxpool.Pool, opts ...sqlstore.Option) *Store {
+	return &Store{Store: sqlstore.New(&dialect{pool: pool, creates: newGroupCommit(pool)}, opts...), pool: pool}
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Open connects to the database at url (postgres://user:pass@host/db?…,
 // with pgx's pool settings such as pool_max_conns) and applies the
-// migrations it lacks.
-func Open(ctx context.Context, url string) (*Store, error) {
-	s, err := Connect(ctx, url)
+// migrations it lacks. With sqlstore.WithSecretKey it encrypts the
+// signing keys kept in clear, and fails if the key does not decrypt the
+// others (see sqlstore.SealSigningKeys).
+func Open(ctx context.Context, url string, opts ...sqlstore.Option) (*Store, error) {
+	s, err := Connect(ctx, url, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -45,14 +47,19 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.SealSigningKeys(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
 // Connect connects to the database at url without migrating it: the
-// schema must be up to date (see Migrate). The connection is checked
+// schema must be up to date (see Migrate), and the signing keys are left
+// as they are (see sqlstore.SealSigningKeys). The connection is checked
 // once; afterwards the pool reconnects by itself, and calls fail with
 // store.ErrUnavailable while the database cannot be reached.
-func Connect(ctx context.Context, url string) (*Store, error) {
+func Connect(ctx context.Context, url string, opts ...sqlstore.Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -69,7 +76,7 @@ func Connect(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := newStore(pool)
+	s := newStore(pool, opts...)
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -3,6 +3,7 @@ package sqlfilter
 import (
 	"strings"
 
+	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
 )
@@ -11,7 +12,9 @@ import (
 // sort the resources r of q's type as q asks: by the sort value with
 // missing values last (first when descending, the exact reverse, as
 // resource.Compare orders them), then in creation order for stable pages.
-func OrderBy[O any](d Dialect[O], q store.Query) string {
+// A sort by an attribute a client must never learn (password), which
+// would tell who has one, is a *scim.Error 400 invalidValue.
+func OrderBy[O any](d Dialect[O], q store.Query) (string, error) {
 	dir := ""
 	if q.Descending {
 		dir = " DESC"
@@ -23,15 +26,18 @@ func OrderBy[O any](d Dialect[O], q store.Query) string {
 			// when the filter has an index of its own (userName eq):
 			// sorting the matches is cheaper, and the count has read them
 			// all anyway.
-			return "r.seq + 0" + dir
+			return "r.seq + 0" + dir, nil
 		}
-		return "r.seq" + dir
+		return "r.seq" + dir, nil
+	}
+	if secret(q.SortBy) {
+		return "", scim.BadRequest(scim.InvalidValue, "sortBy %s: the attribute is never returned, so it cannot be sorted by", q.SortBy)
 	}
 	var terms []string
 	for _, k := range sortKeys(d, q.Type, q.SortBy) {
 		terms = append(terms, k+dir)
 	}
-	return strings.Join(append(terms, "r.seq"+dir), ", ")
+	return strings.Join(append(terms, "r.seq"+dir), ", "), nil
 }
 
 // sortKeys returns the SQL values a resource sorts by, in order, as

@@ -592,13 +592,25 @@ func checkKeys(keys ...string) error {
 	return nil
 }
 
-// filterable rejects attributes whose values a client must never learn:
-// a filter on password would let it guess one letter at a time.
-func filterable(ref schema.Ref) error {
+// secret reports whether ref names an attribute whose values a client
+// must never learn: one that is writeOnly or never returned (password),
+// or a sub-attribute of one. Filters and sorts refuse them alike, since
+// either would answer questions about the values: a filter on password
+// would let a client guess one letter at a time, a sort would tell who
+// has one.
+func secret(ref schema.Ref) bool {
 	for _, a := range []*schema.Attribute{ref.Attr, ref.Sub} {
 		if a != nil && (a.Returned == schema.Never || a.Mutability == schema.WriteOnly) {
-			return unsupported("%s is never returned, so it cannot be filtered on", ref)
+			return true
 		}
+	}
+	return false
+}
+
+// filterable rejects attributes a filter must not name (see secret).
+func filterable(ref schema.Ref) error {
+	if secret(ref) {
+		return unsupported("%s is never returned, so it cannot be filtered on", ref)
 	}
 	return nil
 }

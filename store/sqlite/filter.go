@@ -27,7 +27,7 @@ func where(f filter.Expr, rt *schema.ResourceType, args []any) (string, []any, e
 }
 
 // orderBy returns the ORDER BY terms for q (see sqlfilter.OrderBy).
-func orderBy(q store.Query) string { return sqlfilter.OrderBy(filterSQL{}, q) }
+func orderBy(q store.Query) (string, error) { return sqlfilter.OrderBy(filterSQL{}, q) }
 
 // filterSQL is SQLite's sqlfilter.Dialect: attrs is JSON text, read with
 // SQLite's JSON functions, in which JSON true and false are 1 and 0;

@@ -53,7 +53,11 @@ func TestListPageUsesTheFiltersIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := sqlstore.PageQuery("r.directory_id = $1 AND r.type = $2 AND ("+w+")", orderBy(store.Query{Type: users, Filter: e, Count: 100}), len(args))
+		ob, err := orderBy(store.Query{Type: users, Filter: e, Count: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := sqlstore.PageQuery("r.directory_id = $1 AND r.type = $2 AND ("+w+")", ob, len(args))
 		p := queryPlan(t, st.d.db, q, append(args, 100, 0)...)
 		if strings.Contains(p, "resources_seq") || strings.Contains(p, "SCAN r") {
 			t.Errorf("%s: plan %q walks the directory", f, p)

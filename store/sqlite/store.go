@@ -38,8 +38,10 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the SQLite database at path and applies
-// the migrations it lacks.
-func Open(ctx context.Context, path string) (*Store, error) {
+// the migrations it lacks. With sqlstore.WithSecretKey it encrypts the
+// signing keys kept in clear, and fails if the key does not decrypt the
+// others (see sqlstore.SealSigningKeys).
+func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*Store, error) {
 	registerFunctions()
 
 	// WAL lets readers run beside the writer; a busy timeout makes writers
@@ -73,7 +75,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	d := &dialect{db: db, w: w, creates: newGroupCommit(w)}
-	return &Store{Store: sqlstore.New(d), d: d}, nil
+	s := &Store{Store: sqlstore.New(d, opts...), d: d}
+	if err := s.SealSigningKeys(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // SchemaVersion returns the version of the newest migration applied.
@@ -121,16 +128,16 @@ type dialect struct {
 	creates *groupcommit.Group[sqlstore.Insert] // of member-less creates, on w
 }
 
-func (d *dialect) Name() string                 { return "sqlite" }
-func (d *dialect) Reader() sqlstore.Querier     { return querier{d.db} }
-func (d *dialect) Writer() sqlstore.Querier     { return querier{d.w} }
-func (d *dialect) Classify(err error) error     { return err }
-func (d *dialect) Now() time.Time               { return time.Now().UTC() }
-func (d *dialect) Time(t time.Time) any         { return t.UTC().Format(timeFormat) }
-func (d *dialect) CheckText(string) error       { return nil }
-func (d *dialect) MaxKeyBytes() int             { return 0 }
-func (d *dialect) Close() error                 { return errors.Join(d.w.Close(), d.db.Close()) }
-func (d *dialect) OrderBy(q store.Query) string { return orderBy(q) }
+func (d *dialect) Name() string                          { return "sqlite" }
+func (d *dialect) Reader() sqlstore.Querier              { return querier{d.db} }
+func (d *dialect) Writer() sqlstore.Querier              { return querier{d.w} }
+func (d *dialect) Classify(err error) error              { return err }
+func (d *dialect) Now() time.Time                        { return time.Now().UTC() }
+func (d *dialect) Time(t time.Time) any                  { return t.UTC().Format(timeFormat) }
+func (d *dialect) CheckText(string) error                { return nil }
+func (d *dialect) MaxKeyBytes() int                      { return 0 }
+func (d *dialect) Close() error                          { return errors.Join(d.w.Close(), d.db.Close()) }
+func (d *dialect) OrderBy(q store.Query) (string, error) { return orderBy(q) }
 
 func (d *dialect) Ping(ctx context.Context) error {
 	if err := d.db.PingContext(ctx); err != nil {

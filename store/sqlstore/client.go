@@ -96,8 +96,11 @@ func (s *Store) RevokeClient(ctx context.Context, dir, id string) error {
 // without a lock; only a rotation takes the write transaction and the
 // dialect's lock (and reads again under them), so servers rotating at
 // once make one key, and token requests do not queue behind each other.
+// A new key is sealed with the secret key, if the store has one; a sealed
+// newest key that the store cannot open is an error, never a reason to
+// make a new key.
 func (s *Store) CurrentSigningKey(ctx context.Context, maxAge time.Duration) (store.SigningKey, error) {
-	k, err := newestKey(ctx, s.d.Reader())
+	k, err := s.newestKey(ctx, s.d.Reader())
 	if err == nil && time.Since(k.Created) < maxAge {
 		return k, nil
 	}
@@ -111,16 +114,16 @@ func (s *Store) CurrentSigningKey(ctx context.Context, maxAge time.Duration) (st
 			}
 		}
 		var err error
-		k, err = newestKey(ctx, tx)
+		k, err = s.newestKey(ctx, tx)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		if err == nil && time.Since(k.Created) < maxAge {
 			return nil
 		}
-		k = store.SigningKey{ID: store.NewID(), Key: make([]byte, 32), Created: s.d.Now()}
+		k = store.SigningKey{ID: store.NewID(), Key: make([]byte, keyBytes), Created: s.d.Now()}
 		rand.Read(k.Key)
-		_, err = tx.Exec(ctx, `INSERT INTO signing_keys (kid, key, created) VALUES ($1, $2, $3)`, k.ID, k.Key, s.d.Time(k.Created))
+		_, err = tx.Exec(ctx, `INSERT INTO signing_keys (kid, key, created) VALUES ($1, $2, $3)`, k.ID, s.seal(k.ID, k.Key), s.d.Time(k.Created))
 		return err
 	})
 	if err != nil {
@@ -130,16 +133,24 @@ func (s *Store) CurrentSigningKey(ctx context.Context, maxAge time.Duration) (st
 }
 
 // newestKey returns the newest signing key (sql.ErrNoRows if none).
-func newestKey(ctx context.Context, q Querier) (store.SigningKey, error) {
-	return scanKey(q.QueryRow(ctx, `SELECT kid, key, created FROM signing_keys ORDER BY created DESC LIMIT 1`))
+func (s *Store) newestKey(ctx context.Context, q Querier) (store.SigningKey, error) {
+	return s.scanKey(q.QueryRow(ctx, `SELECT kid, key, created FROM signing_keys ORDER BY created DESC LIMIT 1`))
 }
 
-func scanKey(row Row) (store.SigningKey, error) {
+// scanKey reads a signing key, opening it if it is sealed.
+func (s *Store) scanKey(row Row) (store.SigningKey, error) {
 	var k store.SigningKey
+	var stored []byte
 	var created Time
-	err := row.Scan(&k.ID, &k.Key, &created)
-	k.Created = created.Time
-	return k, err
+	if err := row.Scan(&k.ID, &stored, &created); err != nil {
+		return k, err
+	}
+	key, _, err := s.open(k.ID, stored)
+	if err != nil {
+		return store.SigningKey{}, err
+	}
+	k.Key, k.Created = key, created.Time
+	return k, nil
 }
 
 // SigningKey implements store.Store.
@@ -148,7 +159,7 @@ func (s *Store) SigningKey(ctx context.Context, id string) (store.SigningKey, er
 	if s.checkText(id) != nil {
 		return store.SigningKey{}, s.notFound(what)
 	}
-	k, err := scanKey(s.d.Reader().QueryRow(ctx, `SELECT kid, key, created FROM signing_keys WHERE kid = $1`, id))
+	k, err := s.scanKey(s.d.Reader().QueryRow(ctx, `SELECT kid, key, created FROM signing_keys WHERE kid = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, s.notFound(what)
 	}

@@ -90,8 +90,9 @@ type Dialect interface {
 	// placeholders follow the arguments given ($1 the directory, $2 the
 	// type), returning all arguments.
 	Where(f filter.Expr, rt *schema.ResourceType, args []any) (string, []any, error)
-	// OrderBy returns the ORDER BY terms of a query.
-	OrderBy(q store.Query) string
+	// OrderBy returns the ORDER BY terms of a query; a sort that cannot
+	// be answered is a *scim.Error.
+	OrderBy(q store.Query) (string, error)
 
 	// Create inserts a member-less resource, committing it, perhaps with
 	// others that arrive meanwhile.

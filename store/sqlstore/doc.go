@@ -12,6 +12,10 @@
 // placeholders, which SQLite (through modernc.org/sqlite) binds by number
 // as PostgreSQL does.
 //
-//	st := sqlstore.New(dialect)
+// With WithSecretKey a Store keeps the keys that sign access tokens
+// encrypted (AES-256-GCM), so that reading the database is not enough to
+// mint tokens; SealSigningKeys encrypts those an older store kept in clear.
+//
+//	st := sqlstore.New(dialect, sqlstore.WithSecretKey(key))
 //	dir, err := st.CreateDirectory(ctx, "acme")
 package sqlstore

@@ -39,7 +39,8 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 	if q.Count <= 0 || page.Total == 0 {
 		return page, nil
 	}
-	orderBy, limit, offset := s.d.OrderBy(q), q.Count, max(q.StartIndex, 1)-1
+	var orderBy string
+	limit, offset := q.Count, max(q.StartIndex, 1)-1
 	if q.Cursor {
 		after := int64(0)
 		if q.After != "" {
@@ -54,6 +55,11 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 		args = append(args, after)
 		cond += ` AND r.seq > $` + strconv.Itoa(len(args))
 		orderBy, limit, offset = "r.seq", q.Count+1, 0
+	} else {
+		var err error
+		if orderBy, err = s.d.OrderBy(q); err != nil {
+			return page, err
+		}
 	}
 	query := PageQuery(cond, orderBy, len(args))
 	if s.sql.MaterializePage {

@@ -13,8 +13,9 @@ import (
 
 // Store is a store.Store and store.SyncHistory over a Dialect.
 type Store struct {
-	d   Dialect
-	sql *Statements
+	d      Dialect
+	sql    *Statements
+	secret *SecretKey // encrypts the signing keys; nil keeps them in clear
 }
 
 var (
@@ -23,8 +24,14 @@ var (
 )
 
 // New returns a Store over the database d runs statements on, whose schema
-// must be up to date.
-func New(d Dialect) *Store { return &Store{d: d, sql: d.Statements()} }
+// must be up to date, configured by opts.
+func New(d Dialect, opts ...Option) *Store {
+	s := &Store{d: d, sql: d.Statements()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // TimeFormat is how a database without a time type keeps times: UTC and
 // fixed width, so that text order is time order.

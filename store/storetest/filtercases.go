@@ -14,10 +14,10 @@ import (
 )
 
 // The filter fixture: users, groups and filters on which a SQL store's
-// translation of filters is held to filter.Match. A store's test puts the
-// fixture's rows in a database of its own (NewFilterFixture decodes them),
-// then checks, filter by filter, that its SQL selects the ids that
-// FilterView.Match selects.
+// translation of filters is held to filter.Match. RunFilters puts the
+// fixture's rows in a database of the store's own (NewFilterFixture
+// decodes them, Load writes them), then checks, filter by filter, that the
+// store's SQL selects the ids that FilterView.Match selects.
 
 const enterpriseURN = schema.EnterpriseUserURN
 
@@ -54,8 +54,8 @@ type FilterUser struct {
 	Body     string
 }
 
-// FilterUsers are the users both stores hold; each store's test adds
-// users of its own (see NewFilterFixture).
+// FilterUsers are the users both stores hold; each store adds a user of
+// its own (FilterDialect.User).
 var FilterUsers = []FilterUser{
 	// RFC 7643 §8.2, with the enterprise extension of §8.3.
 	{"u-bjensen-full", "2011-05-13T04:42:34Z", 3, `{

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/scim"
+	"github.com/rosterhq/roster/scim/filter"
 	"github.com/rosterhq/roster/scim/patch"
 	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
@@ -57,6 +58,46 @@ func (s *suite) testPatchUsers(t *testing.T) {
 	ext, _ := got.Attrs[schema.EnterpriseUserURN].(map[string]any)
 	if name, _ := got.Attrs["name"].(map[string]any); name["givenName"] != "Ann" || ext["department"] != "R&D" {
 		t.Fatalf("after Entra's PATCH: %v", got.Attrs)
+	}
+
+	// A sub-attribute without a filter names it in every value (RFC 7644
+	// §3.5.2.3): hosted SCIM services change a user's address with
+	// emails.value, and the filters see the new address, not the old.
+	got, err = s.patch(t, st, dir, s.users, u.ID(), ops(`{"op":"add","path":"emails","value":[{"value":"ann@old.example","type":"work"}]}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.patch(t, st, dir, s.users, u.ID(), ops(`{"op":"replace","path":"emails.value","value":"ann@new.example"}`), "")
+	if err != nil {
+		t.Fatalf("replace of emails.value: %v", err)
+	}
+	if emails, _ := got.Attrs["emails"].([]any); len(emails) != 1 || fmt.Sprint(emails[0]) != "map[type:work value:ann@new.example]" {
+		t.Fatalf("after replace of emails.value: emails %v, want one work email ann@new.example", got.Attrs["emails"])
+	}
+	found := func(f string) int {
+		t.Helper()
+		e, err := filter.Parse(f, s.users)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := st.List(context.Background(), dir, store.Query{Type: s.users, Filter: e, Count: 10})
+		if err != nil {
+			t.Fatalf("List(%s): %v", f, err)
+		}
+		return p.Total
+	}
+	if n, m := found(`emails.value eq "ann@new.example"`), found(`emails.value eq "ann@old.example"`); n != 1 || m != 0 {
+		t.Fatalf("after replace of emails.value, the filter finds the new address %d times and the old %d, want 1 and 0", n, m)
+	}
+	got, err = s.patch(t, st, dir, s.users, u.ID(), ops(`{"op":"remove","path":"emails.type"}`), "")
+	if err != nil {
+		t.Fatalf("remove of emails.type: %v", err)
+	}
+	if emails, _ := got.Attrs["emails"].([]any); len(emails) != 1 || fmt.Sprint(emails[0]) != "map[value:ann@new.example]" {
+		t.Fatalf("after remove of emails.type: emails %v, want one email ann@new.example without a type", got.Attrs["emails"])
+	}
+	if n := found(`emails[type eq "work"]`); n != 0 {
+		t.Fatalf(`after remove of emails.type, emails[type eq "work"] finds %d users, want none`, n)
 	}
 
 	_, err = s.patch(t, st, dir, s.users, u.ID(), ops(`{"op":"replace","path":"title","value":"x"}`), `W/"1"`)

@@ -1,7 +1,9 @@
 // Package storetest is the conformance suite every store.Store must pass:
 // store/sqlite and store/postgres run it against real databases. It also
-// holds the filter fixture (see NewFilterFixture) on which each of them
-// checks its translation of filters into SQL against filter.Match.
+// holds the SQL stores' filter suite: RunFilters and FuzzFilters hold a
+// dialect's translation of filters and sorts into SQL to filter.Match and
+// resource.Compare, on a fixture of users and groups (see
+// NewFilterFixture) in a database of the store's own.
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) store.Store { return openTestStore(t) })

@@ -1,0 +1,230 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rosterhq/roster/internal/pgtest"
+	"github.com/rosterhq/roster/server"
+	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/database"
+	"github.com/rosterhq/roster/store/sqlstore"
+)
+
+// storeLocation returns where a store of the kind forEachStore's subtest
+// names lives: a fresh PostgreSQL database's URL, or a SQLite file's path,
+// for tests that open it more than once.
+func storeLocation(t *testing.T) string {
+	t.Helper()
+	if slices.Contains(strings.Split(t.Name(), "/"), "postgres") {
+		return pgtest.New(t)
+	}
+	return filepath.Join(t.TempDir(), "roster.db")
+}
+
+// storedSigningKeys returns the key column of the signing_keys table at
+// loc, as anyone who reads the database sees it.
+func storedSigningKeys(t *testing.T, loc string) map[string][]byte {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string][]byte{}
+	if database.KindOf(loc) == database.PostgreSQL {
+		conn, err := pgx.Connect(ctx, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		rows, err := conn.Query(ctx, `SELECT kid, key FROM signing_keys`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var kid string
+			var key []byte
+			if err := rows.Scan(&kid, &key); err != nil {
+				t.Fatal(err)
+			}
+			out[kid] = key
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	db, err := sql.Open("sqlite", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT kid, key FROM signing_keys`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kid string
+		var key []byte
+		if err := rows.Scan(&kid, &key); err != nil {
+			t.Fatal(err)
+		}
+		out[kid] = key
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func secretKey(t *testing.T, secret string) *sqlstore.SecretKey {
+	t.Helper()
+	k, err := sqlstore.NewSecretKey([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// serveStore opens the store at loc with opts and serves it on a loopback
+// port, returning its SCIM base URL.
+func serveStore(t *testing.T, loc string, opts ...sqlstore.Option) (store.Store, string) {
+	t.Helper()
+	st, err := database.Open(context.Background(), loc, opts...)
+	if err != nil {
+		t.Fatalf("open %s: %v", loc, err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv := httptest.NewServer(server.New(server.Config{Store: st, RateLimit: -1}))
+	t.Cleanup(srv.Close)
+	return st, srv.URL + server.BasePath
+}
+
+// getUsers answers the status of GET /Users with the bearer token.
+func getUsers(t *testing.T, base, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/Users", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestSigningKeysAreEncryptedAtRest: with a secret key, the signing keys
+// in the database are encrypted (those kept in clear before are encrypted
+// when the store opens), JWTs signed before still verify, and a wrong or
+// missing secret key is a clear error, never a key made anew.
+func TestSigningKeysAreEncryptedAtRest(t *testing.T) {
+	forEachStore(t, func(t *testing.T) {
+		ctx := context.Background()
+		loc := storeLocation(t)
+		key := secretKey(t, "correct horse battery staple, 32+ bytes")
+
+		// A database from before encryption: its key is kept in clear.
+		old, err := database.Open(ctx, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir, err := old.CreateDirectory(ctx, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := old.CreateToken(ctx, dir.ID, "jwt", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := server.IssueJWT(ctx, old, dir.ID, "token:"+tok.ID, time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clear, err := old.CurrentSigningKey(ctx, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := storedSigningKeys(t, loc)[clear.ID]; !bytes.Equal(got, clear.Key) {
+			t.Fatalf("without a secret key the stored key is %x, want it in clear", got)
+		}
+		old.Close()
+
+		// The first start with a secret key encrypts it; the JWT signed
+		// before still verifies, and so does one signed now.
+		st, base := serveStore(t, loc, sqlstore.WithSecretKey(key))
+		if got := getUsers(t, base, before); got != 200 {
+			t.Fatalf("a JWT signed before encryption answered %d, want 200", got)
+		}
+		now, err := server.IssueJWT(ctx, st, dir.ID, "token:"+tok.ID, time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := getUsers(t, base, now); got != 200 {
+			t.Fatalf("a JWT signed after encryption answered %d, want 200", got)
+		}
+		// A new key is made encrypted too.
+		rotated, err := st.CurrentSigningKey(ctx, time.Nanosecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := storedSigningKeys(t, loc)
+		if len(stored) != 2 {
+			t.Fatalf("%d signing keys stored, want 2", len(stored))
+		}
+		for kid, k := range map[string][]byte{clear.ID: clear.Key, rotated.ID: rotated.Key} {
+			if got := stored[kid]; len(got) == 0 || bytes.Contains(got, k) || !bytes.HasPrefix(got, []byte("enc1:"+key.ID()+":")) {
+				t.Errorf("signing key %s is stored as %x, want it encrypted with secret key %s", kid, got, key.ID())
+			}
+		}
+		st.Close()
+
+		// A wrong secret key fails the opening, naming both keys.
+		wrong := secretKey(t, "another secret key of 32 bytes or more")
+		_, err = database.Open(ctx, loc, sqlstore.WithSecretKey(wrong))
+		if !errors.Is(err, sqlstore.ErrWrongSecretKey) || !strings.Contains(err.Error(), key.ID()) || !strings.Contains(err.Error(), wrong.ID()) {
+			t.Fatalf("opening with a wrong secret key: %v, want ErrWrongSecretKey naming %s and %s", err, key.ID(), wrong.ID())
+		}
+		// Without one, the store opens, but reading a key says why it
+		// cannot, and the server answers a JWT with its own error, not 401,
+		// and makes no new key in clear.
+		none, base := serveStore(t, loc)
+		if _, err := none.SigningKey(ctx, clear.ID); !errors.Is(err, sqlstore.ErrNoSecretKey) || !strings.Contains(err.Error(), key.ID()) {
+			t.Fatalf("reading an encrypted key without a secret key: %v, want ErrNoSecretKey naming %s", err, key.ID())
+		}
+		if _, err := none.CurrentSigningKey(ctx, time.Nanosecond); !errors.Is(err, sqlstore.ErrNoSecretKey) {
+			t.Fatalf("rotating without a secret key: %v, want ErrNoSecretKey", err)
+		}
+		if got := getUsers(t, base, before); got != 500 {
+			t.Fatalf("a JWT on a server without the secret key answered %d, want 500", got)
+		}
+		if n := len(storedSigningKeys(t, loc)); n != 2 {
+			t.Fatalf("%d signing keys stored, want still 2", n)
+		}
+	})
+}
+
+func TestSecretKeysAreLongEnough(t *testing.T) {
+	for _, c := range []struct {
+		secret string
+		ok     bool
+	}{
+		{"", false},
+		{"short", false},
+		{strings.Repeat("x", sqlstore.MinSecretKeyLength-1), false},
+		{strings.Repeat("x", sqlstore.MinSecretKeyLength), true},
+	} {
+		if _, err := sqlstore.NewSecretKey([]byte(c.secret)); (err == nil) != c.ok {
+			t.Errorf("NewSecretKey(%d bytes): %v, want ok %v", len(c.secret), err, c.ok)
+		}
+	}
+}
