@@ -51,10 +51,11 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*Store, er
 	// map made no measurable difference to a 100,000-user load and puts
 	// the file's pages in the process's RSS, so there is none.)
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	rc, err := newConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	db := sql.OpenDB(rc)
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, err
@@ -66,11 +67,12 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*Store, er
 	// processes, such as the CLI beside a server, still meet the busy
 	// handler.) Checkpointing every 10,000 pages of log instead of 1,000
 	// writes a page changed by many commits back to the file fewer times.
-	w, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(10000)")
+	wc, err := newConnector(dsn + "&_pragma=wal_autocheckpoint(10000)")
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	w := sql.OpenDB(wc)
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
