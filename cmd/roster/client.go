@@ -9,17 +9,18 @@ import (
 	"github.com/rosterhq/roster/store"
 )
 
-func newClientCommand() *cobra.Command {
-	var db, directory, name string
+func newClientCommand(env getenv) *cobra.Command {
+	var db dbFlag
+	var directory, name string
 	cmd := &cobra.Command{Use: "client", Short: "Manage OAuth 2.0 clients (client credentials) of a directory"}
-	addDBFlag(cmd.PersistentFlags(), &db)
+	db.add(cmd.PersistentFlags(), env)
 	cmd.PersistentFlags().StringVar(&directory, "directory", "default", "directory name or id")
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a client and print its id and secret (the secret once)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withDirectory(cmd, db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
+			return withDirectory(cmd, db.String(), directory, func(ctx context.Context, st store.Store, d store.Directory) error {
 				c, secret, err := st.CreateClient(ctx, d.ID, name)
 				if err != nil {
 					return err
@@ -35,7 +36,7 @@ func newClientCommand() *cobra.Command {
 		Short: "Revoke a client; its access tokens stop working at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDirectory(cmd, db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
+			return withDirectory(cmd, db.String(), directory, func(ctx context.Context, st store.Store, d store.Directory) error {
 				return st.RevokeClient(ctx, d.ID, args[0])
 			})
 		},

@@ -41,16 +41,16 @@ func withDirectory(cmd *cobra.Command, db, directory string, fn func(context.Con
 	})
 }
 
-func newDirectoryCommand() *cobra.Command {
-	var db string
+func newDirectoryCommand(env getenv) *cobra.Command {
+	var db dbFlag
 	cmd := &cobra.Command{Use: "directory", Short: "Manage directories (tenants)"}
-	addDBFlag(cmd.PersistentFlags(), &db)
+	db.add(cmd.PersistentFlags(), env)
 	cmd.AddCommand(&cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a directory",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
+			return withStore(cmd, db.String(), func(ctx context.Context, st store.Store) error {
 				d, err := st.CreateDirectory(ctx, args[0])
 				if err != nil {
 					return err
@@ -64,7 +64,7 @@ func newDirectoryCommand() *cobra.Command {
 		Short: "List directories",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
+			return withStore(cmd, db.String(), func(ctx context.Context, st store.Store) error {
 				dirs, err := st.Directories(ctx)
 				if err != nil {
 					return err
@@ -81,10 +81,11 @@ func newDirectoryCommand() *cobra.Command {
 	return cmd
 }
 
-func newTokenCommand() *cobra.Command {
-	var db, directory string
+func newTokenCommand(env getenv) *cobra.Command {
+	var db dbFlag
+	var directory string
 	cmd := &cobra.Command{Use: "token", Short: "Manage the bearer tokens of a directory"}
-	addDBFlag(cmd.PersistentFlags(), &db)
+	db.add(cmd.PersistentFlags(), env)
 	cmd.PersistentFlags().StringVar(&directory, "directory", "default", "directory name or id")
 	var name, expires string
 	var asJWT bool
@@ -101,7 +102,7 @@ func newTokenCommand() *cobra.Command {
 				}
 				until = time.Now().Add(d)
 			}
-			return withDirectory(cmd, db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
+			return withDirectory(cmd, db.String(), directory, func(ctx context.Context, st store.Store, d store.Directory) error {
 				if asJWT && until.IsZero() {
 					until = time.Now().Add(365 * 24 * time.Hour)
 				}
@@ -129,7 +130,7 @@ func newTokenCommand() *cobra.Command {
 		Short: "List a directory's tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withDirectory(cmd, db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
+			return withDirectory(cmd, db.String(), directory, func(ctx context.Context, st store.Store, d store.Directory) error {
 				toks, err := st.Tokens(ctx, d.ID)
 				if err != nil {
 					return err
@@ -148,7 +149,7 @@ func newTokenCommand() *cobra.Command {
 		Short: "Revoke a token",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDirectory(cmd, db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
+			return withDirectory(cmd, db.String(), directory, func(ctx context.Context, st store.Store, d store.Directory) error {
 				return st.RevokeToken(ctx, d.ID, args[0])
 			})
 		},

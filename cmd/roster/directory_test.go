@@ -10,7 +10,7 @@ import (
 // run runs roster with args and returns what it printed.
 func run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := newRootCommand()
+	cmd := newRootCommand(noEnv)
 	var out bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)

@@ -10,8 +10,8 @@ import (
 	"github.com/rosterhq/roster/client"
 )
 
-func newGroupsCommand() *cobra.Command {
-	var r remote
+func newGroupsCommand(env getenv) *cobra.Command {
+	r := remote{env: env}
 	cmd := &cobra.Command{
 		Use:   "groups",
 		Short: "Manage the groups of a SCIM server (Roster or any other) over HTTP",

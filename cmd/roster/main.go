@@ -11,20 +11,27 @@ import (
 )
 
 func main() {
-	if err := newRootCommand().Execute(); err != nil {
+	if err := newRootCommand(os.Getenv).Execute(); err != nil {
 		os.Exit(1)
 	}
 }
 
-func newRootCommand() *cobra.Command {
+// getenv is how commands read the environment: os.Getenv in the binary, a
+// map of the test's choosing in tests, so that what a caller exported
+// (ROSTER_URL, ROSTER_TOKEN, ROSTER_DB…) never reaches a test.
+type getenv func(key string) string
+
+// newRootCommand returns the roster command; its subcommands read the
+// environment only through env.
+func newRootCommand(env getenv) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "roster",
 		Short:         "Roster provisions users and groups over SCIM 2.0",
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(newVersionCommand(), newServeCommand(), newDirectoryCommand(), newTokenCommand(), newClientCommand(), newMigrateCommand(),
-		newUsersCommand(), newGroupsCommand(), newDiscoverCommand(), newSyncCommand())
+	root.AddCommand(newVersionCommand(), newServeCommand(env), newDirectoryCommand(env), newTokenCommand(env), newClientCommand(env), newMigrateCommand(env),
+		newUsersCommand(env), newGroupsCommand(env), newDiscoverCommand(env), newSyncCommand())
 	return root
 }
 

@@ -7,7 +7,7 @@ import (
 )
 
 func TestVersionCommandPrintsTheVersion(t *testing.T) {
-	cmd := newRootCommand()
+	cmd := newRootCommand(noEnv)
 	var out bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetArgs([]string{"version"})

@@ -42,7 +42,7 @@ func TestMigrateTwiceAtOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range outs {
 		wg.Go(func() {
-			cmd := newRootCommand()
+			cmd := newRootCommand(noEnv)
 			var out bytes.Buffer
 			cmd.SetOut(&out)
 			cmd.SetArgs([]string{"migrate", "--db", db})
@@ -66,7 +66,6 @@ func TestMigrateTwiceAtOnce(t *testing.T) {
 func TestServeReplicasOnPostgres(t *testing.T) {
 	db := pgtest.New(t)
 	const token = "replica-test-token-0123456789abcdef"
-	t.Setenv("ROSTER_TOKEN", token)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -74,7 +73,7 @@ func TestServeReplicasOnPostgres(t *testing.T) {
 	logs := make([]*syncBuffer, 2)
 	for i := range logs {
 		logs[i] = &syncBuffer{}
-		cmd := newRootCommand()
+		cmd := newRootCommand(env{"ROSTER_TOKEN": token}.get)
 		cmd.SetOut(io.Discard)
 		cmd.SetErr(logs[i])
 		cmd.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--db", db})

@@ -20,6 +20,7 @@ import (
 // HTTP (users, groups, discover), as opposed to those that open the
 // database (--db).
 type remote struct {
+	env         getenv // where ROSTER_URL and the secrets come from
 	url, output string
 	// anonymous lets the command run without credentials, as discovery
 	// endpoints are often served without authentication.
@@ -66,14 +67,14 @@ func (r *remote) auth() (client.Option, error) {
 	way := ""
 	if len(ways) == 1 {
 		way = ways[0]
-	} else if os.Getenv("ROSTER_TOKEN") != "" {
+	} else if r.env("ROSTER_TOKEN") != "" {
 		way = "--token"
 	}
 	switch way {
 	case "--token":
-		return client.WithToken(cmp.Or(r.token, os.Getenv("ROSTER_TOKEN"))), nil
+		return client.WithToken(cmp.Or(r.token, r.env("ROSTER_TOKEN"))), nil
 	case "--basic-user":
-		password := cmp.Or(r.basicPassword, os.Getenv("ROSTER_BASIC_PASSWORD"))
+		password := cmp.Or(r.basicPassword, r.env("ROSTER_BASIC_PASSWORD"))
 		switch {
 		case r.basicUser == "":
 			return nil, errors.New("--basic-password goes with --basic-user: give the user too")
@@ -82,7 +83,7 @@ func (r *remote) auth() (client.Option, error) {
 		}
 		return client.WithBasicAuth(r.basicUser, password), nil
 	case "--oauth-client-id":
-		secret := cmp.Or(r.oauthSecret, os.Getenv("ROSTER_OAUTH_CLIENT_SECRET"))
+		secret := cmp.Or(r.oauthSecret, r.env("ROSTER_OAUTH_CLIENT_SECRET"))
 		var missing []string
 		if r.oauthTokenURL == "" {
 			missing = append(missing, "--oauth-token-url")
@@ -112,7 +113,7 @@ func (r *remote) run(cmd *cobra.Command, fn func(ctx context.Context, c *client.
 	if r.output != "table" && r.output != "json" {
 		return fmt.Errorf("--output must be table or json, not %q", r.output)
 	}
-	base := cmp.Or(r.url, os.Getenv("ROSTER_URL"))
+	base := cmp.Or(r.url, r.env("ROSTER_URL"))
 	if base == "" {
 		return errors.New("no server: give --url or set ROSTER_URL, such as http://localhost:8080/scim/v2")
 	}

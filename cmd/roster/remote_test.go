@@ -62,10 +62,27 @@ type result struct {
 	fail     error
 }
 
-// runIn runs roster with args and stdin as its standard input.
+// env is an environment a test gives the commands: nothing of the
+// caller's reaches them.
+type env map[string]string
+
+// get returns the value of key.
+func (e env) get(key string) string { return e[key] }
+
+// noEnv is an empty environment.
+func noEnv(string) string { return "" }
+
+// runIn runs roster with args and stdin as its standard input, in an
+// empty environment.
 func runIn(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	cmd := newRootCommand()
+	return runEnv(t, nil, stdin, args...)
+}
+
+// runEnv is runIn in the environment e.
+func runEnv(t *testing.T, e env, stdin string, args ...string) result {
+	t.Helper()
+	cmd := newRootCommand(e.get)
 	var out, errOut bytes.Buffer
 	cmd.SetIn(strings.NewReader(stdin))
 	cmd.SetOut(&out)
@@ -158,17 +175,17 @@ func TestAWrongTokenIsRefused(t *testing.T) {
 
 func TestURLAndTokenComeFromTheEnvironment(t *testing.T) {
 	srv := newRoster(t)
-	t.Setenv("ROSTER_URL", srv[1])
-	t.Setenv("ROSTER_TOKEN", srv[3])
-	must(t, "users", "create", "--user-name", "alice")
-	if out := must(t, "users", "list"); !strings.Contains(out, "alice") {
-		t.Fatalf("users list with $ROSTER_URL and $ROSTER_TOKEN: %q", out)
+	e := env{"ROSTER_URL": srv[1], "ROSTER_TOKEN": srv[3]}
+	if r := runEnv(t, e, "", "users", "create", "--user-name", "alice"); r.fail != nil {
+		t.Fatalf("users create with $ROSTER_URL and $ROSTER_TOKEN: %v, %q", r.fail, r.err)
 	}
-	if out := must(t, "users", "--help"); strings.Contains(out, srv[3]) {
+	if r := runEnv(t, e, "", "users", "list"); !strings.Contains(r.out, "alice") {
+		t.Fatalf("users list with $ROSTER_URL and $ROSTER_TOKEN: %v, %q, %q", r.fail, r.out, r.err)
+	}
+	if r := runEnv(t, e, "", "users", "--help"); strings.Contains(r.out, srv[3]) {
 		t.Fatal("--help printed the token")
 	}
-	t.Setenv("ROSTER_URL", "")
-	if r := runIn(t, "", "users", "list"); r.fail == nil || !strings.Contains(r.err, "ROSTER_URL") {
+	if r := runEnv(t, env{"ROSTER_TOKEN": srv[3]}, "", "users", "list"); r.fail == nil || !strings.Contains(r.err, "ROSTER_URL") {
 		t.Fatalf("without a URL: %v, %q", r.fail, r.err)
 	}
 }
@@ -211,28 +228,22 @@ func TestBasicAndOAuth2CredentialsAuthenticate(t *testing.T) {
 	}
 	tokenURL := rs.root + "/oauth/token"
 	must(t, "users", "create", "--user-name", "alice", "--url", rs.url, "--token", rs.token)
-	t.Setenv("ROSTER_TOKEN", "")
-	t.Setenv("ROSTER_BASIC_PASSWORD", "")
-	t.Setenv("ROSTER_OAUTH_CLIENT_SECRET", "")
 
 	for _, tc := range []struct {
 		name string
-		env  map[string]string
+		env  env
 		args []string
 	}{
 		{"basic from flags", nil, []string{"--basic-user", "acme", "--basic-password", rs.token}},
-		{"basic with the password from the environment", map[string]string{"ROSTER_BASIC_PASSWORD": rs.token}, []string{"--basic-user", "acme"}},
+		{"basic with the password from the environment", env{"ROSTER_BASIC_PASSWORD": rs.token}, []string{"--basic-user", "acme"}},
 		{"oauth2 from flags", nil, []string{"--oauth-token-url", tokenURL, "--oauth-client-id", clientID.ID, "--oauth-client-secret", secret}},
-		{"oauth2 with the secret from the environment", map[string]string{"ROSTER_OAUTH_CLIENT_SECRET": secret}, []string{"--oauth-token-url", tokenURL, "--oauth-client-id", clientID.ID}},
+		{"oauth2 with the secret from the environment", env{"ROSTER_OAUTH_CLIENT_SECRET": secret}, []string{"--oauth-token-url", tokenURL, "--oauth-client-id", clientID.ID}},
 		// ROSTER_TOKEN is a default: flags of another way override it.
-		{"basic flags over a wrong ROSTER_TOKEN", map[string]string{"ROSTER_TOKEN": "rst_wrong"}, []string{"--basic-user", "acme", "--basic-password", rs.token}},
+		{"basic flags over a wrong ROSTER_TOKEN", env{"ROSTER_TOKEN": "rst_wrong"}, []string{"--basic-user", "acme", "--basic-password", rs.token}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			if out := must(t, append([]string{"users", "list", "--url", rs.url}, tc.args...)...); !strings.Contains(out, "alice") {
-				t.Fatalf("users list printed %q", out)
+			if r := runEnv(t, tc.env, "", append([]string{"users", "list", "--url", rs.url}, tc.args...)...); !strings.Contains(r.out, "alice") {
+				t.Fatalf("users list: %v, %q, %q", r.fail, r.out, r.err)
 			}
 		})
 	}
@@ -255,9 +266,6 @@ func TestBasicAndOAuth2CredentialsAuthenticate(t *testing.T) {
 
 func TestOneWayToAuthenticateIsNeeded(t *testing.T) {
 	rs := startRoster(t)
-	t.Setenv("ROSTER_TOKEN", "")
-	t.Setenv("ROSTER_BASIC_PASSWORD", "")
-	t.Setenv("ROSTER_OAUTH_CLIENT_SECRET", "")
 	for _, tc := range []struct {
 		name string
 		args []string

@@ -19,8 +19,9 @@ import (
 	"github.com/rosterhq/roster/store/database"
 )
 
-func newServeCommand() *cobra.Command {
-	var addr, db, baseURL, tlsCert, tlsKey, logFormat string
+func newServeCommand(env getenv) *cobra.Command {
+	var db dbFlag
+	var addr, baseURL, tlsCert, tlsKey, logFormat string
 	var rateLimit float64
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -43,11 +44,11 @@ bearer token for it, so that you can point curl, Okta or Entra at it at once.`,
 			if err != nil {
 				return err
 			}
-			return serve(ctx, cmd, logger, serveOptions{addr: addr, db: db, baseURL: baseURL, rateLimit: rateLimit, tlsCert: tlsCert, tlsKey: tlsKey})
+			return serve(ctx, cmd, logger, env, serveOptions{addr: addr, db: db.String(), baseURL: baseURL, rateLimit: rateLimit, tlsCert: tlsCert, tlsKey: tlsKey})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "localhost:8080", "address to listen on")
-	addDBFlag(cmd.Flags(), &db)
+	db.add(cmd.Flags(), env)
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS with --tls-key")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
@@ -72,14 +73,14 @@ func newLogger(cmd *cobra.Command, format string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
 }
 
-func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serveOptions) error {
+func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env getenv, o serveOptions) error {
 	addr, db, baseURL, rateLimit := o.addr, o.db, o.baseURL, o.rateLimit
 	st, err := database.Open(ctx, db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := firstRun(ctx, cmd, st); err != nil {
+	if err := firstRun(ctx, cmd, st, env("ROSTER_TOKEN")); err != nil {
 		return err
 	}
 	limit := rateLimit
@@ -129,14 +130,13 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serve
 }
 
 // firstRun creates the default directory and a token for it on an empty
-// database: ROSTER_TOKEN from the environment if set, else a new one,
-// printed once.
-func firstRun(ctx context.Context, cmd *cobra.Command, st store.Store) error {
+// database: secret (ROSTER_TOKEN from the environment) if set, else a new
+// one, printed once.
+func firstRun(ctx context.Context, cmd *cobra.Command, st store.Store, secret string) error {
 	dirs, err := st.Directories(ctx)
 	if err != nil || len(dirs) > 0 {
 		return err
 	}
-	secret := os.Getenv("ROSTER_TOKEN")
 	if secret != "" && len(secret) < 32 {
 		return errors.New("ROSTER_TOKEN must be at least 32 characters long")
 	}

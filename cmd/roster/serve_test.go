@@ -18,10 +18,10 @@ func TestFirstRunCreatesADirectoryAndPrintsAWorkingTokenOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	cmd := newServeCommand()
+	cmd := newServeCommand(noEnv)
 	var out bytes.Buffer
 	cmd.SetOut(&out)
-	if err := firstRun(ctx, cmd, st); err != nil {
+	if err := firstRun(ctx, cmd, st, ""); err != nil {
 		t.Fatal(err)
 	}
 	secret := regexp.MustCompile(`rst_[A-Za-z0-9_-]+`).FindString(out.String())
@@ -37,7 +37,7 @@ func TestFirstRunCreatesADirectoryAndPrintsAWorkingTokenOnce(t *testing.T) {
 		t.Fatalf("the token is for %q, want the default directory (%v)", tok.DirectoryID, err)
 	}
 	out.Reset()
-	if err := firstRun(ctx, cmd, st); err != nil {
+	if err := firstRun(ctx, cmd, st, ""); err != nil {
 		t.Fatal(err)
 	}
 	if out.Len() != 0 {
@@ -52,11 +52,10 @@ func TestFirstRunTakesROSTER_TOKEN(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	cmd := newServeCommand()
+	cmd := newServeCommand(noEnv)
 	var out bytes.Buffer
 	cmd.SetOut(&out)
-	t.Setenv("ROSTER_TOKEN", "short")
-	if err := firstRun(ctx, cmd, st); err == nil {
+	if err := firstRun(ctx, cmd, st, "short"); err == nil {
 		t.Fatal("a short ROSTER_TOKEN was accepted")
 	}
 	if dirs, _ := st.Directories(ctx); len(dirs) != 0 {
@@ -68,8 +67,7 @@ func TestFirstRunTakesROSTER_TOKEN(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st2.Close()
-	t.Setenv("ROSTER_TOKEN", secret)
-	if err := firstRun(ctx, cmd, st2); err != nil {
+	if err := firstRun(ctx, cmd, st2, secret); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(out.String(), secret) {

@@ -1,22 +1,28 @@
 package main
 
 import (
-	"os"
+	"cmp"
 
 	"github.com/spf13/pflag"
 )
 
-// defaultDB is the database commands use without --db: $ROSTER_DB, or the
-// SQLite file roster.db in the working directory.
-func defaultDB() string {
-	if db := os.Getenv("ROSTER_DB"); db != "" {
-		return db
-	}
-	return "roster.db"
+// dbFlag is the --db flag of the commands that open the database.
+type dbFlag struct {
+	flag string
+	env  getenv
 }
 
-// addDBFlag adds the --db flag to a command's flags.
-func addDBFlag(flags *pflag.FlagSet, db *string) {
-	flags.StringVar(db, "db", defaultDB(),
-		"database: a SQLite file, or a PostgreSQL URL (postgres://user:pass@host/db); default $ROSTER_DB or roster.db")
+// add adds --db to flags.
+func (d *dbFlag) add(flags *pflag.FlagSet, env getenv) {
+	d.env = env
+	flags.StringVar(&d.flag, "db", "",
+		"database: a SQLite file, or a PostgreSQL URL (postgres://user:pass@host/db) (default $ROSTER_DB, else roster.db in the working directory)")
+}
+
+// String returns the database the command uses: --db, else $ROSTER_DB,
+// else the SQLite file roster.db in the working directory. The default is
+// read when the command runs, so that --help never prints a password of a
+// URL in $ROSTER_DB.
+func (d *dbFlag) String() string {
+	return cmp.Or(d.flag, d.env("ROSTER_DB"), "roster.db")
 }

@@ -24,7 +24,7 @@ func TestSyncDaemon(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
-	cmd := newRootCommand()
+	cmd := newRootCommand(noEnv)
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(logs)
 	cmd.SetArgs([]string{"sync", "daemon", "--config", cfg, "--every", "1h", "--listen", "127.0.0.1:0"})

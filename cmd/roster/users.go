@@ -10,8 +10,8 @@ import (
 	"github.com/rosterhq/roster/client"
 )
 
-func newUsersCommand() *cobra.Command {
-	var r remote
+func newUsersCommand(env getenv) *cobra.Command {
+	r := remote{env: env}
 	cmd := &cobra.Command{
 		Use:   "users",
 		Short: "Manage the users of a SCIM server (Roster or any other) over HTTP",
