@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,13 +17,19 @@ import (
 )
 
 // withStore opens the database named by the --db flag for the duration of
-// fn.
+// fn. The database must exist: an admin command run in the wrong folder
+// must not create an empty roster.db there and then fail to find the
+// directory it was asked about.
 func withStore(cmd *cobra.Command, db string, fn func(context.Context, store.Store) error) error {
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st, err := database.Open(ctx, db)
+	st, err := database.OpenExisting(ctx, db)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no database at %s: roster serve creates it (roster.db in the folder it runs in, or its --db); "+
+			"run this command in that folder, or point at the server's database with --db or ROSTER_DB", dbName(db))
+	}
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,8 +20,19 @@ func run(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func TestDirectoryAndTokenCommands(t *testing.T) {
+// newDB returns the path of a new, migrated SQLite database, as roster
+// serve leaves one.
+func newDB(t *testing.T) string {
+	t.Helper()
 	db := filepath.Join(t.TempDir(), "roster.db")
+	if out, err := run(t, "migrate", "--db", db); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	return db
+}
+
+func TestDirectoryAndTokenCommands(t *testing.T) {
+	db := newDB(t)
 	if out, err := run(t, "directory", "create", "acme", "--db", db); err != nil || !strings.Contains(out, "Created directory acme") {
 		t.Fatalf("directory create: %q, %v", out, err)
 	}
@@ -61,7 +73,7 @@ func TestDirectoryAndTokenCommands(t *testing.T) {
 }
 
 func TestClientCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "roster.db")
+	db := newDB(t)
 	if _, err := run(t, "directory", "create", "acme", "--db", db); err != nil {
 		t.Fatal(err)
 	}
@@ -75,5 +87,52 @@ func TestClientCommands(t *testing.T) {
 	}
 	if _, err := run(t, "client", "revoke", "nope", "--directory", "acme", "--db", db); err == nil {
 		t.Fatal("revoking an unknown client succeeded")
+	}
+}
+
+// TestAdminCommandsNeverCreateADatabase runs each command that manages a
+// server's database where there is none: each fails, names the file it
+// looked for and how to point at the right one, and creates nothing.
+func TestAdminCommandsNeverCreateADatabase(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		db   func(dir string) []string // the --db flag, if any
+		file string                    // the file it names, in dir
+	}{
+		{"roster.db in the working directory", func(string) []string { return nil }, "roster.db"},
+		{"a path given with --db", func(dir string) []string { return []string{"--db", filepath.Join(dir, "data", "roster.db")} }, "data/roster.db"},
+		{"a sqlite:// URL", func(dir string) []string { return []string{"--db", "sqlite://" + filepath.Join(dir, "data", "r.db")} }, "data/r.db"},
+	} {
+		for _, args := range [][]string{
+			{"directory", "create", "acme"},
+			{"directory", "list"},
+			{"token", "create", "--directory", "acme"},
+			{"token", "list"},
+			{"token", "revoke", "okta"},
+			{"client", "create", "--directory", "acme"},
+			{"client", "revoke", "c1"},
+		} {
+			t.Run(tc.name+"/"+strings.Join(args, " "), func(t *testing.T) {
+				dir := t.TempDir()
+				if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				t.Chdir(dir)
+				out, err := run(t, append(args, tc.db(dir)...)...)
+				if err == nil {
+					t.Fatalf("succeeded: %q", out)
+				}
+				for _, w := range []string{"no database at " + filepath.Join(dir, tc.file) + ":", "--db", "ROSTER_DB"} {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("the error %q does not say %q", err, w)
+					}
+				}
+				top, _ := os.ReadDir(dir)
+				data, _ := os.ReadDir(filepath.Join(dir, "data"))
+				if len(top) != 1 || len(data) != 0 {
+					t.Errorf("afterwards the folder holds %v and data/ %v, want data/ and nothing else", top, data)
+				}
+			})
+		}
 	}
 }

@@ -48,7 +48,7 @@ under an advisory lock, so servers starting meanwhile wait for them.`,
 					return err
 				}
 			}
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s is at schema version %d\n", database.Redact(db), version)
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s is at schema version %d\n", dbName(db), version)
 			return err
 		},
 	}

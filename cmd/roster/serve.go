@@ -103,7 +103,7 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 	if o.tlsCert != "" {
 		scheme = "https"
 	}
-	logger.Info("serving SCIM", "url", scheme+"://"+ln.Addr().String()+server.BasePath, "db", database.Redact(db))
+	logger.Info("serving SCIM", "url", scheme+"://"+ln.Addr().String()+server.BasePath, "db", dbName(db))
 	done := make(chan error, 1)
 	go func() {
 		if o.tlsCert != "" {

@@ -2,8 +2,11 @@ package main
 
 import (
 	"cmp"
+	"path/filepath"
 
 	"github.com/spf13/pflag"
+
+	"github.com/rosterhq/roster/store/database"
 )
 
 // dbFlag is the --db flag of the commands that open the database.
@@ -25,4 +28,17 @@ func (d *dbFlag) add(flags *pflag.FlagSet, env getenv) {
 // URL in $ROSTER_DB.
 func (d *dbFlag) String() string {
 	return cmp.Or(d.flag, d.env("ROSTER_DB"), "roster.db")
+}
+
+// dbName returns db as logs and errors show it: a SQLite file's absolute
+// path, so that a user sees which folder it is in; a URL without its
+// password.
+func dbName(db string) string {
+	if f := database.File(db); f != "" {
+		if abs, err := filepath.Abs(f); err == nil {
+			return abs
+		}
+		return f
+	}
+	return database.Redact(db)
 }

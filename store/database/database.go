@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -82,6 +83,20 @@ func Open(ctx context.Context, db string) (store.Store, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// OpenExisting is Open for a database that must be there already, as for
+// commands that manage one a server uses: a SQLite file that does not
+// exist is an error that errors.Is reports as fs.ErrNotExist, and no file
+// is created. (A PostgreSQL database is never created by Open: connecting
+// to one that does not exist fails.)
+func OpenExisting(ctx context.Context, db string) (store.Store, error) {
+	if f := File(db); f != "" {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+	}
+	return Open(ctx, db)
 }
 
 // Redact returns db with a URL's password hidden, for logs: the user
