@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +136,62 @@ func TestAdminCommandsNeverCreateADatabase(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestClientCreatePrintsTheTokenURL: client create prints the token URL
+// of the server --base-url (or $ROSTER_URL) names, SCIM base URL or root,
+// and one that works; without either it says how to form it.
+func TestClientCreatePrintsTheTokenURL(t *testing.T) {
+	rs := startRoster(t)
+	for _, tc := range []struct {
+		name string
+		env  env
+		args []string
+		want string
+	}{
+		{"the SCIM base URL", nil, []string{"--base-url", "https://scim.example.com/scim/v2"}, "token URL:     https://scim.example.com/oauth/token\n"},
+		{"the SCIM base URL with a slash", nil, []string{"--base-url", "https://scim.example.com/scim/v2/"}, "token URL:     https://scim.example.com/oauth/token\n"},
+		{"the root", nil, []string{"--base-url", "http://localhost:8080"}, "token URL:     http://localhost:8080/oauth/token\n"},
+		{"an app's prefix", nil, []string{"--base-url", "https://app.example.com/idp/scim/v2"}, "token URL:     https://app.example.com/idp/oauth/token\n"},
+		{"$ROSTER_URL", env{"ROSTER_URL": "http://127.0.0.1:9/scim/v2"}, nil, "token URL:     http://127.0.0.1:9/oauth/token\n"},
+		{"--base-url over $ROSTER_URL", env{"ROSTER_URL": "http://127.0.0.1:9/scim/v2"}, []string{"--base-url", "https://x.example.com"}, "https://x.example.com/oauth/token\n"},
+		{"neither", nil, nil, "token URL:     the server's URL followed by /oauth/token, such as http://localhost:8080/oauth/token (give --base-url"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runEnv(t, tc.env, "", append([]string{"client", "create", "--db", rs.db, "--directory", "acme"}, tc.args...)...)
+			if r.fail != nil || !strings.Contains(r.out, tc.want) || strings.Contains(r.out, "<base>") {
+				t.Fatalf("client create: %v, %q, want it to print %q", r.fail, r.out, tc.want)
+			}
+		})
+	}
+	for _, bad := range [][]string{{"--base-url", "localhost:8080"}, {"--base-url", "ftp://x/scim/v2"}, {"-o", "env"}, {"-o", "yaml"}} {
+		if r := runIn(t, "", append([]string{"client", "create", "--db", rs.db, "--directory", "acme"}, bad...)...); r.fail == nil {
+			t.Errorf("client create %v succeeded: %q", bad, r.out)
+		}
+	}
+
+	// -o env, for eval: the URL it prints gives the id and secret an
+	// access token that works.
+	out := must(t, "client", "create", "--db", rs.db, "--directory", "acme", "--base-url", rs.url, "-o", "env")
+	vars := map[string]string{}
+	for line := range strings.Lines(out) {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok || !strings.HasPrefix(v, "'") || !strings.HasSuffix(v, "'") {
+			t.Fatalf("-o env printed %q, want NAME='value' lines", out)
+		}
+		vars[k] = strings.Trim(v, "'")
+	}
+	if vars["TOKEN_URL"] != rs.root+"/oauth/token" {
+		t.Fatalf("-o env printed %q, want TOKEN_URL=%s/oauth/token", out, rs.root)
+	}
+	resp, err := http.PostForm(vars["TOKEN_URL"], url.Values{"grant_type": {"client_credentials"},
+		"client_id": {vars["CLIENT_ID"]}, "client_secret": {vars["CLIENT_SECRET"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("the printed token URL answered %d to the printed id and secret", resp.StatusCode)
 	}
 }

@@ -29,6 +29,7 @@ type testRoster struct {
 	url   string // the SCIM base URL
 	root  string // the server's root URL, where /oauth/token is
 	token string // a token of the directory
+	db    string // the SQLite file
 	st    *sqlite.Store
 	dir   store.Directory // the directory, acme
 }
@@ -38,7 +39,8 @@ type testRoster struct {
 func startRoster(t *testing.T) testRoster {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
+	db := filepath.Join(t.TempDir(), "roster.db")
+	st, err := sqlite.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +55,7 @@ func startRoster(t *testing.T) testRoster {
 	}
 	srv := httptest.NewServer(server.New(server.Config{Store: st, RateLimit: -1, PasswordIterations: 1000}))
 	t.Cleanup(srv.Close)
-	return testRoster{url: srv.URL + "/scim/v2", root: srv.URL, token: token, st: st, dir: d}
+	return testRoster{url: srv.URL + "/scim/v2", root: srv.URL, token: token, db: db, st: st, dir: d}
 }
 
 // result is what a run of roster printed, and how it ended.
