@@ -68,16 +68,29 @@ func newClientCommand(env getenv) *cobra.Command {
 	create.Flags().StringVar(&baseURL, "base-url", "",
 		"the server's public URL, as roster serve's --base-url (https://scim.example.com/scim/v2) or its root (http://localhost:8080), to print the token URL (default $ROSTER_URL)")
 	create.Flags().StringVarP(&output, "output", "o", "text", "text, or env: CLIENT_ID=…, CLIENT_SECRET=… and TOKEN_URL=… lines for a shell's eval")
+	var quiet bool
 	revoke := &cobra.Command{
 		Use:   "revoke CLIENT-ID",
 		Short: "Revoke a client; its access tokens stop working at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withDirectory(cmd, db.String(), directory, func(ctx context.Context, st store.Store, d store.Directory) error {
-				return st.RevokeClient(ctx, d.ID, args[0])
+				if err := st.RevokeClient(ctx, d.ID, args[0]); err != nil {
+					return err
+				}
+				if quiet {
+					return nil
+				}
+				c, err := st.Client(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "revoked client %s of directory %s\n", ref{id: c.ID, name: c.Name}, d.Name)
+				return err
 			})
 		},
 	}
+	revoke.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing on success")
 	cmd.AddCommand(create, revoke)
 	return cmd
 }

@@ -152,16 +152,30 @@ func newTokenCommand(env getenv) *cobra.Command {
 			})
 		},
 	}
+	var quiet bool
 	revoke := &cobra.Command{
 		Use:   "revoke NAME-OR-ID",
-		Short: "Revoke a token",
+		Short: "Revoke a token (every token of that name)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withDirectory(cmd, db.String(), directory, func(ctx context.Context, st store.Store, d store.Directory) error {
-				return st.RevokeToken(ctx, d.ID, args[0])
+				toks, err := st.Tokens(ctx, d.ID)
+				if err != nil {
+					return err
+				}
+				if err := st.RevokeToken(ctx, d.ID, args[0]); err != nil {
+					return err
+				}
+				for _, t := range toks {
+					if (t.ID == args[0] || t.Name == args[0]) && !quiet {
+						fmt.Fprintf(cmd.OutOrStdout(), "revoked token %s of directory %s\n", ref{id: t.ID, name: t.Name}, d.Name)
+					}
+				}
+				return nil
 			})
 		},
 	}
+	revoke.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing on success")
 	cmd.AddCommand(create, list, revoke)
 	return cmd
 }

@@ -18,8 +18,24 @@ import (
 // line of its own (JSON Lines), which jq reads as it comes and `jq -s`
 // turns into an array.
 type printer struct {
-	w    io.Writer
-	json bool
+	w     io.Writer
+	json  bool
+	quiet bool // --quiet: no line saying what was done
+}
+
+// done prints "<verb> <resource>", such as "deactivated alice@example.com
+// (id 2819c223)", unless quiet.
+func (p *printer) done(verb string, r ref) error {
+	return p.printf("%s %s\n", verb, r)
+}
+
+// printf prints a line saying what was done, unless quiet.
+func (p *printer) printf(format string, args ...any) error {
+	if p.quiet {
+		return nil
+	}
+	_, err := fmt.Fprintf(p.w, format, args...)
+	return err
 }
 
 // table is how one kind of resource shows as a row of a table.

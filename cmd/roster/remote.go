@@ -22,6 +22,7 @@ import (
 type remote struct {
 	env         getenv // where ROSTER_URL and the secrets come from
 	url, output string
+	quiet       bool
 	// anonymous lets the command run without credentials, as discovery
 	// endpoints are often served without authentication.
 	anonymous bool
@@ -44,6 +45,7 @@ func (r *remote) addFlags(cmd *cobra.Command) {
 	f.StringVar(&r.oauthClientID, "oauth-client-id", "", "the OAuth 2.0 client id")
 	f.StringVar(&r.oauthSecret, "oauth-client-secret", "", "the OAuth 2.0 client secret (default $ROSTER_OAUTH_CLIENT_SECRET)")
 	f.StringVarP(&r.output, "output", "o", "table", "output format: table, or json (one SCIM resource a line)")
+	f.BoolVarP(&r.quiet, "quiet", "q", false, "print no line saying what was done (deactivated, deleted, added…)")
 }
 
 // auth returns the client option of the one way to authenticate the flags
@@ -133,7 +135,7 @@ func (r *remote) run(cmd *cobra.Command, fn func(ctx context.Context, c *client.
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if err := fn(ctx, c, &printer{w: cmd.OutOrStdout(), json: r.output == "json"}); err != nil {
+	if err := fn(ctx, c, &printer{w: cmd.OutOrStdout(), json: r.output == "json", quiet: r.quiet}); err != nil {
 		var ce *client.Error
 		if errors.As(err, &ce) {
 			// Keep what the client said it was doing, such as "add
