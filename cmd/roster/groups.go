@@ -11,7 +11,7 @@ import (
 )
 
 func newGroupsCommand(env getenv) *cobra.Command {
-	r := remote{env: env}
+	r := remote{env: env, ids: true}
 	cmd := &cobra.Command{
 		Use:   "groups",
 		Short: "Manage the groups of a SCIM server (Roster or any other) over HTTP",

@@ -20,6 +20,7 @@ import (
 type printer struct {
 	w     io.Writer
 	json  bool
+	ids   bool // -o id: each resource's id, a line each
 	quiet bool // --quiet: no line saying what was done
 }
 
@@ -38,20 +39,35 @@ func (p *printer) printf(format string, args ...any) error {
 	return err
 }
 
-// table is how one kind of resource shows as a row of a table.
+// table is how one kind of resource shows as a row of a table, and its
+// id.
 type table[T any] struct {
 	header []string
 	row    func(*T) []string
+	id     func(*T) string
 }
 
 var (
-	userTable  = table[client.User]{header: []string{"ID", "USERNAME", "NAME", "ACTIVE", "EMAILS"}, row: userRow}
-	groupTable = table[client.Group]{header: []string{"ID", "DISPLAYNAME", "MEMBERS"}, row: groupRow}
+	userTable = table[client.User]{header: []string{"ID", "USERNAME", "NAME", "ACTIVE", "EMAILS"}, row: userRow,
+		id: func(u *client.User) string { return u.ID }}
+	groupTable = table[client.Group]{header: []string{"ID", "DISPLAYNAME", "MEMBERS"}, row: groupRow,
+		id: func(g *client.Group) string { return g.ID }}
 )
 
 // printAll writes the resources seq yields as they come. At an error it
 // stops, writes out the rows before it and returns it.
 func printAll[T any](p *printer, t table[T], seq iter.Seq2[*T, error]) error {
+	if p.ids {
+		for res, err := range seq {
+			if err != nil {
+				return err
+			}
+			if _, err := fmt.Fprintln(p.w, t.id(res)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if p.json {
 		enc := json.NewEncoder(p.w)
 		enc.SetEscapeHTML(false)

@@ -200,7 +200,7 @@ func TestMistakesAreRefusedBeforeAnyRequest(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"an unknown output format", []string{"users", "list", "-o", "yaml"}, "table or json"},
+		{"an unknown output format", []string{"users", "list", "-o", "yaml"}, "table, json or id"},
 		{"a user without a userName", []string{"users", "create", "--given-name", "Alice"}, "--user-name"},
 		{"a file and flags", []string{"users", "create", "-f", "-", "--user-name", "a"}, "do not go together"},
 		{"a group without a name", []string{"groups", "create", "--member", "x"}, "--display-name"},

@@ -37,19 +37,16 @@ type kind[T any] struct {
 	attr   string // the attribute that names one: userName or displayName
 	table  table[T]
 	of     func(*client.Client) endpoint[T]
-	id     func(*T) string
 	nameOf func(*T) string
 }
 
 var (
 	userKind = kind[client.User]{noun: "user", attr: "userName", table: userTable,
 		of:     func(c *client.Client) endpoint[client.User] { return c.Users },
-		id:     func(u *client.User) string { return u.ID },
 		nameOf: func(u *client.User) string { return u.UserName },
 	}
 	groupKind = kind[client.Group]{noun: "group", attr: "displayName", table: groupTable,
 		of:     func(c *client.Client) endpoint[client.Group] { return c.Groups },
-		id:     func(g *client.Group) string { return g.ID },
 		nameOf: func(g *client.Group) string { return g.DisplayName },
 	}
 )
@@ -107,7 +104,7 @@ func (k kind[T]) lookup(ctx context.Context, c *client.Client, arg string) (ref,
 		if err != nil {
 			return ref{}, err
 		}
-		return ref{id: k.id(res), name: k.nameOf(res)}, nil
+		return ref{id: k.table.id(res), name: k.nameOf(res)}, nil
 	}
 	return k.byName(ctx, c, arg, err)
 }
@@ -134,7 +131,7 @@ func (k kind[T]) named(ctx context.Context, c *client.Client, name string) ([]re
 	var found []ref
 	for i := range page.Resources {
 		if res := &page.Resources[i]; strings.EqualFold(k.nameOf(res), name) {
-			found = append(found, ref{id: k.id(res), name: k.nameOf(res)})
+			found = append(found, ref{id: k.table.id(res), name: k.nameOf(res)})
 		}
 	}
 	return found, nil

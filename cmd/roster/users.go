@@ -11,7 +11,7 @@ import (
 )
 
 func newUsersCommand(env getenv) *cobra.Command {
-	r := remote{env: env}
+	r := remote{env: env, ids: true}
 	cmd := &cobra.Command{
 		Use:   "users",
 		Short: "Manage the users of a SCIM server (Roster or any other) over HTTP",
