@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -32,7 +33,36 @@ func newRootCommand(env getenv) *cobra.Command {
 	}
 	root.AddCommand(newVersionCommand(), newServeCommand(env), newDirectoryCommand(env), newTokenCommand(env), newClientCommand(env), newMigrateCommand(env),
 		newUsersCommand(env), newGroupsCommand(env), newDiscoverCommand(env), newSyncCommand())
+	refuseUnknownCommands(root)
 	return root
+}
+
+// refuseUnknownCommands makes cmd, and each command under it that only
+// holds subcommands, fail on an argument that names none of them, with a
+// suggestion, where cobra would print the help and exit 0 (roster users
+// lst). Without arguments such a command prints its help.
+func refuseUnknownCommands(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		refuseUnknownCommands(sub)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		// The nearest names only: lst is list, one edit away, not also
+		// get, two away.
+		for cmd.SuggestionsMinimumDistance = 1; cmd.SuggestionsMinimumDistance <= 2; cmd.SuggestionsMinimumDistance++ {
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				return fmt.Errorf("%s; did you mean %s?", msg, strings.Join(s, " or "))
+			}
+		}
+		return fmt.Errorf("%s; see %s --help", msg, cmd.CommandPath())
+	}
 }
 
 func newVersionCommand() *cobra.Command {

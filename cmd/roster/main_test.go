@@ -18,3 +18,37 @@ func TestVersionCommandPrintsTheVersion(t *testing.T) {
 		t.Fatalf("version printed %q, want \"roster <version>\\n\"", got)
 	}
 }
+
+// TestAnUnknownCommandFailsWithASuggestion: a mistyped subcommand exits
+// non-zero, saying what it did not know and what was likely meant; a
+// command that only holds subcommands, given none, prints its help.
+func TestAnUnknownCommandFailsWithASuggestion(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"users", "lst"}, `unknown command "lst" for "roster users"; did you mean list?`},
+		{[]string{"groups", "ad-members", "x", "y"}, `unknown command "ad-members" for "roster groups"; did you mean add-members?`},
+		{[]string{"token", "crate"}, `unknown command "crate" for "roster token"; did you mean create?`},
+		{[]string{"directory", "creat", "acme"}, `unknown command "creat" for "roster directory"; did you mean create?`},
+		{[]string{"client", "revok"}, `unknown command "revok" for "roster client"; did you mean revoke?`},
+		{[]string{"sync", "pln"}, `unknown command "pln" for "roster sync"; did you mean plan?`},
+		{[]string{"srve"}, `unknown command "srve" for "roster"; did you mean serve?`},
+		{[]string{"users", "frobnicate"}, `unknown command "frobnicate" for "roster users"; see roster users --help`},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			r := runIn(t, "", tc.args...)
+			if r.fail == nil || r.fail.Error() != tc.want {
+				t.Fatalf("%v, stdout %q; want the error %q", r.fail, r.out, tc.want)
+			}
+			if !strings.Contains(r.err, tc.want) {
+				t.Errorf("stderr %q does not say %q", r.err, tc.want)
+			}
+		})
+	}
+	for _, args := range [][]string{{"users"}, {"sync"}, {}} {
+		if r := runIn(t, "", args...); r.fail != nil || !strings.Contains(r.out, "Available Commands") {
+			t.Errorf("roster %v: %v, %q; want the help", args, r.fail, r.out)
+		}
+	}
+}
