@@ -2,9 +2,37 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
+
+// TestMain runs the tests, or, when the test binary is started under the
+// name roster (see rosterCommand), is roster itself: tests run the real
+// command in processes of its own, as a user does, without building it.
+func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == "roster" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// rosterCommand returns the path of a roster command: a link named roster
+// to the test binary, which TestMain makes roster.
+func rosterCommand(t *testing.T) string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "roster")
+	if err := os.Symlink(self, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
 
 func TestVersionCommandPrintsTheVersion(t *testing.T) {
 	cmd := newRootCommand(noEnv)

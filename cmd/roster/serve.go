@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -91,9 +92,15 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	// Requests in flight, for the line that says how many a stop drained.
+	var inFlight atomic.Int64
+	handler := server.New(server.Config{Store: st, Logger: logger, BaseURL: baseURL, RateLimit: limit, RateBurst: int(2 * rateLimit)})
 	srv := &http.Server{
-		Handler: server.New(server.Config{Store: st, Logger: logger, BaseURL: baseURL,
-			RateLimit: limit, RateBurst: int(2 * rateLimit)}),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inFlight.Add(1)
+			defer inFlight.Add(-1)
+			handler.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      90 * time.Second,
@@ -117,16 +124,34 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 		return err
 	case <-ctx.Done():
 	}
-	// Finish the requests in flight, then stop.
-	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Finish the requests in flight, then stop, and say so: whoever sent
+	// the signal (systemd, Kubernetes) sees that it was heard and obeyed.
+	stopping, draining := time.Now(), inFlight.Load()
+	shutdown, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
+		logger.Error("stopped before the requests in flight finished", "reason", stopReason(ctx),
+			"requests", draining, "unfinished", inFlight.Load(), "waited", time.Since(stopping).Round(time.Millisecond))
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	logger.Info("stopped", "reason", stopReason(ctx), "requests_drained", draining, "took", time.Since(stopping).Round(time.Millisecond))
 	return nil
+}
+
+// drainTimeout is how long a stopping server waits for the requests in
+// flight.
+const drainTimeout = 30 * time.Second
+
+// stopReason says why ctx ended: the signal ("terminated signal
+// received"), or the caller's cancellation.
+func stopReason(ctx context.Context) string {
+	if err := context.Cause(ctx); err != nil {
+		return err.Error()
+	}
+	return "stopped"
 }
 
 // firstRun creates the default directory and a token for it on an empty

@@ -1,12 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster/store/sqlite"
 )
@@ -75,5 +83,72 @@ func TestFirstRunTakesROSTER_TOKEN(t *testing.T) {
 	}
 	if _, err := st2.Authenticate(ctx, secret); err != nil {
 		t.Fatalf("ROSTER_TOKEN does not authenticate: %v", err)
+	}
+}
+
+// TestServeSaysItStoppedOnSIGTERM sends SIGTERM to a roster serve
+// process while a request is in flight: the request is answered, and the
+// server logs one line saying why it stopped, how many requests it
+// drained and how long that took, and exits 0.
+func TestServeSaysItStoppedOnSIGTERM(t *testing.T) {
+	const token = "stop-test-token-0123456789abcdef0123"
+	logs := &syncBuffer{}
+	cmd := exec.Command(rosterCommand(t), "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "roster.db"))
+	cmd.Env = []string{"ROSTER_TOKEN=" + token}
+	cmd.Stdout, cmd.Stderr = io.Discard, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	addr := waitFor(t, logs, regexp.MustCompile(`url=http://(127\.0\.0\.1:[0-9]+)/scim/v2`), exited)
+
+	// A request in flight: with Expect: 100-continue the server answers
+	// "100 Continue" once its handler reads the body, which the test then
+	// holds back until the server is stopping.
+	body := `{"userName":"alice"}`
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /scim/v2/Users HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/scim+json\r\n"+
+		"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n", addr, token, len(body))
+	r := bufio.NewReader(conn)
+	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 ") {
+		t.Fatalf("the server answered %q, %v; want 100 Continue", line, err)
+	}
+	r.ReadString('\n') // the blank line after it
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// The server is stopping once it no longer accepts connections.
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		c.Close()
+		select {
+		case err := <-exited:
+			t.Fatalf("roster serve exited (%v) with a request in flight\n%s", err, logs.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	io.WriteString(conn, body)
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("the request in flight at SIGTERM: %v, %v; want 201", resp, err)
+	}
+	resp.Body.Close()
+	conn.Close()
+	if err := <-exited; err != nil {
+		t.Fatalf("roster serve exited with %v after SIGTERM, want 0\n%s", err, logs.String())
+	}
+	stopped := regexp.MustCompile(`(?m)^.*msg=stopped reason="terminated signal received" requests_drained=1 took=[0-9.]+[mµn]?s$`)
+	if n := len(stopped.FindAllString(logs.String(), -1)); n != 1 {
+		t.Fatalf("the log holds %d lines saying it stopped on SIGTERM after draining one request, want one:\n%s", n, logs.String())
 	}
 }
