@@ -154,8 +154,9 @@ func Lock(ctx context.Context, db, name string) (unlock func(), err error) {
 	}
 	h := fnv.New64a()
 	h.Write([]byte(name))
+	key := int64(h.Sum64())
 	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(h.Sum64())).Scan(&got); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("database: lock %s: %w", name, err)
 	}
@@ -163,5 +164,14 @@ func Lock(ctx context.Context, db, name string) (unlock func(), err error) {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("database: lock %s: %w", name, ErrLocked)
 	}
-	return func() { conn.Close(context.WithoutCancel(ctx)) }, nil
+	return func() {
+		// Unlock before closing: the server ends a closed session, and
+		// releases its locks, a moment after the connection goes, so that a
+		// Lock right after an unlock (the next run of a daemon) could find
+		// the lock still held.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, key)
+		conn.Close(ctx)
+	}, nil
 }
