@@ -16,6 +16,7 @@ import (
 // listed, so that an identity provider's admin (and roster discover) sees
 // HTTP Basic and client credentials beside bearer tokens.
 func TestServiceProviderConfigListsEveryWayToAuthenticate(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t, server.Config{})
 	c, secret, err := a.st.CreateClient(context.Background(), a.dir.ID, "entra")
 	if err != nil {

@@ -39,8 +39,8 @@ func entraUser(userName, externalID, managerID string) string {
 
 // Entra 1 and 7: lookups by the matching attribute, and "test connection".
 func TestEntraLooksUpByTheMatchingAttribute(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		ann := a.create(t, "/Users", entraUser("Ann.Lee@Contoso.com", "ann-object-id", ""))
 		a.create(t, "/Users", entraUser("bob@contoso.com", "bob-object-id", ""))
@@ -90,8 +90,8 @@ func TestEntraLooksUpByTheMatchingAttribute(t *testing.T) {
 
 // Entra 2 and 6: create with the enterprise extension; values stored as sent.
 func TestEntraCreatesAUserWithTheEnterpriseExtension(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		boss := a.create(t, "/Users", entraUser("Boss@Contoso.com", "boss-object-id", ""))
 		u := a.create(t, "/Users", entraUser("Ann.Lee@Contoso.com", "ann-object-id", boss["id"].(string)))
@@ -125,8 +125,8 @@ func TestEntraCreatesAUserWithTheEnterpriseExtension(t *testing.T) {
 
 // Entra 3 and 5: PATCH of a user, in both shapes, with capitalised ops.
 func TestEntraPatchesAUser(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		boss := a.create(t, "/Users", entraUser("boss@contoso.com", "boss-object-id", ""))["id"].(string)
 		id := a.create(t, "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ann@contoso.com",
@@ -211,8 +211,8 @@ func TestEntraPatchesAUser(t *testing.T) {
 
 // Entra 4 and 8: a group created empty and filled by PATCH.
 func TestEntraFillsAGroupByPatch(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		var u []string
 		for i := range 5 {

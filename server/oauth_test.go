@@ -31,6 +31,7 @@ func postToken(t *testing.T, a *api, form url.Values, basic ...string) (int, map
 }
 
 func TestOAuthClientCredentials(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{AccessTokenTTL: 2 * time.Second})
 		ctx := context.Background()
@@ -96,6 +97,7 @@ func TestOAuthClientCredentials(t *testing.T) {
 }
 
 func TestJWTTokensStandForStoredTokens(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{})
 		ctx := context.Background()
