@@ -235,6 +235,7 @@ var postgresGroupFilters = []string{
 // real database. For members and groups, Match is given the members and
 // groups the store computes on read (computed in Go by the fixture).
 func TestWhereMatchesFilterMatch(t *testing.T) {
+	t.Parallel()
 	fx := newFilterFixture(t)
 	cases := []struct {
 		rt      *schema.ResourceType
@@ -343,6 +344,7 @@ func checkPlaceholders(t *testing.T, cond string, n int, args []any) {
 // TestWhereRejectsUnsupported checks that what the store cannot answer is
 // a 400 invalidFilter error.
 func TestWhereRejectsUnsupported(t *testing.T) {
+	t.Parallel()
 	reg := schema.NewRegistry()
 	users, groups := reg.ResourceType("User"), reg.ResourceType("Group")
 	cases := []struct {
@@ -382,6 +384,7 @@ func TestWhereRejectsUnsupported(t *testing.T) {
 // resource.Compare does, creation order breaking ties, and descending
 // order is the exact reverse.
 func TestOrderByMatchesCompare(t *testing.T) {
+	t.Parallel()
 	fx := newFilterFixture(t)
 	cases := []struct {
 		rt    *schema.ResourceType
@@ -429,6 +432,7 @@ func TestOrderByMatchesCompare(t *testing.T) {
 // strings.ToLower and store.FoldKey for every rune PostgreSQL can hold,
 // and for strings that mix them.
 func TestFunctionsMatchGo(t *testing.T) {
+	t.Parallel()
 	conn := openFilterDB(t)
 	check := func(t *testing.T, in []string) {
 		t.Helper()
@@ -514,6 +518,7 @@ func TestFunctionsMatchGo(t *testing.T) {
 // schema.ParseDateTime and instantKey, for texts at the edges of what it
 // accepts and for random texts near them.
 func TestInstantMatchesParseDateTime(t *testing.T) {
+	t.Parallel()
 	conn := openFilterDB(t)
 	in := []string{
 		"2011-05-13T04:42:34Z", "2011-05-13T04:42:34.5Z", "2011-05-13T04:42:34,5Z", "2011-05-13T04:42:34.123456789Z",
@@ -586,6 +591,7 @@ func TestInstantMatchesParseDateTime(t *testing.T) {
 // TestInstantKeyOrder checks that instantKey orders instants as time does,
 // also at the edges of the years a dateTime can reach.
 func TestInstantKeyOrder(t *testing.T) {
+	t.Parallel()
 	texts := []string{
 		"0000-01-01T00:00:00+24:60", "0000-01-01T00:00:00+23:59", "0000-01-01T00:00:00+01:00", "0000-01-01T00:00:00Z",
 		"1969-12-31T23:59:59.999999999Z", "1970-01-01T00:00:00Z", "1970-01-01T00:00:00.000000001Z",
@@ -606,6 +612,7 @@ func TestInstantKeyOrder(t *testing.T) {
 
 // TestPrefixEnd checks that prefixEnd bounds the strings with a prefix.
 func TestPrefixEnd(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in, want string
 		ok       bool
@@ -632,6 +639,7 @@ func TestPrefixEnd(t *testing.T) {
 // most are answered through an index, not by reading the directory, both
 // for the count and for a page in creation order. It logs the plans.
 func TestWhereUsesIndexes(t *testing.T) {
+	t.Parallel()
 	conn := openFilterDB(t)
 	ctx := context.Background()
 	// Two directories of 5,000 users and 1,000 groups each; user i has a
