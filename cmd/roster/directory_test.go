@@ -34,6 +34,7 @@ func newDB(t *testing.T) string {
 }
 
 func TestDirectoryAndTokenCommands(t *testing.T) {
+	t.Parallel()
 	db := newDB(t)
 	if out, err := run(t, "directory", "create", "acme", "--db", db); err != nil || !strings.Contains(out, "Created directory acme") {
 		t.Fatalf("directory create: %q, %v", out, err)
@@ -75,6 +76,7 @@ func TestDirectoryAndTokenCommands(t *testing.T) {
 }
 
 func TestClientCommands(t *testing.T) {
+	t.Parallel()
 	db := newDB(t)
 	if _, err := run(t, "directory", "create", "acme", "--db", db); err != nil {
 		t.Fatal(err)
@@ -143,6 +145,7 @@ func TestAdminCommandsNeverCreateADatabase(t *testing.T) {
 // of the server --base-url (or $ROSTER_URL) names, SCIM base URL or root,
 // and one that works; without either it says how to form it.
 func TestClientCreatePrintsTheTokenURL(t *testing.T) {
+	t.Parallel()
 	rs := startRoster(t)
 	for _, tc := range []struct {
 		name string

@@ -12,6 +12,7 @@ import (
 // returns nothing to show prints one line for each change, naming the
 // resource and its id, and nothing with -q.
 func TestSuccessSaysWhatWasDone(t *testing.T) {
+	t.Parallel()
 	rs := startRoster(t)
 	srv := []string{"--url", rs.url, "--token", rs.token}
 	id := func(args ...string) string {
@@ -85,6 +86,7 @@ func TestSuccessSaysWhatWasDone(t *testing.T) {
 // TestANameThatMatchesNothingChangesNothing: users deactivate finds every
 // user before it changes one.
 func TestANameThatMatchesNothingChangesNothing(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	must(t, append([]string{"users", "create", "--user-name", "alice", "--active"}, srv...)...)
 	if r := runIn(t, "", append([]string{"users", "deactivate", "alice", "nobody"}, srv...)...); r.fail == nil || r.out != "" {

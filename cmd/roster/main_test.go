@@ -35,6 +35,7 @@ func rosterCommand(t *testing.T) string {
 }
 
 func TestVersionCommandPrintsTheVersion(t *testing.T) {
+	t.Parallel()
 	cmd := newRootCommand(noEnv)
 	var out bytes.Buffer
 	cmd.SetOut(&out)
@@ -51,6 +52,7 @@ func TestVersionCommandPrintsTheVersion(t *testing.T) {
 // non-zero, saying what it did not know and what was likely meant; a
 // command that only holds subcommands, given none, prints its help.
 func TestAnUnknownCommandFailsWithASuggestion(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string

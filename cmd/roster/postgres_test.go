@@ -37,6 +37,7 @@ func (s *syncBuffer) String() string {
 // TestMigrateTwiceAtOnce runs two `roster migrate` on one new PostgreSQL
 // database at the same time: both succeed and report the same version.
 func TestMigrateTwiceAtOnce(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	outs := make([]string, 2)
 	var wg sync.WaitGroup
@@ -64,6 +65,7 @@ func TestMigrateTwiceAtOnce(t *testing.T) {
 // one first-run directory exists, ROSTER_TOKEN works on both, and what one
 // creates the other finds.
 func TestServeReplicasOnPostgres(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	const token = "replica-test-token-0123456789abcdef"
 	ctx, cancel := context.WithCancel(context.Background())

@@ -63,6 +63,7 @@ func shellBlocks(doc string) []shellBlock {
 }
 
 func TestShellBlocksLeaveOutWhatNeedsOktaTLSOrLDAP(t *testing.T) {
+	t.Parallel()
 	doc := "# T\n```sh\na\n```\n## Two\ntext\n```go\nx\n```\n```sh\nb   # needs Okta\nc\nd # needs TLS files: cert.pem\ne # needs an LDAP server\n```\n"
 	got := shellBlocks(doc)
 	want := []shellBlock{{line: 3, text: "a\n"}, {line: 11, section: "Two", text: "c\n"}}

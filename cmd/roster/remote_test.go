@@ -133,6 +133,7 @@ func rows(t *testing.T, out string) [][]string {
 }
 
 func TestAServerErrorExitsNonZeroAndShowsStatusScimTypeAndDetail(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	must(t, append([]string{"users", "create", "--user-name", "alice"}, srv...)...)
 	must(t, append([]string{"groups", "create", "--display-name", "Engineering"}, srv...)...)
@@ -168,6 +169,7 @@ func TestAServerErrorExitsNonZeroAndShowsStatusScimTypeAndDetail(t *testing.T) {
 }
 
 func TestAWrongTokenIsRefused(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	r := runIn(t, "", "users", "list", "--url", srv[1], "--token", "rst_wrong")
 	if r.fail == nil || !strings.Contains(r.err, "401 Unauthorized") {
@@ -176,6 +178,7 @@ func TestAWrongTokenIsRefused(t *testing.T) {
 }
 
 func TestURLAndTokenComeFromTheEnvironment(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	e := env{"ROSTER_URL": srv[1], "ROSTER_TOKEN": srv[3]}
 	if r := runEnv(t, e, "", "users", "create", "--user-name", "alice"); r.fail != nil {
@@ -193,6 +196,7 @@ func TestURLAndTokenComeFromTheEnvironment(t *testing.T) {
 }
 
 func TestMistakesAreRefusedBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
 	// No server listens here: each mistake must be caught before a request.
 	off := []string{"--url", "http://127.0.0.1:1/scim/v2", "--token", "t"}
 	for _, tc := range []struct {
@@ -223,6 +227,7 @@ func TestMistakesAreRefusedBeforeAnyRequest(t *testing.T) {
 }
 
 func TestBasicAndOAuth2CredentialsAuthenticate(t *testing.T) {
+	t.Parallel()
 	rs := startRoster(t)
 	clientID, secret, err := rs.st.CreateClient(context.Background(), rs.dir.ID, "cli")
 	if err != nil {
@@ -267,6 +272,7 @@ func TestBasicAndOAuth2CredentialsAuthenticate(t *testing.T) {
 }
 
 func TestOneWayToAuthenticateIsNeeded(t *testing.T) {
+	t.Parallel()
 	rs := startRoster(t)
 	for _, tc := range []struct {
 		name string

@@ -20,6 +20,7 @@ import (
 )
 
 func TestFirstRunCreatesADirectoryAndPrintsAWorkingTokenOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
 	if err != nil {
@@ -54,6 +55,7 @@ func TestFirstRunCreatesADirectoryAndPrintsAWorkingTokenOnce(t *testing.T) {
 }
 
 func TestFirstRunTakesROSTER_TOKEN(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
 	if err != nil {
@@ -91,6 +93,7 @@ func TestFirstRunTakesROSTER_TOKEN(t *testing.T) {
 // server logs one line saying why it stopped, how many requests it
 // drained and how long that took, and exits 0.
 func TestServeSaysItStoppedOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	const token = "stop-test-token-0123456789abcdef0123"
 	logs := &syncBuffer{}
 	cmd := exec.Command(rosterCommand(t), "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "roster.db"))

@@ -16,6 +16,7 @@ import (
 // TestSyncDaemon runs roster sync daemon: it syncs at once, again on POST
 // /run, exports metrics, and stops on cancel.
 func TestSyncDaemon(t *testing.T) {
+	t.Parallel()
 	remote := newRoster(t)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "people.csv"), []byte("id,mail,givenName,sn\ne1,ada@example.com,Ada,Lovelace\n"), 0o644)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestUsersCreateFromFlagsFileAndStdin(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	with := func(args ...string) []string { return append(args, srv...) }
 
@@ -51,6 +52,7 @@ func TestUsersCreateFromFlagsFileAndStdin(t *testing.T) {
 }
 
 func TestUsersListGetAndChange(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	with := func(args ...string) []string { return append(args, srv...) }
 	for _, name := range []string{"alice", "bob", "carol"} {
@@ -138,6 +140,7 @@ func TestUsersListGetAndChange(t *testing.T) {
 }
 
 func TestUsersListPagesThroughEveryUser(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	c, err := client.New(srv[1], client.WithToken(srv[3]))
 	if err != nil {
@@ -168,6 +171,7 @@ func TestUsersListPagesThroughEveryUser(t *testing.T) {
 }
 
 func TestUserCommandsTakeAUserNameWhereTheyTakeAnID(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	with := func(args ...string) []string { return append(args, srv...) }
 	alice := jsonLines(t, must(t, with("users", "create", "--user-name", "alice@example.com", "-o", "json")...))[0]["id"].(string)
@@ -216,6 +220,7 @@ func TestUserCommandsTakeAUserNameWhereTheyTakeAnID(t *testing.T) {
 }
 
 func TestUsersListSorts(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	with := func(args ...string) []string { return append(args, srv...) }
 	for _, name := range []string{"bob", "carol", "alice"} {
@@ -251,6 +256,7 @@ func TestUsersListSorts(t *testing.T) {
 // command shows, a line each, so that a shell can capture it:
 // ID=$(roster users create … -o id).
 func TestOutputIDPrintsEachID(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	with := func(args ...string) []string { return append(append(args, "-o", "id"), srv...) }
 	alice := must(t, with("users", "create", "--user-name", "alice")...)
