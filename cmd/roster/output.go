@@ -116,8 +116,10 @@ func newTable(w io.Writer, header ...string) *tabwriter.Writer {
 
 // writeRow writes one row of cells, each on one line and with no control
 // characters (a server's values could hold tabs, newlines or terminal
-// escapes), "-" for an empty one.
+// escapes), "-" for an empty one. It leaves cells as they are: a table's
+// header is shared by every command that prints one.
 func writeRow(tw *tabwriter.Writer, cells ...string) {
+	shown := make([]string, len(cells))
 	for i, c := range cells {
 		c = strings.Map(func(r rune) rune {
 			if unicode.IsControl(r) {
@@ -128,9 +130,9 @@ func writeRow(tw *tabwriter.Writer, cells ...string) {
 		if c == "" {
 			c = "-"
 		}
-		cells[i] = c
+		shown[i] = c
 	}
-	fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	fmt.Fprintln(tw, strings.Join(shown, "\t"))
 }
 
 func userRow(u *client.User) []string {
