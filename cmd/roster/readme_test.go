@@ -141,7 +141,7 @@ func TestTheREADMERunsAsPasted(t *testing.T) {
 	cmd.Env = []string{
 		"PATH=" + bin + ":/usr/local/bin:/usr/bin:/bin",
 		"HOME=" + home, "XDG_CACHE_HOME=" + filepath.Join(home, "cache"), "GOPATH=" + filepath.Join(home, "go"), "TMPDIR=" + os.TempDir(),
-		"README_ADDR=" + addr, "README_SERVE_LOG=" + serveLog,
+		"README_ADDR=" + addr, "README_SERVE_LOG=" + serveLog, quickExit(),
 	}
 	// Its own process group, so that what it leaves running is stopped.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

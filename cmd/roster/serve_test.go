@@ -97,7 +97,7 @@ func TestServeSaysItStoppedOnSIGTERM(t *testing.T) {
 	const token = "stop-test-token-0123456789abcdef0123"
 	logs := &syncBuffer{}
 	cmd := exec.Command(rosterCommand(t), "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "roster.db"))
-	cmd.Env = []string{"ROSTER_TOKEN=" + token}
+	cmd.Env = []string{"ROSTER_TOKEN=" + token, quickExit()}
 	cmd.Stdout, cmd.Stderr = io.Discard, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
