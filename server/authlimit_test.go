@@ -107,7 +107,7 @@ func TestFailedAuthenticationsAreLimitedPerAddress(t *testing.T) {
 		// token, as bearer and as HTTP Basic, its client secret, and an
 		// access token signed by a key the server holds, even a new one.
 		a.must(t, 200, "GET", "/Users", nil)
-		a.withToken("").must(t, 200, "GET", "/Users", nil, "Authorization", "Basic "+basic("acme", a.token))
+		a.withToken("").must(t, 200, "GET", "/Users", nil, "Authorization", "Basic "+basic(a.dir.Name, a.token))
 		status, tok = postToken(t, a, url.Values{"grant_type": {"client_credentials"}}, client.ID, clientSecret)
 		if status != 200 {
 			t.Fatalf("token endpoint for a known client from a limited address: %d %v", status, tok)

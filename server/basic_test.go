@@ -2,12 +2,14 @@ package server_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster/server"
 )
 
 func TestHTTPBasicTakesTheDirectoryNameAndAToken(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{})
 		a.create(t, "/Users", `{"userName":"ann"}`)
@@ -21,17 +23,18 @@ func TestHTTPBasicTakesTheDirectoryNameAndAToken(t *testing.T) {
 			resp.Body.Close()
 			return resp.StatusCode
 		}
-		if got := get("acme", a.token); got != 200 {
-			t.Fatalf("Basic acme:<token> = %d, want 200", got)
+		acme := a.dir.Name
+		if got := get(acme, a.token); got != 200 {
+			t.Fatalf("Basic %s:<token> = %d, want 200", acme, got)
 		}
-		if got := get("ACME", a.token); got != 200 {
-			t.Fatalf("Basic ACME:<token> = %d, want 200 (directory names ignore case)", got)
+		if got := get(strings.ToUpper(acme), a.token); got != 200 {
+			t.Fatalf("Basic %s:<token> = %d, want 200 (directory names ignore case)", strings.ToUpper(acme), got)
 		}
 		if got := get(a.dir.ID, a.token); got != 200 {
 			t.Fatalf("Basic <directory id>:<token> = %d, want 200", got)
 		}
 		b := a.tenant(t, "globex")
-		for _, c := range [][2]string{{"globex", a.token}, {"acme", b.token}, {"acme", "wrong"}, {"acme", ""}} {
+		for _, c := range [][2]string{{b.dir.Name, a.token}, {acme, b.token}, {acme, "wrong"}, {acme, ""}} {
 			if got := get(c[0], c[1]); got != 401 {
 				t.Errorf("Basic %s:%q = %d, want 401", c[0], c[1], got)
 			}

@@ -44,7 +44,7 @@ func TestABodyTheClientBreaksIsAClientError(t *testing.T) {
 	forEachStore(t, func(t *testing.T) {
 		st := openStore(t)
 		ctx := context.Background()
-		dir, err := st.CreateDirectory(ctx, "acme")
+		dir, err := st.CreateDirectory(ctx, "broken-bodies") // a name no other test of the package's shared database takes
 		if err != nil {
 			t.Fatal(err)
 		}

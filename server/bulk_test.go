@@ -10,6 +10,7 @@ import (
 )
 
 func TestBulk(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{})
 		body := map[string]any{"schemas": []string{scim.BulkRequestURN}, "Operations": []map[string]any{
@@ -73,6 +74,7 @@ func TestBulk(t *testing.T) {
 // type's name) fails with a 400 invalidPath naming the path, and changes
 // nothing; a correct operation beside it still runs.
 func TestBulkRefusesAPathAtNoEndpoint(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{})
 		grace := a.must(t, 201, "POST", "/Users", map[string]any{"userName": "grace"})

@@ -11,6 +11,7 @@ import (
 )
 
 func TestCursorPaginationWalksEveryUserOnce(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{})
 		var ids []string
@@ -57,6 +58,7 @@ func TestCursorPaginationWalksEveryUserOnce(t *testing.T) {
 }
 
 func TestBadCursorsAreRefused(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{CursorTimeout: time.Second})
 		for i := range 3 {

@@ -21,6 +21,27 @@ func (s *server) baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host + BasePath
 }
 
+// authenticationSchemes are the ways a client may authenticate, all of
+// which the server accepts: identity providers' admins and roster
+// discover read them to choose one.
+var authenticationSchemes = []map[string]any{
+	{
+		"type": "oauthbearertoken", "name": "OAuth Bearer Token", "primary": true,
+		"description": "A bearer token of the directory: one roster token create printed (opaque, or a JWT with --jwt), or an access token of the token endpoint",
+		"specUri":     "https://www.rfc-editor.org/rfc/rfc6750",
+	},
+	{
+		"type": "oauth2", "name": "OAuth 2.0 Client Credentials",
+		"description": "An id and secret from roster client create, exchanged at POST /oauth/token for a one-hour bearer token",
+		"specUri":     "https://www.rfc-editor.org/rfc/rfc6749#section-4.4",
+	},
+	{
+		"type": "httpbasic", "name": "HTTP Basic",
+		"description": "The directory's name (or id) as the user name and one of its tokens as the password",
+		"specUri":     "https://www.rfc-editor.org/rfc/rfc7617",
+	},
+}
+
 // serviceProviderConfig says truthfully what this server supports
 // (RFC 7643 §5, with the pagination block of RFC 9865).
 func (s *server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
@@ -41,19 +62,8 @@ func (s *server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 			"defaultPageSize": s.DefaultCount, "maxPageSize": s.MaxResults,
 			"cursorTimeout": int(s.cursors.timeout.Seconds()),
 		},
-		// Every scheme authenticate takes: a bearer token (a long-lived
-		// one, or an access token from /oauth/token), and HTTP Basic with
-		// the directory's name and a token, which Okta can send.
-		"authenticationSchemes": []map[string]any{{
-			"type": "oauthbearertoken", "name": "OAuth Bearer Token", "primary": true,
-			"description": "Authentication with a bearer token issued by roster token create, or an access token from POST /oauth/token (OAuth 2.0 client credentials)",
-			"specUri":     "https://www.rfc-editor.org/info/rfc6750",
-		}, {
-			"type": "httpbasic", "name": "HTTP Basic",
-			"description": "Authentication with HTTP Basic: the directory's name (or id) as the user name and one of its tokens as the password",
-			"specUri":     "https://www.rfc-editor.org/info/rfc7617",
-		}},
-		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": s.baseURL(r) + "/ServiceProviderConfig"},
+		"authenticationSchemes": authenticationSchemes,
+		"meta":                  map[string]any{"resourceType": "ServiceProviderConfig", "location": s.baseURL(r) + "/ServiceProviderConfig"},
 	})
 }
 

@@ -289,7 +289,6 @@ func (c checker) definitions(path string, defs []any, sub bool) {
 // their defaults.
 func TestDiscoveryFollowsRFC7643(t *testing.T) {
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		reg := schema.NewRegistry()
 		ext, err := schema.Parse([]byte(`{"id":"urn:example:params:scim:schemas:extension:acme:2.0:User","name":"AcmeUser",
 			"attributes":[{"name":"badge","type":"string"},{"name":"homepage","type":"reference","referenceTypes":["external"]},

@@ -42,8 +42,8 @@ func entraUser(userName, externalID, managerID string) string {
 
 // Entra 1 and 7: lookups by the matching attribute, and "test connection".
 func TestEntraLooksUpByTheMatchingAttribute(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		ann := a.create(t, "/Users", entraUser("Ann.Lee@Contoso.com", "ann-object-id", ""))
 		a.create(t, "/Users", entraUser("bob@contoso.com", "bob-object-id", ""))
@@ -93,8 +93,8 @@ func TestEntraLooksUpByTheMatchingAttribute(t *testing.T) {
 
 // Entra 2 and 6: create with the enterprise extension; values stored as sent.
 func TestEntraCreatesAUserWithTheEnterpriseExtension(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		boss := a.create(t, "/Users", entraUser("Boss@Contoso.com", "boss-object-id", ""))
 		u := a.create(t, "/Users", entraUser("Ann.Lee@Contoso.com", "ann-object-id", boss["id"].(string)))
@@ -128,8 +128,8 @@ func TestEntraCreatesAUserWithTheEnterpriseExtension(t *testing.T) {
 
 // Entra 3 and 5: PATCH of a user, in both shapes, with capitalised ops.
 func TestEntraPatchesAUser(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		boss := a.create(t, "/Users", entraUser("boss@contoso.com", "boss-object-id", ""))["id"].(string)
 		id := a.create(t, "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ann@contoso.com",
@@ -214,8 +214,8 @@ func TestEntraPatchesAUser(t *testing.T) {
 
 // Entra 4 and 8: a group created empty and filled by PATCH.
 func TestEntraFillsAGroupByPatch(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		var u []string
 		for i := range 5 {
@@ -284,7 +284,6 @@ func TestEntraListsSchemasRosterDoesNotDefine(t *testing.T) {
 		"` + enterpriseURN + `":{"department":"R&D"},
 		"` + custom + `":{"costCode":"42"},"` + custom + `:badge":"B-1"}`
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		var logs lockedBuffer
 		a := newAPI(t, server.Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 		g := a.create(t, "/Groups", group)

@@ -96,8 +96,8 @@ func (f fixture) run(t *testing.T, a *api, cases []errorCase) {
 }
 
 func TestABadTokenIsUnauthorized(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		f := newFixture(t, a)
 		ctx := context.Background()
@@ -160,8 +160,8 @@ func basic(user, password string) string {
 }
 
 func TestDiscoveryNeedsNoToken(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{}).withToken("")
 		for _, path := range []string{"/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/User", "/Schemas", "/Schemas/" + userURN} {
 			a.must(t, http.StatusOK, http.MethodGet, path, nil)
@@ -189,8 +189,8 @@ func TestDiscoveryNeedsNoToken(t *testing.T) {
 }
 
 func TestUnknownIDsAreNotFound(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		f := newFixture(t, a)
 		var cases []errorCase
@@ -208,8 +208,8 @@ func TestUnknownIDsAreNotFound(t *testing.T) {
 }
 
 func TestDuplicateNamesConflict(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		f := newFixture(t, a)
 		a.create(t, "/Groups", `{"displayName":"Sales"}`)
@@ -232,8 +232,8 @@ func TestDuplicateNamesConflict(t *testing.T) {
 }
 
 func TestMalformedRequestsAreBadRequests(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		f := newFixture(t, a)
 		f.run(t, a, []errorCase{
@@ -271,8 +271,8 @@ func TestMalformedRequestsAreBadRequests(t *testing.T) {
 }
 
 func TestBadFiltersAreInvalidFilter(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		f := newFixture(t, a)
 		var cases []errorCase
@@ -292,8 +292,8 @@ func TestBadFiltersAreInvalidFilter(t *testing.T) {
 }
 
 func TestBodiesOverTheLimitAreTooLarge(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{MaxBodyBytes: 1024})
 		f := newFixture(t, a)
 		big := strings.Repeat("x", 4096)
@@ -322,8 +322,8 @@ func TestBodiesOverTheLimitAreTooLarge(t *testing.T) {
 }
 
 func TestOtherMediaTypesAreUnsupported(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		f := newFixture(t, a)
 		var cases []errorCase
@@ -346,8 +346,8 @@ func TestOtherMediaTypesAreUnsupported(t *testing.T) {
 }
 
 func TestWrongMethodsAreNotAllowed(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		f := newFixture(t, a)
 		snap := f.snapshot(t, a)
@@ -378,8 +378,8 @@ func TestWrongMethodsAreNotAllowed(t *testing.T) {
 }
 
 func TestVersionsArePreconditions(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		f := newFixture(t, a)
 		stale := `W/"999"`
@@ -437,8 +437,8 @@ func TestVersionsArePreconditions(t *testing.T) {
 }
 
 func TestDirectoriesAreIsolated(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		acme := newAPI(t, server.Config{})
 		f := newFixture(t, acme)
 		globex := acme.tenant(t, "globex")
@@ -484,8 +484,8 @@ func TestDirectoriesAreIsolated(t *testing.T) {
 }
 
 func TestParallelCreatesOfOneUserNameMakeOneUser(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		const n = 50
 		responses := make([]*response, n)
@@ -524,8 +524,8 @@ func TestParallelCreatesOfOneUserNameMakeOneUser(t *testing.T) {
 }
 
 func TestParallelMemberAddsAllLand(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		const n = 50
 		users := make([]string, n)
@@ -561,8 +561,8 @@ func TestParallelMemberAddsAllLand(t *testing.T) {
 }
 
 func TestParallelUpdatesWithoutIfMatchAllSucceed(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		path := "/Users/" + a.create(t, "/Users", oktaUser("alice@x.com", "Alice", "Smith"))["id"].(string)
 		const n = 20
@@ -598,8 +598,8 @@ func TestParallelUpdatesWithoutIfMatchAllSucceed(t *testing.T) {
 }
 
 func TestPasswordsAreNeverReturnedNorStoredInClear(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		users := schema.NewRegistry().ResourceType("User")
 		u := a.create(t, "/Users", oktaUser("alice@x.com", "Alice", "Smith"))
@@ -645,8 +645,8 @@ func TestPasswordsAreNeverReturnedNorStoredInClear(t *testing.T) {
 
 // The list parameters of RFC 7644 §3.4.2 at their edges.
 func TestListParameters(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{DefaultCount: 2, MaxResults: 3})
 		names := []string{"carol", "alice", "erin", "bob", "dave"}
 		byName := map[string]string{}

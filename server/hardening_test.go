@@ -13,6 +13,7 @@ import (
 // Inputs a review of the server found to cost too much or to answer wrong.
 
 func TestHugeFiltersAreClientErrors(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{})
 		var terms []string
@@ -34,6 +35,7 @@ func TestHugeFiltersAreClientErrors(t *testing.T) {
 }
 
 func TestAPatchSetsThePasswordAtMostOnce(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{})
 		u := a.create(t, "/Users", `{"userName":"ann"}`)
@@ -46,6 +48,7 @@ func TestAPatchSetsThePasswordAtMostOnce(t *testing.T) {
 }
 
 func TestAGroupPatchWithUnknownAttributesDoesNotReturnTheMembers(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{})
 		u := a.create(t, "/Users", `{"userName":"ann"}`)
@@ -61,6 +64,7 @@ func TestAGroupPatchWithUnknownAttributesDoesNotReturnTheMembers(t *testing.T) {
 }
 
 func TestAGroupCannotBeAMemberOfItself(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{})
 		g := a.create(t, "/Groups", `{"displayName":"Eng"}`)
@@ -70,6 +74,7 @@ func TestAGroupCannotBeAMemberOfItself(t *testing.T) {
 }
 
 func TestRequiredNamesMustNotBeEmpty(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{})
 		a.mustFail(t, 400, scim.InvalidValue, "POST", "/Users", `{"userName":""}`)
@@ -80,6 +85,7 @@ func TestRequiredNamesMustNotBeEmpty(t *testing.T) {
 }
 
 func TestTheConfiguredBaseURLIsUsedForLocations(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{BaseURL: "https://scim.example.com/scim/v2/"})
 		r := a.do(t, "POST", "/Users", `{"userName":"ann"}`)

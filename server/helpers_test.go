@@ -3,6 +3,8 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -46,23 +48,29 @@ type api struct {
 	http  *http.Client
 }
 
-// forEachStore runs test once on each store: as subtest "sqlite" on a
-// SQLite file, as subtest "postgres" on a fresh PostgreSQL database (see
-// package pgtest; skipped without PostgreSQL unless CI=true). newAPI
-// opens the store the subtest names.
+// forEachStore runs test once on each store, in parallel: as subtest
+// "sqlite" on a SQLite file, as subtest "postgres" on the package's
+// PostgreSQL database (see package pgtest; skipped without PostgreSQL
+// unless CI=true). newAPI opens the store the subtest names.
 func forEachStore(t *testing.T, test func(t *testing.T)) {
-	t.Run("sqlite", test)
-	t.Run("postgres", test)
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t)
+		})
+	}
 }
 
-// openStore opens a fresh store of the kind forEachStore's subtest names:
-// PostgreSQL under a "postgres" subtest, else SQLite.
+// openStore opens a store of the kind forEachStore's subtest names:
+// PostgreSQL under a "postgres" subtest, else SQLite. A SQLite store is
+// the test's own; the PostgreSQL database is the package's (pgtest.Shared),
+// where the test's directories (see tenant) are its own.
 func openStore(t *testing.T) store.Store {
 	t.Helper()
 	var st store.Store
 	var err error
 	if slices.Contains(strings.Split(t.Name(), "/"), "postgres") {
-		st, err = postgres.Open(context.Background(), pgtest.New(t))
+		st, err = postgres.Open(context.Background(), pgtest.Shared(t))
 	} else {
 		st, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "roster.db"))
 	}
@@ -73,10 +81,10 @@ func openStore(t *testing.T) store.Store {
 	return st
 }
 
-// newAPI starts a real server on 127.0.0.1 over a fresh store (see
-// openStore) with cfg's settings (its Store is filled in, and
-// PasswordIterations defaults to 1000 for speed) and returns a client of a
-// first directory, "acme".
+// newAPI starts a real server on 127.0.0.1 over a store (see openStore)
+// with cfg's settings (its Store is filled in, and PasswordIterations
+// defaults to 1000 for speed) and returns a client of a first directory,
+// "acme-…" (see tenant).
 func newAPI(t *testing.T, cfg server.Config) *api {
 	t.Helper()
 	st := openStore(t)
@@ -96,10 +104,15 @@ func newAPI(t *testing.T, cfg server.Config) *api {
 	return a.tenant(t, "acme")
 }
 
-// tenant returns a client of a new directory on the same server.
+// tenant returns a client of a new directory on the same server, named
+// name and a random suffix ("acme-3f9a2c0d"), so that tests sharing a
+// database never share a directory.
 func (a *api) tenant(t *testing.T, name string) *api {
 	t.Helper()
 	ctx := context.Background()
+	var suffix [4]byte
+	rand.Read(suffix[:])
+	name += "-" + hex.EncodeToString(suffix[:])
 	dir, err := a.st.CreateDirectory(ctx, name)
 	if err != nil {
 		t.Fatalf("create directory %q: %v", name, err)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestMetricsCountRequestsByRouteMethodAndStatus(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{})
 		u := a.create(t, "/Users", `{"userName":"ann"}`)

@@ -15,8 +15,8 @@ import (
 
 // Okta 1: lookup before create.
 func TestOktaLooksUpAUserBeforeCreatingIt(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		lookup := func(userName string) string {
 			return "/Users" + query("filter", fmt.Sprintf("userName eq %q", userName), "startIndex", "1", "count", "100")
@@ -48,8 +48,8 @@ func TestOktaLooksUpAUserBeforeCreatingIt(t *testing.T) {
 
 // Okta 2: create, and 409 for a userName that exists in another case.
 func TestOktaCreatesAUser(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		u := a.create(t, "/Users", oktaUser("bob@x.com", "Bob", "Jones"), "Content-Type", "application/json")
 
@@ -99,8 +99,8 @@ func TestOktaCreatesAUser(t *testing.T) {
 
 // Okta 3: import, 100 users a page, while a user changes between pages.
 func TestOktaImportsUsersPageByPage(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		const n = 250
 		created := map[string]string{} // id -> userName
@@ -177,8 +177,8 @@ func TestOktaImportsUsersPageByPage(t *testing.T) {
 
 // Okta 4: profile update, a GET then a PUT of the whole user.
 func TestOktaUpdatesAProfile(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		id := a.create(t, "/Users", oktaUser("carol@x.com", "Carol", "White"), "Content-Type", "application/json")["id"].(string)
 
@@ -216,8 +216,8 @@ func TestOktaUpdatesAProfile(t *testing.T) {
 
 // Okta 5: deactivate and reactivate with a path-less replace.
 func TestOktaDeactivatesAndReactivatesAUser(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		created := a.create(t, "/Users", oktaUser("dave@x.com", "Dave", "Green"), "Content-Type", "application/json")
 		id := created["id"].(string)
@@ -247,8 +247,8 @@ func TestOktaDeactivatesAndReactivatesAUser(t *testing.T) {
 
 // Okta 6: group push.
 func TestOktaPushesAGroup(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		var users []string
 		for _, name := range []string{"erin", "frank", "grace"} {
@@ -334,8 +334,8 @@ func TestOktaPushesAGroup(t *testing.T) {
 
 // Okta 7: unknown ids and bad tokens.
 func TestOktaGetsSCIMErrorsForUnknownIDsAndBadTokens(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		for _, path := range []string{"/Users/00000000-0000-0000-0000-000000000000", "/Groups/no-such-group"} {
 			a.mustFail(t, http.StatusNotFound, "", http.MethodGet, path, nil)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestATokenOverItsRateGets429WithRetryAfter(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{RateLimit: 0.01, RateBurst: 3})
 		for range 3 {
@@ -25,6 +26,7 @@ func TestATokenOverItsRateGets429WithRetryAfter(t *testing.T) {
 }
 
 func TestRateLimitingCanBeTurnedOff(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{RateLimit: -1})
 		for range 300 {

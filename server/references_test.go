@@ -16,7 +16,6 @@ import (
 // stored (issue 11, item 9).
 func TestMembersAndGroupsCarryTheirRef(t *testing.T) {
 	forEachStore(t, func(t *testing.T) {
-		t.Parallel()
 		a := newAPI(t, server.Config{})
 		base := a.base
 		ann := a.create(t, "/Users", `{"userName":"ann"}`)["id"].(string)

@@ -20,12 +20,11 @@ import (
 	"github.com/rosterhq/roster/store/postgres"
 )
 
-// replicas starts n servers, each with its own connection pool, on one
-// fresh PostgreSQL database, as n `roster serve` processes behind a load
-// balancer would be, and returns a client of directory "acme" for each.
-func replicas(t *testing.T, n int) (dbURL string, apis []*api) {
+// replicas starts n servers, each with its own connection pool, on the
+// PostgreSQL database dbURL, as n `roster serve` processes behind a load
+// balancer would be, and returns a client of one new directory for each.
+func replicas(t *testing.T, dbURL string, n int) (apis []*api) {
 	t.Helper()
-	dbURL = pgtest.New(t)
 	ctx := context.Background()
 	var first *api
 	for i := range n {
@@ -46,13 +45,14 @@ func replicas(t *testing.T, n int) (dbURL string, apis []*api) {
 		}
 		apis = append(apis, a)
 	}
-	return dbURL, apis
+	return apis
 }
 
 // TestReplicasCreateOneUserName sends the same POST through three servers
 // at once: exactly one creates the user, the others answer 409.
 func TestReplicasCreateOneUserName(t *testing.T) {
-	_, apis := replicas(t, 3)
+	t.Parallel()
+	apis := replicas(t, pgtest.Shared(t), 3)
 	const n = 30
 	statuses := make([]int, n)
 	var wg sync.WaitGroup
@@ -94,7 +94,8 @@ func count(xs []int, x int) int {
 // two servers at once, one PATCH per member, each in its own request; the
 // final membership is exactly the expected set: no change is lost.
 func TestReplicasPatchOneGroup(t *testing.T) {
-	_, apis := replicas(t, 2)
+	t.Parallel()
+	apis := replicas(t, pgtest.Shared(t), 2)
 	a := apis[0]
 	const n = 40
 	ids := make([]string, n)
@@ -162,7 +163,8 @@ func memberIDs(t *testing.T, a *api, group string) []string {
 // If-Match: one update wins, the other gets 412, and the stored user is
 // the winner's.
 func TestReplicasIfMatch(t *testing.T) {
-	_, apis := replicas(t, 2)
+	t.Parallel()
+	apis := replicas(t, pgtest.Shared(t), 2)
 	u := apis[0].create(t, "/Users", `{"userName": "bjensen", "title": "Intern"}`)
 	id, version := u["id"].(string), u["meta"].(map[string]any)["version"].(string)
 	for round := range 10 {
@@ -206,7 +208,8 @@ func TestReplicasIfMatch(t *testing.T) {
 // TestReplicasShareCursorsAndTokens: a cursor one server hands out works on
 // another, and a token's last use is recorded whichever server sees it.
 func TestReplicasShareCursorsAndTokens(t *testing.T) {
-	_, apis := replicas(t, 2)
+	t.Parallel()
+	apis := replicas(t, pgtest.Shared(t), 2)
 	for i := range 5 {
 		apis[0].create(t, "/Users", fmt.Sprintf(`{"userName": "user%d"}`, i))
 	}
@@ -237,7 +240,9 @@ func TestReplicasShareCursorsAndTokens(t *testing.T) {
 // get 503 with a SCIM error and /readyz is not ready; when the database is
 // back, the server recovers by itself.
 func TestReplicaSurvivesDatabaseOutage(t *testing.T) {
-	dbURL, apis := replicas(t, 1)
+	t.Parallel()
+	dbURL := pgtest.New(t) // its own: the test takes it away
+	apis := replicas(t, dbURL, 1)
 	a := apis[0]
 	u := a.create(t, "/Users", `{"userName": "bjensen"}`)
 	id := u["id"].(string)

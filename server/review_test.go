@@ -29,6 +29,7 @@ func (h *hangingKeys) CurrentSigningKey(ctx context.Context, _ time.Duration) (s
 // store only as long as its own context allows, not until the first one
 // gives up.
 func TestACursorWaitsForTheStoreWithinItsOwnDeadline(t *testing.T) {
+	t.Parallel()
 	h := &hangingKeys{}
 	c := newCursors(h, nil, time.Minute)
 	if _, err := c.encode(context.Background(), "d", "User", "", "1"); err != nil {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestRootSearchCoversUsersAndGroups(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T) {
 		a := newAPI(t, server.Config{})
 		for _, n := range []string{"ann", "bob", "cy"} {

@@ -14,6 +14,7 @@ import (
 // reach it, and an expired token is refused at once whatever the cache
 // holds.
 func TestTokenCacheHonoursRevocationAndExpiry(t *testing.T) {
+	t.Parallel()
 	const ttl = 300 * time.Millisecond
 	a := newAPI(t, server.Config{TokenCacheTTL: ttl})
 	ctx := context.Background()

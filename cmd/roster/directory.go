@@ -2,8 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,17 +17,24 @@ import (
 )
 
 // withStore opens the database named by the --db flag for the duration of
-// fn.
-func withStore(cmd *cobra.Command, db string, fn func(context.Context, store.Store) error) error {
+// fn. The database must exist: an admin command run in the wrong folder
+// must not create an empty roster.db there and then fail to find the
+// directory it was asked about.
+func withStore(cmd *cobra.Command, flag *dbFlag, fn func(context.Context, store.Store) error) error {
+	env, db := flag.env, flag.String()
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	key, err := loadSecretKey(db, os.Getenv(secretKeyFileEnv), false)
+	key, err := loadSecretKey(db, env(secretKeyFileEnv), env, false)
 	if err != nil {
 		return err
 	}
-	st, err := database.Open(ctx, db, key.options()...)
+	st, err := database.OpenExisting(ctx, db, key.options()...)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no database at %s: roster serve creates it (roster.db in the folder it runs in, or its --db); "+
+			"run this command in that folder, or point at the server's database with --db or ROSTER_DB", dbName(db))
+	}
 	if err != nil {
 		return explainKeyError(err, db, key)
 	}
@@ -36,7 +44,7 @@ func withStore(cmd *cobra.Command, db string, fn func(context.Context, store.Sto
 
 // withDirectory is withStore for a command about one directory, named by
 // name or id.
-func withDirectory(cmd *cobra.Command, db, directory string, fn func(context.Context, store.Store, store.Directory) error) error {
+func withDirectory(cmd *cobra.Command, db *dbFlag, directory string, fn func(context.Context, store.Store, store.Directory) error) error {
 	return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
 		d, err := st.Directory(ctx, directory)
 		if err != nil {
@@ -46,16 +54,16 @@ func withDirectory(cmd *cobra.Command, db, directory string, fn func(context.Con
 	})
 }
 
-func newDirectoryCommand() *cobra.Command {
-	var db string
+func newDirectoryCommand(env getenv) *cobra.Command {
+	var db dbFlag
 	cmd := &cobra.Command{Use: "directory", Short: "Manage directories (tenants)"}
-	addDBFlag(cmd.PersistentFlags(), &db)
+	db.add(cmd.PersistentFlags(), env)
 	cmd.AddCommand(&cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a directory",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
+			return withStore(cmd, &db, func(ctx context.Context, st store.Store) error {
 				d, err := st.CreateDirectory(ctx, args[0])
 				if err != nil {
 					return err
@@ -69,7 +77,7 @@ func newDirectoryCommand() *cobra.Command {
 		Short: "List directories",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd, db, func(ctx context.Context, st store.Store) error {
+			return withStore(cmd, &db, func(ctx context.Context, st store.Store) error {
 				dirs, err := st.Directories(ctx)
 				if err != nil {
 					return err
@@ -86,10 +94,11 @@ func newDirectoryCommand() *cobra.Command {
 	return cmd
 }
 
-func newTokenCommand() *cobra.Command {
-	var db, directory string
+func newTokenCommand(env getenv) *cobra.Command {
+	var db dbFlag
+	var directory string
 	cmd := &cobra.Command{Use: "token", Short: "Manage the bearer tokens of a directory"}
-	addDBFlag(cmd.PersistentFlags(), &db)
+	db.add(cmd.PersistentFlags(), env)
 	cmd.PersistentFlags().StringVar(&directory, "directory", "default", "directory name or id")
 	var name, expires string
 	var asJWT bool
@@ -106,7 +115,7 @@ func newTokenCommand() *cobra.Command {
 				}
 				until = time.Now().Add(d)
 			}
-			return withDirectory(cmd, db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
+			return withDirectory(cmd, &db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
 				if asJWT && until.IsZero() {
 					until = time.Now().Add(365 * 24 * time.Hour)
 				}
@@ -134,7 +143,7 @@ func newTokenCommand() *cobra.Command {
 		Short: "List a directory's tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withDirectory(cmd, db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
+			return withDirectory(cmd, &db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
 				toks, err := st.Tokens(ctx, d.ID)
 				if err != nil {
 					return err
@@ -148,16 +157,30 @@ func newTokenCommand() *cobra.Command {
 			})
 		},
 	}
+	var quiet bool
 	revoke := &cobra.Command{
 		Use:   "revoke NAME-OR-ID",
-		Short: "Revoke a token",
+		Short: "Revoke a token (every token of that name)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDirectory(cmd, db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
-				return st.RevokeToken(ctx, d.ID, args[0])
+			return withDirectory(cmd, &db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
+				toks, err := st.Tokens(ctx, d.ID)
+				if err != nil {
+					return err
+				}
+				if err := st.RevokeToken(ctx, d.ID, args[0]); err != nil {
+					return err
+				}
+				for _, t := range toks {
+					if (t.ID == args[0] || t.Name == args[0]) && !quiet {
+						fmt.Fprintf(cmd.OutOrStdout(), "revoked token %s of directory %s\n", ref{id: t.ID, name: t.Name}, d.Name)
+					}
+				}
+				return nil
 			})
 		},
 	}
+	revoke.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing on success")
 	cmd.AddCommand(create, list, revoke)
 	return cmd
 }

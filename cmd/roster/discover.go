@@ -14,9 +14,9 @@ import (
 	"github.com/rosterhq/roster/client"
 )
 
-func newDiscoverCommand() *cobra.Command {
+func newDiscoverCommand(env getenv) *cobra.Command {
 	// Servers often serve discovery without authentication.
-	r := remote{anonymous: true}
+	r := remote{env: env, anonymous: true}
 	cmd := &cobra.Command{
 		Use:   "discover",
 		Short: "Show what a SCIM server supports: its configuration, resource types and schemas",

@@ -7,6 +7,7 @@ import (
 )
 
 func TestDiscoverShowsWhatTheServerSupports(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	out := must(t, append([]string{"discover"}, srv...)...)
 	for _, want := range []string{

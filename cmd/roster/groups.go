@@ -10,8 +10,8 @@ import (
 	"github.com/rosterhq/roster/client"
 )
 
-func newGroupsCommand() *cobra.Command {
-	var r remote
+func newGroupsCommand(env getenv) *cobra.Command {
+	r := remote{env: env, ids: true}
 	cmd := &cobra.Command{
 		Use:   "groups",
 		Short: "Manage the groups of a SCIM server (Roster or any other) over HTTP",
@@ -57,33 +57,45 @@ and detail.`,
 				})
 			},
 		},
-		newMembersCommand(&r, "add-members", "Add users (or groups) to a group", (*client.Groups).AddMembers),
-		newMembersCommand(&r, "remove-members", "Remove members from a group", (*client.Groups).RemoveMembers),
+		newMembersCommand(&r, "add-members", "Add users (or groups) to a group", "added %s to %s", (*client.Groups).AddMembers),
+		newMembersCommand(&r, "remove-members", "Remove members from a group", "removed %s from %s", (*client.Groups).RemoveMembers),
 		newDeleteCommand(&r, groupKind, "Delete groups (their members stay)"))
 	return cmd
 }
 
 // newMembersCommand returns add-members or remove-members, which finds
-// the group and the members its arguments name, then calls change.
-func newMembersCommand(r *remote, use, short string, change func(*client.Groups, context.Context, string, ...string) error) *cobra.Command {
+// the group and the members its arguments name, then calls change and
+// prints, unless --quiet, a line for each member: done with the member
+// and the group, such as "added %s to %s".
+func newMembersCommand(r *remote, use, short, done string, change func(*client.Groups, context.Context, string, ...string) error) *cobra.Command {
 	return &cobra.Command{
 		Use:     use + " GROUP MEMBER...",
 		Short:   short + ", by id or name",
 		Example: fmt.Sprintf("  roster groups %s Engineering alice@example.com bob@example.com\n  roster groups %s $GROUP_ID $USER_ID", use, use),
 		Args:    cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return r.run(cmd, func(ctx context.Context, c *client.Client, _ *printer) error {
-				id, err := groupKind.resolve(ctx, c, args[0])
+			return r.run(cmd, func(ctx context.Context, c *client.Client, out *printer) error {
+				group, err := groupKind.lookup(ctx, c, args[0])
 				if err != nil {
 					return err
 				}
-				members := make([]string, len(args)-1)
+				members := make([]ref, len(args)-1)
+				ids := make([]string, len(members))
 				for i, m := range args[1:] {
 					if members[i], err = resolveMember(ctx, c, m); err != nil {
 						return err
 					}
+					ids[i] = members[i].id
 				}
-				return change(c.Groups, ctx, id, members...)
+				if err := change(c.Groups, ctx, group.id, ids...); err != nil {
+					return err
+				}
+				for _, m := range members {
+					if err := out.printf(done+"\n", m, group); err != nil {
+						return err
+					}
+				}
+				return nil
 			})
 		},
 	}

@@ -13,6 +13,7 @@ import (
 )
 
 func TestGroupsCommands(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	with := func(args ...string) []string { return append(args, srv...) }
 	var ids []string
@@ -71,6 +72,7 @@ func TestGroupsCommands(t *testing.T) {
 }
 
 func TestGroupCommandsTakeNamesWhereTheyTakeIDs(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	with := func(args ...string) []string { return append(args, srv...) }
 	id := func(args ...string) string {
@@ -120,6 +122,7 @@ func TestGroupCommandsTakeNamesWhereTheyTakeIDs(t *testing.T) {
 }
 
 func TestGroupsRenameAndPatch(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	with := func(args ...string) []string { return append(args, srv...) }
 	alice := jsonLines(t, must(t, with("users", "create", "--user-name", "alice", "-o", "json")...))[0]["id"].(string)
@@ -159,6 +162,7 @@ func TestGroupsRenameAndPatch(t *testing.T) {
 }
 
 func TestGroupsListSorts(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	with := func(args ...string) []string { return append(args, srv...) }
 	for _, name := range []string{"Sales", "Engineering", "Operations"} {
@@ -174,6 +178,7 @@ func TestGroupsListSorts(t *testing.T) {
 }
 
 func TestAGroupNameTwoGroupsShareIsAmbiguous(t *testing.T) {
+	t.Parallel()
 	// Roster keeps displayNames unique; other servers do not, so this
 	// server answers two groups of one name (and any filter with them).
 	var deletes atomic.Int32

@@ -6,26 +6,63 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
 
 func main() {
-	if err := newRootCommand().Execute(); err != nil {
+	if err := newRootCommand(os.Getenv).Execute(); err != nil {
 		os.Exit(1)
 	}
 }
 
-func newRootCommand() *cobra.Command {
+// getenv is how commands read the environment: os.Getenv in the binary, a
+// map of the test's choosing in tests, so that what a caller exported
+// (ROSTER_URL, ROSTER_TOKEN, ROSTER_DB…) never reaches a test.
+type getenv func(key string) string
+
+// newRootCommand returns the roster command; its subcommands read the
+// environment only through env.
+func newRootCommand(env getenv) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "roster",
 		Short:         "Roster provisions users and groups over SCIM 2.0",
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(newVersionCommand(), newServeCommand(), newDirectoryCommand(), newTokenCommand(), newClientCommand(), newMigrateCommand(),
-		newUsersCommand(), newGroupsCommand(), newDiscoverCommand(), newSyncCommand())
+	root.AddCommand(newVersionCommand(), newServeCommand(env), newDirectoryCommand(env), newTokenCommand(env), newClientCommand(env), newMigrateCommand(env),
+		newUsersCommand(env), newGroupsCommand(env), newDiscoverCommand(env), newSyncCommand())
+	refuseUnknownCommands(root)
 	return root
+}
+
+// refuseUnknownCommands makes cmd, and each command under it that only
+// holds subcommands, fail on an argument that names none of them, with a
+// suggestion, where cobra would print the help and exit 0 (roster users
+// lst). Without arguments such a command prints its help.
+func refuseUnknownCommands(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		refuseUnknownCommands(sub)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		// The nearest names only: lst is list, one edit away, not also
+		// get, two away.
+		for cmd.SuggestionsMinimumDistance = 1; cmd.SuggestionsMinimumDistance <= 2; cmd.SuggestionsMinimumDistance++ {
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				return fmt.Errorf("%s; did you mean %s?", msg, strings.Join(s, " or "))
+			}
+		}
+		return fmt.Errorf("%s; see %s --help", msg, cmd.CommandPath())
+	}
 }
 
 func newVersionCommand() *cobra.Command {

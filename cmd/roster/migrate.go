@@ -11,8 +11,8 @@ import (
 	"github.com/rosterhq/roster/store/sqlite"
 )
 
-func newMigrateCommand() *cobra.Command {
-	var db string
+func newMigrateCommand(env getenv) *cobra.Command {
+	var dbf dbFlag
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply the database migrations Roster needs, then exit",
@@ -27,6 +27,7 @@ under an advisory lock, so servers starting meanwhile wait for them.`,
 			if ctx == nil {
 				ctx = context.Background()
 			}
+			db := dbf.String()
 			var version int64
 			if database.KindOf(db) == database.PostgreSQL {
 				st, err := postgres.Connect(ctx, db)
@@ -47,10 +48,10 @@ under an advisory lock, so servers starting meanwhile wait for them.`,
 					return err
 				}
 			}
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s is at schema version %d\n", database.Redact(db), version)
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s is at schema version %d\n", dbName(db), version)
 			return err
 		},
 	}
-	addDBFlag(cmd.Flags(), &db)
+	dbf.add(cmd.Flags(), env)
 	return cmd
 }

@@ -18,24 +18,56 @@ import (
 // line of its own (JSON Lines), which jq reads as it comes and `jq -s`
 // turns into an array.
 type printer struct {
-	w    io.Writer
-	json bool
+	w     io.Writer
+	json  bool
+	ids   bool // -o id: each resource's id, a line each
+	quiet bool // --quiet: no line saying what was done
 }
 
-// table is how one kind of resource shows as a row of a table.
+// done prints "<verb> <resource>", such as "deactivated alice@example.com
+// (id 2819c223)", unless quiet.
+func (p *printer) done(verb string, r ref) error {
+	return p.printf("%s %s\n", verb, r)
+}
+
+// printf prints a line saying what was done, unless quiet.
+func (p *printer) printf(format string, args ...any) error {
+	if p.quiet {
+		return nil
+	}
+	_, err := fmt.Fprintf(p.w, format, args...)
+	return err
+}
+
+// table is how one kind of resource shows as a row of a table, and its
+// id.
 type table[T any] struct {
 	header []string
 	row    func(*T) []string
+	id     func(*T) string
 }
 
 var (
-	userTable  = table[client.User]{header: []string{"ID", "USERNAME", "NAME", "ACTIVE", "EMAILS"}, row: userRow}
-	groupTable = table[client.Group]{header: []string{"ID", "DISPLAYNAME", "MEMBERS"}, row: groupRow}
+	userTable = table[client.User]{header: []string{"ID", "USERNAME", "NAME", "ACTIVE", "EMAILS"}, row: userRow,
+		id: func(u *client.User) string { return u.ID }}
+	groupTable = table[client.Group]{header: []string{"ID", "DISPLAYNAME", "MEMBERS"}, row: groupRow,
+		id: func(g *client.Group) string { return g.ID }}
 )
 
 // printAll writes the resources seq yields as they come. At an error it
 // stops, writes out the rows before it and returns it.
 func printAll[T any](p *printer, t table[T], seq iter.Seq2[*T, error]) error {
+	if p.ids {
+		for res, err := range seq {
+			if err != nil {
+				return err
+			}
+			if _, err := fmt.Fprintln(p.w, t.id(res)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if p.json {
 		enc := json.NewEncoder(p.w)
 		enc.SetEscapeHTML(false)
@@ -84,8 +116,10 @@ func newTable(w io.Writer, header ...string) *tabwriter.Writer {
 
 // writeRow writes one row of cells, each on one line and with no control
 // characters (a server's values could hold tabs, newlines or terminal
-// escapes), "-" for an empty one.
+// escapes), "-" for an empty one. It leaves cells as they are: a table's
+// header is shared by every command that prints one.
 func writeRow(tw *tabwriter.Writer, cells ...string) {
+	shown := make([]string, len(cells))
 	for i, c := range cells {
 		c = strings.Map(func(r rune) rune {
 			if unicode.IsControl(r) {
@@ -96,9 +130,9 @@ func writeRow(tw *tabwriter.Writer, cells ...string) {
 		if c == "" {
 			c = "-"
 		}
-		cells[i] = c
+		shown[i] = c
 	}
-	fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	fmt.Fprintln(tw, strings.Join(shown, "\t"))
 }
 
 func userRow(u *client.User) []string {

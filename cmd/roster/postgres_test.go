@@ -37,12 +37,13 @@ func (s *syncBuffer) String() string {
 // TestMigrateTwiceAtOnce runs two `roster migrate` on one new PostgreSQL
 // database at the same time: both succeed and report the same version.
 func TestMigrateTwiceAtOnce(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	outs := make([]string, 2)
 	var wg sync.WaitGroup
 	for i := range outs {
 		wg.Go(func() {
-			cmd := newRootCommand()
+			cmd := newRootCommand(noEnv)
 			var out bytes.Buffer
 			cmd.SetOut(&out)
 			cmd.SetArgs([]string{"migrate", "--db", db})
@@ -64,10 +65,9 @@ func TestMigrateTwiceAtOnce(t *testing.T) {
 // one first-run directory exists, ROSTER_TOKEN works on both, and what one
 // creates the other finds.
 func TestServeReplicasOnPostgres(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	const token = "replica-test-token-0123456789abcdef"
-	t.Setenv("ROSTER_TOKEN", token)
-	t.Setenv(secretKeyEnv, "the replicas' secret key, 32 bytes or more")
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -75,7 +75,7 @@ func TestServeReplicasOnPostgres(t *testing.T) {
 	logs := make([]*syncBuffer, 2)
 	for i := range logs {
 		logs[i] = &syncBuffer{}
-		cmd := newRootCommand()
+		cmd := newRootCommand(env{"ROSTER_TOKEN": token, secretKeyEnv: "the replicas' secret key, 32 bytes or more"}.get)
 		cmd.SetOut(io.Discard)
 		cmd.SetErr(logs[i])
 		cmd.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--db", db})

@@ -9,6 +9,7 @@ import (
 )
 
 func TestProgressBar(t *testing.T) {
+	t.Parallel()
 	if progressBar(&bytes.Buffer{}, "x") != nil {
 		t.Fatal("a bar for a buffer")
 	}
@@ -33,6 +34,7 @@ func TestProgressBar(t *testing.T) {
 }
 
 func TestReadingProgress(t *testing.T) {
+	t.Parallel()
 	if report, end := readingProgress(&bytes.Buffer{}); report != nil {
 		t.Fatal("a reading line for a buffer")
 	} else {
@@ -88,6 +90,7 @@ func TestReadingProgress(t *testing.T) {
 }
 
 func TestThousands(t *testing.T) {
+	t.Parallel()
 	for n, want := range map[int]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 40000: "40,000", 1234567: "1,234,567", -1234: "-1,234"} {
 		if got := thousands(n); got != want {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)

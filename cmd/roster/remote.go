@@ -20,7 +20,12 @@ import (
 // HTTP (users, groups, discover), as opposed to those that open the
 // database (--db).
 type remote struct {
+	env         getenv // where ROSTER_URL and the secrets come from
 	url, output string
+	quiet       bool
+	// ids lets -o id print the ids of the resources, one a line, as the
+	// users and groups commands do (discover has none).
+	ids bool
 	// anonymous lets the command run without credentials, as discovery
 	// endpoints are often served without authentication.
 	anonymous bool
@@ -42,7 +47,12 @@ func (r *remote) addFlags(cmd *cobra.Command) {
 	f.StringVar(&r.oauthTokenURL, "oauth-token-url", "", "authenticate with OAuth 2.0 client credentials from this token endpoint, such as http://localhost:8080/oauth/token")
 	f.StringVar(&r.oauthClientID, "oauth-client-id", "", "the OAuth 2.0 client id")
 	f.StringVar(&r.oauthSecret, "oauth-client-secret", "", "the OAuth 2.0 client secret (default $ROSTER_OAUTH_CLIENT_SECRET)")
-	f.StringVarP(&r.output, "output", "o", "table", "output format: table, or json (one SCIM resource a line)")
+	formats := "output format: table, or json (one SCIM resource a line)"
+	if r.ids {
+		formats = "output format: table, json (one SCIM resource a line), or id (each one's id, a line each: ID=$(roster users create … -o id))"
+	}
+	f.StringVarP(&r.output, "output", "o", "table", formats)
+	f.BoolVarP(&r.quiet, "quiet", "q", false, "print no line saying what was done (deactivated, deleted, added…)")
 }
 
 // auth returns the client option of the one way to authenticate the flags
@@ -66,14 +76,14 @@ func (r *remote) auth() (client.Option, error) {
 	way := ""
 	if len(ways) == 1 {
 		way = ways[0]
-	} else if os.Getenv("ROSTER_TOKEN") != "" {
+	} else if r.env("ROSTER_TOKEN") != "" {
 		way = "--token"
 	}
 	switch way {
 	case "--token":
-		return client.WithToken(cmp.Or(r.token, os.Getenv("ROSTER_TOKEN"))), nil
+		return client.WithToken(cmp.Or(r.token, r.env("ROSTER_TOKEN"))), nil
 	case "--basic-user":
-		password := cmp.Or(r.basicPassword, os.Getenv("ROSTER_BASIC_PASSWORD"))
+		password := cmp.Or(r.basicPassword, r.env("ROSTER_BASIC_PASSWORD"))
 		switch {
 		case r.basicUser == "":
 			return nil, errors.New("--basic-password goes with --basic-user: give the user too")
@@ -82,7 +92,7 @@ func (r *remote) auth() (client.Option, error) {
 		}
 		return client.WithBasicAuth(r.basicUser, password), nil
 	case "--oauth-client-id":
-		secret := cmp.Or(r.oauthSecret, os.Getenv("ROSTER_OAUTH_CLIENT_SECRET"))
+		secret := cmp.Or(r.oauthSecret, r.env("ROSTER_OAUTH_CLIENT_SECRET"))
 		var missing []string
 		if r.oauthTokenURL == "" {
 			missing = append(missing, "--oauth-token-url")
@@ -109,10 +119,14 @@ func (r *remote) auth() (client.Option, error) {
 // of the server comes back as a scimError, which shows its status,
 // scimType and detail.
 func (r *remote) run(cmd *cobra.Command, fn func(ctx context.Context, c *client.Client, out *printer) error) error {
-	if r.output != "table" && r.output != "json" {
+	switch {
+	case r.output == "table", r.output == "json", r.output == "id" && r.ids:
+	case r.ids:
+		return fmt.Errorf("--output must be table, json or id, not %q", r.output)
+	default:
 		return fmt.Errorf("--output must be table or json, not %q", r.output)
 	}
-	base := cmp.Or(r.url, os.Getenv("ROSTER_URL"))
+	base := cmp.Or(r.url, r.env("ROSTER_URL"))
 	if base == "" {
 		return errors.New("no server: give --url or set ROSTER_URL, such as http://localhost:8080/scim/v2")
 	}
@@ -132,7 +146,7 @@ func (r *remote) run(cmd *cobra.Command, fn func(ctx context.Context, c *client.
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if err := fn(ctx, c, &printer{w: cmd.OutOrStdout(), json: r.output == "json"}); err != nil {
+	if err := fn(ctx, c, &printer{w: cmd.OutOrStdout(), json: r.output == "json", ids: r.output == "id", quiet: r.quiet}); err != nil {
 		var ce *client.Error
 		if errors.As(err, &ce) {
 			// Keep what the client said it was doing, such as "add

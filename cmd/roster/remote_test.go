@@ -29,6 +29,7 @@ type testRoster struct {
 	url   string // the SCIM base URL
 	root  string // the server's root URL, where /oauth/token is
 	token string // a token of the directory
+	db    string // the SQLite file
 	st    *sqlite.Store
 	dir   store.Directory // the directory, acme
 }
@@ -38,7 +39,8 @@ type testRoster struct {
 func startRoster(t *testing.T) testRoster {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
+	db := filepath.Join(t.TempDir(), "roster.db")
+	st, err := sqlite.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +55,7 @@ func startRoster(t *testing.T) testRoster {
 	}
 	srv := httptest.NewServer(server.New(server.Config{Store: st, RateLimit: -1, PasswordIterations: 1000}))
 	t.Cleanup(srv.Close)
-	return testRoster{url: srv.URL + "/scim/v2", root: srv.URL, token: token, st: st, dir: d}
+	return testRoster{url: srv.URL + "/scim/v2", root: srv.URL, token: token, db: db, st: st, dir: d}
 }
 
 // result is what a run of roster printed, and how it ended.
@@ -62,10 +64,27 @@ type result struct {
 	fail     error
 }
 
-// runIn runs roster with args and stdin as its standard input.
+// env is an environment a test gives the commands: nothing of the
+// caller's reaches them.
+type env map[string]string
+
+// get returns the value of key.
+func (e env) get(key string) string { return e[key] }
+
+// noEnv is an empty environment.
+func noEnv(string) string { return "" }
+
+// runIn runs roster with args and stdin as its standard input, in an
+// empty environment.
 func runIn(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	cmd := newRootCommand()
+	return runEnv(t, nil, stdin, args...)
+}
+
+// runEnv is runIn in the environment e.
+func runEnv(t *testing.T, e env, stdin string, args ...string) result {
+	t.Helper()
+	cmd := newRootCommand(e.get)
 	var out, errOut bytes.Buffer
 	cmd.SetIn(strings.NewReader(stdin))
 	cmd.SetOut(&out)
@@ -114,6 +133,7 @@ func rows(t *testing.T, out string) [][]string {
 }
 
 func TestAServerErrorExitsNonZeroAndShowsStatusScimTypeAndDetail(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	must(t, append([]string{"users", "create", "--user-name", "alice"}, srv...)...)
 	must(t, append([]string{"groups", "create", "--display-name", "Engineering"}, srv...)...)
@@ -149,6 +169,7 @@ func TestAServerErrorExitsNonZeroAndShowsStatusScimTypeAndDetail(t *testing.T) {
 }
 
 func TestAWrongTokenIsRefused(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	r := runIn(t, "", "users", "list", "--url", srv[1], "--token", "rst_wrong")
 	if r.fail == nil || !strings.Contains(r.err, "401 Unauthorized") {
@@ -157,23 +178,25 @@ func TestAWrongTokenIsRefused(t *testing.T) {
 }
 
 func TestURLAndTokenComeFromTheEnvironment(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
-	t.Setenv("ROSTER_URL", srv[1])
-	t.Setenv("ROSTER_TOKEN", srv[3])
-	must(t, "users", "create", "--user-name", "alice")
-	if out := must(t, "users", "list"); !strings.Contains(out, "alice") {
-		t.Fatalf("users list with $ROSTER_URL and $ROSTER_TOKEN: %q", out)
+	e := env{"ROSTER_URL": srv[1], "ROSTER_TOKEN": srv[3]}
+	if r := runEnv(t, e, "", "users", "create", "--user-name", "alice"); r.fail != nil {
+		t.Fatalf("users create with $ROSTER_URL and $ROSTER_TOKEN: %v, %q", r.fail, r.err)
 	}
-	if out := must(t, "users", "--help"); strings.Contains(out, srv[3]) {
+	if r := runEnv(t, e, "", "users", "list"); !strings.Contains(r.out, "alice") {
+		t.Fatalf("users list with $ROSTER_URL and $ROSTER_TOKEN: %v, %q, %q", r.fail, r.out, r.err)
+	}
+	if r := runEnv(t, e, "", "users", "--help"); strings.Contains(r.out, srv[3]) {
 		t.Fatal("--help printed the token")
 	}
-	t.Setenv("ROSTER_URL", "")
-	if r := runIn(t, "", "users", "list"); r.fail == nil || !strings.Contains(r.err, "ROSTER_URL") {
+	if r := runEnv(t, env{"ROSTER_TOKEN": srv[3]}, "", "users", "list"); r.fail == nil || !strings.Contains(r.err, "ROSTER_URL") {
 		t.Fatalf("without a URL: %v, %q", r.fail, r.err)
 	}
 }
 
 func TestMistakesAreRefusedBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
 	// No server listens here: each mistake must be caught before a request.
 	off := []string{"--url", "http://127.0.0.1:1/scim/v2", "--token", "t"}
 	for _, tc := range []struct {
@@ -181,7 +204,7 @@ func TestMistakesAreRefusedBeforeAnyRequest(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"an unknown output format", []string{"users", "list", "-o", "yaml"}, "table or json"},
+		{"an unknown output format", []string{"users", "list", "-o", "yaml"}, "table, json or id"},
 		{"a user without a userName", []string{"users", "create", "--given-name", "Alice"}, "--user-name"},
 		{"a file and flags", []string{"users", "create", "-f", "-", "--user-name", "a"}, "do not go together"},
 		{"a group without a name", []string{"groups", "create", "--member", "x"}, "--display-name"},
@@ -204,6 +227,7 @@ func TestMistakesAreRefusedBeforeAnyRequest(t *testing.T) {
 }
 
 func TestBasicAndOAuth2CredentialsAuthenticate(t *testing.T) {
+	t.Parallel()
 	rs := startRoster(t)
 	clientID, secret, err := rs.st.CreateClient(context.Background(), rs.dir.ID, "cli")
 	if err != nil {
@@ -211,28 +235,22 @@ func TestBasicAndOAuth2CredentialsAuthenticate(t *testing.T) {
 	}
 	tokenURL := rs.root + "/oauth/token"
 	must(t, "users", "create", "--user-name", "alice", "--url", rs.url, "--token", rs.token)
-	t.Setenv("ROSTER_TOKEN", "")
-	t.Setenv("ROSTER_BASIC_PASSWORD", "")
-	t.Setenv("ROSTER_OAUTH_CLIENT_SECRET", "")
 
 	for _, tc := range []struct {
 		name string
-		env  map[string]string
+		env  env
 		args []string
 	}{
 		{"basic from flags", nil, []string{"--basic-user", "acme", "--basic-password", rs.token}},
-		{"basic with the password from the environment", map[string]string{"ROSTER_BASIC_PASSWORD": rs.token}, []string{"--basic-user", "acme"}},
+		{"basic with the password from the environment", env{"ROSTER_BASIC_PASSWORD": rs.token}, []string{"--basic-user", "acme"}},
 		{"oauth2 from flags", nil, []string{"--oauth-token-url", tokenURL, "--oauth-client-id", clientID.ID, "--oauth-client-secret", secret}},
-		{"oauth2 with the secret from the environment", map[string]string{"ROSTER_OAUTH_CLIENT_SECRET": secret}, []string{"--oauth-token-url", tokenURL, "--oauth-client-id", clientID.ID}},
+		{"oauth2 with the secret from the environment", env{"ROSTER_OAUTH_CLIENT_SECRET": secret}, []string{"--oauth-token-url", tokenURL, "--oauth-client-id", clientID.ID}},
 		// ROSTER_TOKEN is a default: flags of another way override it.
-		{"basic flags over a wrong ROSTER_TOKEN", map[string]string{"ROSTER_TOKEN": "rst_wrong"}, []string{"--basic-user", "acme", "--basic-password", rs.token}},
+		{"basic flags over a wrong ROSTER_TOKEN", env{"ROSTER_TOKEN": "rst_wrong"}, []string{"--basic-user", "acme", "--basic-password", rs.token}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			if out := must(t, append([]string{"users", "list", "--url", rs.url}, tc.args...)...); !strings.Contains(out, "alice") {
-				t.Fatalf("users list printed %q", out)
+			if r := runEnv(t, tc.env, "", append([]string{"users", "list", "--url", rs.url}, tc.args...)...); !strings.Contains(r.out, "alice") {
+				t.Fatalf("users list: %v, %q, %q", r.fail, r.out, r.err)
 			}
 		})
 	}
@@ -254,10 +272,8 @@ func TestBasicAndOAuth2CredentialsAuthenticate(t *testing.T) {
 }
 
 func TestOneWayToAuthenticateIsNeeded(t *testing.T) {
+	t.Parallel()
 	rs := startRoster(t)
-	t.Setenv("ROSTER_TOKEN", "")
-	t.Setenv("ROSTER_BASIC_PASSWORD", "")
-	t.Setenv("ROSTER_OAUTH_CLIENT_SECRET", "")
 	for _, tc := range []struct {
 		name string
 		args []string

@@ -37,19 +37,16 @@ type kind[T any] struct {
 	attr   string // the attribute that names one: userName or displayName
 	table  table[T]
 	of     func(*client.Client) endpoint[T]
-	id     func(*T) string
 	nameOf func(*T) string
 }
 
 var (
 	userKind = kind[client.User]{noun: "user", attr: "userName", table: userTable,
 		of:     func(c *client.Client) endpoint[client.User] { return c.Users },
-		id:     func(u *client.User) string { return u.ID },
 		nameOf: func(u *client.User) string { return u.UserName },
 	}
 	groupKind = kind[client.Group]{noun: "group", attr: "displayName", table: groupTable,
 		of:     func(c *client.Client) endpoint[client.Group] { return c.Groups },
-		id:     func(g *client.Group) string { return g.ID },
 		nameOf: func(g *client.Group) string { return g.DisplayName },
 	}
 )
@@ -70,106 +67,128 @@ func (k kind[T]) find(ctx context.Context, c *client.Client, arg string, attrs .
 	if !errors.Is(err, client.ErrNotFound) {
 		return res, err
 	}
-	id, err := k.byName(ctx, c, arg, err)
+	r, err := k.byName(ctx, c, arg, err)
 	if err != nil {
 		return nil, err
 	}
-	return k.of(c).Get(ctx, id, attrs...)
+	return k.of(c).Get(ctx, r.id, attrs...)
 }
 
 // resolve returns the id of the resource arg stands for, as find finds
 // it, asking the server for no more than ids.
 func (k kind[T]) resolve(ctx context.Context, c *client.Client, arg string) (string, error) {
-	if arg == "" {
-		return "", fmt.Errorf("an empty %s id or %s", k.noun, k.attr)
+	r, err := k.lookup(ctx, c, arg)
+	return r.id, err
+}
+
+// ref names a resource a command acted on, for the line it prints.
+type ref struct{ id, name string }
+
+// String returns "alice@example.com (id 2819c223)", or "id 2819c223"
+// when the server did not send the name.
+func (r ref) String() string {
+	if r.name == "" || r.name == r.id {
+		return "id " + r.id
 	}
-	res, err := k.of(c).Get(ctx, arg, "id")
+	return r.name + " (id " + r.id + ")"
+}
+
+// lookup returns the id and name of the resource arg stands for, as find
+// finds it, asking the server for no more than those.
+func (k kind[T]) lookup(ctx context.Context, c *client.Client, arg string) (ref, error) {
+	if arg == "" {
+		return ref{}, fmt.Errorf("an empty %s id or %s", k.noun, k.attr)
+	}
+	res, err := k.of(c).Get(ctx, arg, k.attr)
 	if !errors.Is(err, client.ErrNotFound) {
 		if err != nil {
-			return "", err
+			return ref{}, err
 		}
-		return k.id(res), nil
+		return ref{id: k.table.id(res), name: k.nameOf(res)}, nil
 	}
 	return k.byName(ctx, c, arg, err)
 }
 
-// byName returns the id of the one resource named name; notFound is the
-// server's answer to name taken as an id, which the error wraps when no
-// resource has that name either.
-func (k kind[T]) byName(ctx context.Context, c *client.Client, name string, notFound error) (string, error) {
-	ids, err := k.named(ctx, c, name)
+// byName returns the one resource named name; notFound is the server's
+// answer to name taken as an id, which the error wraps when no resource
+// has that name either.
+func (k kind[T]) byName(ctx context.Context, c *client.Client, name string, notFound error) (ref, error) {
+	found, err := k.named(ctx, c, name)
 	if err != nil {
-		return "", err
+		return ref{}, err
 	}
-	return only(ids, notFound, fmt.Sprintf("%s has id or %s %q", k.noun, k.attr, name), k.noun+"s")
+	return only(found, notFound, fmt.Sprintf("%s has id or %s %q", k.noun, k.attr, name), k.noun+"s")
 }
 
-// named returns the ids of the resources named name, ignoring case. It
-// checks the names the server answers, so that a server that ignores the
-// filter cannot make a command act on another resource.
-func (k kind[T]) named(ctx context.Context, c *client.Client, name string) ([]string, error) {
+// named returns the resources named name, ignoring case. It checks the
+// names the server answers, so that a server that ignores the filter
+// cannot make a command act on another resource.
+func (k kind[T]) named(ctx context.Context, c *client.Client, name string) ([]ref, error) {
 	page, err := k.of(c).List(ctx, client.Query{Filter: filter.Eq(k.attr, name).String(), Attributes: []string{k.attr}, Count: maxNamed})
 	if err != nil {
 		return nil, fmt.Errorf("look up %s %q: %w", k.attr, name, err)
 	}
-	var ids []string
+	var found []ref
 	for i := range page.Resources {
-		if strings.EqualFold(k.nameOf(&page.Resources[i]), name) {
-			ids = append(ids, k.id(&page.Resources[i]))
+		if res := &page.Resources[i]; strings.EqualFold(k.nameOf(res), name) {
+			found = append(found, ref{id: k.table.id(res), name: k.nameOf(res)})
 		}
 	}
-	return ids, nil
+	return found, nil
 }
 
-// only returns the one id of ids. With none it returns "no " + what,
-// wrapping notFound (the server's 404 for the argument as an id); with
-// more, an error that lists them, as some servers let two resources
-// share a name.
-func only(ids []string, notFound error, what, plural string) (string, error) {
-	switch len(ids) {
+// only returns the one resource of found. With none it returns "no " +
+// what, wrapping notFound (the server's 404 for the argument as an id);
+// with more, an error that lists their ids, as some servers let two
+// resources share a name.
+func only(found []ref, notFound error, what, plural string) (ref, error) {
+	switch len(found) {
 	case 0:
-		return "", fmt.Errorf("no %s: %w", what, notFound)
+		return ref{}, fmt.Errorf("no %s: %w", what, notFound)
 	case 1:
-		return ids[0], nil
+		return found[0], nil
 	}
-	n := fmt.Sprint(len(ids))
-	if len(ids) == maxNamed {
+	n := fmt.Sprint(len(found))
+	if len(found) == maxNamed {
 		n = "at least " + n
 	}
-	return "", fmt.Errorf("more than one %s (%s %s: %s): give an id", what, n, plural, strings.Join(ids, ", "))
+	ids := make([]string, len(found))
+	for i, r := range found {
+		ids[i] = r.id
+	}
+	return ref{}, fmt.Errorf("more than one %s (%s %s: %s): give an id", what, n, plural, strings.Join(ids, ", "))
 }
 
-// resolveMember returns the id of the user or group arg stands for, as a
-// member of a group: a user's or a group's id, else a userName or a
-// group's displayName. A name that is both a user's and a group's is
-// ambiguous.
-func resolveMember(ctx context.Context, c *client.Client, arg string) (string, error) {
+// resolveMember returns the user or group arg stands for, as a member of
+// a group: a user's or a group's id, else a userName or a group's
+// displayName. A name that is both a user's and a group's is ambiguous.
+func resolveMember(ctx context.Context, c *client.Client, arg string) (ref, error) {
 	if arg == "" {
-		return "", errors.New("an empty member id or name")
+		return ref{}, errors.New("an empty member id or name")
 	}
-	u, notFound := c.Users.Get(ctx, arg, "id")
+	u, notFound := c.Users.Get(ctx, arg, userKind.attr)
 	if !errors.Is(notFound, client.ErrNotFound) {
 		if notFound != nil {
-			return "", notFound
+			return ref{}, notFound
 		}
-		return u.ID, nil
+		return ref{id: u.ID, name: u.UserName}, nil
 	}
-	g, err := c.Groups.Get(ctx, arg, "id")
+	g, err := c.Groups.Get(ctx, arg, groupKind.attr)
 	if !errors.Is(err, client.ErrNotFound) {
 		if err != nil {
-			return "", err
+			return ref{}, err
 		}
-		return g.ID, nil
+		return ref{id: g.ID, name: g.DisplayName}, nil
 	}
-	ids, err := userKind.named(ctx, c, arg)
+	users, err := userKind.named(ctx, c, arg)
 	if err != nil {
-		return "", err
+		return ref{}, err
 	}
-	gids, err := groupKind.named(ctx, c, arg)
+	groups, err := groupKind.named(ctx, c, arg)
 	if err != nil {
-		return "", err
+		return ref{}, err
 	}
-	return only(append(ids, gids...), notFound, fmt.Sprintf("user or group has id, userName or displayName %q", arg), "users and groups")
+	return only(append(users, groups...), notFound, fmt.Sprintf("user or group has id, userName or displayName %q", arg), "users and groups")
 }
 
 // newListCommand returns the list command of users or groups.
@@ -340,7 +359,7 @@ func newDeleteCommand[T any](r *remote, k kind[T], short string) *cobra.Command 
 		Use:   "delete " + strings.ToUpper(k.noun) + "...",
 		Short: short,
 		Args:  cobra.MinimumNArgs(1),
-		RunE: forEach(r, k, func(ctx context.Context, c *client.Client, id string) error {
+		RunE: forEach(r, k, "deleted", func(ctx context.Context, c *client.Client, id string) error {
 			return k.of(c).Delete(ctx, id)
 		}),
 	}
@@ -365,16 +384,26 @@ func firstN[T any](seq iter.Seq2[*T, error], n int) iter.Seq2[*T, error] {
 }
 
 // forEach returns the RunE of a command that does fn to each resource of
-// its arguments (ids or names) in turn, stopping at the first failure.
-func forEach[T any](r *remote, k kind[T], fn func(ctx context.Context, c *client.Client, id string) error) func(*cobra.Command, []string) error {
+// its arguments (ids or names): it finds them all first, so that a name
+// that matches nothing changes nothing, then does fn to each in turn,
+// stopping at the first failure. After each it prints a line such as
+// "deactivated alice@example.com (id 2819c223)", done being the verb,
+// unless --quiet.
+func forEach[T any](r *remote, k kind[T], done string, fn func(ctx context.Context, c *client.Client, id string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		return r.run(cmd, func(ctx context.Context, c *client.Client, _ *printer) error {
-			for _, arg := range args {
-				id, err := k.resolve(ctx, c, arg)
-				if err == nil {
-					err = fn(ctx, c, id)
+		return r.run(cmd, func(ctx context.Context, c *client.Client, out *printer) error {
+			found := make([]ref, len(args))
+			for i, arg := range args {
+				var err error
+				if found[i], err = k.lookup(ctx, c, arg); err != nil {
+					return err
 				}
-				if err != nil {
+			}
+			for _, res := range found {
+				if err := fn(ctx, c, res.id); err != nil {
+					return err
+				}
+				if err := out.done(done, res); err != nil {
 					return err
 				}
 			}

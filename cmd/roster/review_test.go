@@ -14,7 +14,7 @@ func TestMigrateTakesTheSQLiteURLThatServeTakes(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	path := filepath.Join(dir, "roster.db")
-	cmd := newRootCommand()
+	cmd := newRootCommand(noEnv)
 	var out bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetArgs([]string{"migrate", "--db", "sqlite://" + path})

@@ -52,12 +52,12 @@ func (k secretKey) options() []sqlstore.Option {
 }
 
 // loadSecretKey returns the secret key for the database db: from file if
-// not empty, else from $ROSTER_SECRET_KEY, else from the key file beside a
+// not empty, else from $ROSTER_SECRET_KEY (read through getenv), else from the key file beside a
 // SQLite database. With create (roster serve), a SQLite database without
 // one gets a new key file, and a PostgreSQL database without one is an
 // error; without create, there may be no key.
-func loadSecretKey(db, file string, create bool) (secretKey, error) {
-	env := os.Getenv(secretKeyEnv)
+func loadSecretKey(db, file string, getenv getenv, create bool) (secretKey, error) {
+	env := getenv(secretKeyEnv)
 	switch {
 	case file != "" && env != "":
 		return secretKey{}, fmt.Errorf("both %s and a secret key file (%s) are set: set one", secretKeyEnv, file)

@@ -17,17 +17,17 @@ import (
 	"github.com/rosterhq/roster/store/sqlstore"
 )
 
-// startServe runs `roster serve` with args on a loopback port until the
+// startServe runs `roster serve` with args and the environment e on a loopback port until the
 // test ends, and returns its log once it serves, or its error if it does
 // not start.
-func startServe(t *testing.T, args ...string) (*syncBuffer, error) {
+func startServe(t *testing.T, e getenv, args ...string) (*syncBuffer, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	t.Cleanup(wg.Wait)
 	t.Cleanup(cancel)
 	logs := &syncBuffer{}
-	cmd := newRootCommand()
+	cmd := newRootCommand(e)
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(logs)
 	cmd.SetArgs(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
@@ -79,10 +79,9 @@ func storedKeys(t *testing.T, db string) [][]byte {
 // keys are then encrypted with it; without it, signing fails with a clear
 // error, and serve does not make another key in its place.
 func TestServeOnSQLiteMakesASecretKeyFile(t *testing.T) {
-	t.Setenv(secretKeyEnv, "")
-	t.Setenv(secretKeyFileEnv, "")
-	dir := t.TempDir()
-	db, keyFile := filepath.Join(dir, "roster.db"), filepath.Join(dir, "roster.key")
+	db := newDB(t) // as an older roster serve left it, without a key file
+	dir := filepath.Dir(db)
+	keyFile := filepath.Join(dir, "roster.key")
 
 	// Before any serve, a CLI signing key is kept in clear, as before.
 	run(t, "directory", "create", "acme", "--db", db)
@@ -94,7 +93,7 @@ func TestServeOnSQLiteMakesASecretKeyFile(t *testing.T) {
 	}
 
 	t.Run("the first serve makes the key file and encrypts the keys", func(t *testing.T) {
-		logs, err := startServe(t, "--db", db)
+		logs, err := startServe(t, noEnv, "--db", db)
 		if err != nil {
 			t.Fatalf("serve: %v\n%s", err, logs)
 		}
@@ -118,7 +117,7 @@ func TestServeOnSQLiteMakesASecretKeyFile(t *testing.T) {
 
 	t.Run("a later serve uses the same file", func(t *testing.T) {
 		before, _ := os.ReadFile(keyFile)
-		logs, err := startServe(t, "--db", db)
+		logs, err := startServe(t, noEnv, "--db", db)
 		if err != nil {
 			t.Fatalf("serve: %v\n%s", err, logs)
 		}
@@ -137,37 +136,33 @@ func TestServeOnSQLiteMakesASecretKeyFile(t *testing.T) {
 	if !errors.Is(err, sqlstore.ErrNoSecretKey) || !strings.Contains(err.Error(), secretKeyEnv) {
 		t.Fatalf("token create --jwt without the key: %q, %v; want ErrNoSecretKey naming %s", out, err, secretKeyEnv)
 	}
-	if logs, err := startServe(t, "--db", db); !errors.Is(err, sqlstore.ErrWrongSecretKey) || !strings.Contains(err.Error(), keyFile) {
+	if logs, err := startServe(t, noEnv, "--db", db); !errors.Is(err, sqlstore.ErrWrongSecretKey) || !strings.Contains(err.Error(), keyFile) {
 		t.Fatalf("serve without its key file: %v\n%s\nwant ErrWrongSecretKey naming %s", err, logs, keyFile)
 	}
 	if _, err := os.Stat(keyFile); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("serve left a key file that does not fit: %v", err)
 	}
 	// Given the key by flag, it starts.
-	if logs, err := startServe(t, "--db", db, "--secret-key-file", moved); err != nil {
+	if logs, err := startServe(t, noEnv, "--db", db, "--secret-key-file", moved); err != nil {
 		t.Fatalf("serve --secret-key-file: %v\n%s", err, logs)
 	}
 }
 
 func TestServeOnPostgresNeedsASecretKey(t *testing.T) {
 	db := pgtest.New(t)
-	t.Setenv("ROSTER_TOKEN", "")
-	t.Setenv(secretKeyFileEnv, "")
-	t.Setenv(secretKeyEnv, "")
-	if _, err := startServe(t, "--db", db); err == nil || !strings.Contains(err.Error(), secretKeyEnv) {
+	if _, err := startServe(t, noEnv, "--db", db); err == nil || !strings.Contains(err.Error(), secretKeyEnv) {
 		t.Fatalf("serve on PostgreSQL without a secret key: %v, want an error naming %s", err, secretKeyEnv)
 	}
-	t.Setenv(secretKeyEnv, "too short")
-	if _, err := startServe(t, "--db", db); err == nil || !strings.Contains(err.Error(), "32") {
+	if _, err := startServe(t, env{secretKeyEnv: "too short"}.get, "--db", db); err == nil || !strings.Contains(err.Error(), "32") {
 		t.Fatalf("serve with a short key: %v, want an error", err)
 	}
-	t.Setenv(secretKeyEnv, "a secret key that is 32 bytes or longer")
-	if logs, err := startServe(t, "--db", db); err != nil {
+	withKey := env{secretKeyEnv: "a secret key that is 32 bytes or longer"}.get
+	if logs, err := startServe(t, withKey, "--db", db); err != nil {
 		t.Fatalf("serve with %s: %v\n%s", secretKeyEnv, err, logs)
 	}
 	file := filepath.Join(t.TempDir(), "key")
 	os.WriteFile(file, []byte("another secret key, also 32 bytes or more\n"), 0o600)
-	if _, err := startServe(t, "--db", db, "--secret-key-file", file); err == nil || !strings.Contains(err.Error(), "set one") {
+	if _, err := startServe(t, withKey, "--db", db, "--secret-key-file", file); err == nil || !strings.Contains(err.Error(), "set one") {
 		t.Fatalf("serve with both %s and --secret-key-file: %v, want an error", secretKeyEnv, err)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -19,8 +21,9 @@ import (
 	"github.com/rosterhq/roster/store/database"
 )
 
-func newServeCommand() *cobra.Command {
-	var addr, db, baseURL, tlsCert, tlsKey, logFormat, logLevel, secretKeyFile string
+func newServeCommand(env getenv) *cobra.Command {
+	var db dbFlag
+	var addr, baseURL, tlsCert, tlsKey, logFormat, logLevel, secretKeyFile string
 	var rateLimit float64
 	var strict bool
 	cmd := &cobra.Command{
@@ -56,12 +59,12 @@ start.`,
 			if err != nil {
 				return err
 			}
-			return serve(ctx, cmd, logger, serveOptions{addr: addr, db: db, baseURL: baseURL, rateLimit: rateLimit, tlsCert: tlsCert, tlsKey: tlsKey,
-				strict: strict, secretKeyFile: secretKeyFile})
+			return serve(ctx, cmd, logger, env, serveOptions{addr: addr, db: db.String(), baseURL: baseURL, rateLimit: rateLimit, tlsCert: tlsCert, tlsKey: tlsKey,
+				strict: strict, secretKeyFile: cmp.Or(secretKeyFile, env(secretKeyFileEnv))})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "localhost:8080", "address to listen on")
-	addDBFlag(cmd.Flags(), &db)
+	db.add(cmd.Flags(), env)
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS with --tls-key")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
@@ -69,7 +72,7 @@ start.`,
 	cmd.Flags().BoolVar(&strict, "strict", false, "answer 400 to schema URNs and attributes the schemas do not define, instead of ignoring them")
 	cmd.Flags().Float64Var(&rateLimit, "rate-limit", 100, "requests per second per token (bursts of twice that); 0 turns limiting off")
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "public URL of the SCIM API behind a proxy, such as https://scim.example.com/scim/v2")
-	cmd.Flags().StringVar(&secretKeyFile, "secret-key-file", os.Getenv(secretKeyFileEnv),
+	cmd.Flags().StringVar(&secretKeyFile, "secret-key-file", "",
 		"file holding the secret key that encrypts the signing keys (default $ROSTER_SECRET_KEY_FILE; see above)")
 	return cmd
 }
@@ -98,9 +101,9 @@ func newLogger(cmd *cobra.Command, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
 }
 
-func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serveOptions) error {
+func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env getenv, o serveOptions) error {
 	addr, db, baseURL, rateLimit := o.addr, o.db, o.baseURL, o.rateLimit
-	key, err := loadSecretKey(db, o.secretKeyFile, true)
+	key, err := loadSecretKey(db, o.secretKeyFile, env, true)
 	if err != nil {
 		return err
 	}
@@ -116,7 +119,7 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serve
 	if key.warning != "" {
 		logger.Warn(key.warning)
 	}
-	if err := firstRun(ctx, cmd, st); err != nil {
+	if err := firstRun(ctx, cmd, st, env("ROSTER_TOKEN")); err != nil {
 		return err
 	}
 	limit := rateLimit
@@ -127,9 +130,16 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serve
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	// Requests in flight, for the line that says how many a stop drained.
+	var inFlight atomic.Int64
+	handler := server.New(server.Config{Store: st, Logger: logger, BaseURL: baseURL,
+		RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict})
 	srv := &http.Server{
-		Handler: server.New(server.Config{Store: st, Logger: logger, BaseURL: baseURL,
-			RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict}),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inFlight.Add(1)
+			defer inFlight.Add(-1)
+			handler.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      90 * time.Second,
@@ -139,7 +149,7 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serve
 	if o.tlsCert != "" {
 		scheme = "https"
 	}
-	logger.Info("serving SCIM", "url", scheme+"://"+ln.Addr().String()+server.BasePath, "db", database.Redact(db))
+	logger.Info("serving SCIM", "url", scheme+"://"+ln.Addr().String()+server.BasePath, "db", dbName(db))
 	done := make(chan error, 1)
 	go func() {
 		if o.tlsCert != "" {
@@ -153,27 +163,44 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, o serve
 		return err
 	case <-ctx.Done():
 	}
-	// Finish the requests in flight, then stop.
-	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Finish the requests in flight, then stop, and say so: whoever sent
+	// the signal (systemd, Kubernetes) sees that it was heard and obeyed.
+	stopping, draining := time.Now(), inFlight.Load()
+	shutdown, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
+		logger.Error("stopped before the requests in flight finished", "reason", stopReason(ctx),
+			"requests", draining, "unfinished", inFlight.Load(), "waited", time.Since(stopping).Round(time.Millisecond))
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	logger.Info("stopped", "reason", stopReason(ctx), "requests_drained", draining, "took", time.Since(stopping).Round(time.Millisecond))
 	return nil
 }
 
+// drainTimeout is how long a stopping server waits for the requests in
+// flight.
+const drainTimeout = 30 * time.Second
+
+// stopReason says why ctx ended: the signal ("terminated signal
+// received"), or the caller's cancellation.
+func stopReason(ctx context.Context) string {
+	if err := context.Cause(ctx); err != nil {
+		return err.Error()
+	}
+	return "stopped"
+}
+
 // firstRun creates the default directory and a token for it on an empty
-// database: ROSTER_TOKEN from the environment if set, else a new one,
-// printed once.
-func firstRun(ctx context.Context, cmd *cobra.Command, st store.Store) error {
+// database: secret (ROSTER_TOKEN from the environment) if set, else a new
+// one, printed once.
+func firstRun(ctx context.Context, cmd *cobra.Command, st store.Store, secret string) error {
 	dirs, err := st.Directories(ctx)
 	if err != nil || len(dirs) > 0 {
 		return err
 	}
-	secret := os.Getenv("ROSTER_TOKEN")
 	if secret != "" && len(secret) < 32 {
 		return errors.New("ROSTER_TOKEN must be at least 32 characters long")
 	}

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,16 +20,17 @@ import (
 )
 
 func TestFirstRunCreatesADirectoryAndPrintsAWorkingTokenOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	cmd := newServeCommand()
+	cmd := newServeCommand(noEnv)
 	var out bytes.Buffer
 	cmd.SetOut(&out)
-	if err := firstRun(ctx, cmd, st); err != nil {
+	if err := firstRun(ctx, cmd, st, ""); err != nil {
 		t.Fatal(err)
 	}
 	secret := regexp.MustCompile(`rst_[A-Za-z0-9_-]+`).FindString(out.String())
@@ -40,7 +46,7 @@ func TestFirstRunCreatesADirectoryAndPrintsAWorkingTokenOnce(t *testing.T) {
 		t.Fatalf("the token is for %q, want the default directory (%v)", tok.DirectoryID, err)
 	}
 	out.Reset()
-	if err := firstRun(ctx, cmd, st); err != nil {
+	if err := firstRun(ctx, cmd, st, ""); err != nil {
 		t.Fatal(err)
 	}
 	if out.Len() != 0 {
@@ -49,17 +55,17 @@ func TestFirstRunCreatesADirectoryAndPrintsAWorkingTokenOnce(t *testing.T) {
 }
 
 func TestFirstRunTakesROSTER_TOKEN(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	cmd := newServeCommand()
+	cmd := newServeCommand(noEnv)
 	var out bytes.Buffer
 	cmd.SetOut(&out)
-	t.Setenv("ROSTER_TOKEN", "short")
-	if err := firstRun(ctx, cmd, st); err == nil {
+	if err := firstRun(ctx, cmd, st, "short"); err == nil {
 		t.Fatal("a short ROSTER_TOKEN was accepted")
 	}
 	if dirs, _ := st.Directories(ctx); len(dirs) != 0 {
@@ -71,8 +77,7 @@ func TestFirstRunTakesROSTER_TOKEN(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st2.Close()
-	t.Setenv("ROSTER_TOKEN", secret)
-	if err := firstRun(ctx, cmd, st2); err != nil {
+	if err := firstRun(ctx, cmd, st2, secret); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(out.String(), secret) {
@@ -89,7 +94,6 @@ func TestFirstRunTakesROSTER_TOKEN(t *testing.T) {
 func TestServeStrict(t *testing.T) {
 	const token = "serve-strict-test-token-0123456789abcdef"
 	const adscim = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
-	t.Setenv("ROSTER_TOKEN", token)
 	group := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group","` + adscim + `"],"displayName":"Sales"}`
 	for _, tc := range []struct {
 		name   string
@@ -104,7 +108,7 @@ func TestServeStrict(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			var logs syncBuffer
-			cmd := newRootCommand()
+			cmd := newRootCommand(env{"ROSTER_TOKEN": token}.get)
 			cmd.SetOut(io.Discard)
 			cmd.SetErr(&logs)
 			cmd.SetArgs(append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "roster.db")}, tc.args...))
@@ -134,7 +138,7 @@ func TestServeStrict(t *testing.T) {
 			}
 		})
 	}
-	cmd := newRootCommand()
+	cmd := newRootCommand(noEnv)
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)
 	cmd.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "roster.db"), "--log-level", "loud"})
@@ -163,5 +167,73 @@ func serveURL(t *testing.T, logs *syncBuffer, done chan error) string {
 			t.Fatalf("serve did not start:\n%s", logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestServeSaysItStoppedOnSIGTERM sends SIGTERM to a roster serve
+// process while a request is in flight: the request is answered, and the
+// server logs one line saying why it stopped, how many requests it
+// drained and how long that took, and exits 0.
+func TestServeSaysItStoppedOnSIGTERM(t *testing.T) {
+	t.Parallel()
+	const token = "stop-test-token-0123456789abcdef0123"
+	logs := &syncBuffer{}
+	cmd := exec.Command(rosterCommand(t), "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "roster.db"))
+	cmd.Env = []string{"ROSTER_TOKEN=" + token, quickExit()}
+	cmd.Stdout, cmd.Stderr = io.Discard, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	addr := waitFor(t, logs, regexp.MustCompile(`url=http://(127\.0\.0\.1:[0-9]+)/scim/v2`), exited)
+
+	// A request in flight: with Expect: 100-continue the server answers
+	// "100 Continue" once its handler reads the body, which the test then
+	// holds back until the server is stopping.
+	body := `{"userName":"alice"}`
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /scim/v2/Users HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/scim+json\r\n"+
+		"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n", addr, token, len(body))
+	r := bufio.NewReader(conn)
+	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 ") {
+		t.Fatalf("the server answered %q, %v; want 100 Continue", line, err)
+	}
+	r.ReadString('\n') // the blank line after it
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// The server is stopping once it no longer accepts connections.
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		c.Close()
+		select {
+		case err := <-exited:
+			t.Fatalf("roster serve exited (%v) with a request in flight\n%s", err, logs.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	io.WriteString(conn, body)
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("the request in flight at SIGTERM: %v, %v; want 201", resp, err)
+	}
+	resp.Body.Close()
+	conn.Close()
+	if err := <-exited; err != nil {
+		t.Fatalf("roster serve exited with %v after SIGTERM, want 0\n%s", err, logs.String())
+	}
+	stopped := regexp.MustCompile(`(?m)^.*msg=stopped reason="terminated signal received" requests_drained=1 took=[0-9.]+[mµn]?s$`)
+	if n := len(stopped.FindAllString(logs.String(), -1)); n != 1 {
+		t.Fatalf("the log holds %d lines saying it stopped on SIGTERM after draining one request, want one:\n%s", n, logs.String())
 	}
 }

@@ -1,22 +1,44 @@
 package main
 
 import (
-	"os"
+	"cmp"
+	"path/filepath"
 
 	"github.com/spf13/pflag"
+
+	"github.com/rosterhq/roster/store/database"
 )
 
-// defaultDB is the database commands use without --db: $ROSTER_DB, or the
-// SQLite file roster.db in the working directory.
-func defaultDB() string {
-	if db := os.Getenv("ROSTER_DB"); db != "" {
-		return db
-	}
-	return "roster.db"
+// dbFlag is the --db flag of the commands that open the database.
+type dbFlag struct {
+	flag string
+	env  getenv
 }
 
-// addDBFlag adds the --db flag to a command's flags.
-func addDBFlag(flags *pflag.FlagSet, db *string) {
-	flags.StringVar(db, "db", defaultDB(),
-		"database: a SQLite file, or a PostgreSQL URL (postgres://user:pass@host/db); default $ROSTER_DB or roster.db")
+// add adds --db to flags.
+func (d *dbFlag) add(flags *pflag.FlagSet, env getenv) {
+	d.env = env
+	flags.StringVar(&d.flag, "db", "",
+		"database: a SQLite file, or a PostgreSQL URL (postgres://user:pass@host/db) (default $ROSTER_DB, else roster.db in the working directory)")
+}
+
+// String returns the database the command uses: --db, else $ROSTER_DB,
+// else the SQLite file roster.db in the working directory. The default is
+// read when the command runs, so that --help never prints a password of a
+// URL in $ROSTER_DB.
+func (d *dbFlag) String() string {
+	return cmp.Or(d.flag, d.env("ROSTER_DB"), "roster.db")
+}
+
+// dbName returns db as logs and errors show it: a SQLite file's absolute
+// path, so that a user sees which folder it is in; a URL without its
+// password.
+func dbName(db string) string {
+	if f := database.File(db); f != "" {
+		if abs, err := filepath.Abs(f); err == nil {
+			return abs
+		}
+		return f
+	}
+	return database.Redact(db)
 }

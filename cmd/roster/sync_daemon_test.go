@@ -16,6 +16,7 @@ import (
 // TestSyncDaemon runs roster sync daemon: it syncs at once, again on POST
 // /run, exports metrics, and stops on cancel.
 func TestSyncDaemon(t *testing.T) {
+	t.Parallel()
 	remote := newRoster(t)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "people.csv"), []byte("id,mail,givenName,sn\ne1,ada@example.com,Ada,Lovelace\n"), 0o644)
@@ -24,7 +25,7 @@ func TestSyncDaemon(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
-	cmd := newRootCommand()
+	cmd := newRootCommand(noEnv)
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(logs)
 	cmd.SetArgs([]string{"sync", "daemon", "--config", cfg, "--every", "1h", "--listen", "127.0.0.1:0"})

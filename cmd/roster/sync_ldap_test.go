@@ -16,6 +16,7 @@ import (
 // a rename, a move between teams, a leaver, a group rename, a nested group
 // change), a second run that converges, and a third that writes nothing.
 func TestSyncFromLDAP(t *testing.T) {
+	t.Parallel()
 	srv := ldaptest.Start(t)
 	people, teams := "ou=people,"+ldaptest.Suffix, "ou=groups,"+ldaptest.Suffix
 	for _, ou := range []string{"people", "groups"} {

@@ -13,6 +13,7 @@ import (
 // TestSyncFromFiles runs roster sync plan and apply from a CSV export into
 // a real Roster, then changes the export and applies a reviewed plan.
 func TestSyncFromFiles(t *testing.T) {
+	t.Parallel()
 	remote := newRoster(t) // --url U --token T
 	dir := t.TempDir()
 	write := func(name, text string) {

@@ -10,8 +10,8 @@ import (
 	"github.com/rosterhq/roster/client"
 )
 
-func newUsersCommand() *cobra.Command {
-	var r remote
+func newUsersCommand(env getenv) *cobra.Command {
+	r := remote{env: env, ids: true}
 	cmd := &cobra.Command{
 		Use:   "users",
 		Short: "Manage the users of a SCIM server (Roster or any other) over HTTP",
@@ -37,7 +37,7 @@ A failure exits non-zero with the server's status, scimType and detail.`,
 			Use:   "deactivate USER...",
 			Short: "Set users' active to false, as an identity provider does when someone leaves",
 			Args:  cobra.MinimumNArgs(1),
-			RunE: forEach(&r, userKind, func(ctx context.Context, c *client.Client, id string) error {
+			RunE: forEach(&r, userKind, "deactivated", func(ctx context.Context, c *client.Client, id string) error {
 				return c.Users.Deactivate(ctx, id)
 			}),
 		},
@@ -45,7 +45,7 @@ A failure exits non-zero with the server's status, scimType and detail.`,
 			Use:   "activate USER...",
 			Short: "Set users' active to true",
 			Args:  cobra.MinimumNArgs(1),
-			RunE: forEach(&r, userKind, func(ctx context.Context, c *client.Client, id string) error {
+			RunE: forEach(&r, userKind, "activated", func(ctx context.Context, c *client.Client, id string) error {
 				return c.Users.Activate(ctx, id)
 			}),
 		})

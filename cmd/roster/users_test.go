@@ -13,6 +13,7 @@ import (
 )
 
 func TestUsersCreateFromFlagsFileAndStdin(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	with := func(args ...string) []string { return append(args, srv...) }
 
@@ -51,6 +52,7 @@ func TestUsersCreateFromFlagsFileAndStdin(t *testing.T) {
 }
 
 func TestUsersListGetAndChange(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	with := func(args ...string) []string { return append(args, srv...) }
 	for _, name := range []string{"alice", "bob", "carol"} {
@@ -138,6 +140,7 @@ func TestUsersListGetAndChange(t *testing.T) {
 }
 
 func TestUsersListPagesThroughEveryUser(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	c, err := client.New(srv[1], client.WithToken(srv[3]))
 	if err != nil {
@@ -168,6 +171,7 @@ func TestUsersListPagesThroughEveryUser(t *testing.T) {
 }
 
 func TestUserCommandsTakeAUserNameWhereTheyTakeAnID(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	with := func(args ...string) []string { return append(args, srv...) }
 	alice := jsonLines(t, must(t, with("users", "create", "--user-name", "alice@example.com", "-o", "json")...))[0]["id"].(string)
@@ -216,6 +220,7 @@ func TestUserCommandsTakeAUserNameWhereTheyTakeAnID(t *testing.T) {
 }
 
 func TestUsersListSorts(t *testing.T) {
+	t.Parallel()
 	srv := newRoster(t)
 	with := func(args ...string) []string { return append(args, srv...) }
 	for _, name := range []string{"bob", "carol", "alice"} {
@@ -244,5 +249,37 @@ func TestUsersListSorts(t *testing.T) {
 	}
 	if r := runIn(t, "", with("users", "list", "--sort-by", "nope")...); r.fail == nil || !strings.Contains(r.err, "400 Bad Request") {
 		t.Fatalf("--sort-by an unknown attribute: %v, %q", r.fail, r.err)
+	}
+}
+
+// TestOutputIDPrintsEachID: -o id prints the id of each resource a
+// command shows, a line each, so that a shell can capture it:
+// ID=$(roster users create … -o id).
+func TestOutputIDPrintsEachID(t *testing.T) {
+	t.Parallel()
+	srv := newRoster(t)
+	with := func(args ...string) []string { return append(append(args, "-o", "id"), srv...) }
+	alice := must(t, with("users", "create", "--user-name", "alice")...)
+	bob := must(t, with("users", "create", "--user-name", "bob")...)
+	eng := must(t, with("groups", "create", "--display-name", "Engineering", "--member", strings.TrimSpace(alice))...)
+	for _, id := range []string{alice, bob, eng} {
+		if strings.Count(id, "\n") != 1 || !strings.HasSuffix(id, "\n") || strings.ContainsAny(strings.TrimSpace(id), " \t") {
+			t.Fatalf("-o id printed %q, want an id and a newline", id)
+		}
+	}
+	if got := must(t, with("users", "get", "ALICE")...); got != alice {
+		t.Errorf("users get -o id printed %q, want %q", got, alice)
+	}
+	if got := must(t, with("users", "list", "--sort-by", "userName")...); got != alice+bob {
+		t.Errorf("users list -o id printed %q, want %q", got, alice+bob)
+	}
+	if got := must(t, with("groups", "list")...); got != eng {
+		t.Errorf("groups list -o id printed %q, want %q", got, eng)
+	}
+	if u := jsonLines(t, must(t, append([]string{"users", "get", strings.TrimSpace(alice), "-o", "json"}, srv...)...)); u[0]["userName"] != "alice" {
+		t.Errorf("the id users create -o id printed is %v's", u[0]["userName"])
+	}
+	if r := runIn(t, "", append([]string{"discover", "-o", "id"}, srv...)...); r.fail == nil || !strings.Contains(r.err, "table or json") {
+		t.Errorf("discover -o id: %v, %q; want it refused", r.fail, r.err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -86,6 +87,20 @@ func Open(ctx context.Context, db string, opts ...sqlstore.Option) (store.Store,
 	return st, nil
 }
 
+// OpenExisting is Open for a database that must be there already, as for
+// commands that manage one a server uses: a SQLite file that does not
+// exist is an error that errors.Is reports as fs.ErrNotExist, and no file
+// is created. (A PostgreSQL database is never created by Open: connecting
+// to one that does not exist fails.)
+func OpenExisting(ctx context.Context, db string, opts ...sqlstore.Option) (store.Store, error) {
+	if f := File(db); f != "" {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+	}
+	return Open(ctx, db, opts...)
+}
+
 // Redact returns db with a URL's password hidden, for logs: the user
 // information's, and the query's password parameter, which pgx reads too.
 func Redact(db string) string {
@@ -152,11 +167,12 @@ func Lock(ctx context.Context, db, name string) (unlock func(), err error) {
 		return nil, fmt.Errorf("database: lock %s: %w", name, ErrLocked)
 	}
 	return func() {
-		// Unlocked before the session closes: the server ends a closed
-		// session when it gets to it, and a Lock right after unlock would
-		// find the lock still held until then. Should the unlock fail, the
-		// session's end releases it.
-		ctx := context.WithoutCancel(ctx)
+		// Unlock before closing: the server ends a closed session, and
+		// releases its locks, a moment after the connection goes, so that a
+		// Lock right after an unlock (the next run of a daemon) could find
+		// the lock still held.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
 		conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, key)
 		conn.Close(ctx)
 	}, nil

@@ -122,6 +122,32 @@ func TestOpenFailsWithANilStore(t *testing.T) {
 	}
 }
 
+// TestOpenExistingNeverCreatesASQLiteFile: a missing file is an error
+// that says so, and is not created; an existing one opens.
+func TestOpenExistingNeverCreatesASQLiteFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, db := range []string{filepath.Join(dir, "roster.db"), "sqlite://" + filepath.Join(dir, "roster.db")} {
+		st, err := database.OpenExisting(ctx, db)
+		if !errors.Is(err, fs.ErrNotExist) || st != nil {
+			t.Fatalf("OpenExisting(%q) of a missing file = %v, %v; want nil and fs.ErrNotExist", db, st, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "roster.db")); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("OpenExisting(%q) created the file (%v)", db, err)
+		}
+	}
+	created, err := database.Open(ctx, filepath.Join(dir, "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created.Close()
+	st, err := database.OpenExisting(ctx, "sqlite://"+filepath.Join(dir, "roster.db"))
+	if err != nil {
+		t.Fatalf("OpenExisting of a database Open created: %v", err)
+	}
+	st.Close()
+}
+
 // TestLockKeepsSessionsApart takes locks as two machines sharing a
 // PostgreSQL database would: a name is held by one session at a time, and
 // different names do not conflict.

@@ -5,7 +5,7 @@
 // configuration's database give it: a PostgreSQL URL (postgres:// or
 // postgresql://), a SQLite URL (sqlite://path) or a plain path to a SQLite
 // file. KindOf is the one place that tells them apart; Open opens either
-// as a store.Store, Redact makes the name fit for logs, and Lock takes a
+// as a store.Store (OpenExisting one that must be there already), Redact makes the name fit for logs, and Lock takes a
 // lock that runs on different machines sharing the database see.
 //
 //	db := os.Getenv("ROSTER_DB") // "roster.db", "postgres://roster:pw@db/roster"…

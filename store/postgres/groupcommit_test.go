@@ -23,6 +23,7 @@ import (
 // unknown directory), where each create is tried alone and only the bad
 // one fails.
 func TestGroupCommitGivesEachCreateItsOwnOutcome(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, err := Open(ctx, pgtest.New(t))
 	if err != nil {

@@ -111,6 +111,7 @@ func wantClientError(t *testing.T, what string, err error) {
 // the delete (which then removes the membership) or fails with a 400, and
 // no membership row outlives its member.
 func TestReviewDeletesRacingMemberAddsLeaveNoOrphans(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	target := f.create(f.groups, `{"displayName":"target"}`)
@@ -161,6 +162,7 @@ func TestReviewDeletesRacingMemberAddsLeaveNoOrphans(t *testing.T) {
 // the same time, which deadlocks in PostgreSQL; inTx runs the loser again,
 // so both adds succeed and each group's version moves once.
 func TestReviewNestedGroupsAddedBothWaysAtOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	const pairs = 5
 	var wg sync.WaitGroup
@@ -197,6 +199,7 @@ func TestReviewNestedGroupsAddedBothWaysAtOnce(t *testing.T) {
 // goroutines (as several servers would): every change lands, and the
 // version counts them.
 func TestReviewConcurrentPatchesOfOneUserAreNotLost(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	u := f.create(f.users, `{"userName":"ann"}`)
 	const n = 20
@@ -222,6 +225,7 @@ func TestReviewConcurrentPatchesOfOneUserAreNotLost(t *testing.T) {
 // TestReviewMembersOfAnotherDirectory cannot be added, listed or removed
 // through a call that names this directory.
 func TestReviewMembersOfAnotherDirectory(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	other, err := f.st.CreateDirectory(ctx, "other")
@@ -251,6 +255,7 @@ func TestReviewMembersOfAnotherDirectory(t *testing.T) {
 // aborts the PATCH, which started waiting first; inTx runs it again, and it
 // succeeds once the other transaction commits.
 func TestReviewDeadlockedPatchRunsAgain(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	g1 := f.create(f.groups, `{"displayName":"g1"}`)
@@ -348,6 +353,7 @@ func (f *fixture) storeWithTracer(tracer pgx.QueryTracer) *Store {
 // inTx runs the transaction again, which must find the resource as it was
 // before the first attempt, not half-updated by it.
 func TestReviewTransactionsRunAgainAfterALostConnection(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	u := f.create(f.users, `{"userName":"ann"}`)
@@ -390,6 +396,7 @@ func TestReviewTransactionsRunAgainAfterALostConnection(t *testing.T) {
 // never a 500: JSON can carry "\u0000" in a member's value, and a text
 // parameter holding it makes PostgreSQL fail the whole statement.
 func TestReviewMemberIDsPostgreSQLCannotHold(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	u := f.create(f.users, `{"userName":"ann"}`)
 	g := f.create(f.groups, fmt.Sprintf(`{"displayName":"g","members":[{"value":%q}]}`, u.ID()))
@@ -418,6 +425,7 @@ func TestReviewMemberIDsPostgreSQLCannotHold(t *testing.T) {
 // that says so, not the "index row size exceeds" error as a 500. The bodies
 // are well within the server's 1 MiB limit.
 func TestReviewOverlongIndexedValuesAreClientErrors(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	// Distinct runes, so that PostgreSQL's compression of long index
@@ -467,6 +475,7 @@ func TestReviewOverlongIndexedValuesAreClientErrors(t *testing.T) {
 // connection (pool_max_conns=1): Migrate must not hold that connection
 // for its lock while goose waits for one.
 func TestReviewMigrateOnAPoolOfOneConnection(t *testing.T) {
+	t.Parallel()
 	url := pgtest.New(t) + "&pool_max_conns=1"
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -508,6 +517,7 @@ func (c *canceller) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndD
 // store.ErrUnavailable, which the server would log as an outage and count
 // as a 503.
 func TestReviewACancelledCallIsNotUnavailable(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	u := f.create(f.users, `{"userName":"ann"}`)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -21,5 +21,6 @@ func openTest(t *testing.T) store.Store {
 }
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, openTest)
 }

@@ -24,28 +24,41 @@ import (
 	"github.com/rosterhq/roster/store"
 )
 
-// Run runs the suite. open returns a new, empty store for each test; the
-// suite does not close it (register that with t.Cleanup in open).
+// Run runs the suite, its tests in parallel. open returns a new, empty
+// store for each test; the suite does not close it (register that with
+// t.Cleanup in open).
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	reg := schema.NewRegistry()
 	s := &suite{users: reg.ResourceType("User"), groups: reg.ResourceType("Group"), open: open}
-	t.Run("Directories", s.testDirectories)
-	t.Run("CreateAndGet", s.testCreateAndGet)
-	t.Run("UserNameIsUniquePerDirectoryIgnoringCase", s.testUniqueness)
-	t.Run("DirectoriesAreIsolated", s.testIsolation)
-	t.Run("Replace", s.testReplace)
-	t.Run("Delete", s.testDelete)
-	t.Run("GroupsAndMembers", s.testGroups)
-	t.Run("PatchUsers", s.testPatchUsers)
-	t.Run("PatchMembers", s.testPatchMembers)
-	t.Run("List", s.testList)
-	t.Run("ListGroups", s.testListGroups)
-	t.Run("Concurrency", s.testConcurrency)
-	t.Run("Tokens", s.testTokens)
-	t.Run("Cursor", s.testCursor)
-	t.Run("OAuthClients", s.testClients)
-	t.Run("SyncHistory", s.testSyncHistory)
-	t.Run("CancelledList", s.testCancelledList)
+	for _, test := range []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"Directories", s.testDirectories},
+		{"CreateAndGet", s.testCreateAndGet},
+		{"UserNameIsUniquePerDirectoryIgnoringCase", s.testUniqueness},
+		{"DirectoriesAreIsolated", s.testIsolation},
+		{"Replace", s.testReplace},
+		{"Delete", s.testDelete},
+		{"GroupsAndMembers", s.testGroups},
+		{"PatchUsers", s.testPatchUsers},
+		{"PatchMembers", s.testPatchMembers},
+		{"List", s.testList},
+		{"ListGroups", s.testListGroups},
+		{"Concurrency", s.testConcurrency},
+		{"Tokens", s.testTokens},
+		{"Cursor", s.testCursor},
+		{"OAuthClients", s.testClients},
+		{"SyncHistory", s.testSyncHistory},
+		{"CancelledList", s.testCancelledList},
+	} {
+		// Each test has a store of its own, so they run in parallel: a
+		// store's tests wait on the database more than on the CPU.
+		t.Run(test.name, func(t *testing.T) {
+			t.Parallel()
+			test.run(t)
+		})
+	}
 }
 
 type suite struct {
