@@ -141,10 +141,19 @@ func TestEmailFilterUsesTheEmailIndex(t *testing.T) {
 	if o, n := count(`emails.value eq "old@example.com"`), count(`emails.value eq "NEW@example.com"`); o != 0 || n != 1 {
 		t.Errorf("after a replace: %d users with the old email, %d with the new; want 0 and 1", o, n)
 	}
+	var keys string
+	if err := st.d.db.QueryRow(`SELECT group_concat(email_key) FROM resource_emails WHERE resource_id = ?`, u.ID()).Scan(&keys); err != nil || keys != "new@example.com" {
+		t.Errorf("after a replace, the user's email keys are %q (%v), want new@example.com", keys, err)
+	}
 	if err := st.Delete(ctx, d.ID, users, u.ID(), ""); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(`emails.value eq "new@example.com"`); n != 0 {
 		t.Errorf("after a delete: %d users with the email, want 0", n)
+	}
+	// The triggers keep the side table itself exact, not only the answers.
+	var rows int
+	if err := st.d.db.QueryRow(`SELECT count(*) FROM resource_emails WHERE resource_id = ?`, u.ID()).Scan(&rows); err != nil || rows != 0 {
+		t.Errorf("after a delete, %d rows of the user's email keys are left (%v), want 0", rows, err)
 	}
 }

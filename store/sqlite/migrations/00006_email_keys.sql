@@ -5,16 +5,19 @@
 -- index instead of reading every user's emails (PostgreSQL has a GIN index
 -- on its text[] column for the same). The primary key leads with the key:
 -- the filter finds the few resources with it, whatever the directory, and
--- the query keeps those of its own.
+-- the query keeps those of its own. The triggers remove a resource's rows
+-- by its old keys, through the primary key, so the table needs no second
+-- index (nor a foreign key, which would want one): a create writes one
+-- B-tree more, not three. A row left behind (a resource deleted outside
+-- the store) only names a candidate the filter then rejects, as it tests
+-- the emails themselves too.
 ALTER TABLE resources ADD COLUMN email_keys TEXT;
 CREATE TABLE resource_emails (
     email_key    TEXT NOT NULL,
     directory_id TEXT NOT NULL,
     resource_id  TEXT NOT NULL,
-    PRIMARY KEY (email_key, directory_id, resource_id),
-    FOREIGN KEY (directory_id, resource_id) REFERENCES resources (directory_id, id) ON DELETE CASCADE
+    PRIMARY KEY (email_key, directory_id, resource_id)
 ) WITHOUT ROWID;
-CREATE INDEX resource_emails_resource ON resource_emails (directory_id, resource_id);
 
 -- +goose StatementBegin
 CREATE TRIGGER resources_email_keys_insert AFTER INSERT ON resources WHEN new.email_keys IS NOT NULL
@@ -27,9 +30,17 @@ END;
 CREATE TRIGGER resources_email_keys_update AFTER UPDATE OF email_keys ON resources
     WHEN new.email_keys IS NOT old.email_keys
 BEGIN
-    DELETE FROM resource_emails WHERE directory_id = old.directory_id AND resource_id = old.id;
+    DELETE FROM resource_emails WHERE email_key IN (SELECT value FROM json_each(old.email_keys))
+        AND directory_id = old.directory_id AND resource_id = old.id;
     INSERT OR IGNORE INTO resource_emails (email_key, directory_id, resource_id)
         SELECT value, new.directory_id, new.id FROM json_each(new.email_keys);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER resources_email_keys_delete AFTER DELETE ON resources WHEN old.email_keys IS NOT NULL
+BEGIN
+    DELETE FROM resource_emails WHERE email_key IN (SELECT value FROM json_each(old.email_keys))
+        AND directory_id = old.directory_id AND resource_id = old.id;
 END;
 -- +goose StatementEnd
 
@@ -41,6 +52,7 @@ UPDATE resources SET email_keys = (
 WHERE json_type(attrs, '$.emails') = 'array';
 
 -- +goose Down
+DROP TRIGGER resources_email_keys_delete;
 DROP TRIGGER resources_email_keys_update;
 DROP TRIGGER resources_email_keys_insert;
 DROP TABLE resource_emails;
