@@ -16,6 +16,8 @@ var nonsense = env{
 	"ROSTER_DB":                  "/nonexistent/nonsense.db",
 	"ROSTER_BASIC_PASSWORD":      "nonsense",
 	"ROSTER_OAUTH_CLIENT_SECRET": "nonsense",
+	"ROSTER_SECRET_KEY":          "nonsense", // too short to be a key: a command that read it would fail
+	"ROSTER_SECRET_KEY_FILE":     "/nonexistent/nonsense.key",
 }
 
 // TestCommandsReadNoVariableOfTheProcess sets every ROSTER_* variable the
