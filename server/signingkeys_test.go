@@ -228,3 +228,43 @@ func TestSecretKeysAreLongEnough(t *testing.T) {
 		}
 	}
 }
+
+// A key made in clear after a server sealed the keys at its start (by a
+// command run without the secret key, on a database that had no key yet)
+// is sealed as soon as a store that has the secret key reads it, to sign
+// or to verify: a key in clear lets whoever reads the database sign.
+func TestAKeyMadeInClearLaterIsSealedOnRead(t *testing.T) {
+	forEachStore(t, func(t *testing.T) {
+		ctx := context.Background()
+		loc := storeLocation(t)
+		withKey, err := database.Open(ctx, loc, sqlstore.WithSecretKey(secretKey(t, "correct horse battery staple, 32+ bytes")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer withKey.Close()
+		without, err := database.Open(ctx, loc) // a command run without the key
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer without.Close()
+		made, err := without.CurrentSigningKey(ctx, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k := storedSigningKeys(t, loc)[made.ID]; !bytes.Equal(k, made.Key) {
+			t.Fatalf("the key made without a secret key is stored as %x, want it in clear (the case this test is about)", k)
+		}
+		got, err := withKey.CurrentSigningKey(ctx, time.Hour)
+		if err != nil || got.ID != made.ID || !bytes.Equal(got.Key, made.Key) {
+			t.Fatalf("the store with the secret key signs with %v, %v; want the newest key, opened", got.ID, err)
+		}
+		for kid, k := range storedSigningKeys(t, loc) {
+			if bytes.Equal(k, made.Key) || len(k) == len(made.Key) {
+				t.Errorf("key %s is still stored in clear after a store with the secret key read it", kid)
+			}
+		}
+		if v, err := withKey.SigningKey(ctx, made.ID); err != nil || !bytes.Equal(v.Key, made.Key) {
+			t.Errorf("after sealing, the key verifies as %x, %v; want the same key", v.Key, err)
+		}
+	})
+}

@@ -102,7 +102,10 @@ func (s *Store) RevokeClient(ctx context.Context, dir, id string) error {
 func (s *Store) CurrentSigningKey(ctx context.Context, maxAge time.Duration) (store.SigningKey, error) {
 	k, err := s.newestKey(ctx, s.d.Reader())
 	if err == nil && time.Since(k.Created) < maxAge {
-		return k, nil
+		if err := s.sealIfClear(ctx, k); err != nil {
+			return store.SigningKey{}, err
+		}
+		return k.SigningKey, nil
 	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return store.SigningKey{}, s.errorf("signing key", err)
@@ -121,7 +124,7 @@ func (s *Store) CurrentSigningKey(ctx context.Context, maxAge time.Duration) (st
 		if err == nil && time.Since(k.Created) < maxAge {
 			return nil
 		}
-		k = store.SigningKey{ID: store.NewID(), Key: make([]byte, keyBytes), Created: s.d.Now()}
+		k = signingKey{SigningKey: store.SigningKey{ID: store.NewID(), Key: make([]byte, keyBytes), Created: s.d.Now()}}
 		rand.Read(k.Key)
 		_, err = tx.Exec(ctx, `INSERT INTO signing_keys (kid, key, created) VALUES ($1, $2, $3)`, k.ID, s.seal(k.ID, k.Key), s.d.Time(k.Created))
 		return err
@@ -129,27 +132,37 @@ func (s *Store) CurrentSigningKey(ctx context.Context, maxAge time.Duration) (st
 	if err != nil {
 		return store.SigningKey{}, s.errorf("signing key", err)
 	}
-	return k, nil
+	if err := s.sealIfClear(ctx, k); err != nil {
+		return store.SigningKey{}, err
+	}
+	return k.SigningKey, nil
+}
+
+// signingKey is a signing key as read: opened, and whether it was kept
+// in clear.
+type signingKey struct {
+	store.SigningKey
+	clear bool
 }
 
 // newestKey returns the newest signing key (sql.ErrNoRows if none).
-func (s *Store) newestKey(ctx context.Context, q Querier) (store.SigningKey, error) {
+func (s *Store) newestKey(ctx context.Context, q Querier) (signingKey, error) {
 	return s.scanKey(q.QueryRow(ctx, `SELECT kid, key, created FROM signing_keys ORDER BY created DESC LIMIT 1`))
 }
 
 // scanKey reads a signing key, opening it if it is sealed.
-func (s *Store) scanKey(row Row) (store.SigningKey, error) {
-	var k store.SigningKey
+func (s *Store) scanKey(row Row) (signingKey, error) {
+	var k signingKey
 	var stored []byte
 	var created Time
 	if err := row.Scan(&k.ID, &stored, &created); err != nil {
 		return k, err
 	}
-	key, _, err := s.open(k.ID, stored)
+	key, clear, err := s.open(k.ID, stored)
 	if err != nil {
-		return store.SigningKey{}, err
+		return signingKey{}, err
 	}
-	k.Key, k.Created = key, created.Time
+	k.Key, k.Created, k.clear = key, created.Time, clear
 	return k, nil
 }
 
@@ -161,10 +174,25 @@ func (s *Store) SigningKey(ctx context.Context, id string) (store.SigningKey, er
 	}
 	k, err := s.scanKey(s.d.Reader().QueryRow(ctx, `SELECT kid, key, created FROM signing_keys WHERE kid = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return k, s.notFound(what)
+		return store.SigningKey{}, s.notFound(what)
 	}
 	if err != nil {
-		return k, s.errorf(what, err)
+		return store.SigningKey{}, s.errorf(what, err)
 	}
-	return k, nil
+	if err := s.sealIfClear(ctx, k); err != nil {
+		return store.SigningKey{}, err
+	}
+	return k.SigningKey, nil
+}
+
+// sealIfClear seals the signing keys kept in clear when k, just read, is
+// one of them and the store has a secret key: a process without the key
+// (a command run without it) may have made it after this store sealed
+// the keys at its start, and a key in clear lets whoever reads the
+// database sign tokens.
+func (s *Store) sealIfClear(ctx context.Context, k signingKey) error {
+	if s.secret == nil || !k.clear {
+		return nil
+	}
+	return s.SealSigningKeys(ctx)
 }
