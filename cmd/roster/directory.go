@@ -115,6 +115,17 @@ func newTokenCommand(env getenv) *cobra.Command {
 				}
 				until = time.Now().Add(d)
 			}
+			if asJWT && database.KindOf(db.String()) == database.PostgreSQL {
+				// Signing may make the first signing key, which without the
+				// servers' secret key would be kept in clear.
+				key, err := loadSecretKey(db.String(), db.env(secretKeyFileEnv), db.env, false)
+				if err != nil {
+					return err
+				}
+				if key.key == nil {
+					return fmt.Errorf("token create --jwt on PostgreSQL needs the secret key the servers use, to keep the signing keys encrypted: set %s or %s", secretKeyEnv, secretKeyFileEnv)
+				}
+			}
 			return withDirectory(cmd, &db, directory, func(ctx context.Context, st store.Store, d store.Directory) error {
 				if asJWT && until.IsZero() {
 					until = time.Now().Add(365 * 24 * time.Hour)

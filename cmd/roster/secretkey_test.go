@@ -13,13 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/store/sqlstore"
 )
 
-// startServe runs `roster serve` with args and the environment e on a loopback port until the
-// test ends, and returns its log once it serves, or its error if it does
-// not start.
+// startServe runs `roster serve` with args and the environment e on a
+// loopback port until the test ends, and returns its log once it serves,
+// or its error if it does not start.
 func startServe(t *testing.T, e getenv, args ...string) (*syncBuffer, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -177,5 +179,33 @@ func TestKeyFileBeside(t *testing.T) {
 		if got := keyFileBeside(db); got != want {
 			t.Errorf("keyFileBeside(%q) = %q, want %q", db, got, want)
 		}
+	}
+}
+
+// token create --jwt on PostgreSQL refuses to run without the servers'
+// secret key: it could make the first signing key, kept in clear.
+func TestTokenCreateJWTOnPostgresNeedsTheSecretKey(t *testing.T) {
+	db := pgtest.New(t)
+	if out, err := run(t, "migrate", "--db", db); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	if out, err := run(t, "directory", "create", "acme", "--db", db); err != nil {
+		t.Fatalf("directory create: %v\n%s", err, out)
+	}
+	out, err := run(t, "token", "create", "--directory", "acme", "--jwt", "--db", db)
+	if err == nil || !strings.Contains(err.Error(), secretKeyEnv) {
+		t.Fatalf("token create --jwt without the key: %q, %v; want an error naming %s", out, err, secretKeyEnv)
+	}
+	conn, err := pgx.Connect(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var keys int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM signing_keys`).Scan(&keys); err != nil || keys != 0 {
+		t.Fatalf("%d signing keys were made (%v), want none", keys, err)
+	}
+	if out, err := run(t, "token", "create", "--directory", "acme", "--db", db); err != nil {
+		t.Fatalf("an opaque token needs no key: %v\n%s", err, out)
 	}
 }
