@@ -3,7 +3,6 @@ package server_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -43,15 +42,8 @@ func (b *syncBuffer) String() string {
 func TestABodyTheClientBreaksIsAClientError(t *testing.T) {
 	forEachStore(t, func(t *testing.T) {
 		st := openStore(t)
-		ctx := context.Background()
-		dir, err := st.CreateDirectory(ctx, "broken-bodies") // a name no other test of the package's shared database takes
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, token, err := st.CreateToken(ctx, dir.ID, "test", time.Time{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		tenant := (&api{st: st}).tenant(t, "broken-bodies") // a name of its own on the package's shared database, run after run
+		dir, token := tenant.dir, tenant.token
 		logs := &syncBuffer{}
 		logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		srv := httptest.NewUnstartedServer(server.New(server.Config{Store: st, Logger: logger, RateLimit: -1, PasswordIterations: 1000}))
