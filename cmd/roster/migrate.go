@@ -7,8 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rosterhq/roster/store/database"
-	"github.com/rosterhq/roster/store/postgres"
-	"github.com/rosterhq/roster/store/sqlite"
 )
 
 func newMigrateCommand(env getenv) *cobra.Command {
@@ -28,27 +26,11 @@ under an advisory lock, so servers starting meanwhile wait for them.`,
 				ctx = context.Background()
 			}
 			db := dbf.String()
-			var version int64
-			if database.KindOf(db) == database.PostgreSQL {
-				st, err := postgres.Connect(ctx, db)
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				if version, err = st.Migrate(ctx); err != nil {
-					return err
-				}
-			} else {
-				st, err := sqlite.Open(ctx, database.File(db))
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				if version, err = st.SchemaVersion(ctx); err != nil {
-					return err
-				}
+			version, err := database.Migrate(ctx, db)
+			if err != nil {
+				return err
 			}
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s is at schema version %d\n", dbName(db), version)
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s is at schema version %d\n", dbName(db), version)
 			return err
 		},
 	}

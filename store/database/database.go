@@ -87,6 +87,26 @@ func Open(ctx context.Context, db string, opts ...sqlstore.Option) (store.Store,
 	return st, nil
 }
 
+// Migrate applies the migrations the database db lacks (on PostgreSQL
+// under the advisory lock servers starting together take; a SQLite file
+// is created if missing) and returns its schema version.
+func Migrate(ctx context.Context, db string) (int64, error) {
+	if KindOf(db) == PostgreSQL {
+		st, err := postgres.Connect(ctx, db)
+		if err != nil {
+			return 0, err
+		}
+		defer st.Close()
+		return st.Migrate(ctx)
+	}
+	st, err := sqlite.Open(ctx, File(db))
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	return st.SchemaVersion(ctx)
+}
+
 // OpenExisting is Open for a database that must be there already, as for
 // commands that manage one a server uses: a SQLite file that does not
 // exist is an error that errors.Is reports as fs.ErrNotExist, and no file
