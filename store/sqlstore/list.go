@@ -33,11 +33,12 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 		args = wargs
 	}
 	db := s.d.Reader()
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM resources r WHERE `+cond, args...).Scan(&page.Total); err != nil {
-		return page, err
+	countCond, countArgs := cond, args[:len(args):len(args)]
+	count := func() error {
+		return db.QueryRow(ctx, `SELECT count(*) FROM resources r WHERE `+countCond, countArgs...).Scan(&page.Total)
 	}
-	if q.Count <= 0 || page.Total == 0 {
-		return page, nil
+	if q.Count <= 0 {
+		return page, count()
 	}
 	var orderBy string
 	limit, offset := q.Count, max(q.StartIndex, 1)-1
@@ -89,6 +90,21 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 		return page, err
 	}
 	rows.Close()
+	// A page that is not full ends the list, so it tells the total without
+	// a second pass over what the filter selects (a userName eq, as Okta
+	// and Entra look a user up, is one row or none): the rows before it
+	// and its own. A cursor page's position is a seq, which counts nothing.
+	n := len(page.Resources)
+	switch {
+	case q.Cursor && q.After == "" && page.Next == "":
+		page.Total = n
+	case !q.Cursor && n < q.Count && (n > 0 || offset == 0):
+		page.Total = offset + n
+	default:
+		if err := count(); err != nil {
+			return page, err
+		}
+	}
 	return page, s.pageComputed(ctx, dir, page.Resources, q.Members)
 }
 

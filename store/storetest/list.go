@@ -64,6 +64,14 @@ func (s *suite) testList(t *testing.T) {
 	if p := list(store.Query{StartIndex: 2, Count: 2}); p.Total != 5 || !slices.Equal(userNames(p), names[1:3]) {
 		t.Fatalf("startIndex=2 count=2 = %v (total %d), want %v", userNames(p), p.Total, names[1:3])
 	}
+	// A last page that is not full, and a whole list in a page larger than
+	// it, tell the total as a count does.
+	if p := list(store.Query{StartIndex: 4, Count: 3}); p.Total != 5 || !slices.Equal(userNames(p), names[3:]) {
+		t.Fatalf("startIndex=4 count=3 = %v (total %d), want %v and total 5", userNames(p), p.Total, names[3:])
+	}
+	if p := list(store.Query{Filter: parse(`userName sw "b"`), StartIndex: 2, Count: 10}); p.Total != 1 || len(p.Resources) != 0 {
+		t.Fatalf(`userName sw "b" from startIndex=2: %d resources, total %d; want none of a total of 1`, len(p.Resources), p.Total)
+	}
 	if p := list(store.Query{StartIndex: 9, Count: 2}); p.Total != 5 || len(p.Resources) != 0 {
 		t.Fatalf("a start past the end = %v, want an empty page with total 5", userNames(p))
 	}
