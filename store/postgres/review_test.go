@@ -520,6 +520,8 @@ func TestReviewACancelledCallIsNotUnavailable(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	u := f.create(f.users, `{"userName":"ann"}`)
+	// In a group, so that Get reads her groups with a query of its own.
+	f.create(f.groups, `{"displayName":"g","members":[{"value":"`+u.ID()+`"}]}`)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	st := f.storeWithTracer(&canceller{match: "WITH RECURSIVE", cancel: cancel})

@@ -83,6 +83,24 @@ func BenchmarkStore(b *testing.B) {
 			i += 7919
 		}
 	})
+	// As GET /Users/{id} reads a user: with the groups it is in (every
+	// user of the fixture is in the big group), and one in no group.
+	b.Run("Get user with groups", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if _, err := st.Get(ctx, dir, ut, users[i%n], true); err != nil {
+				b.Fatal(err)
+			}
+			i += 7919
+		}
+	})
+	b.Run("Get user in no group with groups", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := st.Get(ctx, dir, ut, users[len(users)-1], true); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("List userName eq", func(b *testing.B) {
 		i := 0
 		for b.Loop() {

@@ -117,6 +117,15 @@ type prefixed struct {
 
 func (p prefixed) Scan(dest ...any) error { return p.row.Scan(append([]any{p.first}, dest...)...) }
 
+// suffixed is a row whose last column goes to last, the others to the
+// destinations its Scan is given.
+type suffixed struct {
+	row  Row
+	last any
+}
+
+func (s suffixed) Scan(dest ...any) error { return s.row.Scan(append(dest, s.last)...) }
+
 // PageQuery returns the query List runs for a page of resources: those
 // the condition cond selects, in the order orderBy, its count and offset
 // the two arguments after the n that cond takes.

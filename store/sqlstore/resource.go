@@ -206,12 +206,28 @@ func (s *Store) Get(ctx context.Context, dir string, rt *schema.ResourceType, id
 	if s.checkText(dir, id) != nil {
 		return nil, s.notFound(what)
 	}
-	r, err := scanResource(rt, s.d.Reader().QueryRow(ctx, `SELECT `+resourceColumns+` FROM resources r
-		WHERE r.directory_id = $1 AND r.type = $2 AND r.id = $3`, dir, rt.Name, id))
+	// A user's groups take a query of their own (nested groups are
+	// recursion), which the row's query says whether to run: a user in no
+	// group costs one statement.
+	groups := members && rt.Schema.Attribute("groups") != nil
+	columns, inGroups := resourceColumns, false
+	if groups {
+		columns += `, EXISTS (SELECT 1 FROM members m WHERE m.directory_id = r.directory_id AND m.member_id = r.id)`
+	}
+	row := s.d.Reader().QueryRow(ctx, `SELECT `+columns+` FROM resources r
+		WHERE r.directory_id = $1 AND r.type = $2 AND r.id = $3`, dir, rt.Name, id)
+	if groups {
+		row = suffixed{row, &inGroups}
+	}
+	r, err := scanResource(rt, row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, s.notFound(what)
 	}
-	if err == nil {
+	switch {
+	case err != nil:
+	case groups && !inGroups:
+		delete(r.Attrs, "groups")
+	default:
 		err = s.withComputed(ctx, s.d.Reader(), dir, r, members)
 	}
 	if err != nil {
