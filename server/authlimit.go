@@ -4,11 +4,9 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"sync"
 	"time"
 
@@ -236,10 +234,9 @@ func (h *heldKeys) add(id string, key []byte) {
 	h.keys[id] = key
 }
 
-// tooManyFailures answers 429 with Retry-After in whole seconds, at least
-// one, for an address over its failure limit.
+// tooManyFailures answers 429 with Retry-After for an address over its
+// failure limit.
 func tooManyFailures(w http.ResponseWriter, wait time.Duration) {
-	secs := max(int(math.Ceil(wait.Seconds())), 1)
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	secs := setRetryAfter(w, wait)
 	writeError(w, scim.Errorf(http.StatusTooManyRequests, "", "too many failed authentications from this address; retry after %d s", secs))
 }

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -57,12 +55,11 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*plain)(c))
 }
 
-// oauthTooManyFailures answers 429 with Retry-After (whole seconds, at
-// least one) for an address over its failure limit, with an RFC 6749
-// error body: temporarily_unavailable, since no code says "wait".
+// oauthTooManyFailures answers 429 with Retry-After for an address over
+// its failure limit, with an RFC 6749 error body: temporarily_unavailable,
+// since no code says "wait".
 func oauthTooManyFailures(w http.ResponseWriter, wait time.Duration) {
-	secs := max(int(math.Ceil(wait.Seconds())), 1)
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	secs := setRetryAfter(w, wait)
 	oauthError(w, http.StatusTooManyRequests, "temporarily_unavailable",
 		fmt.Sprintf("too many failed authentications from this address; retry after %d s", secs))
 }

@@ -73,10 +73,16 @@ func (l *limiters) of(tokenID string) *rate.Limiter {
 	return lim
 }
 
-// tooManyRequests answers 429 with Retry-After in whole seconds (RFC 9110
-// §10.2.3), at least one.
+// tooManyRequests answers 429 with Retry-After for a token over its rate.
 func tooManyRequests(w http.ResponseWriter, wait time.Duration) {
-	secs := int(math.Ceil(wait.Seconds()))
-	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-	writeError(w, scim.Errorf(http.StatusTooManyRequests, "", "too many requests for this token; retry after %d s", max(secs, 1)))
+	secs := setRetryAfter(w, wait)
+	writeError(w, scim.Errorf(http.StatusTooManyRequests, "", "too many requests for this token; retry after %d s", secs))
+}
+
+// setRetryAfter sets Retry-After to wait in whole seconds (RFC 9110
+// §10.2.3), rounded up and at least one, and returns them for the body.
+func setRetryAfter(w http.ResponseWriter, wait time.Duration) int {
+	secs := max(int(math.Ceil(wait.Seconds())), 1)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return secs
 }
