@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
 	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/server"
@@ -37,42 +37,21 @@ func storeLocation(t *testing.T) string {
 // loc, as anyone who reads the database sees it.
 func storedSigningKeys(t *testing.T, loc string) map[string][]byte {
 	t.Helper()
-	ctx := context.Background()
-	out := map[string][]byte{}
+	driver := "sqlite"
 	if database.KindOf(loc) == database.PostgreSQL {
-		conn, err := pgx.Connect(ctx, loc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		rows, err := conn.Query(ctx, `SELECT kid, key FROM signing_keys`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var kid string
-			var key []byte
-			if err := rows.Scan(&kid, &key); err != nil {
-				t.Fatal(err)
-			}
-			out[kid] = key
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return out
+		driver = "pgx" // registered by pgx's stdlib, which the store's migrations use
 	}
-	db, err := sql.Open("sqlite", loc)
+	db, err := sql.Open(driver, loc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT kid, key FROM signing_keys`)
+	rows, err := db.QueryContext(context.Background(), `SELECT kid, key FROM signing_keys`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
+	out := map[string][]byte{}
 	for rows.Next() {
 		var kid string
 		var key []byte
