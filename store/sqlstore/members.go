@@ -39,12 +39,17 @@ func notAMember(id string) error {
 // whether it added any. A member must be a user or group of the same
 // directory; its type is the stored resource's, whatever the client said.
 func (s *Store) addMembers(ctx context.Context, tx Querier, dir, group string, members []store.Member) (bool, error) {
-	if len(members) == 0 {
-		return false, nil
-	}
 	ids, err := s.memberIDs(group, members)
 	if err != nil {
 		return false, err
+	}
+	return s.addMemberIDs(ctx, tx, dir, group, ids)
+}
+
+// addMemberIDs is addMembers for ids memberIDs has checked.
+func (s *Store) addMemberIDs(ctx context.Context, tx Querier, dir, group string, ids []string) (bool, error) {
+	if len(ids) == 0 {
+		return false, nil
 	}
 	added, missing, err := s.d.AddMembers(ctx, tx, dir, group, ids)
 	if err != nil {
@@ -67,7 +72,7 @@ func (s *Store) replaceMembers(ctx context.Context, tx Querier, dir, group strin
 	if err != nil {
 		return false, err
 	}
-	added, err := s.addMembers(ctx, tx, dir, group, members)
+	added, err := s.addMemberIDs(ctx, tx, dir, group, ids)
 	return removed > 0 || added, err
 }
 
