@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql/driver"
 	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/sqlstore"
 	"slices"
 	"strings"
 	"sync"
@@ -159,13 +160,13 @@ func lowerCases(r rune, lowers []rune) []rune {
 }
 
 // instantKey returns the text form of t that the store keeps times in
-// (timeFormat: UTC, fixed width), so that text order is time order. The
+// (sqlstore.TimeFormat: UTC, fixed width), so that text order is time order. The
 // few instants that a dateTime with an offset can reach outside the years
 // 0000–9999 keep that order too: year -1 formats as "-0001-…", which sorts
 // first, and year 10000 is given a "~" prefix, which sorts last.
 func instantKey(t time.Time) string {
 	t = t.UTC()
-	s := t.Format(timeFormat)
+	s := t.Format(sqlstore.TimeFormat)
 	if t.Year() > 9999 {
 		s = "~" + s
 	}

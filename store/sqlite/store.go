@@ -24,9 +24,6 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// timeFormat is how times are stored: UTC and fixed width, so that text
-// order is time order.
-const timeFormat = sqlstore.TimeFormat
 
 // Store is a store.Store on a SQLite database file: the SQL store core
 // over SQLite's dialect.
@@ -135,7 +132,7 @@ func (d *dialect) Reader() sqlstore.Querier              { return querier{d.db} 
 func (d *dialect) Writer() sqlstore.Querier              { return querier{d.w} }
 func (d *dialect) Classify(err error) error              { return err }
 func (d *dialect) Now() time.Time                        { return time.Now().UTC() }
-func (d *dialect) Time(t time.Time) any                  { return t.UTC().Format(timeFormat) }
+func (d *dialect) Time(t time.Time) any                  { return t.UTC().Format(sqlstore.TimeFormat) }
 func (d *dialect) CheckText(string) error                { return nil }
 func (d *dialect) MaxKeyBytes() int                      { return 0 }
 func (d *dialect) Close() error                          { return errors.Join(d.w.Close(), d.db.Close()) }

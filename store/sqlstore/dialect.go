@@ -35,7 +35,7 @@ type Row interface {
 
 // Insert is the insert of one member-less resource, which a Dialect may
 // commit together with others that arrive at the same time (a group
-// commit). Args are those of Statements.InsertResource.
+// commit). Args are those of InsertResource.
 type Insert struct {
 	ID   string
 	Args []any
