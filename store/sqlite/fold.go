@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"database/sql/driver"
-	"github.com/rosterhq/roster/store"
-	"github.com/rosterhq/roster/store/sqlstore"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +12,8 @@ import (
 	sqlite3 "modernc.org/sqlite"
 
 	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/sqlstore"
 )
 
 // The SQL that where writes calls three functions written in Go, because

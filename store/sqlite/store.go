@@ -24,7 +24,6 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-
 // Store is a store.Store on a SQLite database file: the SQL store core
 // over SQLite's dialect.
 type Store struct {
