@@ -17,10 +17,6 @@ import (
 // inserts.
 const maxGroupCommit = 64
 
-// insertColumns are the columns a create inserts, in the order of
-// insert.args; version is 1 and last_modified is created.
-const insertColumns = `(directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, last_modified, version, attrs)`
-
 // newGroupCommit returns a group commit of inserts on pool.
 func newGroupCommit(pool *pgxpool.Pool) *groupcommit.Group[sqlstore.Insert] {
 	return groupcommit.New(maxGroupCommit, func(ctx context.Context, take func() []*groupcommit.Item[sqlstore.Insert]) bool {
@@ -73,7 +69,7 @@ func flushInserts(ctx context.Context, pool *pgxpool.Pool, take func() []*groupc
 	// inserting overlapping names wait for each other instead of
 	// deadlocking (which PostgreSQL would break after deadlock_timeout).
 	slices.SortStableFunc(batch, func(a, b *groupcommit.Item[sqlstore.Insert]) int {
-		for _, k := range []int{0, 1, 5} { // directory_id, type, fold_key
+		for _, k := range []int{sqlstore.ArgDirectory, sqlstore.ArgType, sqlstore.ArgFoldKey} {
 			if c := strings.Compare(a.Value.Args[k].(string), b.Value.Args[k].(string)); c != 0 {
 				return c
 			}
@@ -81,7 +77,7 @@ func flushInserts(ctx context.Context, pool *pgxpool.Pool, take func() []*groupc
 		return 0
 	})
 	var q strings.Builder
-	q.WriteString(`INSERT INTO resources ` + insertColumns + ` VALUES `)
+	q.WriteString(`INSERT INTO resources ` + sqlstore.InsertColumns + ` VALUES `)
 	args := make([]any, 0, 10*len(batch))
 	for i, it := range batch {
 		if i > 0 {

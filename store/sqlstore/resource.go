@@ -17,11 +17,22 @@ import (
 	"github.com/rosterhq/roster/store"
 )
 
-// InsertResource inserts a resource: directory_id, type, id, name,
-// name_key, fold_key, external_id, email_keys, created (also its
+// InsertColumns are the columns of resources a create writes, in this
+// order.
+const InsertColumns = `(directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, last_modified, version, attrs)`
+
+// InsertResource inserts a resource from Insert.Args: directory_id, type,
+// id, name, name_key, fold_key, external_id, email_keys, created (also its
 // last_modified), attrs; version 1. Both dialects run it as it is.
-const InsertResource = `INSERT INTO resources (directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, last_modified, version, attrs)
+const InsertResource = `INSERT INTO resources ` + InsertColumns + `
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, $10)`
+
+// The positions in Insert.Args of the values a dialect may look at.
+const (
+	ArgDirectory = 0
+	ArgType      = 1
+	ArgFoldKey   = 5
+)
 
 // updateResource writes a resource's columns.
 const updateResource = `UPDATE resources SET name = $1, name_key = $2, fold_key = $3, external_id = $4, email_keys = $5,

@@ -77,9 +77,7 @@ func (fx *FilterFixture) Load(t testing.TB, d sqlstore.Dialect) {
 			t.Fatalf("%s: %v", fr.ID, err)
 		}
 		row := ins.Args // directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, attrs
-		exec(`INSERT INTO resources
-			(directory_id, type, id, name, name_key, fold_key, external_id, email_keys, created, last_modified, version, attrs)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		exec(`INSERT INTO resources `+sqlstore.InsertColumns+` VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			fr.Dir, r.Type.Name, fr.ID, row[3], row[4], row[5], row[6], row[7], d.Time(fr.Created), d.Time(fr.Modified),
 			fr.Version, row[9])
 		for _, m := range fr.Members {
