@@ -45,6 +45,12 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 	if err != nil {
 		return nil, err
 	}
+	return e.apply(ctx, p, paths, allowMass)
+}
+
+// apply is Apply for a plan validate has checked, with the paths it
+// parsed.
+func (e *Engine) apply(ctx context.Context, p *Plan, paths map[string]attrPath, allowMass bool) (*Result, error) {
 	if p.Refused != "" && !allowMass {
 		return nil, fmt.Errorf("%w: %s", ErrRefused, p.Refused)
 	}
@@ -80,7 +86,8 @@ var ErrPlanStale = errors.New("sync: the source or the target changed since the 
 // made now is the same: otherwise it changes nothing and returns
 // ErrPlanStale.
 func (e *Engine) ApplySaved(ctx context.Context, saved *Plan, allowMass bool) (*Result, error) {
-	if _, err := saved.validate(); err != nil {
+	paths, err := saved.validate()
+	if err != nil {
 		return nil, err
 	}
 	now, err := e.Plan(ctx)
@@ -94,7 +101,7 @@ func (e *Engine) ApplySaved(ctx context.Context, saved *Plan, allowMass bool) (*
 	if err1 != nil || err2 != nil || string(ja) != string(jb) {
 		return nil, ErrPlanStale
 	}
-	return e.Apply(ctx, saved, allowMass)
+	return e.apply(ctx, saved, paths, allowMass)
 }
 
 // applier carries out one plan for Apply, a phase at a time; the phases
@@ -605,15 +612,9 @@ func (e *Engine) ownCreates(p *Plan, now time.Time) bool {
 }
 
 // bulkCreates reports whether to create users in bulk requests: Bulk is
-// set, the plan creates several and the target says it supports bulk.
-func (e *Engine) bulkCreates(ctx context.Context, changes []UserChange) bool {
-	n := 0
-	for _, ch := range changes {
-		if ch.Action == ActionCreate {
-			n++
-		}
-	}
-	if n < 2 || !e.Bulk {
+// set, there are several creates and the target says it supports bulk.
+func (e *Engine) bulkCreates(ctx context.Context, creates []UserChange) bool {
+	if len(creates) < 2 || !e.Bulk {
 		return false
 	}
 	spc, err := e.Target.ServiceProviderConfig(ctx)
