@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/postgres"
@@ -161,14 +160,10 @@ func Lock(ctx context.Context, db, name string) (unlock func(), err error) {
 	if KindOf(db) != PostgreSQL {
 		return func() {}, nil
 	}
-	// The pool's parser takes the URLs the store takes, pool_max_conns and
-	// all, where pgx's own would send pool_ parameters to the server.
-	cfg, err := pgxpool.ParseConfig(db)
+	// The URLs the store takes, pool_max_conns and all.
+	cfg, err := postgres.ParseConfig(db)
 	if err != nil {
 		return nil, fmt.Errorf("database: lock %s: %w", name, err)
-	}
-	if cfg.ConnConfig.ConnectTimeout == 0 {
-		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
 	if err != nil {

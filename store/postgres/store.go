@@ -60,12 +60,9 @@ func Open(ctx context.Context, url string, opts ...sqlstore.Option) (*Store, err
 // once; afterwards the pool reconnects by itself, and calls fail with
 // store.ErrUnavailable while the database cannot be reached.
 func Connect(ctx context.Context, url string, opts ...sqlstore.Option) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	if cfg.ConnConfig.ConnectTimeout == 0 {
-		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+		return nil, err
 	}
 	if !strings.Contains(url, "pool_max_conns") {
 		// pgx's default (the number of CPUs, at least 4) makes requests
@@ -82,6 +79,20 @@ func Connect(ctx context.Context, url string, opts ...sqlstore.Option) (*Store, 
 		return nil, err
 	}
 	return s, nil
+}
+
+// ParseConfig reads url as the store does: pgx's pool settings
+// (pool_max_conns and the others, which pgx alone would send to the
+// server) and a connect timeout of 5 s unless the URL sets one.
+func ParseConfig(url string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	return cfg, nil
 }
 
 // maxAttempts bounds how often inTx runs a transaction that PostgreSQL
