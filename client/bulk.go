@@ -10,6 +10,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/bulk"
@@ -187,10 +188,16 @@ func (c *Client) Bulk(ctx context.Context, ops []BulkOperation, failOnErrors int
 	}
 
 	// A reference forward needs every operation in one request: refuse
-	// it before sending anything if they do not fit in one.
+	// it before sending anything if they do not fit in one. Each
+	// operation's references are found once (it is encoded to find them).
+	refs := make([][]string, len(ops))
 	for i, op := range ops {
-		for _, ref := range bulkRefs(op) {
-			if j, ok := defined[ref]; ok && j > i && !fitsOne(ops, maxOps, maxSize) {
+		refs[i] = bulkRefs(op)
+	}
+	fits := sync.OnceValue(func() bool { return fitsOne(ops, maxOps, maxSize) })
+	for i := range ops {
+		for _, ref := range refs[i] {
+			if j, ok := defined[ref]; ok && j > i && !fits() {
 				return nil, fmt.Errorf("client: bulk operation %d refers to bulkId %q, which operation %d after it creates, and the operations need more than one request (maxOperations %d, maxPayloadSize %d): put it first",
 					i, ref, j, spc.Bulk.MaxOperations, maxSize)
 			}
@@ -232,7 +239,7 @@ func (c *Client) Bulk(ctx context.Context, ops []BulkOperation, failOnErrors int
 		// A reference the server cannot resolve: its operation comes in a
 		// later request, after this one's.
 		for i := start; i < end; i++ {
-			for _, ref := range bulkRefs(ops[i]) {
+			for _, ref := range refs[i] {
 				if j, ok := defined[ref]; ok && j >= end {
 					return out, fmt.Errorf("client: bulk operation %d refers to bulkId %q, which operation %d creates in a later request (maxOperations %d, maxPayloadSize %d): put it first",
 						i, ref, j, spc.Bulk.MaxOperations, maxSize)
