@@ -63,6 +63,7 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 	}
 	resources := []json.RawMessage{}
 	skip, left := start-1, count
+	base := s.baseURL(r)
 	for _, pt := range parts {
 		if skip >= pt.total {
 			skip -= pt.total
@@ -77,7 +78,7 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 			return err
 		}
 		for _, res := range page.Resources {
-			s.locate(s.baseURL(r), res, pt.p)
+			s.locate(base, res, pt.p)
 			resources = append(resources, res.AppendJSON(nil, pt.p))
 		}
 		left -= len(page.Resources)
