@@ -97,6 +97,7 @@ type Store interface {
 	Directories
 	Resources
 	Credentials
+	Events
 
 	// Ping reports whether the database answers (ErrUnavailable if not).
 	Ping(ctx context.Context) error
@@ -114,6 +115,9 @@ type Directories interface {
 	Directory(ctx context.Context, idOrName string) (Directory, error)
 	// Directories returns all directories in creation order.
 	Directories(ctx context.Context) ([]Directory, error)
+	// DeleteDirectory deletes a directory by id or name, with its users,
+	// groups, tokens and clients; its events stay until they expire.
+	DeleteDirectory(ctx context.Context, idOrName string) error
 }
 
 // Resources keeps the users and groups of directories, and the groups'

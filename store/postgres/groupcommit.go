@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/rosterhq/roster/internal/groupcommit"
 	"github.com/rosterhq/roster/store/sqlstore"
@@ -17,21 +17,22 @@ import (
 // inserts.
 const maxGroupCommit = 64
 
-// newGroupCommit returns a group commit of inserts on pool.
-func newGroupCommit(pool *pgxpool.Pool) *groupcommit.Group[sqlstore.Insert] {
+// newGroupCommit returns a group commit of inserts on d's pool.
+func newGroupCommit(d *dialect) *groupcommit.Group[sqlstore.Insert] {
 	return groupcommit.New(maxGroupCommit, func(ctx context.Context, take func() []*groupcommit.Item[sqlstore.Insert]) bool {
-		return flushInserts(ctx, pool, take)
+		return flushInserts(ctx, d, take)
 	})
 }
 
 // flushInserts inserts the waiting creates with one INSERT … ON CONFLICT
-// DO NOTHING RETURNING id: a create whose id does not come back met a
-// taken name. Should the statement fail as a whole (an unknown
-// directory, a value PostgreSQL refuses), each create is tried alone, so
-// that each gets its own error. The leader's ctx bounds only its wait
-// for a connection; no one caller's end may cut the statement short.
-func flushInserts(ctx context.Context, pool *pgxpool.Pool, take func() []*groupcommit.Item[sqlstore.Insert]) bool {
-	conn, err := pool.Acquire(ctx)
+// DO NOTHING RETURNING id, and the events of those inserted, in one
+// transaction: a create whose id does not come back met a taken name.
+// Should the statement fail as a whole (an unknown directory, a value
+// PostgreSQL refuses), each create is tried alone, so that each gets its
+// own error. The leader's ctx bounds only its wait for a connection; no
+// one caller's end may cut the statement short.
+func flushInserts(ctx context.Context, d *dialect, take func() []*groupcommit.Item[sqlstore.Insert]) bool {
+	conn, err := d.pool.Acquire(ctx)
 	if err != nil && ctx.Err() != nil {
 		return false
 	}
@@ -51,10 +52,38 @@ func flushInserts(ctx context.Context, pool *pgxpool.Pool, take func() []*groupc
 		return true
 	}
 	ctx = context.WithoutCancel(ctx)
-	alone := func(it *groupcommit.Item[sqlstore.Insert]) {
-		_, err := conn.Exec(ctx, sqlstore.InsertResource, it.Value.Args...)
+	// inTx runs fn in a transaction that also writes the events of the
+	// inserts fn reports inserted.
+	inTx := func(fn func(tx pgx.Tx) (map[string]bool, error)) (map[string]bool, error) {
+		tx, err := conn.Begin(ctx)
 		if err != nil {
-			it.Err = classify(it.Value.Check(err))
+			return nil, err
+		}
+		defer tx.Rollback(ctx)
+		inserted, err := fn(tx)
+		if err != nil {
+			return nil, err
+		}
+		var events []sqlstore.PendingEvent
+		for _, it := range batch {
+			if inserted[it.Value.ID] {
+				events = append(events, it.Value.Events...)
+			}
+		}
+		if err := sqlstore.WriteEvents(ctx, querier{tx}, d, events); err != nil {
+			return nil, err
+		}
+		return inserted, tx.Commit(ctx)
+	}
+	alone := func(it *groupcommit.Item[sqlstore.Insert]) {
+		_, err := inTx(func(tx pgx.Tx) (map[string]bool, error) {
+			if _, err := tx.Exec(ctx, sqlstore.InsertResource, it.Value.Args...); err != nil {
+				return nil, it.Value.Check(err)
+			}
+			return map[string]bool{it.Value.ID: true}, nil
+		})
+		if err != nil {
+			it.Err = classify(err)
 		}
 	}
 	switch len(batch) {
@@ -88,21 +117,22 @@ func flushInserts(ctx context.Context, pool *pgxpool.Pool, take func() []*groupc
 		args = append(args, it.Value.Args...)
 	}
 	q.WriteString(` ON CONFLICT DO NOTHING RETURNING id`)
-	rows, err := conn.Query(ctx, q.String(), args...)
-	inserted := map[string]bool{}
-	if err == nil {
+	inserted, err := inTx(func(tx pgx.Tx) (map[string]bool, error) {
+		rows, err := tx.Query(ctx, q.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		inserted := map[string]bool{}
 		for rows.Next() {
 			var id string
-			if err = rows.Scan(&id); err != nil {
-				break
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
 			}
 			inserted[id] = true
 		}
-		rows.Close()
-		if err == nil {
-			err = rows.Err()
-		}
-	}
+		return inserted, rows.Err()
+	})
 	if err != nil {
 		if unavailable(err) {
 			for _, it := range batch {

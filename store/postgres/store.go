@@ -28,7 +28,9 @@ type Store struct {
 }
 
 func newStore(pool *pgxpool.Pool, opts ...sqlstore.Option) *Store {
-	return &Store{Store: sqlstore.New(&dialect{pool: pool, creates: newGroupCommit(pool)}, opts...), pool: pool}
+	d := &dialect{pool: pool}
+	d.creates = newGroupCommit(d)
+	return &Store{Store: sqlstore.New(d, opts...), pool: pool}
 }
 
 var _ store.Store = (*Store)(nil)

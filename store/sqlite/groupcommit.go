@@ -20,11 +20,11 @@ const maxGroupCommit = 64
 // constraint (a taken name) fails alone: SQLite undoes just that
 // statement and the transaction goes on.
 
-// newGroupCommit returns a group commit of inserts on db, the store's
-// one write connection.
-func newGroupCommit(db *sql.DB) *groupcommit.Group[sqlstore.Insert] {
+// newGroupCommit returns a group commit of inserts on d's one write
+// connection.
+func newGroupCommit(d *dialect) *groupcommit.Group[sqlstore.Insert] {
 	return groupcommit.New(maxGroupCommit, func(ctx context.Context, take func() []*groupcommit.Item[sqlstore.Insert]) bool {
-		return flushInserts(ctx, db, take)
+		return flushInserts(ctx, d, take)
 	})
 }
 
@@ -32,8 +32,8 @@ func newGroupCommit(db *sql.DB) *groupcommit.Group[sqlstore.Insert] {
 // them only once it has begun the transaction, so that those whose callers
 // give up while the writer is busy can still withdraw; it waits for the
 // writer as long as ctx, the leader's own, lets it.
-func flushInserts(ctx context.Context, db *sql.DB, take func() []*groupcommit.Item[sqlstore.Insert]) bool {
-	conn, err := db.Conn(ctx)
+func flushInserts(ctx context.Context, d *dialect, take func() []*groupcommit.Item[sqlstore.Insert]) bool {
+	conn, err := d.w.Conn(ctx)
 	if err != nil && ctx.Err() != nil {
 		return false
 	}
@@ -75,6 +75,19 @@ func flushInserts(ctx context.Context, db *sql.DB, take func() []*groupcommit.It
 			tx.Rollback()
 			return finish(fmt.Errorf("a create committed with this one failed: %w", err))
 		}
+	}
+	var events []sqlstore.PendingEvent
+	for _, it := range batch {
+		if it.Err == nil {
+			events = append(events, it.Value.Events...)
+		}
+	}
+	if err := sqlstore.WriteEvents(ctx, querier{tx}, d, events); err != nil {
+		tx.Rollback()
+		for _, it := range batch {
+			it.Err = nil // none of them happened
+		}
+		return finish(fmt.Errorf("a create committed with this one failed: %w", err))
 	}
 	if err := tx.Commit(); err != nil {
 		for _, it := range batch {

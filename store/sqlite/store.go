@@ -72,7 +72,8 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*Store, er
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
-	d := &dialect{db: db, w: w, creates: newGroupCommit(w)}
+	d := &dialect{db: db, w: w}
+	d.creates = newGroupCommit(d)
 	s := &Store{Store: sqlstore.New(d, opts...), d: d}
 	if err := s.SealSigningKeys(ctx); err != nil {
 		s.Close()
@@ -181,15 +182,15 @@ func (d *dialect) Create(ctx context.Context, ins sqlstore.Insert) error {
 // not to the join.
 const addMembersSQL = `INSERT INTO members (directory_id, group_id, member_id, member_type)
 	SELECT r.directory_id, $1, r.id, r.type FROM json_each($2) j CROSS JOIN resources r ON r.directory_id = $3 AND r.id = j.value
-	WHERE true ON CONFLICT DO NOTHING`
+	WHERE true ON CONFLICT DO NOTHING RETURNING member_id, member_type`
 
-func (d *dialect) AddMembers(ctx context.Context, tx sqlstore.Querier, dir, group string, ids []string) (bool, string, error) {
+func (d *dialect) AddMembers(ctx context.Context, tx sqlstore.Querier, dir, group string, ids []string) ([]store.Member, string, error) {
 	list := d.List(ids)
-	n, err := tx.Exec(ctx, addMembersSQL, group, list, dir)
+	added, err := members(ctx, tx, addMembersSQL, group, list, dir)
 	if err != nil {
-		return false, "", err
+		return nil, "", err
 	}
-	if int(n) < len(ids) {
+	if len(added) < len(ids) {
 		// Some were members already, or are not resources at all: find the
 		// first of the latter, in the list's order.
 		var missing string
@@ -198,29 +199,65 @@ func (d *dialect) AddMembers(ctx context.Context, tx sqlstore.Querier, dir, grou
 			ORDER BY j.key LIMIT 1`, list, dir).Scan(&missing)
 		switch {
 		case err == nil:
-			return false, missing, nil
+			return nil, missing, nil
 		case !errors.Is(err, sql.ErrNoRows):
-			return false, "", err
+			return nil, "", err
 		}
 	}
-	return n > 0, "", nil
+	return added, "", nil
+}
+
+// members runs a statement that returns member_id, member_type rows.
+func members(ctx context.Context, q sqlstore.Querier, query string, args ...any) ([]store.Member, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Member
+	for rows.Next() {
+		var m store.Member
+		if err := rows.Scan(&m.ID, &m.Type); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
 
 // removeMembersSQL removes the members whose ids are in a JSON array ($3)
 // from a group ($2) of a directory ($1): one statement for all of them,
 // each looked up by the primary key (TestRemoveMembersLooksUpEachID).
 const removeMembersSQL = `DELETE FROM members WHERE directory_id = $1 AND group_id = $2
-	AND member_id IN (SELECT value FROM json_each($3))`
+	AND member_id IN (SELECT value FROM json_each($3)) RETURNING member_id, member_type`
 
-func (d *dialect) RemoveMembers(ctx context.Context, tx sqlstore.Querier, dir, group string, ids []string) (bool, error) {
-	n, err := tx.Exec(ctx, removeMembersSQL, dir, group, d.List(ids))
-	return n > 0, err
+func (d *dialect) RemoveMembers(ctx context.Context, tx sqlstore.Querier, dir, group string, ids []string) ([]store.Member, error) {
+	return members(ctx, tx, removeMembersSQL, dir, group, d.List(ids))
+}
+
+// insertEventSQL inserts one event. SQLite runs in the process: a
+// prepared statement run once per event costs microseconds, no round
+// trips.
+const insertEventSQL = `INSERT INTO events (directory_id, seq, id, type, resource_id, time, data, previous, context)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+
+func (d *dialect) InsertEvents(ctx context.Context, tx sqlstore.Querier, events []sqlstore.EventRow) error {
+	for _, e := range events {
+		if _, err := tx.Exec(ctx, insertEventSQL, e.Directory, e.Seq, e.ID, e.Type, e.Resource, e.Time, e.Data, e.Previous, e.Context); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var statements = sqlstore.Statements{
 	Directories: `SELECT id, name, created FROM directories ORDER BY rowid`,
 	KeepMembers: `DELETE FROM members WHERE directory_id = $1 AND group_id = $2
-		AND member_id NOT IN (SELECT value FROM json_each($3))`,
+		AND member_id NOT IN (SELECT value FROM json_each($3)) RETURNING member_id, member_type`,
+	Events: `SELECT seq, id, type, resource_id, time, data, previous, context FROM events
+		WHERE directory_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+	EventsOfTypes: `SELECT seq, id, type, resource_id, time, data, previous, context FROM events
+		WHERE directory_id = $1 AND seq > $2 AND type IN (SELECT value FROM json_each($4)) ORDER BY seq LIMIT $3`,
 	Members: `SELECT m.member_id, m.member_type, COALESCE(json_extract(r.attrs, '$."displayName"'), r.name, '')
 		FROM members m LEFT JOIN resources r ON r.directory_id = m.directory_id AND r.id = m.member_id
 		WHERE m.directory_id = $1 AND m.group_id = $2 ORDER BY m.member_id`,

@@ -44,6 +44,9 @@ type Insert struct {
 	// an unknown directory).
 	Conflict error
 	Check    func(error) error
+	// Events are the create's events, which the dialect writes with
+	// WriteEvents in the transaction that inserts it, if it does.
+	Events []PendingEvent
 }
 
 // Dialect is what one SQL database needs of its own. Its methods are safe
@@ -99,13 +102,15 @@ type Dialect interface {
 	Create(ctx context.Context, ins Insert) error
 	// AddMembers adds the resources ids (distinct, none the group) to a
 	// group, skipping those it has. A member's type is its stored
-	// resource's. It returns whether it added any, and the first id (in
+	// resource's. It returns the members it added, and the first id (in
 	// the list's order) that is no resource of the directory, if any, in
 	// which case the caller fails the transaction.
-	AddMembers(ctx context.Context, tx Querier, dir, group string, ids []string) (added bool, missing string, err error)
-	// RemoveMembers removes members of a group by id and reports whether
-	// any was one.
-	RemoveMembers(ctx context.Context, tx Querier, dir, group string, ids []string) (bool, error)
+	AddMembers(ctx context.Context, tx Querier, dir, group string, ids []string) (added []store.Member, missing string, err error)
+	// RemoveMembers removes members of a group by id and returns those
+	// that were members.
+	RemoveMembers(ctx context.Context, tx Querier, dir, group string, ids []string) ([]store.Member, error)
+	// InsertEvents inserts events in the transaction tx.
+	InsertEvents(ctx context.Context, tx Querier, events []EventRow) error
 }
 
 // Statements is the SQL text that differs between dialects. Each takes
@@ -119,9 +124,15 @@ type Statements struct {
 	// while members are added to groups (PostgreSQL); "" where a write
 	// transaction holds the whole database (SQLite).
 	LockForUpdate, LockForNoKeyUpdate string
-	// KeepMembers deletes a group's members that are not in a list:
-	// directory, group, list of ids.
+	// KeepMembers deletes a group's members that are not in a list,
+	// returning the member_id and member_type of each: directory, group,
+	// list of ids.
 	KeepMembers string
+	// Events selects seq, id, type, resource_id, time, data, previous,
+	// context of a directory's events after a seq, in seq order, up to a
+	// limit: directory, seq, limit. EventsOfTypes does the same for the
+	// events of a list of types: directory, seq, limit, list of types.
+	Events, EventsOfTypes string
 	// Members selects member_id, member_type and the display (the member's
 	// displayName, else its name, else '') of a group's members, ordered
 	// by member_id: directory, group.

@@ -35,53 +35,61 @@ func notAMember(id string) error {
 	return scim.BadRequest(scim.InvalidValue, "member %q is not a user or group of this directory", id)
 }
 
-// addMembers adds members to a group, skipping those it has, and reports
-// whether it added any. A member must be a user or group of the same
+// addMembers adds members to a group, skipping those it has, and returns
+// those it added. A member must be a user or group of the same
 // directory; its type is the stored resource's, whatever the client said.
-func (s *Store) addMembers(ctx context.Context, tx Querier, dir, group string, members []store.Member) (bool, error) {
+func (s *Store) addMembers(ctx context.Context, tx Querier, dir, group string, members []store.Member) ([]store.Member, error) {
 	ids, err := s.memberIDs(group, members)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	return s.addMemberIDs(ctx, tx, dir, group, ids)
 }
 
 // addMemberIDs is addMembers for ids memberIDs has checked.
-func (s *Store) addMemberIDs(ctx context.Context, tx Querier, dir, group string, ids []string) (bool, error) {
+func (s *Store) addMemberIDs(ctx context.Context, tx Querier, dir, group string, ids []string) ([]store.Member, error) {
 	if len(ids) == 0 {
-		return false, nil
+		return nil, nil
 	}
 	added, missing, err := s.d.AddMembers(ctx, tx, dir, group, ids)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if missing != "" {
-		return false, notAMember(missing)
+		return nil, notAMember(missing)
 	}
 	return added, nil
 }
 
 // replaceMembers makes members the group's members, touching only the
-// rows that change, and reports whether any did.
-func (s *Store) replaceMembers(ctx context.Context, tx Querier, dir, group string, members []store.Member) (bool, error) {
+// rows that change, and returns the members it added and removed.
+func (s *Store) replaceMembers(ctx context.Context, tx Querier, dir, group string, members []store.Member) (added, removed []store.Member, err error) {
 	ids, err := s.memberIDs(group, members)
 	if err != nil {
-		return false, err
+		return nil, nil, err
 	}
-	removed, err := tx.Exec(ctx, s.sql.KeepMembers, dir, group, s.d.List(ids))
+	removed, err = queryAll(ctx, tx, scanMember, s.sql.KeepMembers, dir, group, s.d.List(ids))
 	if err != nil {
-		return false, err
+		return nil, nil, err
 	}
-	added, err := s.addMemberIDs(ctx, tx, dir, group, ids)
-	return removed > 0 || added, err
+	added, err = s.addMemberIDs(ctx, tx, dir, group, ids)
+	return added, removed, err
 }
 
-// changeMembers carries out one member change of a PATCH and reports
-// whether it changed the membership.
-func (s *Store) changeMembers(ctx context.Context, tx Querier, dir, group string, c store.MemberChange) (bool, error) {
+// scanMember reads a member_id and member_type.
+func scanMember(row Row) (store.Member, error) {
+	var m store.Member
+	err := row.Scan(&m.ID, &m.Type)
+	return m, err
+}
+
+// changeMembers carries out one member change of a PATCH and returns the
+// members it added and removed.
+func (s *Store) changeMembers(ctx context.Context, tx Querier, dir, group string, c store.MemberChange) (added, removed []store.Member, err error) {
 	switch c.Op {
 	case store.AddMembers:
-		return s.addMembers(ctx, tx, dir, group, c.Members)
+		added, err = s.addMembers(ctx, tx, dir, group, c.Members)
+		return added, nil, err
 	case store.ReplaceMembers:
 		return s.replaceMembers(ctx, tx, dir, group, c.Members)
 	case store.RemoveMembers:
@@ -92,16 +100,18 @@ func (s *Store) changeMembers(ctx context.Context, tx Querier, dir, group string
 			}
 		}
 		if len(ids) == 0 {
-			return false, nil
+			return nil, nil, nil
 		}
-		return s.d.RemoveMembers(ctx, tx, dir, group, ids)
+		removed, err = s.d.RemoveMembers(ctx, tx, dir, group, ids)
+		return nil, removed, err
 	case store.RemoveAllMembers:
-		n, err := tx.Exec(ctx, `DELETE FROM members WHERE directory_id = $1 AND group_id = $2`, dir, group)
-		return n > 0, err
+		removed, err = queryAll(ctx, tx, scanMember, `DELETE FROM members WHERE directory_id = $1 AND group_id = $2
+			RETURNING member_id, member_type`, dir, group)
+		return nil, removed, err
 	case store.RemoveMatchingMembers:
 		list, err := s.members(ctx, tx, dir, group)
 		if err != nil {
-			return false, err
+			return nil, nil, err
 		}
 		var match []store.Member
 		for _, m := range list {
@@ -111,7 +121,7 @@ func (s *Store) changeMembers(ctx context.Context, tx Querier, dir, group string
 		}
 		return s.changeMembers(ctx, tx, dir, group, store.MemberChange{Op: store.RemoveMembers, Members: match})
 	}
-	return false, errors.New("unknown member change")
+	return nil, nil, errors.New("unknown member change")
 }
 
 // member is a member of a group as the members query reads it.

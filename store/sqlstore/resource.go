@@ -188,7 +188,11 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 	if err != nil {
 		return nil, s.errorf(what, err)
 	}
+	created := out.Meta().Created
 	if len(members) == 0 {
+		ev := s.newEvents(ctx, created)
+		ev.add(kind(out.Type)+".created", dir, out.ID(), resourceData(out), nil)
+		ins.Events = ev.list
 		if err := s.d.Create(ctx, ins); err != nil {
 			return nil, s.errorf(what, err)
 		}
@@ -200,7 +204,15 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 		if _, err := tx.Exec(ctx, InsertResource, ins.Args...); err != nil {
 			return ins.Check(err)
 		}
-		if _, err := s.addMembers(ctx, tx, dir, out.ID(), members); err != nil {
+		added, err := s.addMembers(ctx, tx, dir, out.ID(), members)
+		if err != nil {
+			return err
+		}
+		ev := s.newEvents(ctx, created)
+		ev.add(kind(out.Type)+".created", dir, out.ID(), resourceData(out), nil)
+		name, _ := out.Attrs["displayName"].(string)
+		ev.members(store.GroupUserAdded, dir, out.ID(), name, added)
+		if err := WriteEvents(ctx, tx, s.d, ev.list); err != nil {
 			return err
 		}
 		return s.withComputed(ctx, tx, dir, out, true) // in place, so that a retry still has out
@@ -261,15 +273,28 @@ func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, i
 		if err != nil {
 			return err
 		}
+		before, err := decodeRow(out.Type, out.ID(), cur.created, cur.modified, cur.version, cur.attrs)
+		if err != nil {
+			return err
+		}
 		if err := s.update(ctx, tx, dir, out.Type, out.ID(), row, out.ExternalID(), t, cur.version+1); err != nil {
 			return err
 		}
+		out.SetMeta(resource.Meta{Created: cur.created, LastModified: t, Version: store.ETag(cur.version + 1)})
+		ev := s.newEvents(ctx, t)
+		ev.updated(dir, before, out)
 		if out.Type.Schema.Attribute("members") != nil {
-			if _, err := s.replaceMembers(ctx, tx, dir, out.ID(), members); err != nil {
+			added, removed, err := s.replaceMembers(ctx, tx, dir, out.ID(), members)
+			if err != nil {
 				return err
 			}
+			name, _ := out.Attrs["displayName"].(string)
+			ev.members(store.GroupUserRemoved, dir, out.ID(), name, removed)
+			ev.members(store.GroupUserAdded, dir, out.ID(), name, added)
 		}
-		out.SetMeta(resource.Meta{Created: cur.created, LastModified: t, Version: store.ETag(cur.version + 1)})
+		if err := WriteEvents(ctx, tx, s.d, ev.list); err != nil {
+			return err
+		}
 		return s.withComputed(ctx, tx, dir, out, true) // in place, so that a retry still has out
 	})
 	if err != nil {
@@ -295,15 +320,49 @@ func (s *Store) Delete(ctx context.Context, dir string, rt *schema.ResourceType,
 		// request that is adding this resource to a group (and holds it
 		// FOR KEY SHARE) finish first, so that the memberships deleted
 		// next include its.
-		if _, err := s.current(ctx, tx, dir, rt, id, ifVersion, s.sql.LockForUpdate); err != nil {
+		cur, err := s.current(ctx, tx, dir, rt, id, ifVersion, s.sql.LockForUpdate)
+		if err != nil {
 			return err
+		}
+		r, err := decodeRow(rt, id, cur.created, cur.modified, cur.version, cur.attrs)
+		if err != nil {
+			return err
+		}
+		ev := s.newEvents(ctx, s.d.Now())
+		ev.add(kind(rt)+".deleted", dir, id, resourceData(r), nil)
+		// The groups it leaves, each an event: with their names, read
+		// before the memberships go.
+		var typ string
+		var groups []struct{ id, name string }
+		rows, err := tx.Query(ctx, `SELECT m.group_id, m.member_type, g.name FROM members m
+			JOIN resources g ON g.directory_id = m.directory_id AND g.id = m.group_id
+			WHERE m.directory_id = $1 AND m.member_id = $2 ORDER BY m.group_id`, dir, id)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var g struct{ id, name string }
+			if err := rows.Scan(&g.id, &typ, &g.name); err != nil {
+				rows.Close()
+				return err
+			}
+			groups = append(groups, g)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, g := range groups {
+			ev.members(store.GroupUserRemoved, dir, g.id, g.name, []store.Member{{ID: id, Type: typ}})
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM members WHERE directory_id = $1 AND member_id = $2`, dir, id); err != nil {
 			return err
 		}
 		// The group's own memberships go with it (ON DELETE CASCADE).
-		_, err := tx.Exec(ctx, `DELETE FROM resources WHERE directory_id = $1 AND id = $2`, dir, id)
-		return err
+		if _, err := tx.Exec(ctx, `DELETE FROM resources WHERE directory_id = $1 AND id = $2`, dir, id); err != nil {
+			return err
+		}
+		return WriteEvents(ctx, tx, s.d, ev.list)
 	})
 	if err != nil {
 		return s.errorf(fmt.Sprintf("delete %s %q", rt.Name, id), err)
@@ -365,29 +424,45 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 		if err != nil {
 			return err
 		}
+		old := r
 		if len(rest.Operations) > 0 {
+			old = r.Clone()
 			if err := rest.Apply(r); err != nil {
 				return err
 			}
 		}
+		t := s.d.Now()
+		ev := s.newEvents(ctx, t)
+		name, _ := r.Attrs["displayName"].(string)
 		changed := false
 		for _, c := range changes {
-			n, err := s.changeMembers(ctx, tx, dir, id, c)
+			added, removed, err := s.changeMembers(ctx, tx, dir, id, c)
 			if err != nil {
 				return err
 			}
-			changed = changed || n
+			ev.members(store.GroupUserRemoved, dir, id, name, removed)
+			ev.members(store.GroupUserAdded, dir, id, name, added)
+			changed = changed || len(added) > 0 || len(removed) > 0
 		}
 		after, _, err := s.split(r)
 		if err != nil {
 			return err
 		}
-		if changed || !bytes.Equal(after.attrs, before.attrs) { // otherwise the version stays
-			t := s.d.Now()
+		if attrsChanged := !bytes.Equal(after.attrs, before.attrs); changed || attrsChanged { // otherwise the version stays
 			if err := s.update(ctx, tx, dir, rt, id, after, r.ExternalID(), t, cur.version+1); err != nil {
 				return err
 			}
 			r.SetMeta(resource.Meta{Created: cur.created, LastModified: t, Version: store.ETag(cur.version + 1)})
+			if attrsChanged {
+				// First, so that the members' events name the group as it is now.
+				member := ev.list
+				ev.list = nil
+				ev.updated(dir, old, r)
+				ev.list = append(ev.list, member...)
+			}
+			if err := WriteEvents(ctx, tx, s.d, ev.list); err != nil {
+				return err
+			}
 		}
 		if err := s.withComputed(ctx, tx, dir, r, members); err != nil {
 			return err

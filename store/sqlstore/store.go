@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -79,8 +80,16 @@ func (s *Store) CreateDirectory(ctx context.Context, name string) (store.Directo
 	if err := s.checkIndexed("the name", strings.ToLower(name)); err != nil {
 		return store.Directory{}, err
 	}
-	_, err := s.d.Writer().Exec(ctx, `INSERT INTO directories (id, name, name_key, created) VALUES ($1, $2, $3, $4)`,
-		d.ID, d.Name, strings.ToLower(name), s.d.Time(d.Created))
+	err := s.d.InTx(ctx, func(tx Querier) error {
+		_, err := tx.Exec(ctx, `INSERT INTO directories (id, name, name_key, created) VALUES ($1, $2, $3, $4)`,
+			d.ID, d.Name, strings.ToLower(name), s.d.Time(d.Created))
+		if err != nil {
+			return err
+		}
+		ev := s.newEvents(ctx, d.Created)
+		ev.add(store.DirectoryCreated, d.ID, "", directoryData(d), nil)
+		return WriteEvents(ctx, tx, s.d, ev.list)
+	})
 	if s.d.IsUnique(err) {
 		return store.Directory{}, s.errorf(what, store.ErrConflict)
 	}
@@ -116,6 +125,43 @@ func (s *Store) Directories(ctx context.Context) ([]store.Directory, error) {
 		return nil, s.errorf("list directories", err)
 	}
 	return out, nil
+}
+
+// DeleteDirectory implements store.Store. Its users, groups, memberships,
+// tokens and clients go with it (ON DELETE CASCADE); its events stay, the
+// last of them directory.deleted, until they expire.
+func (s *Store) DeleteDirectory(ctx context.Context, idOrName string) error {
+	d, err := s.Directory(ctx, idOrName)
+	if err != nil {
+		return err
+	}
+	err = s.d.InTx(ctx, func(tx Querier) error {
+		ev := s.newEvents(ctx, s.d.Now())
+		ev.add(store.DirectoryDeleted, d.ID, "", directoryData(d), nil)
+		if err := WriteEvents(ctx, tx, s.d, ev.list); err != nil {
+			return err
+		}
+		// Memberships first: they reference resources, which reference the
+		// directory; deleting them in that order keeps each cascade small.
+		if _, err := tx.Exec(ctx, `DELETE FROM members WHERE directory_id = $1`, d.ID); err != nil {
+			return err
+		}
+		n, err := tx.Exec(ctx, `DELETE FROM directories WHERE id = $1`, d.ID)
+		if err == nil && n == 0 {
+			err = store.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return s.errorf(fmt.Sprintf("delete directory %q", idOrName), err)
+	}
+	return nil
+}
+
+// directoryData is the data of a directory's events.
+func directoryData(d store.Directory) []byte {
+	b, _ := json.Marshal(map[string]any{"id": d.ID, "name": d.Name, "created": d.Created.UTC()})
+	return b
 }
 
 func scanDirectory(row Row) (store.Directory, error) {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -36,7 +37,12 @@ func (s *Store) ImportToken(ctx context.Context, dir, name, secret string, expir
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO tokens (id, directory_id, name, hash, created, expires) VALUES ($1, $2, $3, $4, $5, $6)`,
 			t.ID, dir, name, hash, s.d.Time(t.Created), s.nullTime(t.Expires))
-		return err
+		if err != nil {
+			return err
+		}
+		ev := s.newEvents(ctx, t.Created)
+		ev.add(store.TokenCreated, dir, t.ID, tokenData(t), nil)
+		return WriteEvents(ctx, tx, s.d, ev.list)
 	})
 	if s.d.IsUnique(err) {
 		return store.Token{}, s.errorf(what+": the secret is in use", store.ErrConflict)
@@ -81,14 +87,42 @@ func (s *Store) RevokeToken(ctx context.Context, dir, idOrName string) error {
 	if s.checkText(dir, idOrName) != nil {
 		return s.notFound(what)
 	}
-	n, err := s.d.Writer().Exec(ctx, `UPDATE tokens SET revoked = true WHERE directory_id = $1 AND (id = $2 OR name = $2)`, dir, idOrName)
+	err := s.d.InTx(ctx, func(tx Querier) error {
+		revoked, err := queryAll(ctx, tx, scanToken, `UPDATE tokens SET revoked = true
+			WHERE directory_id = $1 AND (id = $2 OR name = $2) AND NOT revoked RETURNING `+tokenColumns, dir, idOrName)
+		if err != nil {
+			return err
+		}
+		if len(revoked) == 0 {
+			// None to revoke: it does not exist, or it was revoked before.
+			var one int
+			err := tx.QueryRow(ctx, `SELECT 1 FROM tokens WHERE directory_id = $1 AND (id = $2 OR name = $2) LIMIT 1`, dir, idOrName).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return store.ErrNotFound
+			}
+			return err
+		}
+		ev := s.newEvents(ctx, s.d.Now())
+		for _, t := range revoked {
+			ev.add(store.TokenRevoked, dir, t.ID, tokenData(t), nil)
+		}
+		return WriteEvents(ctx, tx, s.d, ev.list)
+	})
 	if err != nil {
 		return s.errorf(what, err)
 	}
-	if n == 0 {
-		return s.notFound(what)
-	}
 	return nil
+}
+
+// tokenData is the data of a token's events: never its secret, nor its
+// hash.
+func tokenData(t store.Token) []byte {
+	m := map[string]any{"id": t.ID, "name": t.Name, "directory": t.DirectoryID, "created": t.Created.UTC()}
+	if !t.Expires.IsZero() {
+		m["expires"] = t.Expires.UTC()
+	}
+	b, _ := json.Marshal(m)
+	return b
 }
 
 // Authenticate implements store.Store. The lookup is by hash, so the

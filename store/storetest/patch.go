@@ -22,11 +22,16 @@ func ops(operations ...string) string {
 
 func (s *suite) patch(t *testing.T, st store.Store, dir string, rt *schema.ResourceType, id, body, ifVersion string) (*resource.Resource, error) {
 	t.Helper()
+	return s.patchCtx(context.Background(), t, st, dir, rt, id, body, ifVersion)
+}
+
+func (s *suite) patchCtx(ctx context.Context, t *testing.T, st store.Store, dir string, rt *schema.ResourceType, id, body, ifVersion string) (*resource.Resource, error) {
+	t.Helper()
 	req, err := patch.Parse(rt, []byte(body), resource.Options{})
 	if err != nil {
 		t.Fatalf("patch.Parse(%s): %v", body, err)
 	}
-	return st.Patch(context.Background(), dir, rt, id, req, ifVersion, true)
+	return st.Patch(ctx, dir, rt, id, req, ifVersion, true)
 }
 
 func (s *suite) testPatchUsers(t *testing.T) {

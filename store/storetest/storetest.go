@@ -51,6 +51,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OAuthClients", s.testClients},
 		{"SyncHistory", s.testSyncHistory},
 		{"CancelledList", s.testCancelledList},
+		{"Events", s.testEvents},
+		{"EventsOnlyForChanges", s.testEventsOnlyForChanges},
+		{"EventsOfCredentials", s.testEventsOfCredentials},
+		{"EventOrder", s.testEventOrder},
+		{"PruneEvents", s.testPruneEvents},
 	} {
 		// Each test has a store of its own, so they run in parallel: a
 		// store's tests wait on the database more than on the CPU.
@@ -88,7 +93,12 @@ func (s *suite) decode(t *testing.T, rt *schema.ResourceType, body string) *reso
 
 func (s *suite) create(t *testing.T, st store.Store, dir string, rt *schema.ResourceType, body string) *resource.Resource {
 	t.Helper()
-	r, err := st.Create(context.Background(), dir, s.decode(t, rt, body))
+	return s.createCtx(context.Background(), t, st, dir, rt, body)
+}
+
+func (s *suite) createCtx(ctx context.Context, t *testing.T, st store.Store, dir string, rt *schema.ResourceType, body string) *resource.Resource {
+	t.Helper()
+	r, err := st.Create(ctx, dir, s.decode(t, rt, body))
 	if err != nil {
 		t.Fatalf("Create %s: %v", body, err)
 	}

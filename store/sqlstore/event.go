@@ -1,0 +1,306 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/scim/resource"
+	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/store"
+)
+
+// PendingEvent is an event a transaction writes just before it commits,
+// once WriteEvents has given it its Seq.
+type PendingEvent struct {
+	Type, Directory, Resource string
+	Time                      time.Time
+	Data, Previous            []byte
+	// Context is the JSON of the change's store.EventContext.
+	Context []byte
+}
+
+// EventRow is an event as a dialect inserts it: the columns of events.
+type EventRow struct {
+	Directory string
+	Seq       int64
+	ID, Type  string
+	Resource  any // "" is NULL
+	Time      any // Dialect.Time
+	Data      string
+	Previous  any // NULL for none
+	Context   string
+}
+
+// WriteEvents gives events their Seq and inserts them, in the transaction
+// tx of the change they record. Each directory's counter is taken (and,
+// on PostgreSQL, its row locked until the transaction ends) in the order
+// of the directories' ids, so that two transactions never wait for each
+// other's counters; it is the last lock a change takes, so the writers of
+// one directory wait for each other only from here to their commit, and
+// they commit in the order of their Seqs: a reader that has seen Seq n
+// never later finds an event with a smaller one.
+func WriteEvents(ctx context.Context, tx Querier, d Dialect, events []PendingEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	counts := map[string]int64{}
+	for _, e := range events {
+		counts[e.Directory]++
+	}
+	dirs := slices.Sorted(maps.Keys(counts))
+	next := make(map[string]int64, len(dirs))
+	for _, dir := range dirs {
+		var last int64
+		err := tx.QueryRow(ctx, `UPDATE directories SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq`,
+			dir, counts[dir]).Scan(&last)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("directory %q: %w", dir, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("events: %w", err)
+		}
+		next[dir] = last - counts[dir] + 1
+	}
+	rows := make([]EventRow, len(events))
+	for i, e := range events {
+		rows[i] = EventRow{Directory: e.Directory, Seq: next[e.Directory], ID: newEventID(), Type: e.Type,
+			Resource: nullString(e.Resource), Time: d.Time(e.Time), Data: string(e.Data), Context: string(e.Context)}
+		if e.Previous != nil {
+			rows[i].Previous = string(e.Previous)
+		}
+		next[e.Directory]++
+	}
+	if err := d.InsertEvents(ctx, tx, rows); err != nil {
+		return fmt.Errorf("events: %w", err)
+	}
+	return nil
+}
+
+// newEventID returns a new event id.
+func newEventID() string {
+	return "evt_" + strings.ReplaceAll(store.NewID(), "-", "")
+}
+
+// eventContext returns the JSON of the EventContext ctx carries.
+func eventContext(ctx context.Context) []byte {
+	b, _ := json.Marshal(store.EventContextOf(ctx)) // strings always encode
+	return b
+}
+
+// events collects the events of one change.
+type events struct {
+	ctx  []byte
+	t    time.Time
+	list []PendingEvent
+}
+
+func (s *Store) newEvents(ctx context.Context, t time.Time) *events {
+	return &events{ctx: eventContext(ctx), t: t}
+}
+
+func (e *events) add(typ, dir, res string, data, previous []byte) {
+	e.list = append(e.list, PendingEvent{Type: typ, Directory: dir, Resource: res, Time: e.t, Data: data, Previous: previous, Context: e.ctx})
+}
+
+// kind is the prefix of a resource type's events: "user", "group", or
+// for another type its name in lower case.
+func kind(rt *schema.ResourceType) string {
+	if rt.Schema.Attribute("members") != nil {
+		return "group"
+	}
+	return strings.ToLower(rt.Name)
+}
+
+// resourceData is the data of an event about r: r as the SCIM API
+// returns it, without a group's members or a user's groups (and never
+// what is returned "never", such as a password).
+func resourceData(r *resource.Resource) []byte {
+	c := &resource.Resource{Type: r.Type, Attrs: maps.Clone(r.Attrs)}
+	delete(c.Attrs, "members")
+	delete(c.Attrs, "groups")
+	return c.AppendJSON(nil, nil)
+}
+
+// memberData is the data of a group.user_added or group.user_removed
+// event.
+func memberData(group, name string, m store.Member) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"group":  map[string]any{"id": group, "displayName": name},
+		"member": map[string]any{"id": m.ID, "type": cmp.Or(m.Type, "User")},
+	})
+	return b
+}
+
+// memberEvents adds the events of members added to or removed from a
+// group.
+func (e *events) members(typ, dir, group, name string, list []store.Member) {
+	for _, m := range list {
+		e.add(typ, dir, m.ID, memberData(group, name, m), nil)
+	}
+}
+
+// updated adds the event of a change of a resource from before to
+// after, if any attribute changed: for a user whose active changed,
+// user.deactivated or user.reactivated, else user.updated (group.updated
+// for a group), with the changed attributes' old values.
+func (e *events) updated(dir string, before, after *resource.Resource) {
+	prev := previous(before, after)
+	if len(prev) == 0 {
+		return
+	}
+	k := kind(after.Type)
+	typ := k + ".updated"
+	if k == "user" {
+		was, is := isActive(before), isActive(after)
+		switch {
+		case was && !is:
+			typ = store.UserDeactivated
+		case !was && is:
+			typ = store.UserReactivated
+		}
+	}
+	b, _ := json.Marshal(prev) // decoded attribute values always encode
+	e.add(typ, dir, after.ID(), resourceData(after), b)
+}
+
+// isActive reports whether a user is active: a user without the attribute
+// is, as identity providers read it.
+func isActive(r *resource.Resource) bool {
+	v, ok := r.Attrs["active"].(bool)
+	return !ok || v
+}
+
+// previous returns the attributes whose values differ between before and
+// after, with their values before (nil for none); an extension's changed
+// attributes are under its URN. The id, meta, computed members and groups
+// and what is never returned (a password) are left out.
+func previous(before, after *resource.Resource) map[string]any {
+	out := map[string]any{}
+	skip := func(name string, attrs func(string) *schema.Attribute) bool {
+		switch name {
+		case "id", "meta", "members", "groups", "schemas":
+			return true
+		}
+		a := attrs(name)
+		return a != nil && a.Returned == schema.Never
+	}
+	diff := func(dst map[string]any, b, a map[string]any, attrs func(string) *schema.Attribute) {
+		for _, k := range sortedUnion(b, a) {
+			if skip(k, attrs) {
+				continue
+			}
+			if !reflect.DeepEqual(b[k], a[k]) {
+				dst[k] = b[k]
+			}
+		}
+	}
+	core := func(name string) *schema.Attribute { return before.Type.Schema.Attribute(name) }
+	ext := map[string]bool{}
+	for _, x := range before.Type.Extensions {
+		ext[x.Schema.ID] = true
+		bm, _ := before.Attrs[x.Schema.ID].(map[string]any)
+		am, _ := after.Attrs[x.Schema.ID].(map[string]any)
+		sub := map[string]any{}
+		diff(sub, bm, am, x.Schema.Attribute)
+		if len(sub) > 0 {
+			out[x.Schema.ID] = sub
+		}
+	}
+	b, a := map[string]any{}, map[string]any{}
+	for k, v := range before.Attrs {
+		if !ext[k] {
+			b[k] = v
+		}
+	}
+	for k, v := range after.Attrs {
+		if !ext[k] {
+			a[k] = v
+		}
+	}
+	diff(out, b, a, core)
+	return out
+}
+
+func sortedUnion(a, b map[string]any) []string {
+	keys := slices.Collect(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Events implements store.Events.
+func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]store.Event, error) {
+	if s.checkText(q.Directory) != nil {
+		return nil, nil
+	}
+	for _, t := range q.Types {
+		if s.checkText(t) != nil {
+			return nil, nil
+		}
+	}
+	limit := max(q.Limit, 1)
+	query, args := s.sql.Events, []any{q.Directory, q.After, limit}
+	if len(q.Types) > 0 {
+		query, args = s.sql.EventsOfTypes, append(args, s.d.List(q.Types))
+	}
+	out, err := queryAll(ctx, s.d.Reader(), func(row Row) (store.Event, error) {
+		e := store.Event{Directory: q.Directory}
+		var t Time
+		var res, prev sql.NullString
+		var data, ectx string
+		if err := row.Scan(&e.Seq, &e.ID, &e.Type, &res, &t, &data, &prev, &ectx); err != nil {
+			return e, err
+		}
+		e.Time, e.Resource, e.Data = t.Time, res.String, json.RawMessage(data)
+		if prev.Valid {
+			e.Previous = json.RawMessage(prev.String)
+		}
+		if err := json.Unmarshal([]byte(ectx), &e.Context); err != nil {
+			return e, fmt.Errorf("event %s: context: %w", e.ID, err)
+		}
+		return e, nil
+	}, query, args...)
+	if err != nil {
+		return nil, s.errorf("read events", err)
+	}
+	return out, nil
+}
+
+// LastEventSeq implements store.Events.
+func (s *Store) LastEventSeq(ctx context.Context, dir string) (int64, error) {
+	if s.checkText(dir) != nil {
+		return 0, s.notFound(fmt.Sprintf("directory %q", dir))
+	}
+	var seq int64
+	err := s.d.Reader().QueryRow(ctx, `SELECT event_seq FROM directories WHERE id = $1`, dir).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, s.notFound(fmt.Sprintf("directory %q", dir))
+	}
+	if err != nil {
+		return 0, s.errorf("last event", err)
+	}
+	return seq, nil
+}
+
+// PruneEvents implements store.Events.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	n, err := s.d.Writer().Exec(ctx, `DELETE FROM events WHERE (directory_id, seq) IN
+		(SELECT directory_id, seq FROM events WHERE time < $1 ORDER BY time LIMIT $2)`, s.d.Time(before), max(limit, 1))
+	if err != nil {
+		return 0, s.errorf("prune events", err)
+	}
+	return int(n), nil
+}
