@@ -212,7 +212,10 @@ func (s *suite) testEventsOnlyForChanges(t *testing.T) {
 		},
 		func() error { return st.Delete(ctx, dir, s.users, "nobody", "") },
 		func() error { return st.RevokeToken(ctx, dir, "nobody") },
-		func() error { _, err := st.Create(ctx, "no-such-directory", s.decode(t, s.users, `{"userName":"x"}`)); return err },
+		func() error {
+			_, err := st.Create(ctx, "no-such-directory", s.decode(t, s.users, `{"userName":"x"}`))
+			return err
+		},
 	}
 	for i, f := range fails {
 		if err := f(); err == nil {
