@@ -141,7 +141,9 @@ func (s *server) bulkOperation(r *http.Request, req request, op bulkOperation, i
 	default:
 		return fail(scim.BadRequest(scim.InvalidValue, "a bulk operation is POST to /Users or /Groups, or PUT, PATCH or DELETE of one resource, not %s %s", op.Method, op.Path))
 	}
-	sub, reqErr := http.NewRequestWithContext(r.Context(), method, BasePath+path, bytes.NewReader(data))
+	ec := store.EventContextOf(r.Context())
+	ec.Source = store.SourceBulk
+	sub, reqErr := http.NewRequestWithContext(store.WithEventContext(r.Context(), ec), method, BasePath+path, bytes.NewReader(data))
 	if reqErr != nil {
 		return fail(scim.BadRequest(scim.InvalidPath, "bad path %q", op.Path))
 	}

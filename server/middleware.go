@@ -42,6 +42,7 @@ func logRequests(logger *slog.Logger, m *metrics, next http.Handler) http.Handle
 			var b [8]byte
 			rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
+			r.Header.Set("X-Request-Id", id) // for the events of the request's changes
 		}
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}

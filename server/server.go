@@ -241,7 +241,7 @@ func (s *server) auth(resourceType string, h func(http.ResponseWriter, *http.Req
 			tooManyRequests(w, wait)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), tokenKey, tok))
+		r = r.WithContext(store.WithEventContext(context.WithValue(r.Context(), tokenKey, tok), eventContext(r, tok)))
 		req := request{dir: tok.DirectoryID}
 		if resourceType != "" {
 			req.rt = s.Registry.ResourceType(resourceType)
@@ -250,6 +250,19 @@ func (s *server) auth(resourceType string, h func(http.ResponseWriter, *http.Req
 			s.fail(w, r, err)
 		}
 	})
+}
+
+// syncUserAgent starts the User-Agent of roster sync: the events of its
+// changes say they are the sync's.
+const syncUserAgent = "roster-sync/"
+
+// eventContext is what the events of a request's changes record of it.
+func eventContext(r *http.Request, tok store.Token) store.EventContext {
+	src := store.SourceSCIM
+	if strings.HasPrefix(r.UserAgent(), syncUserAgent) {
+		src = store.SourceSync
+	}
+	return store.EventContext{Source: src, RequestID: r.Header.Get("X-Request-Id"), Token: tok.Name}
 }
 
 // authenticate returns the token a request carries: as a bearer token, or

@@ -39,6 +39,8 @@ func withStore(cmd *cobra.Command, flag *dbFlag, fn func(context.Context, store.
 		return explainKeyError(err, db, key)
 	}
 	defer st.Close()
+	// What the command changes, its events say the CLI did.
+	ctx = store.WithEventContext(ctx, store.EventContext{Source: store.SourceCLI})
 	return explainKeyError(fn(ctx, st), db, key)
 }
 

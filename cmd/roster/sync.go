@@ -38,7 +38,7 @@ beside the state file).`,
 		if err != nil {
 			return nil, nil, err
 		}
-		return cfg.Engine("roster/" + version())
+		return cfg.Engine(syncUserAgent())
 	}
 
 	var output, out string
@@ -233,7 +233,7 @@ func runSync(ctx context.Context, cfgPath string, saved *reconcile.Plan, allowMa
 	}
 	started := time.Now()
 	p, res, runErr := func() (*reconcile.Plan, *reconcile.Result, error) {
-		e, unlock, err := cfg.Engine("roster/" + version())
+		e, unlock, err := cfg.Engine(syncUserAgent())
 		if err != nil {
 			return nil, nil, err
 		}
@@ -368,3 +368,7 @@ func writePlan(path string, p *reconcile.Plan) error {
 	}
 	return os.WriteFile(path, append(data, '\n'), 0o644)
 }
+
+// syncUserAgent is the User-Agent of the sync's requests: a Roster target
+// records its changes as the sync's (server.syncUserAgent).
+func syncUserAgent() string { return "roster-sync/" + version() }
