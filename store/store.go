@@ -98,6 +98,7 @@ type Store interface {
 	Resources
 	Credentials
 	Events
+	ManagementKeys
 
 	// Ping reports whether the database answers (ErrUnavailable if not).
 	Ping(ctx context.Context) error

@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventsOfCredentials", s.testEventsOfCredentials},
 		{"EventOrder", s.testEventOrder},
 		{"PruneEvents", s.testPruneEvents},
+		{"ManagementKeys", s.testManagementKeys},
 	} {
 		// Each test has a store of its own, so they run in parallel: a
 		// store's tests wait on the database more than on the CPU.
