@@ -166,4 +166,8 @@ type Events interface {
 	// returns how many it deleted; a caller repeats it until it deletes
 	// fewer than limit, so that no one transaction holds writers long.
 	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
+	// EventsWritten returns a channel that is closed when this store
+	// next commits a change with events. It tells only of this
+	// process's changes: a reader polls too, for other processes'.
+	EventsWritten() <-chan struct{}
 }

@@ -197,6 +197,8 @@ type Clients interface {
 	AuthenticateClient(ctx context.Context, id, secret string) (Client, error)
 	// Client returns a client by id (ErrNotFound), revoked or not.
 	Client(ctx context.Context, id string) (Client, error)
+	// Clients returns the directory's clients, without secrets.
+	Clients(ctx context.Context, dir string) ([]Client, error)
 	// RevokeClient revokes a client of the directory.
 	RevokeClient(ctx context.Context, dir, id string) error
 }

@@ -19,7 +19,7 @@ func (s *Store) CreateClient(ctx context.Context, dir, name string) (store.Clien
 	}
 	secret, hash := store.NewSecret()
 	c := store.Client{ID: store.NewID(), DirectoryID: dir, Name: name, Created: s.d.Now()}
-	err := s.d.InTx(ctx, func(tx Querier) error {
+	err := s.inTx(ctx, func(tx Querier) error {
 		if err := s.directoryExists(ctx, tx, dir); err != nil {
 			return err
 		}
@@ -53,6 +53,24 @@ func (s *Store) AuthenticateClient(ctx context.Context, id, secret string) (stor
 func (s *Store) Client(ctx context.Context, id string) (store.Client, error) {
 	c, _, err := s.client(ctx, id)
 	return c, err
+}
+
+// Clients implements store.Store.
+func (s *Store) Clients(ctx context.Context, dir string) ([]store.Client, error) {
+	if s.checkText(dir) != nil {
+		return nil, nil
+	}
+	out, err := queryAll(ctx, s.d.Reader(), func(row Row) (store.Client, error) {
+		var c store.Client
+		var created Time
+		err := row.Scan(&c.ID, &c.DirectoryID, &c.Name, &created, &c.Revoked)
+		c.Created = created.Time
+		return c, err
+	}, `SELECT id, directory_id, name, created, revoked FROM oauth_clients WHERE directory_id = $1 ORDER BY created, id`, dir)
+	if err != nil {
+		return nil, s.errorf("list clients", err)
+	}
+	return out, nil
 }
 
 // client returns a client and the hash of its secret.
@@ -110,7 +128,7 @@ func (s *Store) CurrentSigningKey(ctx context.Context, maxAge time.Duration) (st
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return store.SigningKey{}, s.errorf("signing key", err)
 	}
-	err = s.d.InTx(ctx, func(tx Querier) error {
+	err = s.inTx(ctx, func(tx Querier) error {
 		if s.sql.LockSigningKeys != "" {
 			if _, err := tx.Exec(ctx, s.sql.LockSigningKeys); err != nil {
 				return err

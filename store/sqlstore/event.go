@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rosterhq/roster/scim/resource"
@@ -304,3 +305,30 @@ func (s *Store) PruneEvents(ctx context.Context, before time.Time, limit int) (i
 	}
 	return int(n), nil
 }
+
+// signal wakes the readers of events when a change commits some.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{} // nil while no one waits
+}
+
+func (s *signal) wait() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch == nil {
+		s.ch = make(chan struct{})
+	}
+	return s.ch
+}
+
+func (s *signal) fire() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch != nil {
+		close(s.ch)
+		s.ch = nil
+	}
+}
+
+// EventsWritten implements store.Events.
+func (s *Store) EventsWritten() <-chan struct{} { return s.written.wait() }

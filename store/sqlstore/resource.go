@@ -196,11 +196,12 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 		if err := s.d.Create(ctx, ins); err != nil {
 			return nil, s.errorf(what, err)
 		}
+		s.written.fire()
 		delete(out.Attrs, "members")
 		delete(out.Attrs, "groups")
 		return out, nil
 	}
-	err = s.d.InTx(ctx, func(tx Querier) error {
+	err = s.inTx(ctx, func(tx Querier) error {
 		if _, err := tx.Exec(ctx, InsertResource, ins.Args...); err != nil {
 			return ins.Check(err)
 		}
@@ -268,7 +269,7 @@ func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, i
 		return nil, s.errorf(what, err)
 	}
 	t := s.d.Now()
-	err = s.d.InTx(ctx, func(tx Querier) error {
+	err = s.inTx(ctx, func(tx Querier) error {
 		cur, err := s.current(ctx, tx, dir, out.Type, out.ID(), ifVersion, s.sql.LockForNoKeyUpdate)
 		if err != nil {
 			return err
@@ -315,7 +316,7 @@ func (s *Store) update(ctx context.Context, tx Querier, dir string, rt *schema.R
 
 // Delete implements store.Store.
 func (s *Store) Delete(ctx context.Context, dir string, rt *schema.ResourceType, id, ifVersion string) error {
-	err := s.d.InTx(ctx, func(tx Querier) error {
+	err := s.inTx(ctx, func(tx Querier) error {
 		// Locking the row FOR UPDATE first (PostgreSQL) makes a concurrent
 		// request that is adding this resource to a group (and holds it
 		// FOR KEY SHARE) finish first, so that the memberships deleted
@@ -411,7 +412,7 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 		return nil, err
 	}
 	var out *resource.Resource
-	err = s.d.InTx(ctx, func(tx Querier) error {
+	err = s.inTx(ctx, func(tx Querier) error {
 		cur, err := s.current(ctx, tx, dir, rt, id, ifVersion, s.sql.LockForNoKeyUpdate)
 		if err != nil {
 			return err

@@ -148,7 +148,7 @@ func (s *Store) SealSigningKeys(ctx context.Context) error {
 	if len(plain) == 0 {
 		return nil
 	}
-	err = s.d.InTx(ctx, func(tx Querier) error {
+	err = s.inTx(ctx, func(tx Querier) error {
 		if s.sql.LockSigningKeys != "" {
 			if _, err := tx.Exec(ctx, s.sql.LockSigningKeys); err != nil {
 				return err

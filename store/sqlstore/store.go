@@ -17,6 +17,8 @@ type Store struct {
 	d      Dialect
 	sql    *Statements
 	secret *SecretKey // encrypts the signing keys; nil keeps them in clear
+	// written wakes the readers of events after a change commits some.
+	written signal
 }
 
 var (
@@ -49,6 +51,16 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close implements store.Store.
 func (s *Store) Close() error { return s.d.Close() }
 
+// inTx runs fn in a write transaction of the dialect (see
+// Dialect.InTx), then wakes the readers of events if it committed.
+func (s *Store) inTx(ctx context.Context, fn func(tx Querier) error) error {
+	err := s.d.InTx(ctx, fn)
+	if err == nil {
+		s.written.fire()
+	}
+	return err
+}
+
 // errorf wraps err with the dialect's name and what failed, marking the
 // database being unreachable.
 func (s *Store) errorf(what string, err error) error {
@@ -80,7 +92,7 @@ func (s *Store) CreateDirectory(ctx context.Context, name string) (store.Directo
 	if err := s.checkIndexed("the name", strings.ToLower(name)); err != nil {
 		return store.Directory{}, err
 	}
-	err := s.d.InTx(ctx, func(tx Querier) error {
+	err := s.inTx(ctx, func(tx Querier) error {
 		_, err := tx.Exec(ctx, `INSERT INTO directories (id, name, name_key, created) VALUES ($1, $2, $3, $4)`,
 			d.ID, d.Name, strings.ToLower(name), s.d.Time(d.Created))
 		if err != nil {
@@ -135,7 +147,7 @@ func (s *Store) DeleteDirectory(ctx context.Context, idOrName string) error {
 	if err != nil {
 		return err
 	}
-	err = s.d.InTx(ctx, func(tx Querier) error {
+	err = s.inTx(ctx, func(tx Querier) error {
 		ev := s.newEvents(ctx, s.d.Now())
 		ev.add(store.DirectoryDeleted, d.ID, "", directoryData(d), nil)
 		if err := WriteEvents(ctx, tx, s.d, ev.list); err != nil {

@@ -31,7 +31,7 @@ func (s *Store) ImportToken(ctx context.Context, dir, name, secret string, expir
 		// is what is read back.
 		t.Expires = expires.UTC().Truncate(time.Microsecond)
 	}
-	err := s.d.InTx(ctx, func(tx Querier) error {
+	err := s.inTx(ctx, func(tx Querier) error {
 		if err := s.directoryExists(ctx, tx, dir); err != nil {
 			return err
 		}
@@ -87,7 +87,7 @@ func (s *Store) RevokeToken(ctx context.Context, dir, idOrName string) error {
 	if s.checkText(dir, idOrName) != nil {
 		return s.notFound(what)
 	}
-	err := s.d.InTx(ctx, func(tx Querier) error {
+	err := s.inTx(ctx, func(tx Querier) error {
 		revoked, err := queryAll(ctx, tx, scanToken, `UPDATE tokens SET revoked = true
 			WHERE directory_id = $1 AND (id = $2 OR name = $2) AND NOT revoked RETURNING `+tokenColumns, dir, idOrName)
 		if err != nil {

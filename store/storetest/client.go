@@ -36,6 +36,12 @@ func (s *suite) testClients(t *testing.T) {
 	if _, err := st.AuthenticateClient(ctx, c.ID, secret); err != store.ErrUnauthorized {
 		t.Errorf("a revoked client: %v, want ErrUnauthorized", err)
 	}
+	if list, err := st.Clients(ctx, dir); err != nil || len(list) != 1 || list[0].ID != c.ID || !list[0].Revoked {
+		t.Errorf("Clients = %+v, %v", list, err)
+	}
+	if list, err := st.Clients(ctx, other.ID); err != nil || len(list) != 0 {
+		t.Errorf("another directory's Clients = %+v, %v", list, err)
+	}
 	if got, err := st.Client(ctx, c.ID); err != nil || !got.Revoked {
 		t.Errorf("Client after revoke = %+v, %v", got, err)
 	}
