@@ -154,3 +154,37 @@ func FollowAll(ctx context.Context, src Source, poll time.Duration, fn func(stor
 		}
 	}
 }
+
+// DefaultRetention is how long events are kept by default.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// pruneBatch is the most events one prune transaction deletes, so that it
+// holds writers back for milliseconds only.
+const pruneBatch = 1000
+
+// Prune deletes the events older than retention every interval until ctx
+// ends, in batches of pruneBatch, and reports each round's failure to
+// onError (nil: ignored).
+func Prune(ctx context.Context, st store.Events, retention, interval time.Duration, onError func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for {
+			n, err := st.PruneEvents(ctx, time.Now().Add(-retention), pruneBatch)
+			if err != nil {
+				if ctx.Err() == nil && onError != nil {
+					onError(err)
+				}
+				break
+			}
+			if n < pruneBatch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

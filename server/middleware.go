@@ -17,6 +17,10 @@ type statusWriter struct {
 	status int
 }
 
+// Unwrap gives http.ResponseController the writer underneath, to flush a
+// stream.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) WriteHeader(status int) {
 	if w.status == 0 {
 		w.status = status

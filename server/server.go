@@ -85,6 +85,10 @@ type Config struct {
 	// https://scim.example.com/scim/v2, for Location and meta.location
 	// behind a TLS proxy; empty means the URL the request reached.
 	BaseURL string
+	// Handlers are served beside the SCIM API, by pattern (such as
+	// "/api/v1/" for the management API), behind the same request log,
+	// metrics and recovery from panics.
+	Handlers map[string]http.Handler
 }
 
 type server struct {
@@ -173,6 +177,9 @@ func New(cfg Config) http.Handler {
 	}
 	for _, p := range []string{"/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/{id}", "/Schemas", "/Schemas/{id}"} {
 		mux.Handle(BasePath+p, methodNotAllowed("GET"))
+	}
+	for pattern, h := range cfg.Handlers {
+		mux.Handle(pattern, h)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, scim.Errorf(http.StatusNotFound, "", "no endpoint %s", r.URL.Path))

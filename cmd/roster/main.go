@@ -31,7 +31,7 @@ func newRootCommand(env getenv) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(newVersionCommand(), newServeCommand(env), newDirectoryCommand(env), newTokenCommand(env), newClientCommand(env), newMigrateCommand(env),
+	root.AddCommand(newVersionCommand(), newServeCommand(env), newDirectoryCommand(env), newTokenCommand(env), newClientCommand(env), newKeyCommand(env), newMigrateCommand(env),
 		newUsersCommand(env), newGroupsCommand(env), newDiscoverCommand(env), newSyncCommand())
 	refuseUnknownCommands(root)
 	return root

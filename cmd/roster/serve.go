@@ -16,7 +16,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rosterhq/roster/event"
 	"github.com/rosterhq/roster/server"
+	"github.com/rosterhq/roster/server/management"
 	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/database"
 )
@@ -26,6 +28,7 @@ func newServeCommand(env getenv) *cobra.Command {
 	var addr, baseURL, tlsCert, tlsKey, logFormat, logLevel, secretKeyFile string
 	var rateLimit float64
 	var strict bool
+	var eventRetention time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the SCIM 2.0 server",
@@ -60,7 +63,7 @@ start.`,
 				return err
 			}
 			return serve(ctx, cmd, logger, env, serveOptions{addr: addr, db: db.String(), baseURL: baseURL, rateLimit: rateLimit, tlsCert: tlsCert, tlsKey: tlsKey,
-				strict: strict, secretKeyFile: cmp.Or(secretKeyFile, env(secretKeyFileEnv))})
+				strict: strict, secretKeyFile: cmp.Or(secretKeyFile, env(secretKeyFileEnv)), eventRetention: eventRetention})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "localhost:8080", "address to listen on")
@@ -72,6 +75,7 @@ start.`,
 	cmd.Flags().BoolVar(&strict, "strict", false, "answer 400 to schema URNs and attributes the schemas do not define, instead of ignoring them")
 	cmd.Flags().Float64Var(&rateLimit, "rate-limit", 100, "requests per second per token (bursts of twice that); 0 turns limiting off")
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "public URL of the SCIM API behind a proxy, such as https://scim.example.com/scim/v2")
+	cmd.Flags().DurationVar(&eventRetention, "event-retention", event.DefaultRetention, "how long events are kept (the events API, webhooks, the stream)")
 	cmd.Flags().StringVar(&secretKeyFile, "secret-key-file", "",
 		"file holding the secret key that encrypts the signing keys (default $ROSTER_SECRET_KEY_FILE; see above)")
 	return cmd
@@ -82,6 +86,7 @@ type serveOptions struct {
 	addr, db, baseURL, tlsCert, tlsKey, secretKeyFile string
 	rateLimit                                         float64
 	strict                                            bool
+	eventRetention                                    time.Duration
 }
 
 // newLogger returns the logger of --log-format and --log-level (a level
@@ -132,8 +137,16 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 	}
 	// Requests in flight, for the line that says how many a stop drained.
 	var inFlight atomic.Int64
+	if o.eventRetention <= 0 {
+		return errors.New("--event-retention must be a positive duration, such as 720h")
+	}
+	go event.Prune(ctx, st, o.eventRetention, 10*time.Minute, func(err error) {
+		logger.Warn("pruning old events failed; will retry", "err", err)
+	})
+	api := management.New(management.Config{Store: st, Logger: logger, SCIMBaseURL: baseURL})
 	handler := server.New(server.Config{Store: st, Logger: logger, BaseURL: baseURL,
-		RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict})
+		RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict,
+		Handlers: map[string]http.Handler{management.BasePath + "/": api}})
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			inFlight.Add(1)
@@ -150,6 +163,7 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 		scheme = "https"
 	}
 	logger.Info("serving SCIM", "url", scheme+"://"+ln.Addr().String()+server.BasePath, "db", dbName(db))
+	logger.Info("serving the management API", "url", scheme+"://"+ln.Addr().String()+management.BasePath, "keys", "roster key create --name NAME")
 	done := make(chan error, 1)
 	go func() {
 		if o.tlsCert != "" {
