@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosterhq/roster/scim/patch"
+	"github.com/rosterhq/roster/scim/resource"
+	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -292,27 +295,57 @@ func (s *suite) testEventsOfCredentials(t *testing.T) {
 	}
 }
 
-// testEventOrder holds that concurrent writers' events, read all along
-// by a poller asking for those after the last it saw, are seen each
-// once, in seq order, with no gap: a transaction never commits an event
-// with a smaller seq than one already visible.
+// testEventOrder holds that concurrent writers' events are read in
+// order, each once (see EventOrder).
 func (s *suite) testEventOrder(t *testing.T) {
+	EventOrder(t, s.open(t))
+}
+
+// EventOrder holds that the events of 8 concurrent writers (creates of
+// users and member adds to one group), spread over stores (replicas on
+// one database), read all along by a poller on the first asking for those
+// after the last it saw, are seen each once, in seq order, with no gap: a
+// transaction never commits an event with a smaller seq than one already
+// visible. stores must be new and share one database.
+func EventOrder(t *testing.T, stores ...store.Store) {
 	ctx := context.Background()
-	st, dir := s.setup(t)
-	g := s.create(t, st, dir, s.groups, `{"displayName":"Everyone"}`)
+	reg := schema.NewRegistry()
+	users, groups := reg.ResourceType("User"), reg.ResourceType("Group")
+	first := stores[0]
+	d, err := first.CreateDirectory(ctx, "order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := d.ID
+	decode := func(rt *schema.ResourceType, body string) *resource.Resource {
+		r, err := resource.Decode(rt, []byte(body), resource.Options{})
+		if err != nil {
+			panic(err) // the test's own bodies
+		}
+		return r
+	}
+	g, err := first.Create(ctx, dir, decode(groups, `{"displayName":"Everyone"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	const writers, each = 8, 15
 	var wg sync.WaitGroup
 	done := make(chan struct{})
 	errs := make(chan error, writers*each)
 	for w := range writers {
+		st := stores[w%len(stores)]
 		wg.Go(func() {
 			for i := range each {
-				u, err := st.Create(ctx, dir, s.decode(t, s.users, fmt.Sprintf(`{"userName":"w%d-%d"}`, w, i)))
+				u, err := st.Create(ctx, dir, decode(users, fmt.Sprintf(`{"userName":"w%d-%d"}`, w, i)))
 				if err != nil {
 					errs <- err
 					return
 				}
-				if _, err := s.patch(t, st, dir, s.groups, g.ID(), ops(fmt.Sprintf(`{"op":"add","path":"members","value":[{"value":%q}]}`, u.ID())), ""); err != nil {
+				req, err := patch.Parse(groups, []byte(ops(fmt.Sprintf(`{"op":"add","path":"members","value":[{"value":%q}]}`, u.ID()))), resource.Options{})
+				if err == nil {
+					_, err = st.Patch(ctx, dir, groups, g.ID(), req, "", false)
+				}
+				if err != nil {
 					errs <- err
 					return
 				}
@@ -323,7 +356,7 @@ func (s *suite) testEventOrder(t *testing.T) {
 	var seen []store.Event
 	after := int64(0)
 	poll := func() {
-		page, err := st.Events(ctx, store.EventQuery{Directory: dir, After: after, Limit: 1000})
+		page, err := first.Events(ctx, store.EventQuery{Directory: dir, After: after, Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
