@@ -75,6 +75,19 @@ func newDirectoryCommand(env getenv) *cobra.Command {
 			})
 		},
 	}, &cobra.Command{
+		Use:   "delete NAME_OR_ID",
+		Short: "Delete a directory with its users, groups, tokens and clients (its events stay until they expire)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withStore(cmd, &db, func(ctx context.Context, st store.Store) error {
+				if err := st.DeleteDirectory(ctx, args[0]); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "Deleted directory %s\n", args[0])
+				return err
+			})
+		},
+	}, &cobra.Command{
 		Use:   "list",
 		Short: "List directories",
 		Args:  cobra.NoArgs,

@@ -1,0 +1,186 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/internal/pgtest"
+	"github.com/rosterhq/roster/scim/resource"
+	"github.com/rosterhq/roster/scim/schema"
+	"github.com/rosterhq/roster/server"
+	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/postgres"
+	"github.com/rosterhq/roster/store/sqlite"
+)
+
+// BenchmarkWriteCost measures the SCIM writes whose events the outbox
+// adds to their transactions, over loopback HTTP with 8 clients at once,
+// on SQLite and PostgreSQL: POST /Users, and a group PATCH that adds a
+// member (then one that removes it). Run it at two commits to see what a
+// change to the write path costs (BENCHMARKS.md).
+func BenchmarkWriteCost(b *testing.B) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		b.Run(kind, func(b *testing.B) {
+			ctx := context.Background()
+			var st store.Store
+			var err error
+			if kind == "postgres" {
+				st, err = postgres.Open(ctx, pgtest.New(b))
+			} else {
+				st, err = sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			dir, err := st.CreateDirectory(ctx, "bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, token, err := st.CreateToken(ctx, dir.ID, "bench", time.Time{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			reg := schema.NewRegistry()
+			const pool = 2000
+			ids := make([]string, pool)
+			for i := range pool {
+				r, err := resource.Decode(reg.ResourceType("User"), fmt.Appendf(nil, `{"userName":"pool%d@example.com"}`, i), resource.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				u, err := st.Create(ctx, dir.ID, r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ids[i] = u.ID()
+			}
+			g := resource.New(reg.ResourceType("Group"))
+			g.Attrs["displayName"] = "Everyone"
+			group, err := st.Create(ctx, dir.ID, g)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ts := httptest.NewServer(server.New(server.Config{Store: st, RateLimit: -1}))
+			defer ts.Close()
+			client := ts.Client()
+			client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+			do := func(b *testing.B, method, path, body string, want int) {
+				req, _ := http.NewRequest(method, ts.URL+path, bytes.NewBufferString(body))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/scim+json")
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != want {
+					b.Errorf("%s %s: %d, want %d", method, path, resp.StatusCode, want)
+				}
+			}
+			var n atomic.Int64
+			b.Run("POST user", func(b *testing.B) {
+				b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						do(b, "POST", "/scim/v2/Users", fmt.Sprintf(`{"userName":"new%d@example.com","active":true}`, n.Add(1)), 201)
+					}
+				})
+			})
+			var next atomic.Int64
+			b.Run("PATCH add and remove a member", func(b *testing.B) {
+				b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						id := ids[next.Add(1)%pool]
+						do(b, "PATCH", "/scim/v2/Groups/"+group.ID(), `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"`+id+`"}]}]}`, 204)
+						do(b, "PATCH", "/scim/v2/Groups/"+group.ID(), `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"`+id+`\"]"}]}`, 204)
+					}
+				})
+			})
+		})
+	}
+}
+
+// BenchmarkTenThousandMemberPatch measures one PATCH that adds 10,000
+// members to a new group (10,000 group.user_added events in its
+// transaction), on SQLite and PostgreSQL.
+func BenchmarkTenThousandMemberPatch(b *testing.B) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		b.Run(kind, func(b *testing.B) {
+			ctx := context.Background()
+			var st store.Store
+			var err error
+			if kind == "postgres" {
+				st, err = postgres.Open(ctx, pgtest.New(b))
+			} else {
+				st, err = sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			dir, err := st.CreateDirectory(ctx, "bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, token, err := st.CreateToken(ctx, dir.ID, "bench", time.Time{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			reg := schema.NewRegistry()
+			var body bytes.Buffer
+			body.WriteString(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[`)
+			for i := range 10_000 {
+				r, err := resource.Decode(reg.ResourceType("User"), fmt.Appendf(nil, `{"userName":"m%d@example.com"}`, i), resource.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				u, err := st.Create(ctx, dir.ID, r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if i > 0 {
+					body.WriteByte(',')
+				}
+				fmt.Fprintf(&body, `{"value":%q}`, u.ID())
+			}
+			body.WriteString(`]}]}`)
+			ts := httptest.NewServer(server.New(server.Config{Store: st, RateLimit: -1}))
+			defer ts.Close()
+			i := 0
+			for b.Loop() {
+				g := resource.New(reg.ResourceType("Group"))
+				g.Attrs["displayName"] = fmt.Sprintf("g%d", i)
+				i++
+				group, err := st.Create(ctx, dir.ID, g)
+				if err != nil {
+					b.Fatal(err)
+				}
+				req, _ := http.NewRequest("PATCH", ts.URL+"/scim/v2/Groups/"+group.ID(), bytes.NewReader(body.Bytes()))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/scim+json")
+				resp, err := ts.Client().Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 204 {
+					b.Fatalf("PATCH: %d", resp.StatusCode)
+				}
+			}
+		})
+	}
+}
