@@ -241,9 +241,18 @@ func (d *dialect) RemoveMembers(ctx context.Context, tx sqlstore.Querier, dir, g
 const insertEventSQL = `INSERT INTO events (directory_id, seq, id, type, resource_id, time, data, previous, context)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 
-func (d *dialect) InsertEvents(ctx context.Context, tx sqlstore.Querier, events []sqlstore.EventRow) error {
+// InsertEvents takes the seqs from the directory's counter, then inserts
+// the events one by one: SQLite's one writer commits them in order.
+func (d *dialect) InsertEvents(ctx context.Context, tx sqlstore.Querier, dir string, events []sqlstore.EventRow) error {
+	var last int64
+	if err := tx.QueryRow(ctx, `UPDATE directories SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq`,
+		dir, len(events)).Scan(&last); err != nil {
+		return err
+	}
+	seq := last - int64(len(events))
 	for _, e := range events {
-		if _, err := tx.Exec(ctx, insertEventSQL, e.Directory, e.Seq, e.ID, e.Type, e.Resource, e.Time, e.Data, e.Previous, e.Context); err != nil {
+		seq++
+		if _, err := tx.Exec(ctx, insertEventSQL, dir, seq, e.ID, e.Type, e.Resource, e.Time, e.Data, e.Previous, e.Context); err != nil {
 			return err
 		}
 	}

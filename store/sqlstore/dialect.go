@@ -109,8 +109,11 @@ type Dialect interface {
 	// RemoveMembers removes members of a group by id and returns those
 	// that were members.
 	RemoveMembers(ctx context.Context, tx Querier, dir, group string, ids []string) ([]store.Member, error)
-	// InsertEvents inserts events in the transaction tx.
-	InsertEvents(ctx context.Context, tx Querier, events []EventRow) error
+	// InsertEvents inserts the events of a directory in the transaction
+	// tx, numbered with the next seqs of the directory's counter
+	// (directories.event_seq), which it advances; sql.ErrNoRows if there
+	// is no such directory.
+	InsertEvents(ctx context.Context, tx Querier, dir string, events []EventRow) error
 }
 
 // Statements is the SQL text that differs between dialects. Each takes

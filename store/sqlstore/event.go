@@ -29,59 +29,47 @@ type PendingEvent struct {
 	Context []byte
 }
 
-// EventRow is an event as a dialect inserts it: the columns of events.
+// EventRow is an event as a dialect inserts it: the columns of events
+// but the directory and the seq, which InsertEvents gives.
 type EventRow struct {
-	Directory string
-	Seq       int64
-	ID, Type  string
-	Resource  any // "" is NULL
-	Time      any // Dialect.Time
-	Data      string
-	Previous  any // NULL for none
-	Context   string
+	ID, Type string
+	Resource any // "" is NULL
+	Time     any // Dialect.Time
+	Data     string
+	Previous any // NULL for none
+	Context  string
 }
 
-// WriteEvents gives events their Seq and inserts them, in the transaction
-// tx of the change they record. Each directory's counter is taken (and,
-// on PostgreSQL, its row locked until the transaction ends) in the order
-// of the directories' ids, so that two transactions never wait for each
-// other's counters; it is the last lock a change takes, so the writers of
-// one directory wait for each other only from here to their commit, and
-// they commit in the order of their Seqs: a reader that has seen Seq n
-// never later finds an event with a smaller one.
+// WriteEvents inserts events in the transaction tx of the change they
+// record, each directory's with the next seqs of its counter
+// (Dialect.InsertEvents). The counters are taken (and, on PostgreSQL,
+// their rows locked until the transaction ends) in the order of the
+// directories' ids, so that two transactions never wait for each other's
+// counters; it is the last lock a change takes, so the writers of one
+// directory wait for each other only from here to their commit, and they
+// commit in the order of their seqs: a reader that has seen seq n never
+// later finds an event with a smaller one.
 func WriteEvents(ctx context.Context, tx Querier, d Dialect, events []PendingEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
-	counts := map[string]int64{}
+	byDir := map[string][]EventRow{}
 	for _, e := range events {
-		counts[e.Directory]++
+		row := EventRow{ID: newEventID(), Type: e.Type, Resource: nullString(e.Resource), Time: d.Time(e.Time),
+			Data: string(e.Data), Context: string(e.Context)}
+		if e.Previous != nil {
+			row.Previous = string(e.Previous)
+		}
+		byDir[e.Directory] = append(byDir[e.Directory], row)
 	}
-	dirs := slices.Sorted(maps.Keys(counts))
-	next := make(map[string]int64, len(dirs))
-	for _, dir := range dirs {
-		var last int64
-		err := tx.QueryRow(ctx, `UPDATE directories SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq`,
-			dir, counts[dir]).Scan(&last)
+	for _, dir := range slices.Sorted(maps.Keys(byDir)) {
+		err := d.InsertEvents(ctx, tx, dir, byDir[dir])
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("directory %q: %w", dir, store.ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("events: %w", err)
 		}
-		next[dir] = last - counts[dir] + 1
-	}
-	rows := make([]EventRow, len(events))
-	for i, e := range events {
-		rows[i] = EventRow{Directory: e.Directory, Seq: next[e.Directory], ID: newEventID(), Type: e.Type,
-			Resource: nullString(e.Resource), Time: d.Time(e.Time), Data: string(e.Data), Context: string(e.Context)}
-		if e.Previous != nil {
-			rows[i].Previous = string(e.Previous)
-		}
-		next[e.Directory]++
-	}
-	if err := d.InsertEvents(ctx, tx, rows); err != nil {
-		return fmt.Errorf("events: %w", err)
 	}
 	return nil
 }
