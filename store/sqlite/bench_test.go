@@ -101,6 +101,20 @@ func BenchmarkStore(b *testing.B) {
 			}
 		}
 	})
+	// As PATCH /Users/{id} changes a user: the answer shows its groups.
+	b.Run("PATCH active of a user in no group", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			req, err := patch.Parse(ut, fmt.Appendf(nil, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":%t}]}`, i%2 == 0), resource.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := st.Patch(ctx, dir, ut, users[len(users)-1], req, "", true); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
 	b.Run("List userName eq", func(b *testing.B) {
 		i := 0
 		for b.Loop() {

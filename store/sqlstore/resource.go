@@ -296,7 +296,8 @@ func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, i
 		if err := WriteEvents(ctx, tx, s.d, ev.list); err != nil {
 			return err
 		}
-		return s.withComputed(ctx, tx, dir, out, true) // in place, so that a retry still has out
+		// In place, so that a retry still has out.
+		return s.withComputed(ctx, tx, dir, out, cur.inGroups || out.Type.Schema.Attribute("groups") == nil)
 	})
 	if err != nil {
 		return nil, s.errorf(what, err)
@@ -376,6 +377,10 @@ type stored struct {
 	created, modified time.Time
 	version           int64
 	attrs             []byte
+	// inGroups says, for a type with a groups attribute (users), whether
+	// the resource is a member of any group: a change of a user does not
+	// change that, and a user in none has no groups to compute.
+	inGroups bool
 }
 
 // current reads a resource's row, locked for the rest of the transaction
@@ -387,8 +392,16 @@ func (s *Store) current(ctx context.Context, tx Querier, dir string, rt *schema.
 		return cur, store.ErrNotFound
 	}
 	var created, modified Time
-	err := tx.QueryRow(ctx, `SELECT created, last_modified, version, attrs FROM resources
-		WHERE directory_id = $1 AND type = $2 AND id = $3 `+lock, dir, rt.Name, id).Scan(&created, &modified, &cur.version, &cur.attrs)
+	var row Row
+	if rt.Schema.Attribute("groups") != nil {
+		row = suffixed{tx.QueryRow(ctx, `SELECT r.created, r.last_modified, r.version, r.attrs,
+			EXISTS (SELECT 1 FROM members m WHERE m.directory_id = r.directory_id AND m.member_id = r.id) FROM resources r
+			WHERE r.directory_id = $1 AND r.type = $2 AND r.id = $3 `+lock, dir, rt.Name, id), &cur.inGroups}
+	} else {
+		row = tx.QueryRow(ctx, `SELECT created, last_modified, version, attrs FROM resources
+			WHERE directory_id = $1 AND type = $2 AND id = $3 `+lock, dir, rt.Name, id)
+	}
+	err := row.Scan(&created, &modified, &cur.version, &cur.attrs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cur, store.ErrNotFound
 	}
@@ -465,7 +478,7 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 				return err
 			}
 		}
-		if err := s.withComputed(ctx, tx, dir, r, members); err != nil {
+		if err := s.withComputed(ctx, tx, dir, r, members && (cur.inGroups || rt.Schema.Attribute("groups") == nil)); err != nil {
 			return err
 		}
 		out = r

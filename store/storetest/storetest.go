@@ -401,6 +401,31 @@ func (s *suite) testGroups(t *testing.T) {
 		}
 	}
 
+	// A PATCH and a PUT of a user answer with its groups, as Get does;
+	// of a user in none, with none.
+	patched, err := s.patch(t, st, dir, s.users, alice.ID(), ops(`{"op":"replace","path":"title","value":"Lead"}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(asList(patched.Attrs["groups"])) != 2 {
+		t.Fatalf("PATCH of alice: groups %v", patched.Attrs["groups"])
+	}
+	newAlice := s.decode(t, s.users, `{"userName":"alice"}`)
+	newAlice.SetID(alice.ID())
+	replaced, err := st.Replace(ctx, dir, newAlice, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(asList(replaced.Attrs["groups"])) != 2 {
+		t.Fatalf("PUT of alice: groups %v", replaced.Attrs["groups"])
+	}
+	loner := s.create(t, st, dir, s.users, `{"userName":"loner"}`)
+	if p, err := s.patch(t, st, dir, s.users, loner.ID(), ops(`{"op":"replace","path":"title","value":"x"}`), ""); err != nil {
+		t.Fatal(err)
+	} else if p.Attrs["groups"] != nil {
+		t.Fatalf("PATCH of a user in no group: groups %v", p.Attrs["groups"])
+	}
+
 	// Without members, a user's groups are not computed (a sync lists
 	// users with excludedAttributes=groups).
 	if lean, err := st.Get(ctx, dir, s.users, alice.ID(), false); err != nil || lean.Attrs["groups"] != nil {
@@ -444,7 +469,7 @@ func (s *suite) testGroups(t *testing.T) {
 	// PUT replaces the member list.
 	put := eng.Clone()
 	put.Attrs["members"] = []any{map[string]any{"value": bob.ID()}}
-	replaced, err := st.Replace(ctx, dir, put, "")
+	replaced, err = st.Replace(ctx, dir, put, "")
 	if err != nil {
 		t.Fatal(err)
 	}
