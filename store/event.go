@@ -162,9 +162,10 @@ type Events interface {
 	// if it has none): a reader that wants only what happens from now on
 	// starts after it.
 	LastEventSeq(ctx context.Context, dir string) (int64, error)
-	// PruneEvents deletes at most limit events older than before and
-	// returns how many it deleted; a caller repeats it until it deletes
-	// fewer than limit, so that no one transaction holds writers long.
+	// PruneEvents deletes at most limit events older than before, except
+	// each directory's newest, and returns how many it deleted; a caller
+	// repeats it until it deletes fewer than limit, so that no one
+	// transaction holds writers long.
 	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
 	// EventsWritten returns a channel that is closed when this store
 	// next commits a change with events. It tells only of this

@@ -265,6 +265,12 @@ func TestReviewDeadlockedPatchRunsAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
+	// PostgreSQL aborts the transaction of the session that runs its
+	// deadlock check first, deadlock_timeout after it began to wait: the
+	// PATCH's (1 s), never this one's, however busy the machine.
+	if _, err := tx.Exec(ctx, `SET LOCAL deadlock_timeout = '60s'`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM resources WHERE id = $1 FOR UPDATE`, g2.ID()); err != nil {
 		t.Fatal(err)
 	}

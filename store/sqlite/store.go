@@ -241,15 +241,15 @@ func (d *dialect) RemoveMembers(ctx context.Context, tx sqlstore.Querier, dir, g
 const insertEventSQL = `INSERT INTO events (directory_id, seq, id, type, resource_id, time, data, previous, context)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 
-// InsertEvents takes the seqs from the directory's counter, then inserts
-// the events one by one: SQLite's one writer commits them in order.
+// InsertEvents numbers the events after the directory's newest (a lookup
+// in the primary key; retention always keeps the newest), then inserts
+// them one by one: SQLite's one writer commits them in order. The
+// directory exists: every change that writes events has made sure.
 func (d *dialect) InsertEvents(ctx context.Context, tx sqlstore.Querier, dir string, events []sqlstore.EventRow) error {
-	var last int64
-	if err := tx.QueryRow(ctx, `UPDATE directories SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq`,
-		dir, len(events)).Scan(&last); err != nil {
+	var seq int64
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(max(seq), 0) FROM events WHERE directory_id = $1`, dir).Scan(&seq); err != nil {
 		return err
 	}
-	seq := last - int64(len(events))
 	for _, e := range events {
 		seq++
 		if _, err := tx.Exec(ctx, insertEventSQL, dir, seq, e.ID, e.Type, e.Resource, e.Time, e.Data, e.Previous, e.Context); err != nil {

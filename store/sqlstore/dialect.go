@@ -110,9 +110,9 @@ type Dialect interface {
 	// that were members.
 	RemoveMembers(ctx context.Context, tx Querier, dir, group string, ids []string) ([]store.Member, error)
 	// InsertEvents inserts the events of a directory in the transaction
-	// tx, numbered with the next seqs of the directory's counter
-	// (directories.event_seq), which it advances; sql.ErrNoRows if there
-	// is no such directory.
+	// tx, numbered with the directory's next seqs, in such a way that
+	// the writers of one directory commit in seq order (see WriteEvents);
+	// it may return sql.ErrNoRows if there is no such directory.
 	InsertEvents(ctx context.Context, tx Querier, dir string, events []EventRow) error
 }
 

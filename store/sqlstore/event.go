@@ -268,30 +268,53 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]store.Event, 
 	return out, nil
 }
 
-// LastEventSeq implements store.Events.
+// LastEventSeq implements store.Events: the seq of the directory's newest
+// event, which retention always keeps.
 func (s *Store) LastEventSeq(ctx context.Context, dir string) (int64, error) {
 	if s.checkText(dir) != nil {
-		return 0, s.notFound(fmt.Sprintf("directory %q", dir))
+		return 0, nil
 	}
 	var seq int64
-	err := s.d.Reader().QueryRow(ctx, `SELECT event_seq FROM directories WHERE id = $1`, dir).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, s.notFound(fmt.Sprintf("directory %q", dir))
-	}
-	if err != nil {
+	if err := s.d.Reader().QueryRow(ctx, `SELECT COALESCE(max(seq), 0) FROM events WHERE directory_id = $1`, dir).Scan(&seq); err != nil {
 		return 0, s.errorf("last event", err)
 	}
 	return seq, nil
 }
 
-// PruneEvents implements store.Events.
+// PruneEvents implements store.Events. A directory's events are in time
+// order by seq (their times are their changes', which commit in seq
+// order), so each directory's old events are a range of seqs from its
+// first, deleted by primary key without an index on times; the newest
+// event of a directory is always kept, so that its seqs go on from it.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time, limit int) (int, error) {
-	n, err := s.d.Writer().Exec(ctx, `DELETE FROM events WHERE (directory_id, seq) IN
-		(SELECT directory_id, seq FROM events WHERE time < $1 ORDER BY time LIMIT $2)`, s.d.Time(before), max(limit, 1))
-	if err != nil {
-		return 0, s.errorf("prune events", err)
+	limit = max(limit, 1)
+	deleted, dir := 0, ""
+	for deleted < limit {
+		err := s.d.Reader().QueryRow(ctx, `SELECT directory_id FROM events WHERE directory_id > $1 ORDER BY directory_id LIMIT 1`, dir).Scan(&dir)
+		if errors.Is(err, sql.ErrNoRows) {
+			break
+		}
+		if err != nil {
+			return deleted, s.errorf("prune events", err)
+		}
+		var first, keep int64
+		err = s.d.Reader().QueryRow(ctx, `SELECT (SELECT min(seq) FROM events WHERE directory_id = $1),
+			COALESCE((SELECT seq FROM events WHERE directory_id = $1 AND time >= $2 ORDER BY seq LIMIT 1),
+				(SELECT max(seq) FROM events WHERE directory_id = $1))`, dir, s.d.Time(before)).Scan(&first, &keep)
+		if err != nil {
+			return deleted, s.errorf("prune events", err)
+		}
+		end := min(keep, first+int64(limit-deleted))
+		if end <= first {
+			continue
+		}
+		n, err := s.d.Writer().Exec(ctx, `DELETE FROM events WHERE directory_id = $1 AND seq >= $2 AND seq < $3`, dir, first, end)
+		if err != nil {
+			return deleted, s.errorf("prune events", err)
+		}
+		deleted += int(n)
 	}
-	return int(n), nil
+	return deleted, nil
 }
 
 // signal wakes the readers of events when a change commits some.

@@ -23,7 +23,8 @@ CREATE TABLE events (
     context      text NOT NULL,
     PRIMARY KEY (directory_id, seq)
 );
-CREATE INDEX events_time ON events (time);
+-- The console lists a resource's history. (Retention needs no index of
+-- its own: a directory's events are in time order by seq.)
 CREATE INDEX events_resource ON events (directory_id, resource_id, seq);
 
 -- +goose Down
