@@ -378,24 +378,18 @@ func (r *runner) cleanup(ctx context.Context) Cleanup {
 			continue
 		}
 		seen[u] = true
-		req, err := http.NewRequestWithContext(ctx, http.MethodDelete, u, nil)
+		resp, err := r.send(ctx, req{method: http.MethodDelete, path: u, patient: true})
 		if err != nil {
 			c.Left = append(c.Left, u+": "+err.Error())
 			continue
 		}
-		resp, err := r.authed.Do(req)
-		if err != nil {
-			c.Left = append(c.Left, u+": "+err.Error())
-			continue
-		}
-		resp.Body.Close()
 		switch {
-		case resp.StatusCode < 300:
+		case resp.Status < 300:
 			c.Deleted++
-		case resp.StatusCode == http.StatusNotFound:
+		case resp.Status == http.StatusNotFound:
 			// A check deleted it already.
 		default:
-			c.Left = append(c.Left, fmt.Sprintf("%s: DELETE answered %d", u, resp.StatusCode))
+			c.Left = append(c.Left, fmt.Sprintf("%s: DELETE answered %s", u, resp))
 		}
 	}
 	return c

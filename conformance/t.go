@@ -155,6 +155,9 @@ type req struct {
 	body         any    // nil, a string or []byte sent as is, or a value sent as JSON
 	header       []string
 	anonymous    bool // send without the run's credentials
+	// patient waits out up to ten 429s rather than two (the cleanup,
+	// which must get through).
+	patient bool
 }
 
 // do sends a request and returns the answer, failing the check when no
@@ -234,7 +237,7 @@ func (r *runner) send(ctx context.Context, q req) (*Response, error) {
 		r.limited = append(r.limited, limitedAnswer{method: q.method, path: q.path, retryAfter: ra})
 		r.mu.Unlock()
 		wait, ok := retryAfter(ra)
-		if !ok || wait > 10*time.Second || attempt >= 2 {
+		if !ok || wait > 10*time.Second || attempt >= 2 && !q.patient || attempt >= 10 {
 			return out, nil
 		}
 		select {
