@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -373,15 +375,15 @@ func (r *runner) cleanup(ctx context.Context) Cleanup {
 	}
 	var c Cleanup
 	seen := map[string]bool{}
-	for _, u := range append(groups, users...) {
+	del := func(u string) {
 		if seen[u] {
-			continue
+			return
 		}
 		seen[u] = true
 		resp, err := r.send(ctx, req{method: http.MethodDelete, path: u, patient: true})
 		if err != nil {
 			c.Left = append(c.Left, u+": "+err.Error())
-			continue
+			return
 		}
 		switch {
 		case resp.Status < 300:
@@ -390,6 +392,40 @@ func (r *runner) cleanup(ctx context.Context) Cleanup {
 			// A check deleted it already.
 		default:
 			c.Left = append(c.Left, fmt.Sprintf("%s: DELETE answered %s", u, resp))
+		}
+	}
+	for _, u := range append(groups, users...) {
+		del(u)
+	}
+	// A create whose answer was lost (the run cancelled while it was on
+	// its way) made a resource the run never heard of: find what carries
+	// the run's prefix, which no one else's resources do.
+	if r.features[FeatureFilter] && !r.cfg.ReadOnly {
+		for _, sweep := range []struct{ endpoint, attr string }{{"/Groups", "displayName"}, {"/Users", "userName"}} {
+			if sweep.endpoint == "/Groups" && !r.features[FeatureGroups] {
+				continue
+			}
+			for range 20 {
+				resp, err := r.send(ctx, req{method: http.MethodGet, patient: true,
+					path: query(sweep.endpoint, "filter", fmt.Sprintf("%s sw %q", sweep.attr, r.prefix+"-"), "count", "100", "attributes", "id")})
+				if err != nil || resp.Status != http.StatusOK {
+					break
+				}
+				var l struct{ Resources []struct{ ID string } }
+				if json.Unmarshal(resp.Body, &l) != nil {
+					break
+				}
+				fresh := 0
+				for _, res := range l.Resources {
+					if u := r.base + sweep.endpoint + "/" + url.PathEscape(res.ID); res.ID != "" && !seen[u] {
+						fresh++
+						del(u)
+					}
+				}
+				if fresh == 0 {
+					break
+				}
+			}
 		}
 	}
 	return c
