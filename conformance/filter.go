@@ -64,6 +64,14 @@ func filterChecks() []Check {
 				return fmt.Sprintf("userName eq %q", strings.ToUpper(popName(p.marker, 5)))
 			},
 			match: func(i int) bool { return i == 5 }},
+		{id: "attribute_names_case_insensitive", title: "attribute names in a filter are case-insensitive (USERNAME eq)",
+			ref:    "RFC 7643 §2.1; RFC 7644 §3.4.2.2",
+			filter: func(p *population) string { return fmt.Sprintf("USERNAME eq %q", popName(p.marker, 6)) },
+			match:  func(i int) bool { return i == 6 }},
+		{id: "co_case_insensitive", title: "co on userName ignores case (caseExact false)",
+			ref:    "RFC 7643 §4.1.1; RFC 7644 §3.4.2.2",
+			filter: func(p *population) string { return fmt.Sprintf("userName co %q", strings.ToUpper("pop-u05@")) },
+			match:  func(i int) bool { return i == 5 }},
 		{id: "externalId_eq", title: "externalId eq finds the one user", tags: []string{"entra"},
 			filter: func(p *population) string { return fmt.Sprintf("externalId eq %q", ext(p, 7)) },
 			match:  func(i int) bool { return i == 7 }},
@@ -174,6 +182,23 @@ func filterChecks() []Check {
 				t.Expect("totalResults", 0, l.TotalResults)
 			},
 		},
+		Check{
+			ID: "filter.post_search", Tags: []string{"filter"}, Ref: "RFC 7644 §3.4.3", Writes: true, Needs: []Feature{FeatureFilter},
+			Title: "POST /Users/.search with a SearchRequest finds what the same GET filter finds (warns when .search is not there)",
+			Run: func(t *T) {
+				p := t.population()
+				f := p.scoped(`externalId ew "-ext-07"`)
+				resp := t.post("/Users/.search", map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:SearchRequest"},
+					"filter": f, "startIndex": 1, "count": 10})
+				switch resp.Status {
+				case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+					t.Warnf("POST /Users/.search answered %d: clients that search by POST cannot", resp.Status)
+					return
+				}
+				l := t.wantList(resp, "POST /Users/.search")
+				t.Expect("the users .search found", popName(p.marker, 7), strings.Join(userNames(l.Resources), " "))
+			},
+		},
 		invalid("invalid_400", "a filter missing its value gets 400 invalidFilter", `userName eq`),
 		invalid("unknown_operator_400", "a filter with an unknown operator gets 400 invalidFilter", `userName zz "x"`),
 		invalid("unbalanced_400", "a filter with an unclosed parenthesis gets 400 invalidFilter", `(userName eq "x"`),
@@ -210,6 +235,20 @@ func pagingChecks() []Check {
 					}
 				}
 				t.Expect("the users on the three pages", populationSize, len(seen))
+			},
+		},
+		{
+			ID: "paging.count_above_maxResults", Tags: []string{"paging"}, Ref: "RFC 7644 §3.4.2.4; RFC 7643 §5 (filter.maxResults)", Needs: []Feature{FeatureFilter},
+			Title: "a count above filter.maxResults is capped, not refused",
+			Run: func(t *T) {
+				n := max(t.r.spc.Filter.MaxResults, 1000) + 1
+				f := fmt.Sprintf("userName eq %q", t.r.prefix+"-nobody@conform.example")
+				resp := t.get(query("/Users", "filter", f, "count", strconv.Itoa(n)))
+				if resp.Status == http.StatusBadRequest {
+					t.Warnf("count=%d answered 400, where RFC 7644 §3.4.2.4 lets the server return fewer: %s", n, resp)
+					return
+				}
+				t.wantList(resp, fmt.Sprintf("list count=%d", n))
 			},
 		},
 		{

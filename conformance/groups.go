@@ -58,6 +58,13 @@ func groupChecks() []Check {
 				}
 				t.Expect("displayName", name, str(m, "displayName"))
 			}),
+		check("groups.duplicate_displayName_409", "a second group with an existing displayName gets 409 (Entra expects group names unique)",
+			"REAL-CLIENTS.md (Entra 6); RFC 7644 §3.3", []string{"entra"}, func(t *T) {
+				_, name := t.newGroup("gdup")
+				resp := t.post("/Groups", map[string]any{"schemas": []string{groupURN}, "displayName": name})
+				t.trackIfCreated(resp)
+				t.wantSCIMError(resp, "create a second group named "+name, http.StatusConflict, "uniqueness")
+			}),
 		check("groups.members_in_post", "members sent in a POST are stored", "RFC 7643 §4.2; REAL-CLIENTS.md (bugs)", nil, func(t *T) {
 			a, b := t.newUser("gpa"), t.newUser("gpb")
 			id, _ := t.newGroup("gpost", a.ID, b.ID)

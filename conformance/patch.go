@@ -171,6 +171,16 @@ func patchChecks() []Check {
 					t.Failf("the manager is %v after Remove", v)
 				}
 			}),
+		check("patch.manager_remove_by_value_filter", `Entra's remove of manager[value eq "ID"] on the single-valued manager removes it`,
+			"REAL-CLIENTS.md (Entra 3)", []string{"entra"}, func(t *T) {
+				boss := t.newUser("boss2")
+				u := t.newUser("report2")
+				t.patchUser(u.ID, "set the manager", op("Replace", enterpriseURN+":manager", map[string]any{"value": boss.ID}))
+				m := t.patchUser(u.ID, "Remove manager[value eq …]", op("Remove", fmt.Sprintf("%s:manager[value eq %q]", enterpriseURN, boss.ID), nil))
+				if v := lookup(m, enterpriseURN+".manager"); v != nil {
+					t.Failf("the manager is %v after the Remove", v)
+				}
+			}),
 		check("patch.empty_operations", "a PATCH with no operations, as Microsoft's validator sends, is a no-op (warns only: RFC 7644 asks for one or more)",
 			"RFC 7644 §3.5.2; REAL-CLIENTS.md (Entra 8)", []string{"entra"}, func(t *T) {
 				u := t.newUser("pempty")

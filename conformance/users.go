@@ -145,6 +145,29 @@ func userChecks() []Check {
 			},
 		},
 		{
+			ID: "users.meta_location", Tags: []string{"users"}, Ref: "RFC 7643 §3.1 (meta.location); RFC 7644 §3.3 (Location)", Writes: true,
+			Title: "a created user's meta.location is its URI: the Location header, and a GET of it answers the user",
+			Run: func(t *T) {
+				resp := t.post("/Users", userBody(t.r.name("loc")+"@conform.example"))
+				t.trackIfCreated(resp)
+				t.wantStatus(resp, "create a user", http.StatusCreated)
+				m := resp.object(t)
+				loc := str(m, "meta.location")
+				if loc == "" {
+					t.Failf("the created user has no meta.location: %s", resp)
+				}
+				if u, err := url.Parse(loc); err != nil || !u.IsAbs() {
+					t.Failf("meta.location %q is not an absolute URI (RFC 7643 §3.1: the URI of the resource)", loc)
+				}
+				if h := resp.Header.Get("Location"); h != "" && h != loc {
+					t.Warnf("the Location header %q differs from meta.location %q", h, loc)
+				}
+				got := t.get(loc)
+				t.wantStatus(got, "GET meta.location "+loc, http.StatusOK)
+				t.Expect("the id at meta.location", str(m, "id"), str(got.object(t), "id"))
+			},
+		},
+		{
 			ID: "users.get", Tags: []string{"users", "okta"}, Ref: "RFC 7644 §3.4.1", Writes: true,
 			Title: "GET /Users/{id} answers the user as created",
 			Run: func(t *T) {
