@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -172,5 +173,34 @@ func TestConformExitsTwoWhenItCannotRun(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "cannot run") {
 		t.Errorf("it did not say why:\n%s", out)
+	}
+}
+
+// TestConformAuthenticatesAsUsersDoes: the auth flags are those of roster
+// users, HTTP Basic and OAuth 2.0 client credentials included.
+func TestConformAuthenticatesAsUsersDoes(t *testing.T) {
+	t.Parallel()
+	rs := startRoster(t)
+	c, secret, err := rs.st.CreateClient(context.Background(), rs.dir.ID, "conform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"basic", []string{"--basic-user", "acme", "--basic-password", rs.token}},
+		{"oauth2", []string{"--oauth-token-url", rs.root + "/oauth/token", "--oauth-client-id", c.ID, "--oauth-client-secret", secret}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runIn(t, "", append([]string{"conform", rs.url, "--only", "discovery,auth,users"}, tc.args...)...)
+			if r.fail != nil || !strings.Contains(r.out, " 0 failed") {
+				t.Fatalf("roster conform: %v\n%s", r.fail, r.out)
+			}
+		})
+	}
+	r := runIn(t, "", "conform", rs.url, "--oauth-token-url", rs.root+"/oauth/token", "--oauth-client-id", c.ID, "--oauth-client-secret", "wrong")
+	if code := exitCode(r.fail); code != 2 {
+		t.Errorf("a wrong client secret exited %d (%v), want 2", code, r.fail)
 	}
 }
