@@ -246,6 +246,21 @@ var faults = []struct {
 		fails: []string{"errors.get_unknown_404", "errors.unknown_group_404", "errors.delete_unknown_404", "errors.put_unknown_404"},
 	},
 	{
+		name: "no /ServiceProviderConfig",
+		fault: func(next http.Handler, _ string) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, "/ServiceProviderConfig") {
+					http.NotFound(w, r)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		},
+		// Taken to support filters and PATCH only: bulk, sort, ETag and
+		// cursor checks skip, and nothing else fails.
+		fails: []string{"discovery.service_provider_config"},
+	},
+	{
 		name: "429 without Retry-After",
 		fault: func(next http.Handler, _ string) http.Handler {
 			var n atomic.Int32

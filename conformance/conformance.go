@@ -137,8 +137,10 @@ type Report struct {
 	Prefix   string        `json:"prefix"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"durationNs"`
-	// Features are what the server advertised.
+	// Features are what the server advertised; Notes say what discovery
+	// could not read, and what the run assumed instead.
 	Features map[Feature]bool `json:"features"`
+	Notes    []string         `json:"notes,omitempty"`
 	Results  []Result         `json:"results"`
 	// Cleanup says what the run deleted of what it created, and what it
 	// could not.
@@ -206,7 +208,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err := r.discover(ctx); err != nil {
 		return Report{}, err
 	}
-	rep.Features = r.features
+	rep.Features, rep.Notes = r.features, r.notes
 	var selected []Check
 	for _, c := range Checks() {
 		if r.selects(c) {
@@ -244,10 +246,9 @@ type runner struct {
 	authed *http.Client // requests with the run's credentials
 	anon   *http.Client // requests without any
 
-	features  map[Feature]bool
-	spc       client.ServiceProviderConfig
-	spcRaw    map[string]any
-	discovery discoveryState
+	features map[Feature]bool
+	spc      client.ServiceProviderConfig
+	notes    []string // what discovery could not learn, and what was assumed
 
 	mu      sync.Mutex
 	created []string // URLs of what the run created, in order

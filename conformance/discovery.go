@@ -9,15 +9,6 @@ import (
 	"strings"
 )
 
-// discoveryState is what the run learnt from the discovery endpoints
-// before the checks.
-type discoveryState struct {
-	spcErr       string // why the ServiceProviderConfig could not be read
-	typesErr     string
-	userEndpoint string
-	hasGroups    bool
-}
-
 // discover reads /ServiceProviderConfig and /ResourceTypes, and lists
 // one user to learn whether the server answers and takes the credentials.
 // The features are what the server advertises; a server whose
@@ -43,11 +34,10 @@ func (r *runner) discover(ctx context.Context) error {
 	if resp, err = probe("/ServiceProviderConfig"); err != nil {
 		return err
 	}
-	var spc map[string]any
-	if resp.Status != http.StatusOK || json.Unmarshal(resp.Body, &spc) != nil || json.Unmarshal(resp.Body, &r.spc) != nil {
-		r.discovery.spcErr = "GET /ServiceProviderConfig answered " + resp.String()
+	if resp.Status != http.StatusOK || json.Unmarshal(resp.Body, &r.spc) != nil {
+		r.notes = append(r.notes, "GET /ServiceProviderConfig answered "+resp.String()+
+			": the server is taken to support filters and PATCH, and nothing optional else")
 	} else {
-		r.spcRaw = spc
 		r.features[FeaturePatch] = r.spc.Patch.Supported
 		r.features[FeatureFilter] = r.spc.Filter.Supported
 		r.features[FeatureBulk] = r.spc.Bulk.Supported
@@ -60,7 +50,7 @@ func (r *runner) discover(ctx context.Context) error {
 	}
 	types, err := resourcesOf(resp)
 	if err != nil {
-		r.discovery.typesErr = err.Error()
+		r.notes = append(r.notes, err.Error()+": the server is taken to have groups")
 		return nil
 	}
 	r.features[FeatureGroups] = false
@@ -71,9 +61,6 @@ func (r *runner) discover(ctx context.Context) error {
 		}
 		if t.Schema == groupURN || strings.EqualFold(t.Name, "Group") {
 			r.features[FeatureGroups] = true
-		}
-		if t.Schema == userURN || strings.EqualFold(t.Name, "User") {
-			r.discovery.userEndpoint = t.Endpoint
 		}
 	}
 	return nil

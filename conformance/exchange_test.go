@@ -112,3 +112,37 @@ func TestLookupReadsDottedAndURNPaths(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAnswers: whatever a server answers, reading it as a ListResponse,
+// a SCIM error, a discovery list or a resource ends the check as pass or
+// fail, never with a crash.
+func FuzzAnswers(f *testing.F) {
+	for _, seed := range []string{
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"startIndex":1,"itemsPerPage":1,"Resources":[{"id":"1","userName":"a"}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":"1","Resources":{}}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"404","scimType":"invalidFilter","detail":"x"}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":404}`,
+		`[{"id":"User","schema":"urn:ietf:params:scim:schemas:core:2.0:User"}]`,
+		`{"Resources":null}`, `null`, `[]`, `{"totalResults":1e400}`, `{"totalResults":-0.5,"Resources":[1,"a",null]}`,
+		`{"urn:a:b":{"c":{"d":[{"e":1}]}}}`, "\xff\xfe",
+	} {
+		f.Add([]byte(seed), "urn:a:b.c.d")
+	}
+	f.Fuzz(func(t *testing.T, body []byte, path string) {
+		resp := &Response{Method: "GET", Path: "/Users", Status: 200, Header: http.Header{"Content-Type": {"application/scim+json"}}, Body: body}
+		for _, read := range []func(*T){
+			func(t *T) { t.wantList(resp, "list") },
+			func(t *T) { t.wantSCIMError(resp, "error", 200, "invalidFilter") },
+			func(t *T) { t.wantSCIMJSON(resp) },
+			func(t *T) { lookup(resp.object(t), path); str(resp.object(t), path) },
+		} {
+			ct := &T{status: Pass}
+			ct.call(read)
+			if strings.HasPrefix(ct.message, "the check crashed") {
+				t.Fatalf("reading %q crashed: %s", body, ct.message)
+			}
+		}
+		resourcesOf(resp)
+		maskBody(body)
+	})
+}

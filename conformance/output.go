@@ -26,6 +26,9 @@ type TextOptions struct {
 func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "roster conform %s (profile %s, run prefix %s)\n", r.URL, r.Profile, r.Prefix)
+	for _, n := range r.Notes {
+		fmt.Fprintf(ew, "note: %s\n", clean(n))
+	}
 	var tags []string
 	byTag := map[string][]Result{}
 	for _, res := range r.Results {
