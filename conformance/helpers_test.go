@@ -2,6 +2,8 @@ package conformance_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"github.com/rosterhq/roster/client"
 	"github.com/rosterhq/roster/conformance"
 	"github.com/rosterhq/roster/server"
+	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/sqlite"
 )
 
@@ -25,13 +28,22 @@ type roster struct {
 // directory and a token; it does not listen (see serve).
 func newRoster(t *testing.T) roster {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "roster.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newRosterOn(t, st)
+}
+
+// newRosterOn builds a Roster server over st, with a directory of its own
+// and a token.
+func newRosterOn(t *testing.T, st store.Store) roster {
+	t.Helper()
+	ctx := context.Background()
 	t.Cleanup(func() { st.Close() })
-	d, err := st.CreateDirectory(ctx, "conform")
+	var b [4]byte
+	rand.Read(b[:])
+	d, err := st.CreateDirectory(ctx, "conform-"+hex.EncodeToString(b[:]))
 	if err != nil {
 		t.Fatal(err)
 	}
