@@ -127,6 +127,18 @@ func (m *memory) Patch(r *http.Request, id string, ops []scim.PatchOperation) (s
 		return scim.Resource{}, scimerrors.ScimErrorResourceNotFound(id)
 	}
 	for _, op := range ops {
+		renamed := scim.ResourceAttributes{}
+		if op.Path == nil {
+			values, _ := op.Value.(map[string]any)
+			renamed[m.unique] = values[m.unique]
+		} else if op.Path.AttributePath.AttributeName == m.unique {
+			renamed[m.unique] = op.Value
+		}
+		if renamed[m.unique] != nil && m.taken(renamed, id) {
+			return scim.Resource{}, scimerrors.ScimErrorUniqueness
+		}
+	}
+	for _, op := range ops {
 		name := strings.ToLower(op.Op)
 		if op.Path == nil {
 			values, _ := op.Value.(map[string]any)

@@ -252,6 +252,18 @@ func pagingChecks() []Check {
 			},
 		},
 		{
+			ID: "paging.count_negative", Tags: []string{"paging"}, Ref: "RFC 7644 §3.4.2.4 (a negative count SHALL be taken as 0)",
+			Title: "count=-1 is taken as 0: totalResults and no resources",
+			Run: func(t *T) {
+				resp := t.get(query("/Users", "count", "-1"))
+				if resp.Status == http.StatusBadRequest {
+					t.Failf("count=-1 got 400, where RFC 7644 §3.4.2.4 says it SHALL be interpreted as 0: %s", resp)
+				}
+				l := t.wantList(resp, "list count=-1")
+				t.Expect("resources with count=-1", 0, len(l.Resources))
+			},
+		},
+		{
 			ID: "paging.count_zero", Tags: []string{"paging"}, Ref: "RFC 7644 §3.4.2.4", Writes: true, Needs: []Feature{FeatureFilter},
 			Title: "count=0 answers totalResults and no resources",
 			Run: func(t *T) {

@@ -65,6 +65,29 @@ func groupChecks() []Check {
 				t.trackIfCreated(resp)
 				t.wantSCIMError(resp, "create a second group named "+name, http.StatusConflict, "uniqueness")
 			}),
+		check("groups.filter_by_member", `GET /Groups?filter=members.value eq "ID" finds the groups of a user`, "RFC 7644 §3.4.2.2", nil, func(t *T) {
+			if !t.r.features[FeatureFilter] {
+				t.Skipf("%s", notAdvertised(FeatureFilter))
+			}
+			u, other := t.newUser("gfm"), t.newUser("gfo")
+			id, _ := t.newGroup("gfmember", u.ID)
+			t.newGroup("gfother", other.ID)
+			l := t.wantList(t.get(query("/Groups", "filter", fmt.Sprintf("members.value eq %q", u.ID), "excludedAttributes", "members")), "find the user's groups")
+			if len(l.Resources) != 1 || str(l.Resources[0], "id") != id {
+				t.Failf("members.value eq the user found %d groups, expected its one", len(l.Resources))
+			}
+		}),
+		check("groups.filter_users_by_group", `GET /Users?filter=groups.value eq "GID" finds the group's members`, "RFC 7644 §3.4.2.2; RFC 7643 §4.1.2", nil, func(t *T) {
+			if !t.r.features[FeatureFilter] {
+				t.Skipf("%s", notAdvertised(FeatureFilter))
+			}
+			u, other := t.newUser("gfu"), t.newUser("gfn")
+			id, _ := t.newGroup("gfusers", u.ID)
+			l := t.wantList(t.get(query("/Users", "filter", fmt.Sprintf("groups.value eq %q", id))), "find the group's users")
+			if len(l.Resources) != 1 || str(l.Resources[0], "id") != u.ID {
+				t.Failf("groups.value eq the group found %d users, expected its member (not %s)", len(l.Resources), other.ID)
+			}
+		}),
 		check("groups.members_in_post", "members sent in a POST are stored", "RFC 7643 §4.2; REAL-CLIENTS.md (bugs)", nil, func(t *T) {
 			a, b := t.newUser("gpa"), t.newUser("gpb")
 			id, _ := t.newGroup("gpost", a.ID, b.ID)

@@ -238,6 +238,23 @@ func etagChecks() []Check {
 			resp := t.put("/Users/"+url.PathEscape(u.ID), body, "If-Match", old)
 			t.wantStatus(resp, "PUT with the stale If-Match "+old, http.StatusPreconditionFailed)
 		}),
+		check("etag.group_if_match_stale_412", "a group PATCH with a stale If-Match gets 412", func(t *T) {
+			if !t.r.features[FeatureGroups] || !t.r.features[FeaturePatch] {
+				t.Skipf("needs groups and PATCH")
+			}
+			u := t.newUser("getag")
+			id, _ := t.newGroup("getag")
+			resp := t.get("/Groups/" + url.PathEscape(id))
+			t.wantStatus(resp, "read the group", http.StatusOK)
+			old := resp.Header.Get("ETag")
+			if old == "" {
+				t.Failf("the server advertises etag, but GET /Groups/{id} has no ETag header (RFC 7644 §3.14)")
+			}
+			t.patchGroup(id, "add a member", op("add", "members", members(u.ID)))
+			stale := t.do(req{method: http.MethodPatch, path: "/Groups/" + url.PathEscape(id),
+				body: patchBody(op("replace", "displayName", t.r.name("stale"))), header: []string{"If-Match", old}})
+			t.wantStatus(stale, "PATCH the group with the stale If-Match "+old, http.StatusPreconditionFailed)
+		}),
 		check("etag.if_match_current", "a PATCH with the current If-Match succeeds", func(t *T) {
 			u := t.newUser("current")
 			resp := t.do(req{method: http.MethodPatch, path: "/Users/" + url.PathEscape(u.ID),

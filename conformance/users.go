@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -226,6 +227,32 @@ func userChecks() []Check {
 				resp := t.post("/Users", userBody(strings.ToUpper(u.UserName)))
 				t.trackIfCreated(resp)
 				t.wantSCIMError(resp, "create "+strings.ToUpper(u.UserName)+" where "+u.UserName+" exists", http.StatusConflict, "uniqueness")
+			},
+		},
+		{
+			ID: "users.rename_conflict_409", Tags: []string{"users", "patch"}, Ref: "RFC 7644 §3.5.2, §3.12 (uniqueness); RFC 7643 §4.1.1", Writes: true,
+			Needs: []Feature{FeaturePatch},
+			Title: "renaming a user by PATCH to another user's userName (in another case) gets 409 and changes nothing",
+			Run: func(t *T) {
+				a, b := t.newUser("rena"), t.newUser("renb")
+				resp := t.patch("/Users/"+url.PathEscape(b.ID), op("replace", "userName", strings.ToUpper(a.UserName)))
+				t.wantSCIMError(resp, "rename a user to "+strings.ToUpper(a.UserName), http.StatusConflict, "uniqueness")
+				t.Expect("the userName after the refused rename", b.UserName, str(t.readUser(b.ID), "userName"))
+			},
+		},
+		{
+			ID: "users.userName_unicode_case_409", Tags: []string{"users"}, Ref: "RFC 7643 §4.1.1 (caseExact false); RFC 7644 §3.4.2.2", Writes: true,
+			Title: "userName case-insensitivity holds beyond ASCII: ÉMILE and émile are one userName",
+			Run: func(t *T) {
+				name := t.r.name("ÉMILE-ÅSA") + "@conform.example"
+				t.createUser(userBody(name))
+				resp := t.post("/Users", userBody(strings.ToLower(name)))
+				t.trackIfCreated(resp)
+				t.wantSCIMError(resp, "create "+strings.ToLower(name)+" where "+name+" exists", http.StatusConflict, "uniqueness")
+				if t.r.features[FeatureFilter] {
+					l := t.wantList(t.get(query("/Users", "filter", fmt.Sprintf("userName eq %q", strings.ToLower(name)))), "look up the lower-cased name")
+					t.Expect("users found by the lower-cased name", 1, l.TotalResults)
+				}
 			},
 		},
 		{
