@@ -253,8 +253,11 @@ type runner struct {
 	mu      sync.Mutex
 	created []string // URLs of what the run created, in order
 	fixture *population
-	limited []limitedAnswer // 429 answers seen
-	seq     int
+	// fixtureErr says why the shared users could not be created, so that
+	// the checks after the first that tried do not try again.
+	fixtureErr string
+	limited    []limitedAnswer // 429 answers seen
+	seq        int
 }
 
 func newRunner(cfg Config) (*runner, error) {
@@ -269,6 +272,11 @@ func newRunner(cfg Config) (*runner, error) {
 	}
 	if cfg.Large < 0 {
 		return nil, fmt.Errorf("conformance: large-group size %d is negative", cfg.Large)
+	}
+	for _, name := range append(slices.Clone(cfg.Only), cfg.Skip...) {
+		if !slices.ContainsFunc(Checks(), func(c Check) bool { return c.ID == name || slices.Contains(c.Tags, name) }) {
+			return nil, fmt.Errorf("conformance: no check has the tag or id %q", name)
+		}
 	}
 	prefix := cfg.Prefix
 	if prefix == "" {

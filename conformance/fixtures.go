@@ -109,12 +109,22 @@ func popName(marker string, i int) string { return fmt.Sprintf("%su%02d@conform.
 func (t *T) population() *population {
 	r := t.r
 	r.mu.Lock()
-	p := r.fixture
+	p, failed := r.fixture, r.fixtureErr
 	r.mu.Unlock()
 	if p != nil {
 		return p
 	}
+	if failed != "" {
+		t.Failf("the %d users the filter, paging and sort checks share could not be created: %s", populationSize, failed)
+	}
 	p = &population{prefix: r.prefix, marker: r.prefix + "-pop-"}
+	defer func() {
+		r.mu.Lock()
+		if t.status == Fail && r.fixture == nil {
+			r.fixtureErr = t.message
+		}
+		r.mu.Unlock()
+	}()
 	for i := range populationSize {
 		name := popName(p.marker, i)
 		body := userBody(name)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -176,5 +177,48 @@ func TestReportFormats(t *testing.T) {
 	}
 	if err := xml.Unmarshal(junit.Bytes(), &doc); err != nil || doc.Tests != 4 || doc.Failures != 1 || doc.Skipped != 1 {
 		t.Errorf("the JUnit report: %v %+v\n%s", err, doc, junit.String())
+	}
+}
+
+// TestSharedUsersThatCannotBeCreatedAreTriedOnce: when the users the
+// filter checks share cannot be created, the first check that needs them
+// fails saying why, and the others fail saying so, without trying again.
+func TestSharedUsersThatCannotBeCreatedAreTriedOnce(t *testing.T) {
+	t.Parallel()
+	rs := newRoster(t)
+	var tries atomic.Int32
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/scim/v2/Users" {
+			var u struct{ UserName string }
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if json.Unmarshal(body, &u) == nil && strings.Contains(u.UserName, "-pop-u03") {
+				tries.Add(1)
+				http.Error(w, "disk full", http.StatusInternalServerError)
+				return
+			}
+		}
+		rs.handler.ServeHTTP(w, r)
+	})
+	rep := run(t, serve(t, h), rs.token, conformance.Config{Only: []string{"filter", "paging", "sort"}})
+	if n := tries.Load(); n != 1 {
+		t.Errorf("the shared users were tried %d times, want once", n)
+	}
+	for _, id := range []string{"filter.ne", "paging.count_and_startIndex", "sort.userName_ascending"} {
+		if res, _ := rep.Result(id); res.Status != conformance.Fail || !strings.Contains(res.Message, "could not be created") {
+			t.Errorf("%s: %s %q", id, res.Status, res.Message)
+		}
+	}
+	if n := usersOf(t, rs); n != 0 {
+		t.Errorf("%d users left", n)
+	}
+}
+
+func TestUnknownTagsAreRefused(t *testing.T) {
+	t.Parallel()
+	for _, cfg := range []conformance.Config{{Only: []string{"filters"}}, {Skip: []string{"users.nope"}}, {Profile: "onelogin"}} {
+		if _, err := conformance.Run(context.Background(), conformance.Config{URL: "http://127.0.0.1:1/scim/v2", Only: cfg.Only, Skip: cfg.Skip, Profile: cfg.Profile}); err == nil || errors.Is(err, conformance.ErrCannotRun) {
+			t.Errorf("%+v: %v, want a configuration error", cfg, err)
+		}
 	}
 }

@@ -150,6 +150,7 @@ func TestConformExitCodes(t *testing.T) {
 		{"a bad output", []string{"conform", rs.url, "--token", rs.token, "-o", "xml"}},
 		{"an unknown flag", []string{"conform", rs.url, "--token", rs.token, "--frobnicate"}},
 		{"an unknown profile", []string{"conform", rs.url, "--token", rs.token, "--profile", "onelogin"}},
+		{"an unknown tag", []string{"conform", rs.url, "--token", rs.token, "--only", "filters"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runIn(t, "", tc.args...)
