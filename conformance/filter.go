@@ -385,7 +385,8 @@ func projectionChecks() []Check {
 					}
 					for _, a := range []string{"emails", "name", "displayName", "title"} {
 						if _, ok := getFold(r, a); ok {
-							t.Failf("attributes=userName still returned %s", a)
+							t.expected, t.got = "id, userName (schemas and meta may come too)", strings.Join(keys(r), ", ")
+							t.Failf("attributes=userName still returned %s: the resource had %s", a, t.got)
 						}
 					}
 				}
@@ -402,7 +403,8 @@ func projectionChecks() []Check {
 				}
 				for _, r := range l.Resources {
 					if _, ok := getFold(r, "emails"); ok {
-						t.Failf("excludedAttributes=emails still returned emails")
+						t.expected, t.got = "every attribute but emails", strings.Join(keys(r), ", ")
+						t.Failf("excludedAttributes=emails still returned emails: the resource had %s", t.got)
 					}
 					if str(r, "id") == "" || str(r, "userName") == "" || str(r, "name.familyName") == "" {
 						t.Failf("excludedAttributes=emails lost other attributes: %v", r)
@@ -426,4 +428,14 @@ func projectionChecks() []Check {
 			},
 		},
 	}
+}
+
+// keys returns an object's attribute names, sorted.
+func keys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -57,7 +57,7 @@ func (r *Report) WriteText(w io.Writer, opts TextOptions) error {
 			}
 			fmt.Fprintf(ew, "\n  %s %s (%s)\n", paint(res.Status, opts.Color), res.ID, res.Ref)
 			fmt.Fprintf(ew, "    %s\n", clean(res.Message))
-			if res.Expected != "" || res.Got != "" {
+			if (res.Expected != "" || res.Got != "") && !strings.Contains(res.Message, res.Got) {
 				fmt.Fprintf(ew, "    expected: %s\n    got:      %s\n", clean(oneLine(res.Expected, 500)), clean(oneLine(res.Got, 500)))
 			}
 			if opts.Verbose {

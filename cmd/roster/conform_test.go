@@ -130,7 +130,7 @@ func TestConformExitCodes(t *testing.T) {
 	if code := exitCode(r.fail); code != 1 {
 		t.Fatalf("a failing check exited %d (%v), want 1:\n%s", code, r.fail, r.out)
 	}
-	for _, want := range []string{"FAIL etag.if_match_stale_412", "expected: 412", "> If-Match: ", "> Authorization: Bearer ****"} {
+	for _, want := range []string{"FAIL etag.if_match_stale_412", "expected status 412, got 200", "> If-Match: ", "> Authorization: Bearer ****"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("the -v report does not show %q:\n%s", want, r.out)
 		}
