@@ -37,6 +37,8 @@ Each check has an id (filter.userName_eq_case_insensitive) and tags
 patch, etag, bulk, groups, concurrency, large-group, rate-limit, okta,
 entra); --only and --skip take ids or tags.
 
+Output is a table by tag, coloured on a terminal (unless $NO_COLOR is
+set), with each failure explained under it; -v adds the HTTP exchanges.
 Exit status: 0 when every check passed (or was skipped or warned), 1 when
 some failed, 2 when the checks could not run.`,
 		Example: `  roster conform http://localhost:8080/scim/v2 --token $TOKEN
@@ -81,7 +83,7 @@ some failed, 2 when the checks could not run.`,
 				if werr := rep.WriteJSON(out); werr != nil {
 					return cannot(werr)
 				}
-			} else if werr := rep.WriteText(out, conformance.TextOptions{Color: isTerminal(out), Verbose: verbose}); werr != nil {
+			} else if werr := rep.WriteText(out, conformance.TextOptions{Color: isTerminal(out) && r.env("NO_COLOR") == "", Verbose: verbose}); werr != nil {
 				return cannot(werr)
 			}
 			switch {
