@@ -497,3 +497,34 @@ func jsonOf(v any) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// Transport returns an http.RoundTripper that sends each request once, as
+// the client sends its own: with the client's headers (those the request
+// does not set itself) and credentials, through the client's transport,
+// but without retries, rate limit or concurrency limit. It serves callers
+// that must send what the typed methods never do and see the answer as
+// it came, such as a compliance checker's malformed requests.
+func (c *Client) Transport() http.RoundTripper {
+	base := c.http.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		for k, v := range c.header {
+			if _, ok := r.Header[k]; !ok {
+				r.Header[k] = v
+			}
+		}
+		if c.auth != nil && r.Header.Get("Authorization") == "" {
+			c.auth(r)
+		}
+		return base.RoundTrip(r)
+	})
+}
+
+// roundTripperFunc is a function that is an http.RoundTripper.
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+// RoundTrip calls f.
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

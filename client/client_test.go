@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -312,5 +314,42 @@ func TestChangeMembersRemovesAndAddsInOneBatch(t *testing.T) {
 	}
 	if before.Meta.Version != `W/"1"` || after.Meta.Version != `W/"4"` {
 		t.Fatalf("versions %s → %s, want W/\"1\" → W/\"4\" (three PATCHes)", before.Meta.Version, after.Meta.Version)
+	}
+}
+
+// TestTransportSendsOnceWithTheClientsCredentials: Transport adds the
+// client's headers and credentials to a request that lacks them, keeps
+// those it sets, and does not retry (a 429 comes back as it is).
+func TestTransportSendsOnceWithTheClientsCredentials(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("X-Auth", r.Header.Get("Authorization"))
+		w.Header().Set("X-UA", r.Header.Get("User-Agent"))
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := client.New(srv.URL, client.WithToken("tok"), client.WithUserAgent("ua/1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Transport: c.Transport()}
+	for _, tc := range []struct{ set, wantAuth string }{{"", "Bearer tok"}, {"Bearer other", "Bearer other"}} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/Users", nil)
+		if tc.set != "" {
+			req.Header.Set("Authorization", tc.set)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("X-Auth") != tc.wantAuth || resp.Header.Get("X-UA") != "ua/1" {
+			t.Errorf("status %d, Authorization %q, User-Agent %q; want 429, %q, ua/1", resp.StatusCode, resp.Header.Get("X-Auth"), resp.Header.Get("X-UA"), tc.wantAuth)
+		}
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("the server was called %d times for 2 requests: Transport retried", n)
 	}
 }

@@ -61,6 +61,8 @@ func TestCommandsReadNoVariableOfTheProcess(t *testing.T) {
 		{[]string{"users", "list", "--url", url}, "no credentials"},
 		{[]string{"users", "list", "--url", url, "--basic-user", "default"}, "needs a password"},
 		{[]string{"users", "list", "--url", url, "--oauth-token-url", url, "--oauth-client-id", "c"}, "need --oauth-client-secret"},
+		{[]string{"conform"}, "no server"},
+		{[]string{"conform", url}, "no credentials"},
 	} {
 		r := runIn(t, "", tc.args...)
 		if r.fail == nil || !strings.Contains(r.err, tc.want) {

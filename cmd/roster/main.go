@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -13,8 +14,28 @@ import (
 
 func main() {
 	if err := newRootCommand(os.Getenv).Execute(); err != nil {
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitError is the error of a command that exits with a code other than
+// 1: roster conform exits 1 when checks failed and 2 when they could not
+// run.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// exitCode returns the exit code err asks for: an exitError's, else 1.
+func exitCode(err error) int {
+	var e *exitError
+	if errors.As(err, &e) {
+		return e.code
+	}
+	return 1
 }
 
 // getenv is how commands read the environment: os.Getenv in the binary, a
@@ -32,7 +53,7 @@ func newRootCommand(env getenv) *cobra.Command {
 		SilenceErrors: false,
 	}
 	root.AddCommand(newVersionCommand(), newServeCommand(env), newDirectoryCommand(env), newTokenCommand(env), newClientCommand(env), newKeyCommand(env), newMigrateCommand(env),
-		newUsersCommand(env), newGroupsCommand(env), newDiscoverCommand(env), newSyncCommand())
+		newUsersCommand(env), newGroupsCommand(env), newDiscoverCommand(env), newConformCommand(env), newSyncCommand())
 	refuseUnknownCommands(root)
 	return root
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/rosterhq/roster/client"
 )
@@ -41,18 +42,23 @@ type remote struct {
 func (r *remote) addFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	f.StringVar(&r.url, "url", "", "SCIM base URL, such as http://localhost:8080/scim/v2 (default $ROSTER_URL)")
-	f.StringVar(&r.token, "token", "", "bearer token (default $ROSTER_TOKEN, unless another way to authenticate is given)")
-	f.StringVar(&r.basicUser, "basic-user", "", "authenticate with HTTP Basic as this user (for Roster: the directory's name)")
-	f.StringVar(&r.basicPassword, "basic-password", "", "the HTTP Basic password (default $ROSTER_BASIC_PASSWORD; for Roster: a token)")
-	f.StringVar(&r.oauthTokenURL, "oauth-token-url", "", "authenticate with OAuth 2.0 client credentials from this token endpoint, such as http://localhost:8080/oauth/token")
-	f.StringVar(&r.oauthClientID, "oauth-client-id", "", "the OAuth 2.0 client id")
-	f.StringVar(&r.oauthSecret, "oauth-client-secret", "", "the OAuth 2.0 client secret (default $ROSTER_OAUTH_CLIENT_SECRET)")
+	r.addAuthFlags(f)
 	formats := "output format: table, or json (one SCIM resource a line)"
 	if r.ids {
 		formats = "output format: table, json (one SCIM resource a line), or id (each one's id, a line each: ID=$(roster users create … -o id))"
 	}
 	f.StringVarP(&r.output, "output", "o", "table", formats)
 	f.BoolVarP(&r.quiet, "quiet", "q", false, "print no line saying what was done (deactivated, deleted, added…)")
+}
+
+// addAuthFlags adds the flags that say how to authenticate (see auth) to f.
+func (r *remote) addAuthFlags(f *pflag.FlagSet) {
+	f.StringVar(&r.token, "token", "", "bearer token (default $ROSTER_TOKEN, unless another way to authenticate is given)")
+	f.StringVar(&r.basicUser, "basic-user", "", "authenticate with HTTP Basic as this user (for Roster: the directory's name)")
+	f.StringVar(&r.basicPassword, "basic-password", "", "the HTTP Basic password (default $ROSTER_BASIC_PASSWORD; for Roster: a token)")
+	f.StringVar(&r.oauthTokenURL, "oauth-token-url", "", "authenticate with OAuth 2.0 client credentials from this token endpoint, such as http://localhost:8080/oauth/token")
+	f.StringVar(&r.oauthClientID, "oauth-client-id", "", "the OAuth 2.0 client id")
+	f.StringVar(&r.oauthSecret, "oauth-client-secret", "", "the OAuth 2.0 client secret (default $ROSTER_OAUTH_CLIENT_SECRET)")
 }
 
 // auth returns the client option of the one way to authenticate the flags
