@@ -22,6 +22,32 @@ import (
 	"github.com/rosterhq/roster/store/sqlite"
 )
 
+// benchDirectory opens a new store of a kind ("sqlite" or "postgres"),
+// closed when b ends, with a directory and a token of it.
+func benchDirectory(b *testing.B, kind string) (store.Store, store.Directory, string) {
+	ctx := context.Background()
+	var st store.Store
+	var err error
+	if kind == "postgres" {
+		st, err = postgres.Open(ctx, pgtest.New(b))
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	dir, err := st.CreateDirectory(ctx, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, token, err := st.CreateToken(ctx, dir.ID, "bench", time.Time{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st, dir, token
+}
+
 // BenchmarkWriteCost measures the SCIM writes whose events the outbox
 // adds to their transactions, over loopback HTTP with 8 clients at once,
 // on SQLite and PostgreSQL: POST /Users, and a group PATCH that adds a
@@ -31,25 +57,7 @@ func BenchmarkWriteCost(b *testing.B) {
 	for _, kind := range []string{"sqlite", "postgres"} {
 		b.Run(kind, func(b *testing.B) {
 			ctx := context.Background()
-			var st store.Store
-			var err error
-			if kind == "postgres" {
-				st, err = postgres.Open(ctx, pgtest.New(b))
-			} else {
-				st, err = sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
-			dir, err := st.CreateDirectory(ctx, "bench")
-			if err != nil {
-				b.Fatal(err)
-			}
-			_, token, err := st.CreateToken(ctx, dir.ID, "bench", time.Time{})
-			if err != nil {
-				b.Fatal(err)
-			}
+			st, dir, token := benchDirectory(b, kind)
 			reg := schema.NewRegistry()
 			const pool = 2000
 			ids := make([]string, pool)
@@ -120,25 +128,7 @@ func BenchmarkTenThousandMemberPatch(b *testing.B) {
 	for _, kind := range []string{"sqlite", "postgres"} {
 		b.Run(kind, func(b *testing.B) {
 			ctx := context.Background()
-			var st store.Store
-			var err error
-			if kind == "postgres" {
-				st, err = postgres.Open(ctx, pgtest.New(b))
-			} else {
-				st, err = sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
-			dir, err := st.CreateDirectory(ctx, "bench")
-			if err != nil {
-				b.Fatal(err)
-			}
-			_, token, err := st.CreateToken(ctx, dir.ID, "bench", time.Time{})
-			if err != nil {
-				b.Fatal(err)
-			}
+			st, dir, token := benchDirectory(b, kind)
 			reg := schema.NewRegistry()
 			var body bytes.Buffer
 			body.WriteString(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[`)

@@ -94,28 +94,10 @@ func (d *dialect) AddMembers(ctx context.Context, tx sqlstore.Querier, dir, grou
 		}
 		types[i] = typ
 	}
-	added, err := members(ctx, tx, `INSERT INTO members (directory_id, group_id, member_id, member_type)
+	added, err := sqlstore.QueryMembers(ctx, tx, `INSERT INTO members (directory_id, group_id, member_id, member_type)
 		SELECT $1, $2, m.id, m.type FROM unnest($3::text[], $4::text[]) AS m(id, type)
 		ON CONFLICT DO NOTHING RETURNING member_id, member_type`, dir, group, ids, types)
 	return added, "", err
-}
-
-// members runs a statement that returns member_id, member_type rows.
-func members(ctx context.Context, q sqlstore.Querier, query string, args ...any) ([]store.Member, error) {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Member
-	for rows.Next() {
-		var m store.Member
-		if err := rows.Scan(&m.ID, &m.Type); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
 }
 
 // RemoveMembers removes members by id. Each id is a statement of its own,

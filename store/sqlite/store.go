@@ -186,7 +186,7 @@ const addMembersSQL = `INSERT INTO members (directory_id, group_id, member_id, m
 
 func (d *dialect) AddMembers(ctx context.Context, tx sqlstore.Querier, dir, group string, ids []string) ([]store.Member, string, error) {
 	list := d.List(ids)
-	added, err := members(ctx, tx, addMembersSQL, group, list, dir)
+	added, err := sqlstore.QueryMembers(ctx, tx, addMembersSQL, group, list, dir)
 	if err != nil {
 		return nil, "", err
 	}
@@ -207,24 +207,6 @@ func (d *dialect) AddMembers(ctx context.Context, tx sqlstore.Querier, dir, grou
 	return added, "", nil
 }
 
-// members runs a statement that returns member_id, member_type rows.
-func members(ctx context.Context, q sqlstore.Querier, query string, args ...any) ([]store.Member, error) {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Member
-	for rows.Next() {
-		var m store.Member
-		if err := rows.Scan(&m.ID, &m.Type); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
 // removeMembersSQL removes the members whose ids are in a JSON array ($3)
 // from a group ($2) of a directory ($1): one statement for all of them,
 // each looked up by the primary key (TestRemoveMembersLooksUpEachID).
@@ -232,7 +214,7 @@ const removeMembersSQL = `DELETE FROM members WHERE directory_id = $1 AND group_
 	AND member_id IN (SELECT value FROM json_each($3)) RETURNING member_id, member_type`
 
 func (d *dialect) RemoveMembers(ctx context.Context, tx sqlstore.Querier, dir, group string, ids []string) ([]store.Member, error) {
-	return members(ctx, tx, removeMembersSQL, dir, group, d.List(ids))
+	return sqlstore.QueryMembers(ctx, tx, removeMembersSQL, dir, group, d.List(ids))
 }
 
 // insertEventSQL inserts one event. SQLite runs in the process: a

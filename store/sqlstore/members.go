@@ -76,6 +76,12 @@ func (s *Store) replaceMembers(ctx context.Context, tx Querier, dir, group strin
 	return added, removed, err
 }
 
+// QueryMembers runs a statement that returns member_id, member_type rows
+// (an INSERT or DELETE … RETURNING of members) and returns them.
+func QueryMembers(ctx context.Context, q Querier, query string, args ...any) ([]store.Member, error) {
+	return queryAll(ctx, q, scanMember, query, args...)
+}
+
 // scanMember reads a member_id and member_type.
 func scanMember(row Row) (store.Member, error) {
 	var m store.Member
