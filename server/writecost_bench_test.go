@@ -22,9 +22,9 @@ import (
 	"github.com/rosterhq/roster/store/sqlite"
 )
 
-// benchDirectory opens a new store of a kind ("sqlite" or "postgres"),
+// newBenchStore opens a new store of a kind ("sqlite" or "postgres"),
 // closed when b ends, with a directory and a token of it.
-func benchDirectory(b *testing.B, kind string) (store.Store, store.Directory, string) {
+func newBenchStore(b *testing.B, kind string) (store.Store, store.Directory, string) {
 	ctx := context.Background()
 	var st store.Store
 	var err error
@@ -57,7 +57,7 @@ func BenchmarkWriteCost(b *testing.B) {
 	for _, kind := range []string{"sqlite", "postgres"} {
 		b.Run(kind, func(b *testing.B) {
 			ctx := context.Background()
-			st, dir, token := benchDirectory(b, kind)
+			st, dir, token := newBenchStore(b, kind)
 			reg := schema.NewRegistry()
 			const pool = 2000
 			ids := make([]string, pool)
@@ -128,7 +128,7 @@ func BenchmarkTenThousandMemberPatch(b *testing.B) {
 	for _, kind := range []string{"sqlite", "postgres"} {
 		b.Run(kind, func(b *testing.B) {
 			ctx := context.Background()
-			st, dir, token := benchDirectory(b, kind)
+			st, dir, token := newBenchStore(b, kind)
 			reg := schema.NewRegistry()
 			var body bytes.Buffer
 			body.WriteString(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[`)
