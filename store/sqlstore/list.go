@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -62,9 +63,18 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 			return page, err
 		}
 	}
-	query := PageQuery(cond, orderBy, len(args))
+	// A user's groups take a query of their own (nested groups are
+	// recursion), which the page's query says whom to run it for: a page
+	// of users in no group (an Okta lookup by userName, as a rule) costs
+	// one statement.
+	groups := q.Members && q.Type.Schema.Attribute("groups") != nil
+	columns := `r.seq, ` + resourceColumns
+	if groups {
+		columns += `, ` + inGroupsColumn
+	}
+	query := pageQuery(columns, cond, orderBy, len(args))
 	if s.sql.MaterializePage {
-		query = MaterializedPageQuery(cond, orderBy, len(args))
+		query = materializedPageQuery(columns, cond, orderBy, len(args))
 	}
 	args = append(args, limit, offset)
 	rows, err := db.Query(ctx, query, args...)
@@ -73,18 +83,27 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 	}
 	defer rows.Close()
 	var last int64
+	var inGroups []*resource.Resource // users of the page in a group
 	for rows.Next() {
 		if q.Cursor && len(page.Resources) == q.Count {
 			page.Next = strconv.FormatInt(last, 10)
 			break
 		}
 		var seq int64
-		r, err := scanResource(q.Type, prefixed{rows, &seq})
+		var in bool
+		var row Row = rows
+		if groups {
+			row = suffixed{rows, &in}
+		}
+		r, err := scanResource(q.Type, prefixed{row, &seq})
 		if err != nil {
 			return page, err
 		}
 		last = seq
 		page.Resources = append(page.Resources, r)
+		if in {
+			inGroups = append(inGroups, r)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return page, err
@@ -105,8 +124,20 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 			return page, err
 		}
 	}
+	if groups {
+		for _, r := range page.Resources {
+			delete(r.Attrs, "groups")
+		}
+		if len(inGroups) == 0 {
+			return page, nil
+		}
+		return page, s.withGroups(ctx, s.d.Reader(), dir, inGroups, true)
+	}
 	return page, s.pageComputed(ctx, dir, page.Resources, q.Members)
 }
+
+// inGroupsColumn says whether the resource r is a member of any group.
+const inGroupsColumn = `EXISTS (SELECT 1 FROM members m WHERE m.directory_id = r.directory_id AND m.member_id = r.id)`
 
 // prefixed is a row whose first column goes to first, the rest to the
 // destinations its Scan is given.
@@ -141,7 +172,11 @@ func PageQuery(cond, orderBy string, n int) string {
 // waits for the first row (see Statements.MaterializePage). Sorting seqs
 // alone, not the rows, also makes it no slower.
 func MaterializedPageQuery(cond, orderBy string, n int) string {
-	return `WITH page AS MATERIALIZED (` + pageQuery("r.seq", cond, orderBy, n) + `) SELECT r.seq, ` + resourceColumns +
+	return materializedPageQuery(`r.seq, `+resourceColumns, cond, orderBy, n)
+}
+
+func materializedPageQuery(columns, cond, orderBy string, n int) string {
+	return `WITH page AS MATERIALIZED (` + pageQuery("r.seq", cond, orderBy, n) + `) SELECT ` + columns +
 		` FROM page CROSS JOIN resources r ON r.seq = page.seq ORDER BY ` + orderBy
 }
 

@@ -236,7 +236,7 @@ func (s *Store) Get(ctx context.Context, dir string, rt *schema.ResourceType, id
 	groups := members && rt.Schema.Attribute("groups") != nil
 	columns, inGroups := resourceColumns, false
 	if groups {
-		columns += `, EXISTS (SELECT 1 FROM members m WHERE m.directory_id = r.directory_id AND m.member_id = r.id)`
+		columns += `, ` + inGroupsColumn
 	}
 	row := s.d.Reader().QueryRow(ctx, `SELECT `+columns+` FROM resources r
 		WHERE r.directory_id = $1 AND r.type = $2 AND r.id = $3`, dir, rt.Name, id)
@@ -394,9 +394,8 @@ func (s *Store) current(ctx context.Context, tx Querier, dir string, rt *schema.
 	var created, modified Time
 	var row Row
 	if rt.Schema.Attribute("groups") != nil {
-		row = suffixed{tx.QueryRow(ctx, `SELECT r.created, r.last_modified, r.version, r.attrs,
-			EXISTS (SELECT 1 FROM members m WHERE m.directory_id = r.directory_id AND m.member_id = r.id) FROM resources r
-			WHERE r.directory_id = $1 AND r.type = $2 AND r.id = $3 `+lock, dir, rt.Name, id), &cur.inGroups}
+		row = suffixed{tx.QueryRow(ctx, `SELECT r.created, r.last_modified, r.version, r.attrs, `+inGroupsColumn+`
+			FROM resources r WHERE r.directory_id = $1 AND r.type = $2 AND r.id = $3 `+lock, dir, rt.Name, id), &cur.inGroups}
 	} else {
 		row = tx.QueryRow(ctx, `SELECT created, last_modified, version, attrs FROM resources
 			WHERE directory_id = $1 AND type = $2 AND id = $3 `+lock, dir, rt.Name, id)
