@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rosterhq/roster/event"
+	"github.com/rosterhq/roster/internal/logbuf"
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/server/management"
 	"github.com/rosterhq/roster/store"
@@ -58,7 +60,11 @@ start.`,
 			if (tlsCert == "") != (tlsKey == "") {
 				return errors.New("--tls-cert and --tls-key go together")
 			}
-			logger, err := newLogger(cmd, logFormat, logLevel)
+			// A line per request, buffered: written on every 100 ms (and
+			// when 64 KiB fill up, and at the end), not one write each.
+			logs := logbuf.New(cmd.ErrOrStderr(), 100*time.Millisecond, 64<<10)
+			defer logs.Flush()
+			logger, err := newLogger(logs, logFormat, logLevel)
 			if err != nil {
 				return err
 			}
@@ -91,7 +97,7 @@ type serveOptions struct {
 
 // newLogger returns the logger of --log-format and --log-level (a level
 // slog names: debug, info, warn or error).
-func newLogger(cmd *cobra.Command, format, level string) (*slog.Logger, error) {
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", level)
@@ -99,9 +105,9 @@ func newLogger(cmd *cobra.Command, format, level string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lvl}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), opts)), nil
+		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), opts)), nil
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
 }

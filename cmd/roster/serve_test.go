@@ -114,12 +114,17 @@ func TestServeStrict(t *testing.T) {
 			cmd.SetArgs(append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "roster.db")}, tc.args...))
 			done := make(chan error, 1)
 			go func() { done <- cmd.ExecuteContext(ctx) }()
-			defer func() {
-				cancel()
-				if err := <-done; err != nil {
-					t.Errorf("serve: %v", err)
+			stopped := false
+			stop := func() {
+				if !stopped {
+					stopped = true
+					cancel()
+					if err := <-done; err != nil {
+						t.Errorf("serve: %v", err)
+					}
 				}
-			}()
+			}
+			defer stop()
 			url := serveURL(t, &logs, done)
 			req, _ := http.NewRequest(http.MethodPost, url+"/Groups", strings.NewReader(group))
 			req.Header.Set("Authorization", "Bearer "+token)
@@ -133,6 +138,7 @@ func TestServeStrict(t *testing.T) {
 			if resp.StatusCode != tc.status {
 				t.Fatalf("POST /Groups answered %d %s, want %d", resp.StatusCode, body, tc.status)
 			}
+			stop() // the log is buffered: all of it is written once serve ends
 			if logged := strings.Contains(logs.String(), adscim); logged != tc.logged {
 				t.Errorf("the log mentions the ignored URN: %v, want %v:\n%s", logged, tc.logged, logs.String())
 			}

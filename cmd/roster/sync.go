@@ -172,7 +172,7 @@ The configuration is read again for every run.`,
 			} else if every <= 0 {
 				return fmt.Errorf("--every must be positive")
 			}
-			logger, err := newLogger(cmd, logFormat, "info")
+			logger, err := newLogger(cmd.ErrOrStderr(), logFormat, "info")
 			if err != nil {
 				return err
 			}
