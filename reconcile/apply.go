@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rosterhq/roster/client"
 	"github.com/rosterhq/roster/client/patch"
+	"github.com/rosterhq/roster/scim"
 )
 
 // Result is what Apply did.
@@ -23,6 +26,9 @@ type Result struct {
 	// FailedCounts counts the failed changes by kind, as Done counts
 	// those made: a failed request to add three members counts three.
 	FailedCounts Counts
+	// Learnt says which shapes of request the target refused, and what
+	// the run sent instead from then on.
+	Learnt []string
 }
 
 // Failure is a change tried and, if it failed after its retries, why.
@@ -123,6 +129,9 @@ type applier struct {
 	// retiredEarly holds the target ids of the groups retireReplacedGroups
 	// deleted.
 	retiredEarly map[string]bool
+	// shape is what the run learnt of the PATCH requests the target
+	// takes.
+	shape shapes
 }
 
 func newApplier(e *Engine, p *Plan, paths map[string]attrPath, now time.Time) *applier {
@@ -208,8 +217,13 @@ func (a *applier) createUsers(ctx context.Context) {
 func (a *applier) eachUser(ctx context.Context, changes []UserChange) {
 	a.e.each(ctx, len(changes), func(i int) {
 		ch := changes[i]
-		id, err := a.applyUser(ctx, ch)
+		id, lifeDone, err := a.applyUser(ctx, ch)
 		if err != nil {
+			if lifeDone {
+				a.mu.Lock()
+				a.recordActive(ch)
+				a.mu.Unlock()
+			}
 			a.fail(fmt.Sprintf("%s user %s", ch.Action, ch.UserName), err, userKind(ch.Action))
 			return
 		}
@@ -262,6 +276,15 @@ func (a *applier) bulkCreateUsers(ctx context.Context, creates []UserChange) {
 // must be held.
 func (a *applier) succeeded(ch UserChange, id string) {
 	a.ids[ch.ExternalID] = id
+	a.recordActive(ch)
+	a.done(fmt.Sprintf("%s user %s", ch.Action, ch.UserName))
+	a.res.Done.add(userKind(ch.Action))
+}
+
+// recordActive records that the sync manages the user of a change made
+// (its lifecycle at least), and when it deactivated it. a.mu must be
+// held.
+func (a *applier) recordActive(ch UserChange) {
 	o := a.e.State.Users[ch.ExternalID]
 	if o == nil {
 		o = &Owned{Since: a.now}
@@ -277,36 +300,160 @@ func (a *applier) succeeded(ch UserChange, id string) {
 	case "true":
 		o.Deprovisioned = time.Time{}
 	}
-	a.done(fmt.Sprintf("%s user %s", ch.Action, ch.UserName))
-	a.res.Done.add(userKind(ch.Action))
 }
 
-// applyUser carries out one user change and returns the target user's id.
-func (a *applier) applyUser(ctx context.Context, ch UserChange) (string, error) {
+// applyUser carries out one user change and returns the target user's
+// id. An update that also (de)activates the user sends that first, in a
+// PATCH of its own, so that an attribute the target refuses can never
+// keep a leaver active or a returning user locked out; lifeDone says it
+// was made, whatever became of the attributes.
+func (a *applier) applyUser(ctx context.Context, ch UserChange) (id string, lifeDone bool, err error) {
 	if ch.Action == ActionCreate {
 		u, err := a.newUser(ch)
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		created, err := a.e.Target.Users.Create(ctx, u)
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
-		return created.ID, nil
+		return created.ID, false, nil
 	}
-	var ops []patch.Op
+	var attrs []AttrChange
 	for _, c := range ch.Changes {
-		switch {
-		case c.Path == "active":
-			ops = append(ops, patch.Replace("active", c.After == "true"))
-		case c.After == "":
-			ops = append(ops, patch.Remove(a.paths[c.Path].removal()))
-		default:
-			ops = append(ops, patch.Replace(c.Path, c.After))
+		if c.Path == "active" {
+			if _, err := a.e.Target.Users.Patch(ctx, ch.TargetID, patch.Replace("active", c.After == "true")); err != nil {
+				return "", false, fmt.Errorf("set active to %s: %w", c.After, err)
+			}
+			lifeDone = true
+			continue
+		}
+		attrs = append(attrs, c)
+	}
+	if len(attrs) > 0 {
+		if err := a.patchAttrs(ctx, ch.TargetID, attrs); err != nil {
+			if lifeDone {
+				err = fmt.Errorf("active is set, but the attributes failed: %w", err)
+			}
+			return ch.TargetID, lifeDone, err
 		}
 	}
-	_, err := a.e.Target.Users.Patch(ctx, ch.TargetID, ops...)
-	return ch.TargetID, err
+	return ch.TargetID, lifeDone, nil
+}
+
+// attrOp returns the PATCH operation of an attribute change in the shape
+// strict servers accept (RFC 7644 §3.5.2): remove for a value the source
+// cleared, add for one the target does not hold yet (a typed element of a
+// multi-valued attribute is added whole: a replace through a filter that
+// matches nothing is answered noTarget), replace for one it holds.
+func (a *applier) attrOp(c AttrChange) patch.Op {
+	p := a.paths[c.Path]
+	switch {
+	case c.After == "":
+		return patch.Remove(p.removal())
+	case c.Before == "" && p.typ != "":
+		return patch.Add(p.multiValued(), []map[string]any{{"type": p.typ, p.sub: c.After}})
+	case c.Before == "":
+		return patch.Add(c.Path, c.After)
+	}
+	return patch.Replace(c.Path, c.After)
+}
+
+// shapes is what a run learnt of the PATCH requests a target refuses, so
+// that it sends the shape that works for the rest of the run rather than
+// meet the same refusal for every user.
+type shapes struct {
+	oneOp atomic.Bool // several operations in one PATCH were refused: one a request
+	put   atomic.Bool // a single operation was refused: read, change and replace (PUT)
+}
+
+// reshapable reports whether a refusal of a PATCH may be its shape, which
+// another shape of the same change may get past: not a path or value the
+// target's schema lacks (invalidPath, mutability, uniqueness), which no
+// shape changes.
+func reshapable(err error) bool {
+	var ce *client.Error
+	if !errors.As(err, &ce) {
+		return false
+	}
+	switch ce.Status {
+	case http.StatusBadRequest:
+		switch ce.ScimType {
+		case "invalidPath", "mutability", "uniqueness", "invalidVers", "sensitive":
+			return false
+		}
+		return true
+	case http.StatusNotImplemented:
+		return true
+	}
+	return false
+}
+
+// patchAttrs sends a user's attribute changes in one PATCH, or, if the
+// target refuses its shape, in the next shape that works: each operation
+// alone, a refused replace through a filter as an add of the element, and
+// last a read, change and replace (PUT). What worked is remembered for
+// the run (see shapes).
+func (a *applier) patchAttrs(ctx context.Context, id string, changes []AttrChange) error {
+	ops := make([]patch.Op, len(changes))
+	for i, c := range changes {
+		ops[i] = a.attrOp(c)
+	}
+	users := a.e.Target.Users
+	switch {
+	case a.shape.put.Load():
+		_, err := users.PatchByReplace(ctx, id, ops...)
+		return err
+	case len(ops) == 1:
+		return a.patchOne(ctx, id, changes[0], ops[0])
+	case !a.shape.oneOp.Load():
+		_, err := users.Patch(ctx, id, ops...)
+		if err == nil || !reshapable(err) {
+			return err
+		}
+		if !a.shape.oneOp.Swap(true) {
+			a.learnt(fmt.Sprintf("the target refused a PATCH of %d operations (%v): one operation a request from then on", len(ops), err))
+		}
+	}
+	for i, op := range ops {
+		if err := a.patchOne(ctx, id, changes[i], op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// patchOne sends one attribute change, falling back as patchAttrs says.
+func (a *applier) patchOne(ctx context.Context, id string, c AttrChange, op patch.Op) error {
+	users := a.e.Target.Users
+	if a.shape.put.Load() {
+		_, err := users.PatchByReplace(ctx, id, op)
+		return err
+	}
+	_, err := users.Patch(ctx, id, op)
+	if err == nil || !reshapable(err) {
+		return err
+	}
+	if p := a.paths[c.Path]; op.Op == "replace" && p.typ != "" && errors.Is(err, &scim.Error{Status: http.StatusBadRequest, ScimType: "noTarget"}) {
+		// The element was not there after all (a value read as present
+		// but in another shape): add it.
+		if _, err2 := users.Patch(ctx, id, patch.Add(p.multiValued(), []map[string]any{{"type": p.typ, p.sub: c.After}})); err2 == nil {
+			return nil
+		}
+	}
+	if !a.shape.put.Swap(true) {
+		a.learnt(fmt.Sprintf("the target refused a PATCH %s %s (%v): users are read, changed and replaced (PUT) from then on", op.Op, op.Path, err))
+	}
+	_, err = users.PatchByReplace(ctx, id, op)
+	return err
+}
+
+// learnt records in the result what the run learnt of the target. Safe
+// for concurrent use.
+func (a *applier) learnt(note string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.res.Learnt = append(a.res.Learnt, note)
 }
 
 // newUser returns the user a create change makes.
@@ -336,8 +483,10 @@ func (a *applier) retirements(replaced bool) []GroupChange {
 			taken[strings.ToLower(ch.Name)] = true
 		}
 	}
+	// Renames go early: they free the name and keep the group, whose
+	// members changeMembers then removes.
 	return a.groups(func(ch GroupChange) bool {
-		return ch.Action == ActionRetire && taken[strings.ToLower(ch.Name)] == replaced
+		return ch.Action == ActionRetire && (taken[strings.ToLower(ch.Name)] || ch.Rename != "") == replaced
 	})
 }
 
@@ -360,16 +509,28 @@ func (a *applier) retireGroups(ctx context.Context) {
 func (a *applier) retire(ctx context.Context, changes []GroupChange, early bool) {
 	a.e.each(ctx, len(changes), func(i int) {
 		ch := changes[i]
-		if err := a.e.Target.Groups.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
+		if ch.Rename != "" {
+			// Kept, and still managed: renamed out of the way; its
+			// members go in changeMembers.
+			if err := a.e.Target.Groups.Rename(ctx, ch.TargetID, ch.Rename); err != nil {
+				a.fail("retire group "+ch.Name, err, Counts{GroupRetire: 1})
+				return
+			}
+		} else if err := a.e.Target.Groups.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
 			a.fail("retire group "+ch.Name, err, Counts{GroupRetire: 1})
 			return
 		}
 		a.mu.Lock()
 		defer a.mu.Unlock()
+		if ch.Rename != "" {
+			a.res.Done.GroupRetire++
+			a.done("retire group " + ch.Name + " as " + ch.Rename)
+			return
+		}
 		delete(a.e.State.Groups, ch.ExternalID)
 		a.res.Done.GroupRetire++
 		a.done("retire group " + ch.Name)
-		if early {
+		if early && ch.Rename == "" {
 			a.retiredEarly[ch.TargetID] = true
 		}
 	})

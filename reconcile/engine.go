@@ -71,6 +71,7 @@ func (e *Engine) plan(ctx context.Context) (*Plan, *source.Snapshot, *mapping, e
 		first error
 		snap  *source.Snapshot
 		tgt   target
+		ts    *TargetSchema
 	)
 	fail := func(what string, err error) {
 		if err != nil {
@@ -104,9 +105,22 @@ func (e *Engine) plan(ctx context.Context) (*Plan, *source.Snapshot, *mapping, e
 		tgt.groups, err = e.readGroups(ctx, reading)
 		fail("target", err)
 	})
+	wg.Go(func() {
+		var err error
+		ts, err = e.LearnTarget(ctx)
+		fail("target's schemas", err)
+	})
 	wg.Wait()
 	if first != nil {
 		return nil, nil, nil, first
+	}
+	// Mistakes of the mapping, found before anything is written: a path
+	// the target cannot hold, a source field no record has.
+	if err := ts.check(m, e.Mapping.Where); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkFields(snap, m, e.Mapping.Where); err != nil {
+		return nil, nil, nil, err
 	}
 	snap = e.Scope.apply(snap)
 	if min := max(e.MinUsers, 1); len(snap.Users) < min && len(e.State.Users) > 0 {
@@ -116,6 +130,9 @@ func (e *Engine) plan(ctx context.Context) (*Plan, *source.Snapshot, *mapping, e
 	p, err := computePlan(snap, tgt, m, e.State, e.Policy, time.Now().UTC())
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if note := ts.Note(); note != "" {
+		p.Notes = append(p.Notes, note)
 	}
 	e.own(p)
 	return p, snap, m, nil

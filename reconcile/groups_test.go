@@ -38,7 +38,7 @@ func memberNames(t *testing.T, c *client.Client, name string) []string {
 func TestRetireGroupsDeletesOnlyOwnedGroups(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	f.engine.Policy.RetireGroups = true
+	f.engine.Policy.RetireGroups = reconcile.RetireDelete
 	f.run(t)
 	// Groups the sync does not own: one made by hand, one that another
 	// tool gave an externalId.
@@ -181,7 +181,7 @@ func TestGroupAdoptedByDisplayName(t *testing.T) {
 		t.Fatalf("after adopting: plan %+v, %d writes", p.Counts, writes)
 	}
 	// Adopted, the group is the sync's: it is retired when it leaves.
-	f.engine.Policy.RetireGroups = true
+	f.engine.Policy.RetireGroups = reconcile.RetireDelete
 	f.src.snap.Groups = f.src.snap.Groups[1:]
 	f.src.snap.Groups[0].Parent = ""
 	if p, _, _ := f.run(t); p.Counts.GroupRetire != 1 {
@@ -257,7 +257,7 @@ func TestANewGroupTakesTheNameARenamedOneGaveUp(t *testing.T) {
 func TestAGroupReplacedByANewOneOfTheSameNameConvergesInOneRun(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	f.engine.Policy.RetireGroups = true
+	f.engine.Policy.RetireGroups = reconcile.RetireDelete
 	f.run(t)
 	old, err := f.c.Groups.ByDisplayName(ctx, "Compilers")
 	if err != nil {

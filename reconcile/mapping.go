@@ -23,6 +23,9 @@ type Mapping struct {
 	// GroupName computes a group's displayName; default: the source's
 	// group name.
 	GroupName string `yaml:"groupName"`
+	// Where says where each of Users' paths is written, as "file:line",
+	// for errors that name the mapping line; package config fills it.
+	Where map[string]string `yaml:"-"`
 }
 
 // DefaultMapping returns the users' mapping of a Mapping that maps none:
@@ -32,10 +35,10 @@ func DefaultMapping() Mapping {
 	return Mapping{Users: map[string]string{
 		"userName":                     "default(userName, mail, userPrincipalName, uid, sAMAccountName)",
 		"displayName":                  "default(displayName, cn, join(\" \", givenName, default(sn, familyName)))",
-		"name.givenName":               "givenName",
+		"name.givenName":               "default(givenName)",
 		"name.familyName":              "default(familyName, sn)",
 		`emails[type eq "work"].value`: "default(email, mail)",
-		"title":                        "title",
+		"title":                        "default(title)",
 	}}
 }
 
@@ -43,6 +46,7 @@ func DefaultMapping() Mapping {
 type mapping struct {
 	users     []mapped
 	groupName *Expr
+	where     map[string]string // Mapping.Where
 }
 
 type mapped struct {
@@ -55,7 +59,7 @@ func (m Mapping) compile() (*mapping, error) {
 	if users == nil {
 		users = DefaultMapping().Users
 	}
-	out := &mapping{}
+	out := &mapping{where: m.Where}
 	for _, p := range slices.Sorted(maps.Keys(users)) {
 		path, err := parseAttrPath(p)
 		if err != nil {
@@ -149,6 +153,12 @@ func (p attrPath) removal() string {
 	return p.String()
 }
 
+// multiValued returns the path of the multi-valued attribute a typed
+// path names an element of: emails for emails[type eq "work"].value.
+func (p attrPath) multiValued() string {
+	return attrPath{urn: p.urn, attr: p.attr}.String()
+}
+
 // get returns the path's value in a resource as JSON decodes it, as a
 // string ("" when absent).
 func (p attrPath) get(res map[string]any) string {
@@ -235,4 +245,48 @@ func text(v any) string {
 		return ""
 	}
 	return fmt.Sprint(v)
+}
+
+// checkFields returns an error naming the mapped paths whose expression
+// reads, outside default(…), a field no source user has: a misspelt
+// field would otherwise clear the attribute for everyone. A source
+// without users is not checked.
+func checkFields(snap *source.Snapshot, m *mapping, where map[string]string) error {
+	if len(snap.Users) == 0 {
+		return nil
+	}
+	var need []string
+	for _, mp := range m.users {
+		need = append(need, mp.expr.required()...)
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	keys := map[string]bool{}
+	for _, u := range snap.Users {
+		for k := range u.Attributes {
+			keys[k] = true
+		}
+	}
+	has := make(map[string]bool, len(keys))
+	for k := range keys {
+		has[strings.ToLower(k)] = true
+	}
+	var problems []string
+	for _, mp := range m.users {
+		for _, f := range mp.expr.required() {
+			if has[strings.ToLower(f)] {
+				continue
+			}
+			line := "mapping " + mp.path.String()
+			if w := lookupWhere(where, mp.path.String()); w != "" {
+				line = w + ": " + line
+			}
+			problems = append(problems, fmt.Sprintf("%s: no source user has a field %s (write default(%s) if some may lack it on purpose)", line, f, f))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("sync: the mapping reads fields the source does not have; nothing was changed:\n  %s", strings.Join(problems, "\n  "))
 }

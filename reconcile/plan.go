@@ -21,6 +21,9 @@ type Plan struct {
 	// Refused says why Apply will refuse the plan (a mass deactivation),
 	// unless mass changes are allowed; "" when it will not.
 	Refused string `json:"refused,omitempty"`
+	// Notes are what a reader of the plan should know that is not a
+	// change: how the target's schema was learnt, groups kept by policy.
+	Notes []string `json:"notes,omitempty"`
 
 	// matchedUsers and matchedGroups are the source ids of the users and
 	// groups that exist in the target already: the sync manages them from
@@ -92,6 +95,9 @@ type GroupChange struct {
 	Before     string `json:"before,omitempty"` // a rename's old name
 	TargetID   string `json:"targetId,omitempty"`
 	Adopt      bool   `json:"adopt,omitempty"`
+	// Rename is the name a retirement gives the group under
+	// policy.retireGroups: rename, which keeps it; "" deletes it.
+	Rename string `json:"rename,omitempty"`
 }
 
 // MemberChange is the members added to and removed from one group.
@@ -116,8 +122,10 @@ type Policy struct {
 	// deactivating them, once they have been deactivated for GracePeriod.
 	Delete      bool          `yaml:"delete"`
 	GracePeriod time.Duration `yaml:"gracePeriod"`
-	// RetireGroups deletes groups that left the source (default: keep).
-	RetireGroups bool `yaml:"retireGroups"`
+	// RetireGroups says what becomes of a group the sync manages once it
+	// is gone from the source: keep it as it is (the default), rename it
+	// "(removed) name" and remove its members, or delete it.
+	RetireGroups RetirePolicy `yaml:"retireGroups"`
 	// MaxDeprovisionShare and MaxDeprovision bound the users one run may
 	// deactivate or delete (whether they left the source or were disabled
 	// in it): a share of the target's managed users (default 0.1) or a
@@ -127,6 +135,43 @@ type Policy struct {
 	// Flatten gives a group the users of its nested groups as direct
 	// members, for targets without nested groups.
 	Flatten bool `yaml:"flatten"`
+}
+
+// RetirePolicy is Policy.RetireGroups: "keep" (or ""), "rename" or
+// "delete". In YAML, true means delete and false keep, as the setting
+// was once a boolean.
+type RetirePolicy string
+
+// The RetirePolicy values.
+const (
+	RetireKeep   RetirePolicy = "keep"
+	RetireRename RetirePolicy = "rename"
+	RetireDelete RetirePolicy = "delete"
+)
+
+// RetiredPrefix starts the name of a group retired by renaming.
+const RetiredPrefix = "(removed) "
+
+// UnmarshalYAML reads keep, rename or delete, or a boolean.
+func (r *RetirePolicy) UnmarshalYAML(unmarshal func(any) error) error {
+	var b bool
+	if unmarshal(&b) == nil {
+		*r = RetireKeep
+		if b {
+			*r = RetireDelete
+		}
+		return nil
+	}
+	var s string
+	if err := unmarshal(&s); err != nil {
+		return err
+	}
+	switch v := RetirePolicy(strings.ToLower(s)); v {
+	case RetireKeep, RetireRename, RetireDelete:
+		*r = v
+		return nil
+	}
+	return fmt.Errorf("policy.retireGroups: %q is not keep, rename or delete", s)
 }
 
 // deprovisionShare returns MaxDeprovisionShare, or its default.
@@ -182,9 +227,7 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 	if err := pl.planGroups(); err != nil {
 		return nil, err
 	}
-	if pol.RetireGroups {
-		pl.planRetirements()
-	}
+	pl.planRetirements()
 	pl.planMembers()
 	return pl.p, nil
 }
@@ -220,6 +263,8 @@ func (pl *planner) planUsers() error {
 	for i, mp := range m.users {
 		pathIndex[mp.path.String()] = i
 	}
+	cleared := map[string]int{} // mapped path → matched users whose value the plan clears
+	matched := 0
 	byExt := map[string]*targetUser{}
 	byName := map[string]*targetUser{}
 	for i := range pl.tgt.users {
@@ -267,9 +312,13 @@ func (pl *planner) planUsers() error {
 		if adopt {
 			ch.Changes = append(ch.Changes, AttrChange{Path: "externalId", Before: tu.externalID, After: su.ID})
 		}
+		matched++
 		for _, path := range slices.Sorted(maps.Keys(want)) {
 			if have := tu.value(pathIndex, path); have != want[path] {
 				ch.Changes = append(ch.Changes, AttrChange{Path: path, Before: have, After: want[path]})
+				if want[path] == "" {
+					cleared[path]++
+				}
 			}
 		}
 		switch {
@@ -295,6 +344,20 @@ func (pl *planner) planUsers() error {
 			p.Counts.Deactivate++
 		default:
 			p.Counts.Update++
+		}
+	}
+	// A mapping that clears an attribute of many users is more likely a
+	// mistake (a misspelt field) than news: refused like a mass
+	// deactivation.
+	limit := pl.pol.deprovisionLimit(matched)
+	for _, path := range slices.Sorted(maps.Keys(cleared)) {
+		if n := cleared[path]; n > limit && p.Refused == "" {
+			where := lookupWhere(pl.m.where, path)
+			if where != "" {
+				where = " (" + where + ")"
+			}
+			p.Refused = fmt.Sprintf("the plan clears %s%s for %d of the %d users it matched, more than the limit of %d (%.0f%% or %d); check the mapping and the source, or allow mass changes",
+				path, where, n, matched, limit, pl.pol.deprovisionShare()*100, pl.pol.MaxDeprovision)
 		}
 	}
 	return nil
@@ -380,21 +443,49 @@ func (pl *planner) planGroups() error {
 	return nil
 }
 
-// planRetirements plans the deletion of the groups the sync manages that
-// left the source, and refuses the plan if they are more than the
-// policy's limit for users: an empty groups search must not delete every
-// group.
+// planRetirements plans what becomes of the groups the sync manages that
+// left the source, as policy.retireGroups says, and refuses the plan if
+// they are more than the policy's limit for users: an empty groups search
+// must not delete every group. Under keep, the plan says how many it
+// keeps.
 func (pl *planner) planRetirements() {
 	p := pl.p
-	owned := 0
+	owned, kept := 0, 0
 	for _, tg := range pl.tgt.groups {
-		if tg.externalID != "" && pl.st.ownsGroup(tg.externalID) {
-			owned++
-			if !pl.gTaken[tg.id] {
-				p.Groups = append(p.Groups, GroupChange{Action: ActionRetire, ExternalID: tg.externalID, Name: tg.name, TargetID: tg.id})
+		if tg.externalID == "" || !pl.st.ownsGroup(tg.externalID) {
+			continue
+		}
+		owned++
+		if pl.gTaken[tg.id] {
+			continue
+		}
+		switch pl.pol.RetireGroups {
+		case RetireDelete:
+			p.Groups = append(p.Groups, GroupChange{Action: ActionRetire, ExternalID: tg.externalID, Name: tg.name, TargetID: tg.id})
+			p.Counts.GroupRetire++
+		case RetireRename:
+			renamed := strings.HasPrefix(tg.name, RetiredPrefix)
+			if !renamed {
+				p.Groups = append(p.Groups, GroupChange{Action: ActionRetire, ExternalID: tg.externalID, Name: tg.name, TargetID: tg.id,
+					Rename: RetiredPrefix + tg.name})
 				p.Counts.GroupRetire++
 			}
+			if len(tg.members) > 0 {
+				mc := MemberChange{Group: Ref{ExternalID: tg.externalID, TargetID: tg.id, Name: tg.name, Type: "Group"}}
+				for _, r := range tg.members {
+					mc.Remove = append(mc.Remove, r)
+				}
+				p.Members = append(p.Members, mc)
+				p.Counts.MembersRemove += len(mc.Remove)
+			} else if renamed {
+				kept++ // retired already
+			}
+		default:
+			kept++
 		}
+	}
+	if kept > 0 && pl.pol.RetireGroups != RetireRename {
+		p.Notes = append(p.Notes, fmt.Sprintf("%d groups gone from the source are kept (policy.retireGroups: keep)", kept))
 	}
 	if limit := pl.pol.deprovisionLimit(owned); p.Counts.GroupRetire > limit && p.Refused == "" {
 		p.Refused = fmt.Sprintf("the plan retires %d of the %d groups the sync manages, more than the limit of %d; check the source, or allow mass changes",

@@ -87,6 +87,7 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("sync config %s: %w", path, err)
 	}
 	c.dir = filepath.Dir(path)
+	c.Mapping.Where = mappingLines(path, data)
 	if c.Name == "" {
 		c.Name = path
 	}
@@ -254,4 +255,33 @@ func (c *Config) source(userAgent string) (source.Source, error) {
 		return c.ldapSource()
 	}
 	return nil, fmt.Errorf("sync config: source.type must be ldap, file or scim, not %q", c.Source.Type)
+}
+
+// mappingLines returns where each of mapping.users' paths is written in
+// a configuration file, as "path:line", for errors that name the line.
+func mappingLines(path string, data []byte) map[string]string {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	child := func(n *yaml.Node, key string) *yaml.Node {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i+1]
+			}
+		}
+		return nil
+	}
+	users := child(child(doc.Content[0], "mapping"), "users")
+	if users == nil || users.Kind != yaml.MappingNode {
+		return nil
+	}
+	out := map[string]string{}
+	for i := 0; i+1 < len(users.Content); i += 2 {
+		out[users.Content[i].Value] = fmt.Sprintf("%s:%d", path, users.Content[i].Line)
+	}
+	return out
 }
