@@ -628,7 +628,7 @@ func (a *applier) changeMembers(ctx context.Context) {
 		if len(add) == 0 && len(remove) == 0 {
 			return
 		}
-		if err := a.e.Target.Groups.ChangeMembers(ctx, group, add, remove); err != nil {
+		if err := a.sendMembers(ctx, group, add, remove); err != nil {
 			if len(add) > 0 {
 				a.fail("add members to group "+mc.Group.Name, err, Counts{MembersAdd: len(add)})
 			}
@@ -648,6 +648,32 @@ func (a *applier) changeMembers(ctx context.Context) {
 			a.done(fmt.Sprintf("remove %d members from group %s", len(remove), mc.Group.Name))
 		}
 	})
+}
+
+// sendMembers adds and removes members of a group: together, in as few
+// PATCH requests as the client's member batch allows, or, once the target
+// refused a PATCH of several operations, one operation a request (a
+// member removed already counts as removed).
+func (a *applier) sendMembers(ctx context.Context, group string, add, remove []string) error {
+	g := a.e.Target.Groups
+	if !a.shape.oneOp.Load() {
+		err := g.ChangeMembers(ctx, group, add, remove)
+		if err == nil || !reshapable(err) || len(remove)+min(len(add), 1) <= 1 {
+			return err
+		}
+		if !a.shape.oneOp.Swap(true) {
+			a.learnt(fmt.Sprintf("the target refused a PATCH of several member changes (%v): one operation a request from then on", err))
+		}
+	}
+	for _, id := range remove {
+		if err := g.RemoveMembers(ctx, group, id); err != nil && !errors.Is(err, &scim.Error{Status: http.StatusBadRequest, ScimType: "noTarget"}) {
+			return err
+		}
+	}
+	if len(add) > 0 {
+		return g.AddMembers(ctx, group, add...)
+	}
+	return nil
 }
 
 // deleteUsers deletes the users the plan deletes (after their grace
