@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +37,101 @@ type Result struct {
 type Failure struct {
 	What string `json:"what"`
 	Err  string `json:"error,omitempty"`
+	// Members names the members a change of a group's members added or
+	// removed (their userNames, or groups' names).
+	Members []string `json:"members,omitempty"`
+	// Cause is the error without what differs from one change to the
+	// next (the URL, ids): failures of one Cause and kind are one line
+	// of the summary (see Causes).
+	Cause string `json:"cause,omitempty"`
+}
+
+// causeOf returns the cause of a failure for grouping: a target's answer
+// as its status, scimType and detail with ids left out, and a hint at
+// what it means where one is known.
+func causeOf(err error) string {
+	var ce *client.Error
+	if !errors.As(err, &ce) {
+		return idLike.ReplaceAllString(err.Error(), "…")
+	}
+	cause := fmt.Sprint(ce.Status)
+	if ce.ScimType != "" {
+		cause += " " + ce.ScimType
+	}
+	if ce.Detail != "" {
+		cause += ": " + idLike.ReplaceAllString(ce.Detail, "…")
+	}
+	hint := map[string]string{
+		"invalidPath": "the target's schema has no such attribute",
+		"noTarget":    "no value in the target matches the path",
+		"uniqueness":  "another resource in the target holds this value (another system's user?)",
+		"mutability":  "the target does not let this attribute change",
+	}[ce.ScimType]
+	switch ce.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		hint = "the target refuses the token"
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		hint = "the target was busy through every retry"
+	}
+	if hint != "" {
+		cause += " — " + hint
+	}
+	return cause
+}
+
+// idLike matches the ids that make one change's error differ from the
+// next's: UUIDs, long hex or digit runs, and quoted URLs.
+var idLike = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\b[0-9a-fA-F]{16,}\b|https?://\S+`)
+
+// Cause is one line of a run's failures grouped: how many changes of a
+// kind ("update user") failed for one cause, and a few of them.
+type Cause struct {
+	Kind     string
+	Cause    string
+	Count    int
+	Examples []string // the first few changes' subjects
+}
+
+// Causes groups a run's failures by kind of change and cause, the
+// largest group first.
+func (r *Result) Causes() []Cause {
+	var out []Cause
+	index := map[[2]string]int{}
+	for _, f := range r.Failed {
+		kind, subject := splitWhat(f.What)
+		cause := f.Cause
+		if cause == "" {
+			cause = f.Err
+		}
+		k := [2]string{kind, cause}
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			out = append(out, Cause{Kind: kind, Cause: cause})
+		}
+		out[i].Count++
+		if len(out[i].Examples) < 3 {
+			out[i].Examples = append(out[i].Examples, subject)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Cause) int { return b.Count - a.Count })
+	return out
+}
+
+// splitWhat splits a change's description into its kind ("update user",
+// "add members to group") and its subject (a userName, a group's name).
+func splitWhat(what string) (kind, subject string) {
+	if m, g, ok := strings.Cut(strings.TrimPrefix(what, "add "), " to group "); ok && strings.HasPrefix(what, "add ") && !strings.HasSuffix(m, "members") {
+		return "add member to group", m + " to " + g // "add ada@example.com to group Eng"
+	}
+	words := strings.Fields(what)
+	for i, w := range words {
+		if w == "user" || w == "group" {
+			return strings.Join(words[:i+1], " "), strings.Join(words[i+1:], " ")
+		}
+	}
+	return what, ""
 }
 
 // ErrRefused is returned by Apply for a plan it refuses (see Plan.Refused).
@@ -70,6 +167,7 @@ func (e *Engine) apply(ctx context.Context, p *Plan, paths map[string]attrPath, 
 		}
 	}
 	a := newApplier(e, p, paths, now)
+	a.adopt()
 	a.updateUsers(ctx)
 	a.createUsers(ctx)
 	a.retireReplacedGroups(ctx)
@@ -157,17 +255,29 @@ func (a *applier) progress() {
 
 // fail records a change that failed, of kind.
 func (a *applier) fail(what string, err error, kind Counts) {
+	a.failMembers(what, err, kind, nil)
+}
+
+// failMembers records a change of members that failed, naming them.
+func (a *applier) failMembers(what string, err error, kind Counts, members []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.res.FailedCounts.add(kind)
-	a.res.Failed = append(a.res.Failed, Failure{What: what, Err: err.Error()})
-	a.res.Changes = append(a.res.Changes, Failure{What: what, Err: err.Error()})
+	f := Failure{What: what, Err: err.Error(), Cause: causeOf(err), Members: members}
+	a.res.Failed = append(a.res.Failed, f)
+	a.res.Changes = append(a.res.Changes, f)
 	a.progress()
 }
 
 // done records a change made. a.mu must be held.
 func (a *applier) done(what string) {
-	a.res.Changes = append(a.res.Changes, Failure{What: what})
+	a.doneMembers(what, nil)
+}
+
+// doneMembers records a change of members made, naming them. a.mu must
+// be held.
+func (a *applier) doneMembers(what string, members []string) {
+	a.res.Changes = append(a.res.Changes, Failure{What: what, Members: members})
 	a.progress()
 }
 
@@ -198,7 +308,39 @@ func (a *applier) groups(keep func(GroupChange) bool) []GroupChange {
 // before the creates, so that a new user may take a userName another
 // gives up (as groups: renames before creates).
 func (a *applier) updateUsers(ctx context.Context) {
-	a.eachUser(ctx, a.users(func(ch UserChange) bool { return ch.Action != ActionCreate && ch.Action != ActionDelete }))
+	a.eachUser(ctx, a.users(func(ch UserChange) bool {
+		return ch.Action != ActionCreate && ch.Action != ActionDelete && ch.Action != ActionAdopt
+	}))
+}
+
+// adopt records the plan's adoptions that change nothing in the target:
+// the users and groups are the configuration's from now on (the plan
+// recorded them in the state, which Apply saves).
+func (a *applier) adopt() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, ch := range a.plan.Users {
+		if ch.Action == ActionAdopt {
+			if a.e.State.Users[ch.ExternalID] == nil {
+				a.e.State.Users[ch.ExternalID] = &Owned{Since: a.now}
+			}
+			a.res.Done.Adopt++
+			a.done("adopt user " + ch.UserName)
+		} else if ch.Adopt {
+			a.res.Done.Adopt++
+		}
+	}
+	for _, ch := range a.plan.Groups {
+		if ch.Action == ActionAdopt {
+			if a.e.State.Groups[ch.ExternalID] == nil {
+				a.e.State.Groups[ch.ExternalID] = &Owned{Since: a.now}
+			}
+			a.res.Done.Adopt++
+			a.done("adopt group " + ch.Name)
+		} else if ch.Adopt {
+			a.res.Done.Adopt++
+		}
+	}
 }
 
 // createUsers creates the plan's new users: in bulk requests when the
@@ -606,17 +748,19 @@ func (a *applier) changeMembers(ctx context.Context) {
 				Counts{MembersAdd: len(mc.Add), MembersRemove: len(mc.Remove)})
 			return
 		}
-		var add, remove []string
+		var add, remove, addNames, removeNames []string
 		for _, r := range mc.Add {
 			if id := a.resolve(r); id != "" {
 				add = append(add, id)
+				addNames = append(addNames, refName(r))
 			} else {
-				a.fail(fmt.Sprintf("add %s to group %s", r.Name, mc.Group.Name), errors.New("the member was not created"), Counts{MembersAdd: 1})
+				a.failMembers(fmt.Sprintf("add %s to group %s", r.Name, mc.Group.Name), errors.New("the member was not created"), Counts{MembersAdd: 1}, []string{refName(r)})
 			}
 		}
 		for _, r := range mc.Remove {
 			if !a.retiredEarly[r.TargetID] {
 				remove = append(remove, r.TargetID)
+				removeNames = append(removeNames, refName(r))
 			}
 		}
 		if len(mc.Remove) > 0 && len(remove) == 0 { // only groups deleted above
@@ -630,10 +774,10 @@ func (a *applier) changeMembers(ctx context.Context) {
 		}
 		if err := a.sendMembers(ctx, group, add, remove); err != nil {
 			if len(add) > 0 {
-				a.fail("add members to group "+mc.Group.Name, err, Counts{MembersAdd: len(add)})
+				a.failMembers("add members to group "+mc.Group.Name, err, Counts{MembersAdd: len(add)}, addNames)
 			}
 			if len(remove) > 0 {
-				a.fail("remove members from group "+mc.Group.Name, err, Counts{MembersRemove: len(remove)})
+				a.failMembers("remove members from group "+mc.Group.Name, err, Counts{MembersRemove: len(remove)}, removeNames)
 			}
 			return
 		}
@@ -641,11 +785,11 @@ func (a *applier) changeMembers(ctx context.Context) {
 		defer a.mu.Unlock()
 		if len(add) > 0 {
 			a.res.Done.MembersAdd += len(add)
-			a.done(fmt.Sprintf("add %d members to group %s", len(add), mc.Group.Name))
+			a.doneMembers(fmt.Sprintf("add %d members to group %s", len(add), mc.Group.Name), addNames)
 		}
 		if len(remove) > 0 {
 			a.res.Done.MembersRemove += len(remove)
-			a.done(fmt.Sprintf("remove %d members from group %s", len(remove), mc.Group.Name))
+			a.doneMembers(fmt.Sprintf("remove %d members from group %s", len(remove), mc.Group.Name), removeNames)
 		}
 	})
 }
@@ -758,6 +902,7 @@ func (c *Counts) add(o Counts) {
 	c.Reactivate += o.Reactivate
 	c.Delete += o.Delete
 	c.Unchanged += o.Unchanged
+	c.Adopt += o.Adopt
 	c.GroupCreate += o.GroupCreate
 	c.GroupRename += o.GroupRename
 	c.GroupRetire += o.GroupRetire

@@ -103,7 +103,14 @@ beside the state file).`,
 			if err := reconcile.WriteSummary(cmd.OutOrStdout(), p, res, time.Since(started)); err != nil {
 				return err
 			}
-			for _, f := range res.Failed {
+			// The summary groups the failures by cause; the first few
+			// go to stderr whole, and the history keeps them all.
+			for i, f := range res.Failed {
+				if i == maxFailuresShown {
+					fmt.Fprintf(cmd.ErrOrStderr(), "… and %d more failures (roster sync history --run ID lists every one, when the configuration names a database)\n",
+						len(res.Failed)-maxFailuresShown)
+					break
+				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "failed: %s: %s\n", f.What, f.Err)
 			}
 			if err != nil {
@@ -146,6 +153,10 @@ beside the state file).`,
 	cmd.AddCommand(plan, apply, preview, explain, newSyncDaemonCommand(&cfgPath), newSyncHistoryCommand(&cfgPath))
 	return cmd
 }
+
+// maxFailuresShown is how many failed changes apply writes out whole;
+// its summary has them all, grouped by cause.
+const maxFailuresShown = 10
 
 func newSyncDaemonCommand(cfgPath *string) *cobra.Command {
 	var every time.Duration
@@ -292,7 +303,7 @@ func newSyncHistoryCommand(cfgPath *string) *cobra.Command {
 			defer h.Close()
 			out := cmd.OutOrStdout()
 			if runID != "" {
-				r, err := h.SyncRun(cmd.Context(), runID)
+				r, err := cfg.FindRun(cmd.Context(), h, runID)
 				if err != nil {
 					return err
 				}
@@ -304,10 +315,14 @@ func newSyncHistoryCommand(cfgPath *string) *cobra.Command {
 				var changes []reconcile.Failure
 				json.Unmarshal(r.Changes, &changes)
 				for _, c := range changes {
+					what := c.What
+					if len(c.Members) > 0 {
+						what += ": " + strings.Join(c.Members, ", ")
+					}
 					if c.Err != "" {
-						fmt.Fprintf(out, "  FAILED %s: %s\n", c.What, c.Err)
+						fmt.Fprintf(out, "  FAILED %s: %s\n", what, c.Err)
 					} else {
-						fmt.Fprintf(out, "  ok     %s\n", c.What)
+						fmt.Fprintf(out, "  ok     %s\n", what)
 					}
 				}
 				return nil
@@ -326,7 +341,7 @@ func newSyncHistoryCommand(cfgPath *string) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs, newest first")
-	cmd.Flags().StringVar(&runID, "run", "", "show one run and every change it made")
+	cmd.Flags().StringVar(&runID, "run", "", "show one run (its id, or the start of it) and every change it made, naming the users and members")
 	return cmd
 }
 

@@ -106,8 +106,14 @@ database: history.db
 		!strings.Contains(out, "create 2, group create 1, members +2") {
 		t.Fatalf("history:\n%s", out)
 	}
-	if out := must(t, "sync", "history", "--config", cfg, "--run", hist[2][0]); !strings.Contains(out, "ok     create user ada@example.com") {
+	// A run is named by the start of its id, and its member changes name
+	// the members.
+	if out := must(t, "sync", "history", "--config", cfg, "--run", hist[2][0][:8]); !strings.Contains(out, "ok     create user ada@example.com") ||
+		!strings.Contains(out, "ok     add 2 members to group Engineering: ada@example.com, alan@example.com") {
 		t.Fatalf("the first run:\n%s", out)
+	}
+	if r := runIn(t, "", "sync", "history", "--config", cfg, "--run", "zzz-no-such-run"); r.fail == nil || !strings.Contains(r.err, "no run") {
+		t.Fatalf("an unknown run: %v\n%s", r.fail, r.err)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rosterhq/roster/reconcile"
@@ -64,6 +66,36 @@ func (c *Config) Record(ctx context.Context, h History, started time.Time, p *re
 	_, err := h.RecordRun(ctx, run)
 	return err
 }
+
+// FindRun returns the run of this configuration whose id is id or
+// starts with it, when one only does; store.ErrNotFound when none does.
+func (c *Config) FindRun(ctx context.Context, h History, id string) (store.SyncRun, error) {
+	if r, err := h.SyncRun(ctx, id); err == nil || !errors.Is(err, store.ErrNotFound) {
+		return r, err
+	}
+	runs, err := h.SyncRuns(ctx, c.Name, maxRunsSearched)
+	if err != nil {
+		return store.SyncRun{}, err
+	}
+	var found []string
+	for _, r := range runs {
+		if id != "" && strings.HasPrefix(r.ID, id) {
+			found = append(found, r.ID)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return store.SyncRun{}, fmt.Errorf("sync history: no run of %s has an id starting %q: %w", c.Name, id, store.ErrNotFound)
+	case 1:
+		return h.SyncRun(ctx, found[0])
+	}
+	return store.SyncRun{}, fmt.Errorf("sync history: %d runs of %s have ids starting %q (%s): give more of the id",
+		len(found), c.Name, id, strings.Join(found[:min(len(found), 5)], ", "))
+}
+
+// maxRunsSearched is how many of a configuration's newest runs FindRun
+// looks through for an id prefix.
+const maxRunsSearched = 1000
 
 // Status is a run's status for its history: ok, failed, refused, locked
 // or error.
