@@ -123,6 +123,7 @@ func (e *Engine) plan(ctx context.Context) (*Plan, *source.Snapshot, *mapping, *
 		return nil, nil, nil, nil, err
 	}
 	snap = e.Scope.apply(snap)
+	m.withGroups(snap)
 	if min := max(e.MinUsers, 1); len(snap.Users) < min && len(e.State.Users) > 0 {
 		return nil, nil, nil, nil, fmt.Errorf("sync: the source returned %d users (fewer than %d) while the sync manages %d in the target; refusing to go on",
 			len(snap.Users), min, len(e.State.Users))

@@ -23,6 +23,7 @@ func (e *Engine) Preview(ctx context.Context, w io.Writer, who string) error {
 		return fmt.Errorf("sync: read the source: %w", err)
 	}
 	snap = e.Scope.apply(snap)
+	m.withGroups(snap)
 	found := findUsers(snap, m, who)
 	if len(found) == 0 {
 		return fmt.Errorf("sync: no source user matches %q", who)

@@ -105,3 +105,47 @@ func TestRetireGroupsPolicies(t *testing.T) {
 		t.Error("archive was taken")
 	}
 }
+
+// TestPrimaryGroupIsMapped: mapping.primaryGroup writes a user's primary
+// group to a user attribute of the target: the first group of the source
+// the user is in, or the one a source field names; it follows a move.
+func TestPrimaryGroupIsMapped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	const department = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"
+	f.engine.Mapping = reconcile.DefaultMapping()
+	f.engine.Mapping.PrimaryGroup = reconcile.PrimaryGroup{Path: department, Value: `upper(name)`}
+	f.run(t)
+	dept := func(name string) string {
+		t.Helper()
+		u, err := f.c.Users.ByUserName(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := f.c.Users.Get(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if full.Enterprise == nil {
+			return ""
+		}
+		return full.Enterprise.Department
+	}
+	if got := [3]string{dept("ada@example.com"), dept("grace@example.com"), dept("edsger@example.com")}; got != [3]string{"ENGINEERING", "COMPILERS", ""} {
+		t.Fatalf("departments %q", got)
+	}
+	// A source field names Ada's primary team: Compilers, by name.
+	f.src.snap.Users[0].Attributes["team"] = []string{"compilers"}
+	f.engine.Mapping.PrimaryGroup.From = "team"
+	// Ada to Compilers; Alan and Grace, without a team field, to none.
+	if p, _, _ := f.run(t); p.Counts.Update != 3 {
+		t.Fatalf("plan %+v", p.Counts)
+	}
+	if got := dept("ada@example.com"); got != "COMPILERS" {
+		t.Fatalf("Ada's department: %q", got)
+	}
+	if p, _, writes := f.run(t); p.Counts.Writes() != 0 || writes != 0 {
+		t.Fatalf("converged: %+v, %d writes", p.Counts, writes)
+	}
+}

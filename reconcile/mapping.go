@@ -23,9 +23,26 @@ type Mapping struct {
 	// GroupName computes a group's displayName; default: the source's
 	// group name.
 	GroupName string `yaml:"groupName"`
+	// PrimaryGroup maps a user's primary group (team) to a user
+	// attribute of the target, for targets that keep one (SCIM has no
+	// such attribute of its own).
+	PrimaryGroup PrimaryGroup `yaml:"primaryGroup"`
 	// Where says where each of Users' paths is written, as "file:line",
 	// for errors that name the mapping line; package config fills it.
 	Where map[string]string `yaml:"-"`
+}
+
+// PrimaryGroup is Mapping.PrimaryGroup: Path is the target's user
+// attribute (any path Users may map, such as an extension's attribute),
+// Value an expression over the primary group's fields (name, id, and the
+// source's others; default: name). A user's primary group is the one the
+// source user's field From names (by id or name), or, without From, the
+// first of the source's groups the user is a direct member of, in the
+// source's order; a user in no group gets none.
+type PrimaryGroup struct {
+	Path  string `yaml:"path"`
+	Value string `yaml:"value"`
+	From  string `yaml:"from"`
 }
 
 // DefaultMapping returns the users' mapping of a Mapping that maps none:
@@ -42,16 +59,30 @@ func DefaultMapping() Mapping {
 	}}
 }
 
+// Check parses the mapping's paths and expressions, as a plan would,
+// without reading either side.
+func (m Mapping) Check() error {
+	_, err := m.compile()
+	return err
+}
+
 // mapping is a Mapping with its paths and expressions parsed.
 type mapping struct {
 	users     []mapped
 	groupName *Expr
 	where     map[string]string // Mapping.Where
+	// primaryFrom is PrimaryGroup.From; primary the primary group of
+	// each source user by id, set by withGroups for one snapshot.
+	primaryFrom string
+	primary     map[string]*source.Group
 }
 
 type mapped struct {
 	path attrPath
 	expr *Expr
+	// group says expr reads the user's primary group's fields (see
+	// PrimaryGroup), not the user's.
+	group bool
 }
 
 func (m Mapping) compile() (*mapping, error) {
@@ -73,7 +104,25 @@ func (m Mapping) compile() (*mapping, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mapping of %s: %w", p, err)
 		}
-		out.users = append(out.users, mapped{path, e})
+		out.users = append(out.users, mapped{path: path, expr: e})
+	}
+	if pg := m.PrimaryGroup; pg.Path != "" || pg.Value != "" || pg.From != "" {
+		if pg.Path == "" {
+			return nil, fmt.Errorf("mapping: primaryGroup needs a path (the target's user attribute)")
+		}
+		path, err := parseAttrPath(pg.Path)
+		if err != nil {
+			return nil, fmt.Errorf("mapping of primaryGroup: %w", err)
+		}
+		if slices.ContainsFunc(out.users, func(m mapped) bool { return m.path.String() == path.String() }) {
+			return nil, fmt.Errorf("mapping: primaryGroup's path %s is mapped in users too", pg.Path)
+		}
+		e, err := ParseExpr(cmpOr(pg.Value, "name"))
+		if err != nil {
+			return nil, fmt.Errorf("mapping of primaryGroup: %w", err)
+		}
+		out.users = append(out.users, mapped{path: path, expr: e, group: true})
+		out.primaryFrom = pg.From
 	}
 	if !slices.ContainsFunc(out.users, func(m mapped) bool { return m.path.String() == "userName" }) {
 		return nil, fmt.Errorf("mapping: userName must be mapped")
@@ -94,18 +143,64 @@ func (m Mapping) compile() (*mapping, error) {
 func (m *mapping) user(u source.User) map[string]string {
 	out := make(map[string]string, len(m.users))
 	for _, mp := range m.users {
+		if mp.group {
+			if g := m.primary[u.ID]; g != nil {
+				out[mp.path.String()] = mp.expr.Eval(g.ID, groupFields(*g))
+			} else {
+				out[mp.path.String()] = ""
+			}
+			continue
+		}
 		out[mp.path.String()] = mp.expr.Eval(u.ID, u.Attributes)
 	}
 	return out
 }
 
-// group returns a group's displayName.
-func (m *mapping) group(g source.Group) string {
+// withGroups works out each source user's primary group in snap, when
+// the mapping maps one.
+func (m *mapping) withGroups(snap *source.Snapshot) {
+	if !slices.ContainsFunc(m.users, func(mp mapped) bool { return mp.group }) {
+		return
+	}
+	m.primary = map[string]*source.Group{}
+	byKey := map[string]*source.Group{}
+	for i := range snap.Groups {
+		g := &snap.Groups[i]
+		for _, id := range g.Members {
+			if m.primary[id] == nil {
+				m.primary[id] = g
+			}
+		}
+		byKey[strings.ToLower(g.ID)] = g
+		if byKey[strings.ToLower(g.Name)] == nil {
+			byKey[strings.ToLower(g.Name)] = g
+		}
+	}
+	if m.primaryFrom == "" {
+		return
+	}
+	for _, u := range snap.Users {
+		if g := byKey[strings.ToLower(source.Get(u.Attributes, m.primaryFrom))]; g != nil {
+			m.primary[u.ID] = g
+		} else {
+			delete(m.primary, u.ID)
+		}
+	}
+}
+
+// groupFields returns a group's fields for an expression: name, and the
+// source's others.
+func groupFields(g source.Group) map[string][]string {
 	attrs := map[string][]string{"name": {g.Name}}
 	for k, v := range g.Attributes {
 		attrs[k] = v
 	}
-	return m.groupName.Eval(g.ID, attrs)
+	return attrs
+}
+
+// group returns a group's displayName.
+func (m *mapping) group(g source.Group) string {
+	return m.groupName.Eval(g.ID, groupFields(g))
 }
 
 // attrPath is a path the mapping may name: [urn:]attr[[type eq "t"]][.sub].
@@ -257,7 +352,12 @@ func checkFields(snap *source.Snapshot, m *mapping, where map[string]string) err
 	}
 	var need []string
 	for _, mp := range m.users {
-		need = append(need, mp.expr.required()...)
+		if !mp.group {
+			need = append(need, mp.expr.required()...)
+		}
+	}
+	if m.primaryFrom != "" {
+		need = append(need, m.primaryFrom)
 	}
 	if len(need) == 0 {
 		return nil
@@ -274,6 +374,9 @@ func checkFields(snap *source.Snapshot, m *mapping, where map[string]string) err
 	}
 	var problems []string
 	for _, mp := range m.users {
+		if mp.group {
+			continue
+		}
 		for _, f := range mp.expr.required() {
 			if has[strings.ToLower(f)] {
 				continue
@@ -284,6 +387,9 @@ func checkFields(snap *source.Snapshot, m *mapping, where map[string]string) err
 			}
 			problems = append(problems, fmt.Sprintf("%s: no source user has a field %s (write default(%s) if some may lack it on purpose)", line, f, f))
 		}
+	}
+	if f := m.primaryFrom; f != "" && !has[strings.ToLower(f)] {
+		problems = append(problems, fmt.Sprintf("mapping primaryGroup.from: no source user has a field %s", f))
 	}
 	if len(problems) == 0 {
 		return nil

@@ -150,7 +150,28 @@ beside the state file).`,
 	}
 	preview := aboutUser("preview", "Show what the mapping makes of a source user", (*reconcile.Engine).Preview)
 	explain := aboutUser("explain", "Say whether a user is in scope, what they map to, and what the next run does to them", (*reconcile.Engine).Explain)
-	cmd.AddCommand(plan, apply, preview, explain, newSyncDaemonCommand(&cfgPath), newSyncHistoryCommand(&cfgPath))
+	validate := &cobra.Command{
+		Use:   "validate",
+		Short: "Check the configuration file, touching neither the source nor the target",
+		Long: `Check the configuration file as far as can be done without reading the
+source, the target or a secret: unknown or misspelt keys, the source's type
+and settings, the URLs, the mapping's paths and expressions, the policy.
+What needs the target (does its schema have each mapped attribute?) is
+checked at the start of every plan.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(cfgPath)
+			if err != nil {
+				return err
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s is valid: a %s source into %s\n", cfgPath, cfg.Source.Type, cfg.Target.URL)
+			return nil
+		},
+	}
+	cmd.AddCommand(plan, apply, preview, explain, validate, newSyncDaemonCommand(&cfgPath), newSyncHistoryCommand(&cfgPath))
 	return cmd
 }
 

@@ -285,3 +285,58 @@ func mappingLines(path string, data []byte) map[string]string {
 	}
 	return out
 }
+
+// Validate checks the configuration as far as it can without touching
+// the source or the target, nor reading a secret: the source's type and
+// its required settings, the URLs, the mapping's paths and expressions,
+// and the policy's values. Load has already refused unknown keys.
+func (c *Config) Validate() error {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	checkURL := func(what, raw string, schemes ...string) {
+		u, err := url.Parse(raw)
+		switch {
+		case raw == "":
+			bad("%s is required", what)
+		case err != nil || u.Host == "":
+			bad("%s %q is not a URL", what, raw)
+		default:
+			ok := false
+			for _, s := range schemes {
+				ok = ok || strings.EqualFold(u.Scheme, s)
+			}
+			if !ok {
+				bad("%s %q: the scheme must be %s", what, raw, strings.Join(schemes, " or "))
+			}
+		}
+	}
+	checkURL("target.url", c.Target.URL, "http", "https")
+	if c.Target.Token == "" && c.Target.TokenFile == "" && c.Target.TokenEnv == "" {
+		bad("target: no token (token, tokenFile or tokenEnv)")
+	}
+	switch strings.ToLower(c.Source.Type) {
+	case "file":
+		if c.Source.File.Users == "" {
+			bad("source.file.users is required")
+		}
+	case "scim":
+		checkURL("source.scim.url", c.Source.SCIM.URL, "http", "https")
+	case "ldap":
+		checkURL("source.ldap.url", c.Source.LDAP.URL, "ldap", "ldaps")
+	default:
+		bad("source.type must be ldap, file or scim, not %q", c.Source.Type)
+	}
+	if err := c.Mapping.Check(); err != nil {
+		bad("%v", err)
+	}
+	if s := c.Policy.MaxDeprovisionShare; s < 0 || s > 1 {
+		bad("policy.maxDeprovisionShare %v is not between 0 and 1", s)
+	}
+	if c.Policy.MaxDeprovision < 0 || c.Policy.GracePeriod < 0 || c.MinUsers < 0 {
+		bad("policy.maxDeprovision, policy.gracePeriod and minUsers cannot be negative")
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("sync config %s:\n  %s", c.Name, strings.Join(problems, "\n  "))
+}
