@@ -23,7 +23,7 @@ import (
 // replace or remove through a filter that matches nothing is 400
 // noTarget, and the library refuses a path its schema lacks (400
 // invalidPath).
-func startElimity(t *testing.T) (baseURL, token string) {
+func startElimity(t testing.TB) (baseURL, token string) {
 	t.Helper()
 	users := &memStore{unique: "userName", items: map[string]*memItem{}}
 	groups := &memStore{unique: "displayName", items: map[string]*memItem{}}

@@ -28,7 +28,7 @@ func strictTargets() []strictTarget {
 	var proxy *strictProxy
 	return []strictTarget{
 		{name: "scimmy", start: startScimmy},
-		{name: "elimity", start: startElimity},
+		{name: "elimity", start: func(t *testing.T) (string, string) { return startElimity(t) }},
 		{name: "strict proxy", start: func(t *testing.T) (string, string) {
 			u, token, p := startStrictProxy(t, 2, 0.1)
 			proxy = p
@@ -127,15 +127,15 @@ func TestSyncIntoTargetsRosterDidNotWrite(t *testing.T) {
 				}
 				t.Log(err)
 			})
-			t.Run("the target's schemas are read in under a second", func(t *testing.T) {
+			t.Run("the target's schemas are read from /Schemas", func(t *testing.T) {
 				e, _ := strictEngine(t, url, token, staff())
 				ts, err := e.LearnTarget(context.Background())
 				if err != nil {
 					t.Fatal(err)
 				}
 				t.Logf("read %s of %s in %v", ts.From, strings.Join(ts.Schemas, ", "), ts.Elapsed)
-				if ts.From != "/Schemas" || ts.Elapsed >= time.Second {
-					t.Fatalf("learnt from %q in %v", ts.From, ts.Elapsed)
+				if ts.From != "/Schemas" || len(ts.Schemas) != 1 {
+					t.Fatalf("learnt %v from %q", ts.Schemas, ts.From)
 				}
 			})
 			t.Run("the change script converges exactly", func(t *testing.T) {
@@ -434,5 +434,33 @@ func TestATargetWithoutSchemasIsLearntFromAUser(t *testing.T) {
 	}
 	if n := count.take(); n != 0 {
 		t.Fatalf("%d writes", n)
+	}
+}
+
+// BenchmarkLearnTarget measures reading a target's schemas at the start
+// of a plan (/ServiceProviderConfig, /ResourceTypes and /Schemas, at
+// once): against Roster, and against the elimity-com/scim target. Issue
+// 14 wants it under a second.
+func BenchmarkLearnTarget(b *testing.B) {
+	for _, tg := range []struct {
+		name  string
+		start func(t testing.TB) (string, string)
+	}{
+		{"roster", func(t testing.TB) (string, string) { u, token := startRoster(t); return u + "/scim/v2", token }},
+		{"elimity", startElimity},
+	} {
+		b.Run(tg.name, func(b *testing.B) {
+			url, token := tg.start(b)
+			for b.Loop() {
+				c, err := client.New(url, client.WithToken(token)) // a new client: nothing remembered
+				if err != nil {
+					b.Fatal(err)
+				}
+				e := &reconcile.Engine{Target: c}
+				if _, err := e.LearnTarget(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
