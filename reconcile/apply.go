@@ -464,7 +464,7 @@ func (a *applier) applyUser(ctx context.Context, ch UserChange) (id string, life
 	var attrs []AttrChange
 	for _, c := range ch.Changes {
 		if c.Path == "active" {
-			if _, err := a.e.Target.Users.Patch(ctx, ch.TargetID, patch.Replace("active", c.After == "true")); err != nil {
+			if err := a.patchOne(ctx, ch.TargetID, c, patch.Replace("active", c.After == "true")); err != nil {
 				return "", false, fmt.Errorf("set active to %s: %w", c.After, err)
 			}
 			lifeDone = true

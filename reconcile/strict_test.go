@@ -406,6 +406,36 @@ func TestRefusedShapesFallBack(t *testing.T) {
 	}
 }
 
+// TestATargetThatRefusesUserPatchesGetsPuts: a target that refuses every
+// PATCH of a user gets each change as a read, change and replace (PUT),
+// attributes and lifecycle alike, from the first refusal on.
+func TestATargetThatRefusesUserPatchesGetsPuts(t *testing.T) {
+	t.Parallel()
+	url, token, proxy := startStrictProxy(t, 10, 0)
+	src := staff()
+	e, _ := strictEngine(t, url, token, src)
+	e.Concurrency = 1 // Ada first, then Alan
+	mustSync(t, e)
+	proxy.set(func(p *strictProxy) { p.noUserPatch = true })
+	src.snap.Users[0].Attributes["sn"] = []string{"King"}
+	src.snap.Users[0].Attributes["phone"] = []string{"+1 555 0101"}
+	src.snap.Users[1].Active = false
+	_, res := syncOnce(t, e)
+	if len(res.Failed) > 0 || len(res.Learnt) != 2 || !strings.Contains(res.Learnt[1], "replaced (PUT)") {
+		t.Fatalf("failed %+v, learnt %q", res.Failed, res.Learnt)
+	}
+	direct, err := client.New(url, client.WithToken(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.snap.Users = append(src.snap.Users[:1], src.snap.Users[2:]...) // Alan is deactivated: as gone, for checkExactly
+	checkExactly(t, direct, src, []string{"alan@example.com"})
+	// Ada's PATCH of three operations, then of one: then PUTs only.
+	if n := proxy.count("noUserPatch"); n != 2 {
+		t.Fatalf("%d PATCHes refused, want 2", n)
+	}
+}
+
 // TestATargetWithoutSchemasIsLearntFromAUser: a target that serves no
 // /Schemas is checked against one of its users, and the plan says so; a
 // mapping into an extension none of its users has then fails at plan

@@ -135,6 +135,9 @@ type strictProxy struct {
 	refuseOp func(id string, op map[string]any) bool
 	// noSchemas makes it answer 404 to /Schemas and /ResourceTypes.
 	noSchemas bool
+	// noUserPatch makes it answer 400 to every PATCH of a user, as a
+	// target that takes users whole (PUT) only.
+	noUserPatch bool
 }
 
 const enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -201,6 +204,9 @@ func (p *strictProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case r.Method == http.MethodPost || r.Method == http.MethodPut:
 		body = dropEnterprise(body)
+	case r.Method == http.MethodPatch && strings.HasPrefix(path, "/Users/") && p.get(func() bool { return p.noUserPatch }):
+		p.refuse(w, http.StatusBadRequest, "", "noUserPatch", "users are replaced whole here", false)
+		return
 	case r.Method == http.MethodPatch:
 		var req struct {
 			Schemas    []string         `json:"schemas"`
@@ -325,4 +331,10 @@ func (p *strictProxy) set(fn func(p *strictProxy)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fn(p)
+}
+
+func (p *strictProxy) get(fn func() bool) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return fn()
 }
