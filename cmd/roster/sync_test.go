@@ -135,3 +135,37 @@ func summary(t *testing.T, out string) map[string]string {
 	}
 	return rows
 }
+
+// TestSyncPlanNamesTheMappingLineTheTargetLacks: a mapped attribute the
+// target's schema does not have fails sync plan before anything is
+// written, naming the configuration's line and the target's schema; so
+// does a misspelt source field.
+func TestSyncPlanNamesTheMappingLineTheTargetLacks(t *testing.T) {
+	t.Parallel()
+	remote := newRoster(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "people.csv"), []byte("id,mail,givenName\ne1,ada@example.com,Ada\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	config := func(mapping string) string {
+		cfg := filepath.Join(dir, "sync.yaml")
+		text := "source: {type: file, file: {users: people.csv}}\ntarget:\n  url: " + remote[1] + "\n  token: " + remote[3] + "\n" +
+			"mapping:\n  users:\n    userName: lower(mail)\n" + mapping
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	cfg := config("    nickNmae: givenName\n")
+	if r := runIn(t, "", "sync", "plan", "--config", cfg); r.fail == nil || !strings.Contains(r.err, "sync.yaml:8: mapping nickNmae: the target's schema urn:ietf:params:scim:schemas:core:2.0:User has no attribute nickNmae") {
+		t.Fatalf("plan: %v\n%s", r.fail, r.err)
+	}
+	cfg = config("    nickName: givenNmae\n")
+	if r := runIn(t, "", "sync", "plan", "--config", cfg); r.fail == nil || !strings.Contains(r.err, "sync.yaml:8: mapping nickName: no source user has a field givenNmae") {
+		t.Fatalf("plan: %v\n%s", r.fail, r.err)
+	}
+	users := must(t, append([]string{"users", "list", "-o", "json"}, remote...)...)
+	if strings.Contains(users, "ada@example.com") {
+		t.Fatalf("a refused plan wrote users:\n%s", users)
+	}
+}
