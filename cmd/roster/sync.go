@@ -381,7 +381,7 @@ func doneText(summary []byte) string {
 		n    int
 		text string
 	}{{d.Create, "create"}, {d.Update, "update"}, {d.Deactivate, "deactivate"}, {d.Reactivate, "reactivate"}, {d.Delete, "delete"},
-		{d.GroupCreate, "group create"}, {d.GroupRename, "group rename"}, {d.GroupRetire, "group retire"},
+		{d.Adopt, "adopt"}, {d.GroupCreate, "group create"}, {d.GroupRename, "group rename"}, {d.GroupRetire, "group retire"},
 		{d.MembersAdd, "members +"}, {d.MembersRemove, "members -"}, {sum.Failed, "failed"}} {
 		if c.n > 0 {
 			if strings.HasSuffix(c.text, "+") || strings.HasSuffix(c.text, "-") {
