@@ -553,9 +553,18 @@ func (a *applier) patchAttrs(ctx context.Context, id string, changes []AttrChang
 		if err == nil || !reshapable(err) {
 			return err
 		}
+		// Remembered only once one operation a request worked: a value
+		// the target refuses fails that way too, and says nothing of
+		// the shape.
+		for i, op := range ops {
+			if err := a.patchOne(ctx, id, changes[i], op); err != nil {
+				return err
+			}
+		}
 		if !a.shape.oneOp.Swap(true) {
 			a.learnt(fmt.Sprintf("the target refused a PATCH of %d operations (%v): one operation a request from then on", len(ops), err))
 		}
+		return nil
 	}
 	for i, op := range ops {
 		if err := a.patchOne(ctx, id, changes[i], op); err != nil {
@@ -564,6 +573,10 @@ func (a *applier) patchAttrs(ctx context.Context, id string, changes []AttrChang
 	}
 	return nil
 }
+
+// noTarget matches a strict server's answer to a PATCH through a path
+// that matches nothing.
+var noTarget = &scim.Error{Status: http.StatusBadRequest, ScimType: "noTarget"}
 
 // patchOne sends one attribute change, falling back as patchAttrs says.
 func (a *applier) patchOne(ctx context.Context, id string, c AttrChange, op patch.Op) error {
@@ -576,18 +589,26 @@ func (a *applier) patchOne(ctx context.Context, id string, c AttrChange, op patc
 	if err == nil || !reshapable(err) {
 		return err
 	}
-	if p := a.paths[c.Path]; op.Op == "replace" && p.typ != "" && errors.Is(err, &scim.Error{Status: http.StatusBadRequest, ScimType: "noTarget"}) {
-		// The element was not there after all (a value read as present
-		// but in another shape): add it.
-		if _, err2 := users.Patch(ctx, id, patch.Add(p.multiValued(), []map[string]any{{"type": p.typ, p.sub: c.After}})); err2 == nil {
-			return nil
+	if errors.Is(err, noTarget) {
+		if op.Op == "remove" {
+			return nil // gone already, as the source wants it
+		}
+		if p := a.paths[c.Path]; op.Op == "replace" && p.typ != "" {
+			// The element was not there after all (a value read as
+			// present but in another shape): add it.
+			if _, err2 := users.Patch(ctx, id, patch.Add(p.multiValued(), []map[string]any{{"type": p.typ, p.sub: c.After}})); err2 == nil {
+				return nil
+			}
 		}
 	}
+	if _, err2 := users.PatchByReplace(ctx, id, op); err2 != nil {
+		return err // the PATCH's refusal says more than the PUT's
+	}
+	// Remembered only once the PUT worked where the PATCH did not.
 	if !a.shape.put.Swap(true) {
 		a.learnt(fmt.Sprintf("the target refused a PATCH %s %s (%v): users are read, changed and replaced (PUT) from then on", op.Op, op.Path, err))
 	}
-	_, err = users.PatchByReplace(ctx, id, op)
-	return err
+	return nil
 }
 
 // learnt records in the result what the run learnt of the target. Safe
@@ -800,22 +821,29 @@ func (a *applier) changeMembers(ctx context.Context) {
 // member removed already counts as removed).
 func (a *applier) sendMembers(ctx context.Context, group string, add, remove []string) error {
 	g := a.e.Target.Groups
-	if !a.shape.oneOp.Load() {
-		err := g.ChangeMembers(ctx, group, add, remove)
-		if err == nil || !reshapable(err) || len(remove)+min(len(add), 1) <= 1 {
-			return err
+	oneByOne := func() error {
+		for _, id := range remove {
+			if err := g.RemoveMembers(ctx, group, id); err != nil && !errors.Is(err, noTarget) {
+				return err
+			}
 		}
-		if !a.shape.oneOp.Swap(true) {
-			a.learnt(fmt.Sprintf("the target refused a PATCH of several member changes (%v): one operation a request from then on", err))
+		if len(add) > 0 {
+			return g.AddMembers(ctx, group, add...)
 		}
+		return nil
 	}
-	for _, id := range remove {
-		if err := g.RemoveMembers(ctx, group, id); err != nil && !errors.Is(err, &scim.Error{Status: http.StatusBadRequest, ScimType: "noTarget"}) {
-			return err
-		}
+	if a.shape.oneOp.Load() {
+		return oneByOne()
 	}
-	if len(add) > 0 {
-		return g.AddMembers(ctx, group, add...)
+	err := g.ChangeMembers(ctx, group, add, remove)
+	if err == nil || !reshapable(err) || len(remove)+min(len(add), 1) <= 1 {
+		return err
+	}
+	if err2 := oneByOne(); err2 != nil {
+		return err2
+	}
+	if !a.shape.oneOp.Swap(true) {
+		a.learnt(fmt.Sprintf("the target refused a PATCH of several member changes (%v): one operation a request from then on", err))
 	}
 	return nil
 }

@@ -421,7 +421,7 @@ func TestATargetThatRefusesUserPatchesGetsPuts(t *testing.T) {
 	src.snap.Users[0].Attributes["phone"] = []string{"+1 555 0101"}
 	src.snap.Users[1].Active = false
 	_, res := syncOnce(t, e)
-	if len(res.Failed) > 0 || len(res.Learnt) != 2 || !strings.Contains(res.Learnt[1], "replaced (PUT)") {
+	if len(res.Failed) > 0 || len(res.Learnt) != 2 || !slices.ContainsFunc(res.Learnt, func(l string) bool { return strings.Contains(l, "replaced (PUT)") }) {
 		t.Fatalf("failed %+v, learnt %q", res.Failed, res.Learnt)
 	}
 	direct, err := client.New(url, client.WithToken(token))
@@ -433,6 +433,43 @@ func TestATargetThatRefusesUserPatchesGetsPuts(t *testing.T) {
 	// Ada's PATCH of three operations, then of one: then PUTs only.
 	if n := proxy.count("noUserPatch"); n != 2 {
 		t.Fatalf("%d PATCHes refused, want 2", n)
+	}
+}
+
+// TestAValueRefusedDoesNotChangeTheShape: a target refusing one user's
+// value (400 invalidValue, to a PATCH of one operation a request and to a
+// PUT alike) fails that user's change only; the run does not take it for
+// a refused shape and keeps sending the others one PATCH each.
+func TestAValueRefusedDoesNotChangeTheShape(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, token, proxy := startStrictProxy(t, 10, 0)
+	src := staff()
+	e, count := strictEngine(t, url, token, src)
+	e.Concurrency = 1
+	mustSync(t, e)
+	direct, err := client.New(url, client.WithToken(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ada, err := direct.Users.ByUserName(ctx, "ada@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.set(func(p *strictProxy) { p.badValueOf = ada.ID })
+	for _, u := range src.snap.Users {
+		u.Attributes["phone"] = []string{"+1 555 0199"}
+		u.Attributes["sn"] = []string{source.Get(u.Attributes, "sn") + "-Smith"}
+	}
+	count.take()
+	_, res := syncOnce(t, e)
+	if len(res.Failed) != 1 || !strings.Contains(res.Failed[0].What, "ada@example.com") || len(res.Learnt) != 0 || res.Done.Update != 4 {
+		t.Fatalf("failed %+v, learnt %q, done %+v", res.Failed, res.Learnt, res.Done)
+	}
+	// Ada: her PATCH of three operations, its first alone, and a PUT;
+	// the four others: a PATCH each.
+	if n := count.take(); n != 3+4 {
+		t.Fatalf("%d writes", n)
 	}
 }
 

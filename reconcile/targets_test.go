@@ -138,6 +138,9 @@ type strictProxy struct {
 	// noUserPatch makes it answer 400 to every PATCH of a user, as a
 	// target that takes users whole (PUT) only.
 	noUserPatch bool
+	// badValueOf makes it answer 400 invalidValue to every PATCH and PUT
+	// of the user of this id, as for a value it cannot take.
+	badValueOf string
 }
 
 const enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -191,6 +194,10 @@ func (p *strictProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(r.Body)
 	path := strings.TrimPrefix(r.URL.Path, "/scim/v2")
+	if (r.Method == http.MethodPatch || r.Method == http.MethodPut) && p.get(func() bool { return p.badValueOf != "" && path == "/Users/"+p.badValueOf }) {
+		p.refuse(w, http.StatusBadRequest, "invalidValue", "badValue", "the phone number is not one", false)
+		return
+	}
 	switch {
 	case r.Method == http.MethodGet && (path == "/Schemas" || path == "/ResourceTypes"):
 		p.mu.Lock()
