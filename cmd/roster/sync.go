@@ -38,6 +38,9 @@ beside the state file).`,
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := restoreState(cmd.Context(), cfg, nil, cmd.ErrOrStderr()); err != nil {
+			return nil, nil, err
+		}
 		return cfg.Engine("roster/" + version())
 	}
 
@@ -175,6 +178,27 @@ checked at the start of every plan.`,
 	return cmd
 }
 
+// restoreState restores the configuration's state file from its
+// database (h, or the one it names, opened for this), when the file is
+// missing and the database keeps a copy, and says so on w.
+func restoreState(ctx context.Context, cfg *config.Config, h config.History, w io.Writer) error {
+	if h == nil {
+		if cfg.Database == "" {
+			return nil
+		}
+		var err error
+		if h, err = cfg.History(ctx); err != nil {
+			return err
+		}
+		defer h.Close()
+	}
+	saved, err := cfg.RestoreState(ctx, h)
+	if err == nil && !saved.IsZero() {
+		fmt.Fprintf(w, "%s was missing: restored the state this sync kept in its database on %s\n", cfg.State, saved.Local().Format(time.RFC3339))
+	}
+	return err
+}
+
 // maxFailuresShown is how many failed changes apply writes out whole;
 // its summary has them all, grouped by cause.
 const maxFailuresShown = 10
@@ -263,6 +287,9 @@ func runSync(ctx context.Context, cfgPath string, saved *reconcile.Plan, allowMa
 	if history != nil {
 		defer history.Close()
 	}
+	if err := restoreState(ctx, cfg, history, progress); err != nil {
+		return nil, nil, err
+	}
 	started := time.Now()
 	p, res, runErr := func() (*reconcile.Plan, *reconcile.Result, error) {
 		e, unlock, err := cfg.Engine("roster/" + version())
@@ -297,6 +324,9 @@ func runSync(ctx context.Context, cfgPath string, saved *reconcile.Plan, allowMa
 	if history != nil {
 		if err := cfg.Record(context.WithoutCancel(ctx), history, started, p, res, runErr); err != nil && runErr == nil {
 			runErr = fmt.Errorf("the run is done, but recording it failed: %w", err)
+		}
+		if err := cfg.KeepState(context.WithoutCancel(ctx), history); err != nil && runErr == nil {
+			runErr = fmt.Errorf("the run is done, but keeping its state in the database failed: %w", err)
 		}
 	}
 	return p, res, runErr

@@ -115,6 +115,17 @@ database: history.db
 	if r := runIn(t, "", "sync", "history", "--config", cfg, "--run", "zzz-no-such-run"); r.fail == nil || !strings.Contains(r.err, "no run") {
 		t.Fatalf("an unknown run: %v\n%s", r.fail, r.err)
 	}
+
+	// The state file is lost: the database kept a copy, which the next
+	// command restores, so the sync still owns what it made: nothing to
+	// adopt, nothing to change.
+	if err := os.Remove(filepath.Join(dir, "sync.yaml.state.json")); err != nil {
+		t.Fatal(err)
+	}
+	r = runIn(t, "", "sync", "plan", "--config", cfg)
+	if r.fail != nil || !strings.Contains(r.err, "was missing: restored the state this sync kept in its database") || !strings.Contains(r.out, "Nothing to change.") {
+		t.Fatalf("plan without a state file: %v\n%s\n%s", r.fail, r.out, r.err)
+	}
 }
 
 // summary returns the rows of the summary table in the output of sync

@@ -1,10 +1,13 @@
 package config
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -65,6 +68,46 @@ func (c *Config) Record(ctx context.Context, h History, started time.Time, p *re
 	run.Changes, _ = json.Marshal(changes)
 	_, err := h.RecordRun(ctx, run)
 	return err
+}
+
+// RestoreState writes the state the database keeps for this sync to the
+// state file, when the file is missing (deleted, or a new machine): the
+// users and groups the sync owns survive the file. It returns when that
+// state was saved, or the zero time when it restored nothing.
+func (c *Config) RestoreState(ctx context.Context, h History) (time.Time, error) {
+	if _, err := os.Stat(c.State); !errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, nil
+	}
+	state, saved, err := h.SyncState(ctx, c.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sync state: read it from the database: %w", err)
+	}
+	if err := os.WriteFile(c.State, state, 0o600); err != nil {
+		return time.Time{}, fmt.Errorf("sync state: restore it from the database: %w", err)
+	}
+	return saved, nil
+}
+
+// KeepState saves the state file in the database, if it differs from the
+// copy kept there, for RestoreState.
+func (c *Config) KeepState(ctx context.Context, h History) error {
+	state, err := os.ReadFile(c.State)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sync state: %w", err)
+	}
+	if kept, _, err := h.SyncState(ctx, c.Name); err == nil && bytes.Equal(kept, state) {
+		return nil
+	}
+	if err := h.SaveSyncState(ctx, c.Name, time.Now().UTC(), state); err != nil {
+		return fmt.Errorf("sync state: keep it in the database: %w", err)
+	}
+	return nil
 }
 
 // FindRun returns the run of this configuration whose id is id or
