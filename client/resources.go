@@ -130,6 +130,17 @@ func (r resources[T]) PatchIfMatch(ctx context.Context, id, version string, ops 
 	return r.patch(ctx, id, version, ops)
 }
 
+// PatchByReplace applies PATCH operations as Patch does for a server
+// without PATCH support, whatever the server says: it reads the resource,
+// applies them here and replaces it (PUT) If-Match the version read. It
+// is the fallback for a server that refuses a PATCH's shape.
+func (r resources[T]) PatchByReplace(ctx context.Context, id string, ops ...patch.Op) (*T, error) {
+	if len(ops) == 0 {
+		return nil, fmt.Errorf("client: patch %s: no operations", id)
+	}
+	return r.patchByReplace(ctx, id, "", ops)
+}
+
 func (r resources[T]) patch(ctx context.Context, id, version string, ops []patch.Op) (*T, error) {
 	if len(ops) == 0 {
 		return nil, fmt.Errorf("client: patch %s: no operations", id)

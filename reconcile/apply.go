@@ -5,12 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rosterhq/roster/client"
 	"github.com/rosterhq/roster/client/patch"
+	"github.com/rosterhq/roster/scim"
 )
 
 // Result is what Apply did.
@@ -23,12 +28,110 @@ type Result struct {
 	// FailedCounts counts the failed changes by kind, as Done counts
 	// those made: a failed request to add three members counts three.
 	FailedCounts Counts
+	// Learnt says which shapes of request the target refused, and what
+	// the run sent instead from then on.
+	Learnt []string
 }
 
 // Failure is a change tried and, if it failed after its retries, why.
 type Failure struct {
 	What string `json:"what"`
 	Err  string `json:"error,omitempty"`
+	// Members names the members a change of a group's members added or
+	// removed (their userNames, or groups' names).
+	Members []string `json:"members,omitempty"`
+	// Cause is the error without what differs from one change to the
+	// next (the URL, ids): failures of one Cause and kind are one line
+	// of the summary (see Causes).
+	Cause string `json:"cause,omitempty"`
+}
+
+// causeOf returns the cause of a failure for grouping: a target's answer
+// as its status, scimType and detail with ids left out, and a hint at
+// what it means where one is known.
+func causeOf(err error) string {
+	var ce *client.Error
+	if !errors.As(err, &ce) {
+		return idLike.ReplaceAllString(err.Error(), "…")
+	}
+	cause := fmt.Sprint(ce.Status)
+	if ce.ScimType != "" {
+		cause += " " + ce.ScimType
+	}
+	if ce.Detail != "" {
+		cause += ": " + idLike.ReplaceAllString(ce.Detail, "…")
+	}
+	hint := map[string]string{
+		"invalidPath": "the target's schema has no such attribute",
+		"noTarget":    "no value in the target matches the path",
+		"uniqueness":  "another resource in the target holds this value (another system's user?)",
+		"mutability":  "the target does not let this attribute change",
+	}[ce.ScimType]
+	switch ce.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		hint = "the target refuses the token"
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		hint = "the target was busy through every retry"
+	}
+	if hint != "" {
+		cause += " — " + hint
+	}
+	return cause
+}
+
+// idLike matches the ids that make one change's error differ from the
+// next's: UUIDs, long hex or digit runs, and quoted URLs.
+var idLike = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\b[0-9a-fA-F]{16,}\b|https?://\S+`)
+
+// Cause is one line of a run's failures grouped: how many changes of a
+// kind ("update user") failed for one cause, and a few of them.
+type Cause struct {
+	Kind     string
+	Cause    string
+	Count    int
+	Examples []string // the first few changes' subjects
+}
+
+// Causes groups a run's failures by kind of change and cause, the
+// largest group first.
+func (r *Result) Causes() []Cause {
+	var out []Cause
+	index := map[[2]string]int{}
+	for _, f := range r.Failed {
+		kind, subject := splitWhat(f.What)
+		cause := f.Cause
+		if cause == "" {
+			cause = f.Err
+		}
+		k := [2]string{kind, cause}
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			out = append(out, Cause{Kind: kind, Cause: cause})
+		}
+		out[i].Count++
+		if len(out[i].Examples) < 3 {
+			out[i].Examples = append(out[i].Examples, subject)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Cause) int { return b.Count - a.Count })
+	return out
+}
+
+// splitWhat splits a change's description into its kind ("update user",
+// "add members to group") and its subject (a userName, a group's name).
+func splitWhat(what string) (kind, subject string) {
+	if m, g, ok := strings.Cut(strings.TrimPrefix(what, "add "), " to group "); ok && strings.HasPrefix(what, "add ") && !strings.HasSuffix(m, "members") {
+		return "add member to group", m + " to " + g // "add ada@example.com to group Eng"
+	}
+	words := strings.Fields(what)
+	for i, w := range words {
+		if w == "user" || w == "group" {
+			return strings.Join(words[:i+1], " "), strings.Join(words[i+1:], " ")
+		}
+	}
+	return what, ""
 }
 
 // ErrRefused is returned by Apply for a plan it refuses (see Plan.Refused).
@@ -64,6 +167,7 @@ func (e *Engine) apply(ctx context.Context, p *Plan, paths map[string]attrPath, 
 		}
 	}
 	a := newApplier(e, p, paths, now)
+	a.adopt()
 	a.updateUsers(ctx)
 	a.createUsers(ctx)
 	a.retireReplacedGroups(ctx)
@@ -123,6 +227,9 @@ type applier struct {
 	// retiredEarly holds the target ids of the groups retireReplacedGroups
 	// deleted.
 	retiredEarly map[string]bool
+	// shape is what the run learnt of the PATCH requests the target
+	// takes.
+	shape shapes
 }
 
 func newApplier(e *Engine, p *Plan, paths map[string]attrPath, now time.Time) *applier {
@@ -148,17 +255,29 @@ func (a *applier) progress() {
 
 // fail records a change that failed, of kind.
 func (a *applier) fail(what string, err error, kind Counts) {
+	a.failMembers(what, err, kind, nil)
+}
+
+// failMembers records a change of members that failed, naming them.
+func (a *applier) failMembers(what string, err error, kind Counts, members []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.res.FailedCounts.add(kind)
-	a.res.Failed = append(a.res.Failed, Failure{What: what, Err: err.Error()})
-	a.res.Changes = append(a.res.Changes, Failure{What: what, Err: err.Error()})
+	f := Failure{What: what, Err: err.Error(), Cause: causeOf(err), Members: members}
+	a.res.Failed = append(a.res.Failed, f)
+	a.res.Changes = append(a.res.Changes, f)
 	a.progress()
 }
 
 // done records a change made. a.mu must be held.
 func (a *applier) done(what string) {
-	a.res.Changes = append(a.res.Changes, Failure{What: what})
+	a.doneMembers(what, nil)
+}
+
+// doneMembers records a change of members made, naming them. a.mu must
+// be held.
+func (a *applier) doneMembers(what string, members []string) {
+	a.res.Changes = append(a.res.Changes, Failure{What: what, Members: members})
 	a.progress()
 }
 
@@ -189,7 +308,39 @@ func (a *applier) groups(keep func(GroupChange) bool) []GroupChange {
 // before the creates, so that a new user may take a userName another
 // gives up (as groups: renames before creates).
 func (a *applier) updateUsers(ctx context.Context) {
-	a.eachUser(ctx, a.users(func(ch UserChange) bool { return ch.Action != ActionCreate && ch.Action != ActionDelete }))
+	a.eachUser(ctx, a.users(func(ch UserChange) bool {
+		return ch.Action != ActionCreate && ch.Action != ActionDelete && ch.Action != ActionAdopt
+	}))
+}
+
+// adopt records the plan's adoptions that change nothing in the target:
+// the users and groups are the configuration's from now on (the plan
+// recorded them in the state, which Apply saves).
+func (a *applier) adopt() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, ch := range a.plan.Users {
+		if ch.Action == ActionAdopt {
+			if a.e.State.Users[ch.ExternalID] == nil {
+				a.e.State.Users[ch.ExternalID] = &Owned{Since: a.now}
+			}
+			a.res.Done.Adopt++
+			a.done("adopt user " + ch.UserName)
+		} else if ch.Adopt {
+			a.res.Done.Adopt++
+		}
+	}
+	for _, ch := range a.plan.Groups {
+		if ch.Action == ActionAdopt {
+			if a.e.State.Groups[ch.ExternalID] == nil {
+				a.e.State.Groups[ch.ExternalID] = &Owned{Since: a.now}
+			}
+			a.res.Done.Adopt++
+			a.done("adopt group " + ch.Name)
+		} else if ch.Adopt {
+			a.res.Done.Adopt++
+		}
+	}
 }
 
 // createUsers creates the plan's new users: in bulk requests when the
@@ -208,8 +359,13 @@ func (a *applier) createUsers(ctx context.Context) {
 func (a *applier) eachUser(ctx context.Context, changes []UserChange) {
 	a.e.each(ctx, len(changes), func(i int) {
 		ch := changes[i]
-		id, err := a.applyUser(ctx, ch)
+		id, lifeDone, err := a.applyUser(ctx, ch)
 		if err != nil {
+			if lifeDone {
+				a.mu.Lock()
+				a.recordActive(ch)
+				a.mu.Unlock()
+			}
 			a.fail(fmt.Sprintf("%s user %s", ch.Action, ch.UserName), err, userKind(ch.Action))
 			return
 		}
@@ -262,6 +418,15 @@ func (a *applier) bulkCreateUsers(ctx context.Context, creates []UserChange) {
 // must be held.
 func (a *applier) succeeded(ch UserChange, id string) {
 	a.ids[ch.ExternalID] = id
+	a.recordActive(ch)
+	a.done(fmt.Sprintf("%s user %s", ch.Action, ch.UserName))
+	a.res.Done.add(userKind(ch.Action))
+}
+
+// recordActive records that the sync manages the user of a change made
+// (its lifecycle at least), and when it deactivated it. a.mu must be
+// held.
+func (a *applier) recordActive(ch UserChange) {
 	o := a.e.State.Users[ch.ExternalID]
 	if o == nil {
 		o = &Owned{Since: a.now}
@@ -277,36 +442,181 @@ func (a *applier) succeeded(ch UserChange, id string) {
 	case "true":
 		o.Deprovisioned = time.Time{}
 	}
-	a.done(fmt.Sprintf("%s user %s", ch.Action, ch.UserName))
-	a.res.Done.add(userKind(ch.Action))
 }
 
-// applyUser carries out one user change and returns the target user's id.
-func (a *applier) applyUser(ctx context.Context, ch UserChange) (string, error) {
+// applyUser carries out one user change and returns the target user's
+// id. An update that also (de)activates the user sends that first, in a
+// PATCH of its own, so that an attribute the target refuses can never
+// keep a leaver active or a returning user locked out; lifeDone says it
+// was made, whatever became of the attributes.
+func (a *applier) applyUser(ctx context.Context, ch UserChange) (id string, lifeDone bool, err error) {
 	if ch.Action == ActionCreate {
 		u, err := a.newUser(ch)
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		created, err := a.e.Target.Users.Create(ctx, u)
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
-		return created.ID, nil
+		return created.ID, false, nil
 	}
-	var ops []patch.Op
+	var attrs []AttrChange
 	for _, c := range ch.Changes {
-		switch {
-		case c.Path == "active":
-			ops = append(ops, patch.Replace("active", c.After == "true"))
-		case c.After == "":
-			ops = append(ops, patch.Remove(a.paths[c.Path].removal()))
-		default:
-			ops = append(ops, patch.Replace(c.Path, c.After))
+		if c.Path == "active" {
+			if err := a.patchOne(ctx, ch.TargetID, c, patch.Replace("active", c.After == "true")); err != nil {
+				return "", false, fmt.Errorf("set active to %s: %w", c.After, err)
+			}
+			lifeDone = true
+			continue
+		}
+		attrs = append(attrs, c)
+	}
+	if len(attrs) > 0 {
+		if err := a.patchAttrs(ctx, ch.TargetID, attrs); err != nil {
+			if lifeDone {
+				err = fmt.Errorf("active is set, but the attributes failed: %w", err)
+			}
+			return ch.TargetID, lifeDone, err
 		}
 	}
-	_, err := a.e.Target.Users.Patch(ctx, ch.TargetID, ops...)
-	return ch.TargetID, err
+	return ch.TargetID, lifeDone, nil
+}
+
+// attrOp returns the PATCH operation of an attribute change in the shape
+// strict servers accept (RFC 7644 §3.5.2): remove for a value the source
+// cleared, add for one the target does not hold yet (a typed element of a
+// multi-valued attribute is added whole: a replace through a filter that
+// matches nothing is answered noTarget), replace for one it holds.
+func (a *applier) attrOp(c AttrChange) patch.Op {
+	p := a.paths[c.Path]
+	switch {
+	case c.After == "":
+		return patch.Remove(p.removal())
+	case c.Before == "" && p.typ != "":
+		return patch.Add(p.multiValued(), []map[string]any{{"type": p.typ, p.sub: c.After}})
+	case c.Before == "":
+		return patch.Add(c.Path, c.After)
+	}
+	return patch.Replace(c.Path, c.After)
+}
+
+// shapes is what a run learnt of the PATCH requests a target refuses, so
+// that it sends the shape that works for the rest of the run rather than
+// meet the same refusal for every user.
+type shapes struct {
+	oneOp atomic.Bool // several operations in one PATCH were refused: one a request
+	put   atomic.Bool // a single operation was refused: read, change and replace (PUT)
+}
+
+// reshapable reports whether a refusal of a PATCH may be its shape, which
+// another shape of the same change may get past: not a path or value the
+// target's schema lacks (invalidPath, mutability, uniqueness), which no
+// shape changes.
+func reshapable(err error) bool {
+	var ce *client.Error
+	if !errors.As(err, &ce) {
+		return false
+	}
+	switch ce.Status {
+	case http.StatusBadRequest:
+		switch ce.ScimType {
+		case "invalidPath", "mutability", "uniqueness", "invalidVers", "sensitive":
+			return false
+		}
+		return true
+	case http.StatusNotImplemented:
+		return true
+	}
+	return false
+}
+
+// patchAttrs sends a user's attribute changes in one PATCH, or, if the
+// target refuses its shape, in the next shape that works: each operation
+// alone, a refused replace through a filter as an add of the element, and
+// last a read, change and replace (PUT). What worked is remembered for
+// the run (see shapes).
+func (a *applier) patchAttrs(ctx context.Context, id string, changes []AttrChange) error {
+	ops := make([]patch.Op, len(changes))
+	for i, c := range changes {
+		ops[i] = a.attrOp(c)
+	}
+	users := a.e.Target.Users
+	switch {
+	case a.shape.put.Load():
+		_, err := users.PatchByReplace(ctx, id, ops...)
+		return err
+	case len(ops) == 1:
+		return a.patchOne(ctx, id, changes[0], ops[0])
+	case !a.shape.oneOp.Load():
+		_, err := users.Patch(ctx, id, ops...)
+		if err == nil || !reshapable(err) {
+			return err
+		}
+		// Remembered only once one operation a request worked: a value
+		// the target refuses fails that way too, and says nothing of
+		// the shape.
+		for i, op := range ops {
+			if err := a.patchOne(ctx, id, changes[i], op); err != nil {
+				return err
+			}
+		}
+		if !a.shape.oneOp.Swap(true) {
+			a.learnt(fmt.Sprintf("the target refused a PATCH of %d operations (%v): one operation a request from then on", len(ops), err))
+		}
+		return nil
+	}
+	for i, op := range ops {
+		if err := a.patchOne(ctx, id, changes[i], op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noTarget matches a strict server's answer to a PATCH through a path
+// that matches nothing.
+var noTarget = &scim.Error{Status: http.StatusBadRequest, ScimType: "noTarget"}
+
+// patchOne sends one attribute change, falling back as patchAttrs says.
+func (a *applier) patchOne(ctx context.Context, id string, c AttrChange, op patch.Op) error {
+	users := a.e.Target.Users
+	if a.shape.put.Load() {
+		_, err := users.PatchByReplace(ctx, id, op)
+		return err
+	}
+	_, err := users.Patch(ctx, id, op)
+	if err == nil || !reshapable(err) {
+		return err
+	}
+	if errors.Is(err, noTarget) {
+		if op.Op == "remove" {
+			return nil // gone already, as the source wants it
+		}
+		if p := a.paths[c.Path]; op.Op == "replace" && p.typ != "" {
+			// The element was not there after all (a value read as
+			// present but in another shape): add it.
+			if _, err2 := users.Patch(ctx, id, patch.Add(p.multiValued(), []map[string]any{{"type": p.typ, p.sub: c.After}})); err2 == nil {
+				return nil
+			}
+		}
+	}
+	if _, err2 := users.PatchByReplace(ctx, id, op); err2 != nil {
+		return err // the PATCH's refusal says more than the PUT's
+	}
+	// Remembered only once the PUT worked where the PATCH did not.
+	if !a.shape.put.Swap(true) {
+		a.learnt(fmt.Sprintf("the target refused a PATCH %s %s (%v): users are read, changed and replaced (PUT) from then on", op.Op, op.Path, err))
+	}
+	return nil
+}
+
+// learnt records in the result what the run learnt of the target. Safe
+// for concurrent use.
+func (a *applier) learnt(note string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.res.Learnt = append(a.res.Learnt, note)
 }
 
 // newUser returns the user a create change makes.
@@ -336,8 +646,10 @@ func (a *applier) retirements(replaced bool) []GroupChange {
 			taken[strings.ToLower(ch.Name)] = true
 		}
 	}
+	// Renames go early: they free the name and keep the group, whose
+	// members changeMembers then removes.
 	return a.groups(func(ch GroupChange) bool {
-		return ch.Action == ActionRetire && taken[strings.ToLower(ch.Name)] == replaced
+		return ch.Action == ActionRetire && (taken[strings.ToLower(ch.Name)] || ch.Rename != "") == replaced
 	})
 }
 
@@ -360,16 +672,28 @@ func (a *applier) retireGroups(ctx context.Context) {
 func (a *applier) retire(ctx context.Context, changes []GroupChange, early bool) {
 	a.e.each(ctx, len(changes), func(i int) {
 		ch := changes[i]
-		if err := a.e.Target.Groups.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
+		if ch.Rename != "" {
+			// Kept, and still managed: renamed out of the way; its
+			// members go in changeMembers.
+			if err := a.e.Target.Groups.Rename(ctx, ch.TargetID, ch.Rename); err != nil {
+				a.fail("retire group "+ch.Name, err, Counts{GroupRetire: 1})
+				return
+			}
+		} else if err := a.e.Target.Groups.Delete(ctx, ch.TargetID); err != nil && !errors.Is(err, client.ErrNotFound) {
 			a.fail("retire group "+ch.Name, err, Counts{GroupRetire: 1})
 			return
 		}
 		a.mu.Lock()
 		defer a.mu.Unlock()
+		if ch.Rename != "" {
+			a.res.Done.GroupRetire++
+			a.done("retire group " + ch.Name + " as " + ch.Rename)
+			return
+		}
 		delete(a.e.State.Groups, ch.ExternalID)
 		a.res.Done.GroupRetire++
 		a.done("retire group " + ch.Name)
-		if early {
+		if early && ch.Rename == "" {
 			a.retiredEarly[ch.TargetID] = true
 		}
 	})
@@ -445,17 +769,19 @@ func (a *applier) changeMembers(ctx context.Context) {
 				Counts{MembersAdd: len(mc.Add), MembersRemove: len(mc.Remove)})
 			return
 		}
-		var add, remove []string
+		var add, remove, addNames, removeNames []string
 		for _, r := range mc.Add {
 			if id := a.resolve(r); id != "" {
 				add = append(add, id)
+				addNames = append(addNames, refName(r))
 			} else {
-				a.fail(fmt.Sprintf("add %s to group %s", r.Name, mc.Group.Name), errors.New("the member was not created"), Counts{MembersAdd: 1})
+				a.failMembers(fmt.Sprintf("add %s to group %s", r.Name, mc.Group.Name), errors.New("the member was not created"), Counts{MembersAdd: 1}, []string{refName(r)})
 			}
 		}
 		for _, r := range mc.Remove {
 			if !a.retiredEarly[r.TargetID] {
 				remove = append(remove, r.TargetID)
+				removeNames = append(removeNames, refName(r))
 			}
 		}
 		if len(mc.Remove) > 0 && len(remove) == 0 { // only groups deleted above
@@ -467,12 +793,12 @@ func (a *applier) changeMembers(ctx context.Context) {
 		if len(add) == 0 && len(remove) == 0 {
 			return
 		}
-		if err := a.e.Target.Groups.ChangeMembers(ctx, group, add, remove); err != nil {
+		if err := a.sendMembers(ctx, group, add, remove); err != nil {
 			if len(add) > 0 {
-				a.fail("add members to group "+mc.Group.Name, err, Counts{MembersAdd: len(add)})
+				a.failMembers("add members to group "+mc.Group.Name, err, Counts{MembersAdd: len(add)}, addNames)
 			}
 			if len(remove) > 0 {
-				a.fail("remove members from group "+mc.Group.Name, err, Counts{MembersRemove: len(remove)})
+				a.failMembers("remove members from group "+mc.Group.Name, err, Counts{MembersRemove: len(remove)}, removeNames)
 			}
 			return
 		}
@@ -480,13 +806,46 @@ func (a *applier) changeMembers(ctx context.Context) {
 		defer a.mu.Unlock()
 		if len(add) > 0 {
 			a.res.Done.MembersAdd += len(add)
-			a.done(fmt.Sprintf("add %d members to group %s", len(add), mc.Group.Name))
+			a.doneMembers(fmt.Sprintf("add %d members to group %s", len(add), mc.Group.Name), addNames)
 		}
 		if len(remove) > 0 {
 			a.res.Done.MembersRemove += len(remove)
-			a.done(fmt.Sprintf("remove %d members from group %s", len(remove), mc.Group.Name))
+			a.doneMembers(fmt.Sprintf("remove %d members from group %s", len(remove), mc.Group.Name), removeNames)
 		}
 	})
+}
+
+// sendMembers adds and removes members of a group: together, in as few
+// PATCH requests as the client's member batch allows, or, once the target
+// refused a PATCH of several operations, one operation a request (a
+// member removed already counts as removed).
+func (a *applier) sendMembers(ctx context.Context, group string, add, remove []string) error {
+	g := a.e.Target.Groups
+	oneByOne := func() error {
+		for _, id := range remove {
+			if err := g.RemoveMembers(ctx, group, id); err != nil && !errors.Is(err, noTarget) {
+				return err
+			}
+		}
+		if len(add) > 0 {
+			return g.AddMembers(ctx, group, add...)
+		}
+		return nil
+	}
+	if a.shape.oneOp.Load() {
+		return oneByOne()
+	}
+	err := g.ChangeMembers(ctx, group, add, remove)
+	if err == nil || !reshapable(err) || len(remove)+min(len(add), 1) <= 1 {
+		return err
+	}
+	if err2 := oneByOne(); err2 != nil {
+		return err2
+	}
+	if !a.shape.oneOp.Swap(true) {
+		a.learnt(fmt.Sprintf("the target refused a PATCH of several member changes (%v): one operation a request from then on", err))
+	}
+	return nil
 }
 
 // deleteUsers deletes the users the plan deletes (after their grace
@@ -571,6 +930,7 @@ func (c *Counts) add(o Counts) {
 	c.Reactivate += o.Reactivate
 	c.Delete += o.Delete
 	c.Unchanged += o.Unchanged
+	c.Adopt += o.Adopt
 	c.GroupCreate += o.GroupCreate
 	c.GroupRename += o.GroupRename
 	c.GroupRetire += o.GroupRetire

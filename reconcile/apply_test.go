@@ -88,7 +88,7 @@ func TestDeletionsRunConcurrencyWide(t *testing.T) {
 	src := &memSource{snap: source.Snapshot{Users: people(6), Groups: groups("old")}}
 	ov := &overlap{inFlight: map[string]int{}, together: map[string]chan struct{}{}}
 	e, _ := newEngine(t, url, token, src, client.WithTransport(ov))
-	e.Policy = reconcile.Policy{Delete: true, RetireGroups: true, MaxDeprovision: 5}
+	e.Policy = reconcile.Policy{Delete: true, RetireGroups: reconcile.RetireDelete, MaxDeprovision: 5}
 	e.Concurrency = 4
 	mustSync(t, e)
 

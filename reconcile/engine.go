@@ -49,16 +49,16 @@ type Engine struct {
 // Plan reads both sides and computes what Apply would change. It changes
 // nothing.
 func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
-	p, _, _, err := e.plan(ctx)
+	p, _, _, _, err := e.plan(ctx)
 	return p, err
 }
 
-// plan is Plan that also returns the source's snapshot (in scope) and the
-// compiled mapping it planned with, for Explain.
-func (e *Engine) plan(ctx context.Context) (*Plan, *source.Snapshot, *mapping, error) {
+// plan is Plan that also returns the source's snapshot (in scope), the
+// compiled mapping it planned with and the target as read, for Explain.
+func (e *Engine) plan(ctx context.Context) (*Plan, *source.Snapshot, *mapping, *target, error) {
 	m, err := e.Mapping.compile()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	// The three reads wait on different things (the source, the target's
 	// pages of users, of groups), so they overlap; the first to fail
@@ -71,6 +71,7 @@ func (e *Engine) plan(ctx context.Context) (*Plan, *source.Snapshot, *mapping, e
 		first error
 		snap  *source.Snapshot
 		tgt   target
+		ts    *TargetSchema
 	)
 	fail := func(what string, err error) {
 		if err != nil {
@@ -104,21 +105,38 @@ func (e *Engine) plan(ctx context.Context) (*Plan, *source.Snapshot, *mapping, e
 		tgt.groups, err = e.readGroups(ctx, reading)
 		fail("target", err)
 	})
+	wg.Go(func() {
+		var err error
+		ts, err = e.LearnTarget(ctx)
+		fail("target's schemas", err)
+	})
 	wg.Wait()
 	if first != nil {
-		return nil, nil, nil, first
+		return nil, nil, nil, nil, first
+	}
+	// Mistakes of the mapping, found before anything is written: a path
+	// the target cannot hold, a source field no record has.
+	if err := ts.check(m, e.Mapping.Where); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if err := checkFields(snap, m, e.Mapping.Where); err != nil {
+		return nil, nil, nil, nil, err
 	}
 	snap = e.Scope.apply(snap)
+	m.withGroups(snap)
 	if min := max(e.MinUsers, 1); len(snap.Users) < min && len(e.State.Users) > 0 {
-		return nil, nil, nil, fmt.Errorf("sync: the source returned %d users (fewer than %d) while the sync manages %d in the target; refusing to go on",
+		return nil, nil, nil, nil, fmt.Errorf("sync: the source returned %d users (fewer than %d) while the sync manages %d in the target; refusing to go on",
 			len(snap.Users), min, len(e.State.Users))
 	}
 	p, err := computePlan(snap, tgt, m, e.State, e.Policy, time.Now().UTC())
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
+	}
+	if note := ts.Note(); note != "" {
+		p.Notes = append(p.Notes, note)
 	}
 	e.own(p)
-	return p, snap, m, nil
+	return p, snap, m, &tgt, nil
 }
 
 // readUsers lists the target's users, keeping of their attributes only

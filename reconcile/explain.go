@@ -23,6 +23,7 @@ func (e *Engine) Preview(ctx context.Context, w io.Writer, who string) error {
 		return fmt.Errorf("sync: read the source: %w", err)
 	}
 	snap = e.Scope.apply(snap)
+	m.withGroups(snap)
 	found := findUsers(snap, m, who)
 	if len(found) == 0 {
 		return fmt.Errorf("sync: no source user matches %q", who)
@@ -45,7 +46,7 @@ func writeMapped(w io.Writer, u source.User, m *mapping) {
 // Explain writes whether who is in the source's scope, what the mapping
 // makes of them, and what the next run would do to them and their groups.
 func (e *Engine) Explain(ctx context.Context, w io.Writer, who string) error {
-	p, snap, m, err := e.plan(ctx) // one read of each side
+	p, snap, m, tgt, err := e.plan(ctx) // one read of each side
 	if err != nil {
 		return err
 	}
@@ -72,12 +73,34 @@ func (e *Engine) Explain(ctx context.Context, w io.Writer, who string) error {
 			changes = append(changes, ch)
 		}
 	}
+	// The target's side: the users found there, by the source's ids or
+	// by who.
+	var inTarget []targetUser
+	for _, tu := range tgt.users {
+		if ids[tu.externalID] || strings.EqualFold(tu.userName, who) || strings.EqualFold(tu.externalID, who) || strings.EqualFold(tu.id, who) {
+			inTarget = append(inTarget, tu)
+		}
+	}
+	managed := false
+	for _, tu := range inTarget {
+		e.writeTargetUser(w, tu, tgt)
+		managed = managed || tu.externalID != "" && e.State.ownsUser(tu.externalID)
+	}
 	if len(found) == 0 {
-		if len(changes) == 0 {
-			fmt.Fprintf(w, "%s is not in the source's scope, and the next run does nothing to any target user of that name (it is not one the sync manages, or it is already deactivated).\n", who)
+		switch {
+		case len(inTarget) == 0:
+			fmt.Fprintf(w, "%s is no such user anywhere: not in the source's scope (not found, or outside the base DN or filter), nor in the target.\n", who)
+			return nil
+		case !managed && len(changes) == 0:
+			fmt.Fprintf(w, "%s is not in the source's scope, and is not managed by this configuration (it did not create nor adopt them): the sync leaves them alone.\n", who)
+			return nil
+		case len(changes) == 0:
+			fmt.Fprintf(w, "%s is not in the source's scope; the sync manages them and they are deactivated already: the next run does nothing to them.\n", who)
 			return nil
 		}
 		fmt.Fprintf(w, "%s is not in the source's scope (not found, or outside the base DN or filter).\n", who)
+	} else if len(inTarget) == 0 {
+		fmt.Fprintln(w, "    in the target: no such user yet.")
 	}
 	if len(changes) == 0 {
 		fmt.Fprintln(w, "The next run changes nothing about them.")
@@ -104,6 +127,27 @@ func (e *Engine) Explain(ctx context.Context, w io.Writer, who string) error {
 		fmt.Fprintf(w, "Note: the run as a whole would be refused: %s\n", p.Refused)
 	}
 	return nil
+}
+
+// writeTargetUser writes what the target holds of a user: whether it is
+// active, whether this configuration manages it, and its groups.
+func (e *Engine) writeTargetUser(w io.Writer, tu targetUser, tgt *target) {
+	owner := "not managed by this configuration (it did not create nor adopt them)"
+	if o := e.State.Users[tu.externalID]; tu.externalID != "" && o != nil {
+		owner = "managed by this configuration since " + o.Since.Format("2006-01-02")
+	}
+	var groups []string
+	for _, g := range tgt.groups {
+		for _, m := range g.members {
+			if m.TargetID == tu.id {
+				groups = append(groups, g.name)
+				break
+			}
+		}
+	}
+	slices.Sort(groups)
+	fmt.Fprintf(w, "in the target: user %s (id %s, externalId %s), active: %v, %s\n", tu.userName, tu.id, show(tu.externalID), tu.active, owner)
+	fmt.Fprintf(w, "    groups in the target: %s\n", strings.Join(groups, ", "))
 }
 
 func findUsers(snap *source.Snapshot, m *mapping, who string) []source.User {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rosterhq/roster/client"
 	"github.com/rosterhq/roster/reconcile"
 )
 
@@ -79,5 +80,40 @@ func TestApplySavedRefusesAStalePlan(t *testing.T) {
 	res, err := f.engine.ApplySaved(ctx, &saved, false)
 	if err != nil || res.Done.Create != 4 {
 		t.Fatalf("the unchanged plan: %+v, %v", res, err)
+	}
+}
+
+// TestExplainShowsTheTargetSide: explain says whether the target has the
+// user, whether this configuration manages them, whether they are active
+// and their groups there, and tells apart a user not in the source, one
+// not managed by this configuration, and one nowhere.
+func TestExplainShowsTheTargetSide(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	f.run(t)
+	if _, err := f.c.Users.Create(ctx, &client.User{UserName: "stranger@example.com", ExternalID: "okta-1"}); err != nil {
+		t.Fatal(err)
+	}
+	explain := func(who string) string {
+		var b strings.Builder
+		if err := f.engine.Explain(ctx, &b, who); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	for who, wants := range map[string][]string{
+		"ada@example.com": {"is in the source's scope", "in the target: user ada@example.com", "active: true, managed by this configuration since",
+			"groups in the target: Engineering"},
+		"stranger@example.com": {"in the target: user stranger@example.com", "not managed by this configuration",
+			"is not in the source's scope, and is not managed by this configuration"},
+		"nobody@example.com": {"no such user anywhere"},
+	} {
+		out := explain(who)
+		for _, want := range wants {
+			if !strings.Contains(out, want) {
+				t.Errorf("explain %s lacks %q:\n%s", who, want, out)
+			}
+		}
 	}
 }

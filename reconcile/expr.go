@@ -224,3 +224,28 @@ func (p *exprParser) str() (node, error) {
 	}
 	return nil, p.errorf("a string is not closed")
 }
+
+// required returns the fields the expression reads outside default(…):
+// those a source must have for the mapping to mean anything. A field read
+// only inside default(…) may be missing from every record on purpose.
+func (e *Expr) required() []string {
+	var out []string
+	var walk func(n node)
+	walk = func(n node) {
+		switch n := n.(type) {
+		case field:
+			if !strings.EqualFold(string(n), "id") {
+				out = append(out, string(n))
+			}
+		case *call:
+			if n.name == "default" {
+				return
+			}
+			for _, a := range n.args {
+				walk(a)
+			}
+		}
+	}
+	walk(e.root)
+	return out
+}

@@ -38,7 +38,7 @@ func memberNames(t *testing.T, c *client.Client, name string) []string {
 func TestRetireGroupsDeletesOnlyOwnedGroups(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	f.engine.Policy.RetireGroups = true
+	f.engine.Policy.RetireGroups = reconcile.RetireDelete
 	f.run(t)
 	// Groups the sync does not own: one made by hand, one that another
 	// tool gave an externalId.
@@ -173,15 +173,17 @@ func TestGroupAdoptedByDisplayName(t *testing.T) {
 	if got.ExternalID != "g1" || got.DisplayName != "Engineering" {
 		t.Fatalf("the adopted group: %+v", got)
 	}
-	// The sync owns an adopted group's membership: the source's members.
-	if names := f.members(t, "Engineering"); !slices.Equal(names, []string{"Ada Lovelace", "Alan Turing", "Compilers"}) {
+	// The sync adds the source's members to an adopted group, and leaves
+	// alone a member it does not manage (issue 14: it removes only users
+	// and groups it created or adopted).
+	if names := f.members(t, "Engineering"); !slices.Equal(names, []string{"Ada Lovelace", "Alan Turing", "Compilers", "Out Sider"}) {
 		t.Fatalf("Engineering: %v", names)
 	}
 	if p, _, writes := f.run(t); p.Counts.Writes() != 0 || writes != 0 {
 		t.Fatalf("after adopting: plan %+v, %d writes", p.Counts, writes)
 	}
 	// Adopted, the group is the sync's: it is retired when it leaves.
-	f.engine.Policy.RetireGroups = true
+	f.engine.Policy.RetireGroups = reconcile.RetireDelete
 	f.src.snap.Groups = f.src.snap.Groups[1:]
 	f.src.snap.Groups[0].Parent = ""
 	if p, _, _ := f.run(t); p.Counts.GroupRetire != 1 {
@@ -257,7 +259,7 @@ func TestANewGroupTakesTheNameARenamedOneGaveUp(t *testing.T) {
 func TestAGroupReplacedByANewOneOfTheSameNameConvergesInOneRun(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	f.engine.Policy.RetireGroups = true
+	f.engine.Policy.RetireGroups = reconcile.RetireDelete
 	f.run(t)
 	old, err := f.c.Groups.ByDisplayName(ctx, "Compilers")
 	if err != nil {

@@ -23,6 +23,26 @@ type Mapping struct {
 	// GroupName computes a group's displayName; default: the source's
 	// group name.
 	GroupName string `yaml:"groupName"`
+	// PrimaryGroup maps a user's primary group (team) to a user
+	// attribute of the target, for targets that keep one (SCIM has no
+	// such attribute of its own).
+	PrimaryGroup PrimaryGroup `yaml:"primaryGroup"`
+	// Where says where each of Users' paths is written, as "file:line",
+	// for errors that name the mapping line; package config fills it.
+	Where map[string]string `yaml:"-"`
+}
+
+// PrimaryGroup is Mapping.PrimaryGroup: Path is the target's user
+// attribute (any path Users may map, such as an extension's attribute),
+// Value an expression over the primary group's fields (name, id, and the
+// source's others; default: name). A user's primary group is the one the
+// source user's field From names (by id or name), or, without From, the
+// first of the source's groups the user is a direct member of, in the
+// source's order; a user in no group gets none.
+type PrimaryGroup struct {
+	Path  string `yaml:"path"`
+	Value string `yaml:"value"`
+	From  string `yaml:"from"`
 }
 
 // DefaultMapping returns the users' mapping of a Mapping that maps none:
@@ -32,22 +52,37 @@ func DefaultMapping() Mapping {
 	return Mapping{Users: map[string]string{
 		"userName":                     "default(userName, mail, userPrincipalName, uid, sAMAccountName)",
 		"displayName":                  "default(displayName, cn, join(\" \", givenName, default(sn, familyName)))",
-		"name.givenName":               "givenName",
+		"name.givenName":               "default(givenName)",
 		"name.familyName":              "default(familyName, sn)",
 		`emails[type eq "work"].value`: "default(email, mail)",
-		"title":                        "title",
+		"title":                        "default(title)",
 	}}
+}
+
+// Check parses the mapping's paths and expressions, as a plan would,
+// without reading either side.
+func (m Mapping) Check() error {
+	_, err := m.compile()
+	return err
 }
 
 // mapping is a Mapping with its paths and expressions parsed.
 type mapping struct {
 	users     []mapped
 	groupName *Expr
+	where     map[string]string // Mapping.Where
+	// primaryFrom is PrimaryGroup.From; primary the primary group of
+	// each source user by id, set by withGroups for one snapshot.
+	primaryFrom string
+	primary     map[string]*source.Group
 }
 
 type mapped struct {
 	path attrPath
 	expr *Expr
+	// group says expr reads the user's primary group's fields (see
+	// PrimaryGroup), not the user's.
+	group bool
 }
 
 func (m Mapping) compile() (*mapping, error) {
@@ -55,7 +90,7 @@ func (m Mapping) compile() (*mapping, error) {
 	if users == nil {
 		users = DefaultMapping().Users
 	}
-	out := &mapping{}
+	out := &mapping{where: m.Where}
 	for _, p := range slices.Sorted(maps.Keys(users)) {
 		path, err := parseAttrPath(p)
 		if err != nil {
@@ -69,7 +104,25 @@ func (m Mapping) compile() (*mapping, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mapping of %s: %w", p, err)
 		}
-		out.users = append(out.users, mapped{path, e})
+		out.users = append(out.users, mapped{path: path, expr: e})
+	}
+	if pg := m.PrimaryGroup; pg.Path != "" || pg.Value != "" || pg.From != "" {
+		if pg.Path == "" {
+			return nil, fmt.Errorf("mapping: primaryGroup needs a path (the target's user attribute)")
+		}
+		path, err := parseAttrPath(pg.Path)
+		if err != nil {
+			return nil, fmt.Errorf("mapping of primaryGroup: %w", err)
+		}
+		if slices.ContainsFunc(out.users, func(m mapped) bool { return m.path.String() == path.String() }) {
+			return nil, fmt.Errorf("mapping: primaryGroup's path %s is mapped in users too", pg.Path)
+		}
+		e, err := ParseExpr(cmpOr(pg.Value, "name"))
+		if err != nil {
+			return nil, fmt.Errorf("mapping of primaryGroup: %w", err)
+		}
+		out.users = append(out.users, mapped{path: path, expr: e, group: true})
+		out.primaryFrom = pg.From
 	}
 	if !slices.ContainsFunc(out.users, func(m mapped) bool { return m.path.String() == "userName" }) {
 		return nil, fmt.Errorf("mapping: userName must be mapped")
@@ -90,18 +143,64 @@ func (m Mapping) compile() (*mapping, error) {
 func (m *mapping) user(u source.User) map[string]string {
 	out := make(map[string]string, len(m.users))
 	for _, mp := range m.users {
+		if mp.group {
+			if g := m.primary[u.ID]; g != nil {
+				out[mp.path.String()] = mp.expr.Eval(g.ID, groupFields(*g))
+			} else {
+				out[mp.path.String()] = ""
+			}
+			continue
+		}
 		out[mp.path.String()] = mp.expr.Eval(u.ID, u.Attributes)
 	}
 	return out
 }
 
-// group returns a group's displayName.
-func (m *mapping) group(g source.Group) string {
+// withGroups works out each source user's primary group in snap, when
+// the mapping maps one.
+func (m *mapping) withGroups(snap *source.Snapshot) {
+	if !slices.ContainsFunc(m.users, func(mp mapped) bool { return mp.group }) {
+		return
+	}
+	m.primary = map[string]*source.Group{}
+	byKey := map[string]*source.Group{}
+	for i := range snap.Groups {
+		g := &snap.Groups[i]
+		for _, id := range g.Members {
+			if m.primary[id] == nil {
+				m.primary[id] = g
+			}
+		}
+		byKey[strings.ToLower(g.ID)] = g
+		if byKey[strings.ToLower(g.Name)] == nil {
+			byKey[strings.ToLower(g.Name)] = g
+		}
+	}
+	if m.primaryFrom == "" {
+		return
+	}
+	for _, u := range snap.Users {
+		if g := byKey[strings.ToLower(source.Get(u.Attributes, m.primaryFrom))]; g != nil {
+			m.primary[u.ID] = g
+		} else {
+			delete(m.primary, u.ID)
+		}
+	}
+}
+
+// groupFields returns a group's fields for an expression: name, and the
+// source's others.
+func groupFields(g source.Group) map[string][]string {
 	attrs := map[string][]string{"name": {g.Name}}
 	for k, v := range g.Attributes {
 		attrs[k] = v
 	}
-	return m.groupName.Eval(g.ID, attrs)
+	return attrs
+}
+
+// group returns a group's displayName.
+func (m *mapping) group(g source.Group) string {
+	return m.groupName.Eval(g.ID, groupFields(g))
 }
 
 // attrPath is a path the mapping may name: [urn:]attr[[type eq "t"]][.sub].
@@ -147,6 +246,12 @@ func (p attrPath) removal() string {
 		p.sub = ""
 	}
 	return p.String()
+}
+
+// multiValued returns the path of the multi-valued attribute a typed
+// path names an element of: emails for emails[type eq "work"].value.
+func (p attrPath) multiValued() string {
+	return attrPath{urn: p.urn, attr: p.attr}.String()
 }
 
 // get returns the path's value in a resource as JSON decodes it, as a
@@ -235,4 +340,59 @@ func text(v any) string {
 		return ""
 	}
 	return fmt.Sprint(v)
+}
+
+// checkFields returns an error naming the mapped paths whose expression
+// reads, outside default(…), a field no source user has: a misspelt
+// field would otherwise clear the attribute for everyone. A source
+// without users is not checked.
+func checkFields(snap *source.Snapshot, m *mapping, where map[string]string) error {
+	if len(snap.Users) == 0 {
+		return nil
+	}
+	var need []string
+	for _, mp := range m.users {
+		if !mp.group {
+			need = append(need, mp.expr.required()...)
+		}
+	}
+	if m.primaryFrom != "" {
+		need = append(need, m.primaryFrom)
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	keys := map[string]bool{}
+	for _, u := range snap.Users {
+		for k := range u.Attributes {
+			keys[k] = true
+		}
+	}
+	has := make(map[string]bool, len(keys))
+	for k := range keys {
+		has[strings.ToLower(k)] = true
+	}
+	var problems []string
+	for _, mp := range m.users {
+		if mp.group {
+			continue
+		}
+		for _, f := range mp.expr.required() {
+			if has[strings.ToLower(f)] {
+				continue
+			}
+			line := "mapping " + mp.path.String()
+			if w := lookupWhere(where, mp.path.String()); w != "" {
+				line = w + ": " + line
+			}
+			problems = append(problems, fmt.Sprintf("%s: no source user has a field %s (write default(%s) if some may lack it on purpose)", line, f, f))
+		}
+	}
+	if f := m.primaryFrom; f != "" && !has[strings.ToLower(f)] {
+		problems = append(problems, fmt.Sprintf("mapping primaryGroup.from: no source user has a field %s", f))
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("sync: the mapping reads fields the source does not have; nothing was changed:\n  %s", strings.Join(problems, "\n  "))
 }

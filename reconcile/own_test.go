@@ -69,7 +69,7 @@ func TestSyncDoesNotAdoptAnotherSystemsUser(t *testing.T) {
 func TestSyncRefusesToRetireMostGroups(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	f.engine.Policy.RetireGroups = true
+	f.engine.Policy.RetireGroups = reconcile.RetireDelete
 	f.engine.Policy.MaxDeprovision = 1
 	for i := range 3 {
 		f.src.snap.Groups = append(f.src.snap.Groups, source.Group{ID: fmt.Sprintf("x%d", i), Name: fmt.Sprintf("Extra %d", i)})

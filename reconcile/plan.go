@@ -21,6 +21,9 @@ type Plan struct {
 	// Refused says why Apply will refuse the plan (a mass deactivation),
 	// unless mass changes are allowed; "" when it will not.
 	Refused string `json:"refused,omitempty"`
+	// Notes are what a reader of the plan should know that is not a
+	// change: how the target's schema was learnt, groups kept by policy.
+	Notes []string `json:"notes,omitempty"`
 
 	// matchedUsers and matchedGroups are the source ids of the users and
 	// groups that exist in the target already: the sync manages them from
@@ -34,12 +37,17 @@ type Plan struct {
 
 // Counts sums up a plan.
 type Counts struct {
-	Create        int `json:"create"`
-	Update        int `json:"update"`
-	Deactivate    int `json:"deactivate"`
-	Reactivate    int `json:"reactivate"`
-	Delete        int `json:"delete"`
-	Unchanged     int `json:"unchanged"`
+	Create     int `json:"create"`
+	Update     int `json:"update"`
+	Deactivate int `json:"deactivate"`
+	Reactivate int `json:"reactivate"`
+	Delete     int `json:"delete"`
+	Unchanged  int `json:"unchanged"`
+	// Adopt counts the users and groups the plan takes over: found in
+	// the target, not created by this configuration nor adopted before.
+	// Adopting writes nothing by itself (an adopted user without an
+	// externalId gets it by an update).
+	Adopt         int `json:"adopt,omitempty"`
 	GroupCreate   int `json:"groupCreate"`
 	GroupRename   int `json:"groupRename"`
 	GroupRetire   int `json:"groupRetire"`
@@ -63,6 +71,10 @@ const (
 	ActionDelete     = "delete"
 	ActionRename     = "rename"
 	ActionRetire     = "retire"
+	// ActionAdopt takes over a target user or group equal to the source's
+	// that this configuration did not create: it writes nothing, and the
+	// sync manages it from then on.
+	ActionAdopt = "adopt"
 )
 
 // UserChange is one change to one target user.
@@ -71,9 +83,13 @@ type UserChange struct {
 	ExternalID string `json:"externalId"`
 	UserName   string `json:"userName"`
 	TargetID   string `json:"targetId,omitempty"` // "" for a create
-	// Adopt says the target user was matched by userName and gets its
-	// externalId set by this change.
+	// Adopt says the target user is one this configuration did not
+	// create nor adopt before, taken over by this change: AdoptBy says
+	// how it was matched, "externalId" (the source's id, written by
+	// another configuration or tool, or by this one before its state was
+	// lost) or "userName" (it had no externalId, which this change sets).
 	Adopt   bool         `json:"adopt,omitempty"`
+	AdoptBy string       `json:"adoptBy,omitempty"`
 	Changes []AttrChange `json:"changes,omitempty"`
 }
 
@@ -92,6 +108,10 @@ type GroupChange struct {
 	Before     string `json:"before,omitempty"` // a rename's old name
 	TargetID   string `json:"targetId,omitempty"`
 	Adopt      bool   `json:"adopt,omitempty"`
+	AdoptBy    string `json:"adoptBy,omitempty"` // as UserChange.AdoptBy, with displayName
+	// Rename is the name a retirement gives the group under
+	// policy.retireGroups: rename, which keeps it; "" deletes it.
+	Rename string `json:"rename,omitempty"`
 }
 
 // MemberChange is the members added to and removed from one group.
@@ -116,8 +136,10 @@ type Policy struct {
 	// deactivating them, once they have been deactivated for GracePeriod.
 	Delete      bool          `yaml:"delete"`
 	GracePeriod time.Duration `yaml:"gracePeriod"`
-	// RetireGroups deletes groups that left the source (default: keep).
-	RetireGroups bool `yaml:"retireGroups"`
+	// RetireGroups says what becomes of a group the sync manages once it
+	// is gone from the source: keep it as it is (the default), rename it
+	// "(removed) name" and remove its members, or delete it.
+	RetireGroups RetirePolicy `yaml:"retireGroups"`
 	// MaxDeprovisionShare and MaxDeprovision bound the users one run may
 	// deactivate or delete (whether they left the source or were disabled
 	// in it): a share of the target's managed users (default 0.1) or a
@@ -127,6 +149,43 @@ type Policy struct {
 	// Flatten gives a group the users of its nested groups as direct
 	// members, for targets without nested groups.
 	Flatten bool `yaml:"flatten"`
+}
+
+// RetirePolicy is Policy.RetireGroups: "keep" (or ""), "rename" or
+// "delete". In YAML, true means delete and false keep, as the setting
+// was once a boolean.
+type RetirePolicy string
+
+// The RetirePolicy values.
+const (
+	RetireKeep   RetirePolicy = "keep"
+	RetireRename RetirePolicy = "rename"
+	RetireDelete RetirePolicy = "delete"
+)
+
+// RetiredPrefix starts the name of a group retired by renaming.
+const RetiredPrefix = "(removed) "
+
+// UnmarshalYAML reads keep, rename or delete, or a boolean.
+func (r *RetirePolicy) UnmarshalYAML(unmarshal func(any) error) error {
+	var b bool
+	if unmarshal(&b) == nil {
+		*r = RetireKeep
+		if b {
+			*r = RetireDelete
+		}
+		return nil
+	}
+	var s string
+	if err := unmarshal(&s); err != nil {
+		return err
+	}
+	switch v := RetirePolicy(strings.ToLower(s)); v {
+	case RetireKeep, RetireRename, RetireDelete:
+		*r = v
+		return nil
+	}
+	return fmt.Errorf("policy.retireGroups: %q is not keep, rename or delete", s)
 }
 
 // deprovisionShare returns MaxDeprovisionShare, or its default.
@@ -174,7 +233,8 @@ type target struct {
 func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol Policy, now time.Time) (*Plan, error) {
 	pl := &planner{snap: snap, tgt: tgt, m: m, st: st, pol: pol, now: now, p: &Plan{Created: now},
 		userRef: map[string]Ref{}, matched: map[string]bool{},
-		groupRef: map[string]Ref{}, gMatched: map[string]*targetGroup{}, gTaken: map[string]bool{}}
+		groupRef: map[string]Ref{}, gMatched: map[string]*targetGroup{}, gTaken: map[string]bool{},
+		gOwned: map[string]bool{}, matchedExt: map[string]bool{}}
 	if err := pl.planUsers(); err != nil {
 		return nil, err
 	}
@@ -182,11 +242,36 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 	if err := pl.planGroups(); err != nil {
 		return nil, err
 	}
-	if pol.RetireGroups {
-		pl.planRetirements()
-	}
+	pl.planRetirements()
 	pl.planMembers()
+	pl.limitAdoptions()
 	return pl.p, nil
+}
+
+// limitAdoptions refuses a plan that takes over more users and groups
+// than the mass-change limit: a second configuration pointed at a target
+// another one fills, or this one after its state file was lost, would
+// otherwise treat everything it finds as its own.
+func (pl *planner) limitAdoptions() {
+	p := pl.p
+	limit := pl.pol.deprovisionLimit(len(pl.matched) + len(pl.gTaken))
+	if pl.adopted > limit && p.Refused == "" {
+		p.Refused = fmt.Sprintf("the plan adopts %d users and groups this configuration did not create nor adopt before (of %d it matched), more than the limit of %d; "+
+			"if its state file was lost, restore it; if another configuration manages them, point this one elsewhere; to take them over, allow mass changes",
+			pl.adopted, len(pl.matched)+len(pl.gTaken), limit)
+	}
+}
+
+// ownsMember reports whether a member of a target group is this
+// configuration's to remove: a user or group it manages (created or
+// adopted, before or by this plan). Others (added by hand, by another
+// configuration or tool) are left alone.
+func (pl *planner) ownsMember(r Ref, extOf map[string]string) bool {
+	if r.Type == "Group" || pl.gOwned[r.TargetID] {
+		return pl.gOwned[r.TargetID]
+	}
+	ext := extOf[r.TargetID]
+	return ext != "" && (pl.st.ownsUser(ext) || pl.matchedExt[ext])
 }
 
 // planner computes one Plan, a kind of change at a time (see
@@ -205,11 +290,17 @@ type planner struct {
 	userRef     map[string]Ref  // source user id → the target user (TargetID "" for a create)
 	matched     map[string]bool // target user ids matched to a source user
 	deprovision int             // users deactivated or deleted
+	adopted     int             // users and groups adopted
 
 	// What planGroups found, for the retirements and the memberships.
 	groupRef map[string]Ref          // source group id → the target group, as userRef
 	gMatched map[string]*targetGroup // source group id → the target group it matched
 	gTaken   map[string]bool         // target group ids matched to a source group
+	// gOwned holds the target ids of the groups the configuration
+	// manages, matchedExt the externalIds of the users this plan matched:
+	// the members it may remove (see ownsMember).
+	gOwned     map[string]bool
+	matchedExt map[string]bool
 }
 
 // planUsers plans the changes to the users the source holds: users are
@@ -220,6 +311,8 @@ func (pl *planner) planUsers() error {
 	for i, mp := range m.users {
 		pathIndex[mp.path.String()] = i
 	}
+	cleared := map[string]int{} // mapped path → matched users whose value the plan clears
+	matched := 0
 	byExt := map[string]*targetUser{}
 	byName := map[string]*targetUser{}
 	for i := range pl.tgt.users {
@@ -235,16 +328,20 @@ func (pl *planner) planUsers() error {
 		if name == "" {
 			return fmt.Errorf("source user %s maps to an empty userName", su.ID)
 		}
-		tu, adopt := byExt[su.ID], false
+		tu, adoptBy := byExt[su.ID], ""
+		if tu != nil && !pl.st.ownsUser(su.ID) {
+			adoptBy = "externalId"
+		}
 		if tu == nil {
 			// Only a user without an externalId is adopted by name: one
 			// with another's externalId belongs to another provisioning
 			// system (or another sync), which the sync must not take
 			// over; creating this user then fails with 409, reported.
 			if c := byName[strings.ToLower(name)]; c != nil && c.externalID == "" && !pl.matched[c.id] {
-				tu, adopt = c, true
+				tu, adoptBy = c, "userName"
 			}
 		}
+		adopt := adoptBy != ""
 		if tu == nil && !su.Active {
 			continue // a disabled account needs no account in the target
 		}
@@ -261,15 +358,24 @@ func (pl *planner) planUsers() error {
 			continue
 		}
 		pl.matched[tu.id] = true
+		pl.matchedExt[su.ID] = true
 		p.matchedUsers = append(p.matchedUsers, su.ID)
 		pl.userRef[su.ID] = Ref{ExternalID: su.ID, TargetID: tu.id, Name: name, Type: "User"}
-		ch := UserChange{Action: ActionUpdate, ExternalID: su.ID, UserName: name, TargetID: tu.id, Adopt: adopt}
+		ch := UserChange{Action: ActionUpdate, ExternalID: su.ID, UserName: name, TargetID: tu.id, Adopt: adopt, AdoptBy: adoptBy}
 		if adopt {
+			p.Counts.Adopt++
+			pl.adopted++
+		}
+		if adoptBy == "userName" {
 			ch.Changes = append(ch.Changes, AttrChange{Path: "externalId", Before: tu.externalID, After: su.ID})
 		}
+		matched++
 		for _, path := range slices.Sorted(maps.Keys(want)) {
 			if have := tu.value(pathIndex, path); have != want[path] {
 				ch.Changes = append(ch.Changes, AttrChange{Path: path, Before: have, After: want[path]})
+				if want[path] == "" {
+					cleared[path]++
+				}
 			}
 		}
 		switch {
@@ -285,6 +391,10 @@ func (pl *planner) planUsers() error {
 		}
 		if len(ch.Changes) == 0 {
 			p.Counts.Unchanged++
+			if adopt {
+				ch.Action = ActionAdopt
+				p.Users = append(p.Users, ch)
+			}
 			continue
 		}
 		p.Users = append(p.Users, ch)
@@ -295,6 +405,20 @@ func (pl *planner) planUsers() error {
 			p.Counts.Deactivate++
 		default:
 			p.Counts.Update++
+		}
+	}
+	// A mapping that clears an attribute of many users is more likely a
+	// mistake (a misspelt field) than news: refused like a mass
+	// deactivation.
+	limit := pl.pol.deprovisionLimit(matched)
+	for _, path := range slices.Sorted(maps.Keys(cleared)) {
+		if n := cleared[path]; n > limit && p.Refused == "" {
+			where := lookupWhere(pl.m.where, path)
+			if where != "" {
+				where = " (" + where + ")"
+			}
+			p.Refused = fmt.Sprintf("the plan clears %s%s for %d of the %d users it matched, more than the limit of %d (%.0f%% or %d); check the mapping and the source, or allow mass changes",
+				path, where, n, matched, limit, pl.pol.deprovisionShare()*100, pl.pol.MaxDeprovision)
 		}
 	}
 	return nil
@@ -353,15 +477,19 @@ func (pl *planner) planGroups() error {
 		if name == "" {
 			return fmt.Errorf("source group %s maps to an empty displayName", sg.ID)
 		}
-		tg, adopt := gByExt[sg.ID], false
+		tg, adoptBy := gByExt[sg.ID], ""
+		if tg != nil && !pl.st.ownsGroup(sg.ID) {
+			adoptBy = "externalId"
+		}
 		if tg == nil {
 			// As for users: only a group without an externalId, and not
 			// one another source group already took (two groups of one
 			// name).
 			if c := gByName[strings.ToLower(name)]; c != nil && c.externalID == "" && !pl.gTaken[c.id] {
-				tg, adopt = c, true
+				tg, adoptBy = c, "displayName"
 			}
 		}
+		adopt := adoptBy != ""
 		if tg == nil {
 			p.Groups = append(p.Groups, GroupChange{Action: ActionCreate, ExternalID: sg.ID, Name: name})
 			p.Counts.GroupCreate++
@@ -370,31 +498,86 @@ func (pl *planner) planGroups() error {
 		}
 		pl.gMatched[sg.ID] = tg
 		pl.gTaken[tg.id] = true
+		pl.gOwned[tg.id] = true
 		p.matchedGroups = append(p.matchedGroups, sg.ID)
 		pl.groupRef[sg.ID] = Ref{ExternalID: sg.ID, TargetID: tg.id, Name: name, Type: "Group"}
-		if tg.name != name || adopt {
-			p.Groups = append(p.Groups, GroupChange{Action: ActionRename, ExternalID: sg.ID, Name: name, Before: tg.name, TargetID: tg.id, Adopt: adopt})
+		if adopt {
+			p.Counts.Adopt++
+			pl.adopted++
+		}
+		switch {
+		case tg.name != name || adoptBy == "displayName":
+			p.Groups = append(p.Groups, GroupChange{Action: ActionRename, ExternalID: sg.ID, Name: name, Before: tg.name, TargetID: tg.id,
+				Adopt: adopt, AdoptBy: adoptBy})
 			p.Counts.GroupRename++
+		case adopt:
+			p.Groups = append(p.Groups, GroupChange{Action: ActionAdopt, ExternalID: sg.ID, Name: name, TargetID: tg.id, Adopt: true, AdoptBy: adoptBy})
 		}
 	}
 	return nil
 }
 
-// planRetirements plans the deletion of the groups the sync manages that
-// left the source, and refuses the plan if they are more than the
-// policy's limit for users: an empty groups search must not delete every
-// group.
+// planRetirements plans what becomes of the groups the sync manages that
+// left the source, as policy.retireGroups says, and refuses the plan if
+// they are more than the policy's limit for users: an empty groups search
+// must not delete every group. Under keep, the plan says how many it
+// keeps.
 func (pl *planner) planRetirements() {
 	p := pl.p
-	owned := 0
+	owned, kept := 0, 0
 	for _, tg := range pl.tgt.groups {
 		if tg.externalID != "" && pl.st.ownsGroup(tg.externalID) {
-			owned++
-			if !pl.gTaken[tg.id] {
-				p.Groups = append(p.Groups, GroupChange{Action: ActionRetire, ExternalID: tg.externalID, Name: tg.name, TargetID: tg.id})
+			pl.gOwned[tg.id] = true
+		}
+	}
+	extOf := make(map[string]string, len(pl.tgt.users))
+	for _, tu := range pl.tgt.users {
+		extOf[tu.id] = tu.externalID
+	}
+	for _, tg := range pl.tgt.groups {
+		if tg.externalID == "" || !pl.st.ownsGroup(tg.externalID) {
+			continue
+		}
+		owned++
+		if pl.gTaken[tg.id] {
+			continue
+		}
+		switch pl.pol.RetireGroups {
+		case RetireDelete:
+			p.Groups = append(p.Groups, GroupChange{Action: ActionRetire, ExternalID: tg.externalID, Name: tg.name, TargetID: tg.id})
+			p.Counts.GroupRetire++
+		case RetireRename:
+			renamed := strings.HasPrefix(tg.name, RetiredPrefix)
+			if !renamed {
+				p.Groups = append(p.Groups, GroupChange{Action: ActionRetire, ExternalID: tg.externalID, Name: tg.name, TargetID: tg.id,
+					Rename: RetiredPrefix + tg.name})
 				p.Counts.GroupRetire++
 			}
+			mc := MemberChange{Group: Ref{ExternalID: tg.externalID, TargetID: tg.id, Name: tg.name, Type: "Group"}}
+			for _, r := range tg.members {
+				if pl.ownsMember(r, extOf) {
+					if r.Type == "User" {
+						r.ExternalID = extOf[r.TargetID]
+					}
+					mc.Remove = append(mc.Remove, r)
+				}
+			}
+			if len(mc.Remove) > 0 {
+				p.Members = append(p.Members, mc)
+				p.Counts.MembersRemove += len(mc.Remove)
+			} else if renamed {
+				kept++ // retired already
+			}
+		default:
+			kept++
 		}
+	}
+	if kept > 0 && pl.pol.RetireGroups != RetireRename {
+		what := fmt.Sprintf("%d groups gone from the source are", kept)
+		if kept == 1 {
+			what = "1 group gone from the source is"
+		}
+		p.Notes = append(p.Notes, what+" kept (policy.retireGroups: keep)")
 	}
 	if limit := pl.pol.deprovisionLimit(owned); p.Counts.GroupRetire > limit && p.Refused == "" {
 		p.Refused = fmt.Sprintf("the plan retires %d of the %d groups the sync manages, more than the limit of %d; check the source, or allow mass changes",
@@ -434,7 +617,7 @@ func (pl *planner) planMembers() {
 				}
 			}
 			for _, r := range tg.members {
-				if !keep[r.TargetID] {
+				if !keep[r.TargetID] && pl.ownsMember(r, extOf) {
 					if r.Type == "User" {
 						r.ExternalID = extOf[r.TargetID]
 					}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/client"
+	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/reconcile/source"
 )
 
@@ -162,7 +163,7 @@ func TestSyncConvergesThroughTransientFailures(t *testing.T) {
 	proxy.set(func(p *flakyProxy) { p.everyWrite, p.everyRead, p.retryAfter = 3, 4, "0" })
 	src := directory(40)
 	e, _ := newEngine(t, proxyURL, token, src, client.WithRetries(5, time.Millisecond, 20*time.Millisecond))
-	e.Policy.RetireGroups = true
+	e.Policy.RetireGroups = reconcile.RetireDelete
 	direct, err := client.New(rosterURL+"/scim/v2", client.WithToken(token))
 	if err != nil {
 		t.Fatal(err)
@@ -300,14 +301,15 @@ func TestPermanentFailureIsReportedAndRetried(t *testing.T) {
 		t.Fatalf("a converged run: plan %+v", p.Counts)
 	}
 
-	// A PATCH refused for one user: the others' changes still go through.
+	// Every write of one user refused (a PATCH, and the PUT the engine
+	// falls back to): the others' changes still go through.
 	ada, err := direct.Users.ByUserName(ctx, "ada@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
 	proxy.set(func(p *flakyProxy) {
 		p.broken = func(method, path string, _ []byte) bool {
-			return method == http.MethodPatch && strings.HasSuffix(path, "/Users/"+ada.ID)
+			return (method == http.MethodPatch || method == http.MethodPut) && strings.HasSuffix(path, "/Users/"+ada.ID)
 		}
 	})
 	for i := range f.src.snap.Users {

@@ -21,7 +21,7 @@ import (
 // startRoster starts a Roster server on a fresh SQLite database and
 // returns its SCIM base URL and a token, for tests that put something
 // between the engine and the server.
-func startRoster(t *testing.T) (baseURL, token string) {
+func startRoster(t testing.TB) (baseURL, token string) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))

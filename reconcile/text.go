@@ -17,23 +17,33 @@ func (p *Plan) WriteText(w io.Writer) error {
 		c.Create, c.Update, c.Deactivate, c.Reactivate, c.Delete, c.Unchanged)
 	fmt.Fprintf(tw, "groups\tcreate %d\trename %d\tretire %d\t\t\t\n", c.GroupCreate, c.GroupRename, c.GroupRetire)
 	fmt.Fprintf(tw, "members\tadd %d\tremove %d\t\t\t\t\n", c.MembersAdd, c.MembersRemove)
+	if c.Adopt > 0 {
+		fmt.Fprintf(tw, "adopt\t%d\t\t\t\t\t\n", c.Adopt)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	if p.Refused != "" {
 		fmt.Fprintf(w, "\nREFUSED: %s\n", p.Refused)
 	}
-	if c.Writes() == 0 {
+	if c.Writes() == 0 && c.Adopt == 0 {
 		_, err := fmt.Fprintln(w, "\nNothing to change.")
 		return err
 	}
 	fmt.Fprintln(w)
 	for _, u := range p.Users {
-		adopt := ""
 		if u.Adopt {
-			adopt = " (adopted by userName)"
+			then := ""
+			if u.Action != ActionAdopt {
+				then = "; and " + u.Action
+			}
+			fmt.Fprintf(w, "adopt user %s [%s]: %s%s\n", u.UserName, u.ExternalID, adoptWhy(u.AdoptBy), then)
+		} else {
+			fmt.Fprintf(w, "%s user %s [%s]\n", u.Action, u.UserName, u.ExternalID)
 		}
-		fmt.Fprintf(w, "%s user %s [%s]%s\n", u.Action, u.UserName, u.ExternalID, adopt)
 		for _, ch := range u.Changes {
 			fmt.Fprintf(w, "    %s: %s → %s\n", ch.Path, show(ch.Before), show(ch.After))
 		}
@@ -41,7 +51,19 @@ func (p *Plan) WriteText(w io.Writer) error {
 	for _, g := range p.Groups {
 		switch g.Action {
 		case ActionRename:
+			if g.Adopt {
+				fmt.Fprintf(w, "adopt group %s [%s]: %s; and rename %s → %s\n", g.Name, g.ExternalID, adoptWhy(g.AdoptBy), show(g.Before), show(g.Name))
+				break
+			}
 			fmt.Fprintf(w, "rename group %s → %s [%s]\n", show(g.Before), g.Name, g.ExternalID)
+		case ActionAdopt:
+			fmt.Fprintf(w, "adopt group %s [%s]: %s\n", g.Name, g.ExternalID, adoptWhy(g.AdoptBy))
+		case ActionRetire:
+			if g.Rename != "" {
+				fmt.Fprintf(w, "retire group %s [%s]: rename to %s (policy.retireGroups: rename)\n", g.Name, g.ExternalID, show(g.Rename))
+				break
+			}
+			fmt.Fprintf(w, "retire group %s [%s]: delete (policy.retireGroups: delete)\n", g.Name, g.ExternalID)
 		default:
 			fmt.Fprintf(w, "%s group %s [%s]\n", g.Action, g.Name, g.ExternalID)
 		}
@@ -57,6 +79,15 @@ func (p *Plan) WriteText(w io.Writer) error {
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// adoptWhy says why the plan adopts a user or group, given how it was
+// matched.
+func adoptWhy(by string) string {
+	if by == "externalId" {
+		return "same externalId, not created by this configuration (nor adopted before)"
+	}
+	return "same " + by + ", no externalId"
 }
 
 func show(s string) string {
@@ -106,6 +137,26 @@ func WriteSummary(w io.Writer, p *Plan, r *Result, took time.Duration) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "took %s\n", took.Round(time.Millisecond))
-	return err
+	if _, err := fmt.Fprintf(w, "took %s\n", took.Round(time.Millisecond)); err != nil {
+		return err
+	}
+	causes := r.Causes()
+	if len(causes) > 0 {
+		fmt.Fprintln(w, "\nfailed, by cause (the next run retries them):")
+	}
+	for _, c := range causes {
+		examples := strings.Join(c.Examples, ", ")
+		if c.Count > len(c.Examples) {
+			examples += fmt.Sprintf(", and %d more", c.Count-len(c.Examples))
+		}
+		if _, err := fmt.Fprintf(w, "  %d × %s: %s (%s)\n", c.Count, c.Kind, c.Cause, examples); err != nil {
+			return err
+		}
+	}
+	for _, l := range r.Learnt {
+		if _, err := fmt.Fprintf(w, "learnt: %s\n", l); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,9 +1,12 @@
 package reconcile
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster/client"
 )
 
 func TestWriteText(t *testing.T) {
@@ -41,7 +44,7 @@ func TestWriteSummary(t *testing.T) {
 		plan: &Plan{Counts: Counts{Create: 2, Deactivate: 1, Unchanged: 40, GroupCreate: 1, MembersAdd: 3}},
 		res: &Result{
 			Done:         Counts{Create: 1, Deactivate: 1, GroupCreate: 1, MembersAdd: 2},
-			Failed:       []Failure{{What: "create user alan", Err: "409 Conflict"}, {What: "add alan to group Eng", Err: "the member was not created"}},
+			Failed:       []Failure{{What: "create user alan", Err: "409 Conflict"}, {What: "add alan to group Eng", Err: "the member was not created", Members: []string{"alan"}}},
 			FailedCounts: Counts{Create: 1, MembersAdd: 1},
 		},
 		took: 1234567891 * time.Nanosecond,
@@ -52,6 +55,10 @@ groups created     1        1     0
 members added      3        2     1
 total              7        5     2
 took 1.235s
+
+failed, by cause (the next run retries them):
+  1 × create user: 409 Conflict (alan)
+  1 × add member to group: the member was not created (alan to Eng)
 `,
 	}, {
 		name: "a run with nothing to do shows the total only",
@@ -72,5 +79,32 @@ took 80ms
 				t.Errorf("got:\n%s\nwant:\n%s", b.String(), tc.want)
 			}
 		})
+	}
+}
+
+// TestFailuresAreGroupedByCause: the summary says each cause once, with
+// how many changes of a kind it failed and the first of them, whatever
+// ids and URLs the errors differ by.
+func TestFailuresAreGroupedByCause(t *testing.T) {
+	t.Parallel()
+	res := &Result{}
+	for i, name := range []string{"ada@example.com", "alan@example.com", "grace@example.com", "linus@example.com"} {
+		err := &client.Error{Method: "PATCH", URL: fmt.Sprintf("http://t/Users/%d", i), Status: 400, ScimType: "invalidPath",
+			Detail: fmt.Sprintf("Invalid path 'urn:x:department' for user 1b4e28ba-2fa1-11d2-883f-0016d3cca42%d", i)}
+		res.Failed = append(res.Failed, Failure{What: "update user " + name, Err: err.Error(), Cause: causeOf(err)})
+	}
+	err := &client.Error{Status: 409, ScimType: "uniqueness", Detail: "taken"}
+	res.Failed = append(res.Failed, Failure{What: "create user x@example.com", Err: err.Error(), Cause: causeOf(err)})
+	var b strings.Builder
+	if err := WriteSummary(&b, &Plan{}, res, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"  4 × update user: 400 invalidPath: Invalid path 'urn:x:department' for user … — the target's schema has no such attribute (ada@example.com, alan@example.com, grace@example.com, and 1 more)\n",
+		"  1 × create user: 409 uniqueness: taken — another resource in the target holds this value (another system's user?) (x@example.com)\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Fatalf("the summary lacks %q:\n%s", want, b.String())
+		}
 	}
 }

@@ -46,6 +46,13 @@ func (p *Plan) validate() (map[string]attrPath, error) {
 			if ch.TargetID == "" {
 				return nil, invalid(where, "no targetId")
 			}
+		case ActionAdopt:
+			if ch.TargetID == "" || ch.ExternalID == "" {
+				return nil, invalid(where, "no targetId or externalId")
+			}
+			if len(ch.Changes) > 0 {
+				return nil, invalid(where, "an adoption changes nothing")
+			}
 		default:
 			return nil, invalid(fmt.Sprintf("users[%d]", i), "unknown action %q", ch.Action)
 		}
@@ -77,7 +84,7 @@ func (p *Plan) validate() (map[string]attrPath, error) {
 				return nil, invalid(where, "a create has no targetId")
 			}
 			creates[Ref{Type: "Group", ExternalID: ch.ExternalID}] = true
-		case ActionRename, ActionRetire:
+		case ActionRename, ActionRetire, ActionAdopt:
 			if ch.TargetID == "" {
 				return nil, invalid(where, "no targetId")
 			}

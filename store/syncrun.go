@@ -35,4 +35,11 @@ type SyncHistory interface {
 	SyncRuns(ctx context.Context, config string, limit int) ([]SyncRun, error)
 	// SyncRun returns one run with its Changes.
 	SyncRun(ctx context.Context, id string) (SyncRun, error)
+	// SaveSyncState keeps a sync's state (JSON, returned byte for byte),
+	// replacing the one kept before, so that the sync can have it back if
+	// its state file is lost.
+	SaveSyncState(ctx context.Context, config string, saved time.Time, state json.RawMessage) error
+	// SyncState returns the state kept for a sync, and when it was saved;
+	// ErrNotFound when none is.
+	SyncState(ctx context.Context, config string) (json.RawMessage, time.Time, error)
 }

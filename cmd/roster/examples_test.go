@@ -36,6 +36,9 @@ func TestTheExamplesAgree(t *testing.T) {
 	t.Setenv("ACME_TOKEN", rs.token) // examples/sync.yaml's tokenEnv
 	cfg := filepath.Join(dir, "sync.yaml")
 
+	if out := must(t, "sync", "validate", "--config", cfg); !strings.Contains(out, "is valid") {
+		t.Errorf("sync validate:\n%s", out)
+	}
 	out := must(t, "sync", "plan", "--config", cfg)
 	for _, want := range []string{
 		"users    create 4 ",

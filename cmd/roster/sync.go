@@ -38,6 +38,9 @@ beside the state file).`,
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := restoreState(cmd.Context(), cfg, nil, cmd.ErrOrStderr()); err != nil {
+			return nil, nil, err
+		}
 		return cfg.Engine(syncUserAgent())
 	}
 
@@ -103,7 +106,14 @@ beside the state file).`,
 			if err := reconcile.WriteSummary(cmd.OutOrStdout(), p, res, time.Since(started)); err != nil {
 				return err
 			}
-			for _, f := range res.Failed {
+			// The summary groups the failures by cause; the first few
+			// go to stderr whole, and the history keeps them all.
+			for i, f := range res.Failed {
+				if i == maxFailuresShown {
+					fmt.Fprintf(cmd.ErrOrStderr(), "… and %d more failures (roster sync history --run ID lists every one, when the configuration names a database)\n",
+						len(res.Failed)-maxFailuresShown)
+					break
+				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "failed: %s: %s\n", f.What, f.Err)
 			}
 			if err != nil {
@@ -143,9 +153,55 @@ beside the state file).`,
 	}
 	preview := aboutUser("preview", "Show what the mapping makes of a source user", (*reconcile.Engine).Preview)
 	explain := aboutUser("explain", "Say whether a user is in scope, what they map to, and what the next run does to them", (*reconcile.Engine).Explain)
-	cmd.AddCommand(plan, apply, preview, explain, newSyncDaemonCommand(&cfgPath), newSyncHistoryCommand(&cfgPath))
+	validate := &cobra.Command{
+		Use:   "validate",
+		Short: "Check the configuration file, touching neither the source nor the target",
+		Long: `Check the configuration file as far as can be done without reading the
+source, the target or a secret: unknown or misspelt keys, the source's type
+and settings, the URLs, the mapping's paths and expressions, the policy.
+What needs the target (does its schema have each mapped attribute?) is
+checked at the start of every plan.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(cfgPath)
+			if err != nil {
+				return err
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s is valid: a %s source into %s\n", cfgPath, cfg.Source.Type, cfg.Target.URL)
+			return nil
+		},
+	}
+	cmd.AddCommand(plan, apply, preview, explain, validate, newSyncDaemonCommand(&cfgPath), newSyncHistoryCommand(&cfgPath))
 	return cmd
 }
+
+// restoreState restores the configuration's state file from its
+// database (h, or the one it names, opened for this), when the file is
+// missing and the database keeps a copy, and says so on w.
+func restoreState(ctx context.Context, cfg *config.Config, h config.History, w io.Writer) error {
+	if h == nil {
+		if cfg.Database == "" {
+			return nil
+		}
+		var err error
+		if h, err = cfg.History(ctx); err != nil {
+			return err
+		}
+		defer h.Close()
+	}
+	saved, err := cfg.RestoreState(ctx, h)
+	if err == nil && !saved.IsZero() {
+		fmt.Fprintf(w, "%s was missing: restored the state this sync kept in its database on %s\n", cfg.State, saved.Local().Format(time.RFC3339))
+	}
+	return err
+}
+
+// maxFailuresShown is how many failed changes apply writes out whole;
+// its summary has them all, grouped by cause.
+const maxFailuresShown = 10
 
 func newSyncDaemonCommand(cfgPath *string) *cobra.Command {
 	var every time.Duration
@@ -231,6 +287,9 @@ func runSync(ctx context.Context, cfgPath string, saved *reconcile.Plan, allowMa
 	if history != nil {
 		defer history.Close()
 	}
+	if err := restoreState(ctx, cfg, history, progress); err != nil {
+		return nil, nil, err
+	}
 	started := time.Now()
 	p, res, runErr := func() (*reconcile.Plan, *reconcile.Result, error) {
 		e, unlock, err := cfg.Engine(syncUserAgent())
@@ -266,6 +325,9 @@ func runSync(ctx context.Context, cfgPath string, saved *reconcile.Plan, allowMa
 		if err := cfg.Record(context.WithoutCancel(ctx), history, started, p, res, runErr); err != nil && runErr == nil {
 			runErr = fmt.Errorf("the run is done, but recording it failed: %w", err)
 		}
+		if err := cfg.KeepState(context.WithoutCancel(ctx), history); err != nil && runErr == nil {
+			runErr = fmt.Errorf("the run is done, but keeping its state in the database failed: %w", err)
+		}
 	}
 	return p, res, runErr
 }
@@ -292,7 +354,7 @@ func newSyncHistoryCommand(cfgPath *string) *cobra.Command {
 			defer h.Close()
 			out := cmd.OutOrStdout()
 			if runID != "" {
-				r, err := h.SyncRun(cmd.Context(), runID)
+				r, err := cfg.FindRun(cmd.Context(), h, runID)
 				if err != nil {
 					return err
 				}
@@ -304,10 +366,14 @@ func newSyncHistoryCommand(cfgPath *string) *cobra.Command {
 				var changes []reconcile.Failure
 				json.Unmarshal(r.Changes, &changes)
 				for _, c := range changes {
+					what := c.What
+					if len(c.Members) > 0 {
+						what += ": " + strings.Join(c.Members, ", ")
+					}
 					if c.Err != "" {
-						fmt.Fprintf(out, "  FAILED %s: %s\n", c.What, c.Err)
+						fmt.Fprintf(out, "  FAILED %s: %s\n", what, c.Err)
 					} else {
-						fmt.Fprintf(out, "  ok     %s\n", c.What)
+						fmt.Fprintf(out, "  ok     %s\n", what)
 					}
 				}
 				return nil
@@ -326,7 +392,7 @@ func newSyncHistoryCommand(cfgPath *string) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs, newest first")
-	cmd.Flags().StringVar(&runID, "run", "", "show one run and every change it made")
+	cmd.Flags().StringVar(&runID, "run", "", "show one run (its id, or the start of it) and every change it made, naming the users and members")
 	return cmd
 }
 
@@ -345,7 +411,7 @@ func doneText(summary []byte) string {
 		n    int
 		text string
 	}{{d.Create, "create"}, {d.Update, "update"}, {d.Deactivate, "deactivate"}, {d.Reactivate, "reactivate"}, {d.Delete, "delete"},
-		{d.GroupCreate, "group create"}, {d.GroupRename, "group rename"}, {d.GroupRetire, "group retire"},
+		{d.Adopt, "adopt"}, {d.GroupCreate, "group create"}, {d.GroupRename, "group rename"}, {d.GroupRetire, "group retire"},
 		{d.MembersAdd, "members +"}, {d.MembersRemove, "members -"}, {sum.Failed, "failed"}} {
 		if c.n > 0 {
 			if strings.HasSuffix(c.text, "+") || strings.HasSuffix(c.text, "-") {

@@ -106,8 +106,25 @@ database: history.db
 		!strings.Contains(out, "create 2, group create 1, members +2") {
 		t.Fatalf("history:\n%s", out)
 	}
-	if out := must(t, "sync", "history", "--config", cfg, "--run", hist[2][0]); !strings.Contains(out, "ok     create user ada@example.com") {
+	// A run is named by the start of its id, and its member changes name
+	// the members.
+	if out := must(t, "sync", "history", "--config", cfg, "--run", hist[2][0][:8]); !strings.Contains(out, "ok     create user ada@example.com") ||
+		!strings.Contains(out, "ok     add 2 members to group Engineering: ada@example.com, alan@example.com") {
 		t.Fatalf("the first run:\n%s", out)
+	}
+	if r := runIn(t, "", "sync", "history", "--config", cfg, "--run", "zzz-no-such-run"); r.fail == nil || !strings.Contains(r.err, "no run") {
+		t.Fatalf("an unknown run: %v\n%s", r.fail, r.err)
+	}
+
+	// The state file is lost: the database kept a copy, which the next
+	// command restores, so the sync still owns what it made: nothing to
+	// adopt, nothing to change.
+	if err := os.Remove(filepath.Join(dir, "sync.yaml.state.json")); err != nil {
+		t.Fatal(err)
+	}
+	r = runIn(t, "", "sync", "plan", "--config", cfg)
+	if r.fail != nil || !strings.Contains(r.err, "was missing: restored the state this sync kept in its database") || !strings.Contains(r.out, "Nothing to change.") {
+		t.Fatalf("plan without a state file: %v\n%s\n%s", r.fail, r.out, r.err)
 	}
 }
 
@@ -128,4 +145,38 @@ func summary(t *testing.T, out string) map[string]string {
 		rows[strings.Join(f[:len(f)-3], " ")] = strings.Join(f[len(f)-3:], " ")
 	}
 	return rows
+}
+
+// TestSyncPlanNamesTheMappingLineTheTargetLacks: a mapped attribute the
+// target's schema does not have fails sync plan before anything is
+// written, naming the configuration's line and the target's schema; so
+// does a misspelt source field.
+func TestSyncPlanNamesTheMappingLineTheTargetLacks(t *testing.T) {
+	t.Parallel()
+	remote := newRoster(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "people.csv"), []byte("id,mail,givenName\ne1,ada@example.com,Ada\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	config := func(mapping string) string {
+		cfg := filepath.Join(dir, "sync.yaml")
+		text := "source: {type: file, file: {users: people.csv}}\ntarget:\n  url: " + remote[1] + "\n  token: " + remote[3] + "\n" +
+			"mapping:\n  users:\n    userName: lower(mail)\n" + mapping
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	cfg := config("    nickNmae: givenName\n")
+	if r := runIn(t, "", "sync", "plan", "--config", cfg); r.fail == nil || !strings.Contains(r.err, "sync.yaml:8: mapping nickNmae: the target's schema urn:ietf:params:scim:schemas:core:2.0:User has no attribute nickNmae") {
+		t.Fatalf("plan: %v\n%s", r.fail, r.err)
+	}
+	cfg = config("    nickName: givenNmae\n")
+	if r := runIn(t, "", "sync", "plan", "--config", cfg); r.fail == nil || !strings.Contains(r.err, "sync.yaml:8: mapping nickName: no source user has a field givenNmae") {
+		t.Fatalf("plan: %v\n%s", r.fail, r.err)
+	}
+	users := must(t, append([]string{"users", "list", "-o", "json"}, remote...)...)
+	if strings.Contains(users, "ada@example.com") {
+		t.Fatalf("a refused plan wrote users:\n%s", users)
+	}
 }

@@ -87,6 +87,7 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("sync config %s: %w", path, err)
 	}
 	c.dir = filepath.Dir(path)
+	c.Mapping.Where = mappingLines(path, data)
 	if c.Name == "" {
 		c.Name = path
 	}
@@ -254,4 +255,88 @@ func (c *Config) source(userAgent string) (source.Source, error) {
 		return c.ldapSource()
 	}
 	return nil, fmt.Errorf("sync config: source.type must be ldap, file or scim, not %q", c.Source.Type)
+}
+
+// mappingLines returns where each of mapping.users' paths is written in
+// a configuration file, as "path:line", for errors that name the line.
+func mappingLines(path string, data []byte) map[string]string {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	child := func(n *yaml.Node, key string) *yaml.Node {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i+1]
+			}
+		}
+		return nil
+	}
+	users := child(child(doc.Content[0], "mapping"), "users")
+	if users == nil || users.Kind != yaml.MappingNode {
+		return nil
+	}
+	out := map[string]string{}
+	for i := 0; i+1 < len(users.Content); i += 2 {
+		out[users.Content[i].Value] = fmt.Sprintf("%s:%d", path, users.Content[i].Line)
+	}
+	return out
+}
+
+// Validate checks the configuration as far as it can without touching
+// the source or the target, nor reading a secret: the source's type and
+// its required settings, the URLs, the mapping's paths and expressions,
+// and the policy's values. Load has already refused unknown keys.
+func (c *Config) Validate() error {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	checkURL := func(what, raw string, schemes ...string) {
+		u, err := url.Parse(raw)
+		switch {
+		case raw == "":
+			bad("%s is required", what)
+		case err != nil || u.Host == "":
+			bad("%s %q is not a URL", what, raw)
+		default:
+			ok := false
+			for _, s := range schemes {
+				ok = ok || strings.EqualFold(u.Scheme, s)
+			}
+			if !ok {
+				bad("%s %q: the scheme must be %s", what, raw, strings.Join(schemes, " or "))
+			}
+		}
+	}
+	checkURL("target.url", c.Target.URL, "http", "https")
+	if c.Target.Token == "" && c.Target.TokenFile == "" && c.Target.TokenEnv == "" {
+		bad("target: no token (token, tokenFile or tokenEnv)")
+	}
+	switch strings.ToLower(c.Source.Type) {
+	case "file":
+		if c.Source.File.Users == "" {
+			bad("source.file.users is required")
+		}
+	case "scim":
+		checkURL("source.scim.url", c.Source.SCIM.URL, "http", "https")
+	case "ldap":
+		checkURL("source.ldap.url", c.Source.LDAP.URL, "ldap", "ldaps")
+	default:
+		bad("source.type must be ldap, file or scim, not %q", c.Source.Type)
+	}
+	if err := c.Mapping.Check(); err != nil {
+		bad("%v", err)
+	}
+	if s := c.Policy.MaxDeprovisionShare; s < 0 || s > 1 {
+		bad("policy.maxDeprovisionShare %v is not between 0 and 1", s)
+	}
+	if c.Policy.MaxDeprovision < 0 || c.Policy.GracePeriod < 0 || c.MinUsers < 0 {
+		bad("policy.maxDeprovision, policy.gracePeriod and minUsers cannot be negative")
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("sync config %s:\n  %s", c.Name, strings.Join(problems, "\n  "))
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,5 +144,40 @@ func TestRecordKeepsWhatFailedByKind(t *testing.T) {
 	}
 	if summary.Failed != 1 || summary.FailedByKind != (reconcile.Counts{Create: 1}) {
 		t.Fatalf("summary %s", runs[0].Summary)
+	}
+}
+
+// TestValidate: Validate finds the mistakes it can without touching
+// either side, each named, and passes a good configuration; Load names
+// the line of each mapped path.
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	good := "source: {type: file, file: {users: people.csv}}\ntarget: {url: https://app.example.com/scim/v2, tokenEnv: APP_TOKEN}\n" +
+		"mapping:\n  users:\n    userName: lower(mail)\n    name.givenName: givenName\npolicy: {retireGroups: rename}\n"
+	c, err := Load(writeConfig(t, good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("a good configuration: %v", err)
+	}
+	if w := c.Mapping.Where["name.givenName"]; !strings.HasSuffix(w, "sync.yaml:6") {
+		t.Fatalf("name.givenName is at %q", w)
+	}
+	bad := "source: {type: ldap, ldap: {url: http://dc1}}\ntarget: {url: app.example.com}\n" +
+		"mapping:\n  users:\n    userName: lower(mail\n    \"emails[value eq 1]\": mail\npolicy: {maxDeprovisionShare: 2}\n"
+	c, err = Load(writeConfig(t, bad))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate()
+	for _, want := range []string{"target.url \"app.example.com\" is not a URL", "no token", "source.ldap.url \"http://dc1\": the scheme must be ldap or ldaps",
+		"maxDeprovisionShare 2"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate: %v, want %q", err, want)
+		}
+	}
+	if _, err := Load(writeConfig(t, strings.Replace(good, "rename", "archive", 1))); err == nil {
+		t.Error("retireGroups: archive loaded")
 	}
 }

@@ -1,9 +1,14 @@
 package config
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/rosterhq/roster/reconcile"
@@ -64,6 +69,76 @@ func (c *Config) Record(ctx context.Context, h History, started time.Time, p *re
 	_, err := h.RecordRun(ctx, run)
 	return err
 }
+
+// RestoreState writes the state the database keeps for this sync to the
+// state file, when the file is missing (deleted, or a new machine): the
+// users and groups the sync owns survive the file. It returns when that
+// state was saved, or the zero time when it restored nothing.
+func (c *Config) RestoreState(ctx context.Context, h History) (time.Time, error) {
+	if _, err := os.Stat(c.State); !errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, nil
+	}
+	state, saved, err := h.SyncState(ctx, c.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sync state: read it from the database: %w", err)
+	}
+	if err := os.WriteFile(c.State, state, 0o600); err != nil {
+		return time.Time{}, fmt.Errorf("sync state: restore it from the database: %w", err)
+	}
+	return saved, nil
+}
+
+// KeepState saves the state file in the database, if it differs from the
+// copy kept there, for RestoreState.
+func (c *Config) KeepState(ctx context.Context, h History) error {
+	state, err := os.ReadFile(c.State)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sync state: %w", err)
+	}
+	if kept, _, err := h.SyncState(ctx, c.Name); err == nil && bytes.Equal(kept, state) {
+		return nil
+	}
+	if err := h.SaveSyncState(ctx, c.Name, time.Now().UTC(), state); err != nil {
+		return fmt.Errorf("sync state: keep it in the database: %w", err)
+	}
+	return nil
+}
+
+// FindRun returns the run of this configuration whose id is id or
+// starts with it, when one only does; store.ErrNotFound when none does.
+func (c *Config) FindRun(ctx context.Context, h History, id string) (store.SyncRun, error) {
+	if r, err := h.SyncRun(ctx, id); err == nil || !errors.Is(err, store.ErrNotFound) {
+		return r, err
+	}
+	runs, err := h.SyncRuns(ctx, c.Name, maxRunsSearched)
+	if err != nil {
+		return store.SyncRun{}, err
+	}
+	var found []string
+	for _, r := range runs {
+		if id != "" && strings.HasPrefix(r.ID, id) {
+			found = append(found, r.ID)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return store.SyncRun{}, fmt.Errorf("sync history: no run of %s has an id starting %q: %w", c.Name, id, store.ErrNotFound)
+	case 1:
+		return h.SyncRun(ctx, found[0])
+	}
+	return store.SyncRun{}, fmt.Errorf("sync history: %d runs of %s have ids starting %q (%s): give more of the id",
+		len(found), c.Name, id, strings.Join(found[:min(len(found), 5)], ", "))
+}
+
+// maxRunsSearched is how many of a configuration's newest runs FindRun
+// looks through for an id prefix.
+const maxRunsSearched = 1000
 
 // Status is a run's status for its history: ok, failed, refused, locked
 // or error.

@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/rosterhq/roster/store"
 )
@@ -66,6 +68,37 @@ func scanRun(row Row) (store.SyncRun, error) {
 		r.Changes = changes
 	}
 	return r, nil
+}
+
+// SaveSyncState implements store.SyncHistory.
+func (s *Store) SaveSyncState(ctx context.Context, config string, saved time.Time, state json.RawMessage) error {
+	if err := s.checkText(config); err != nil {
+		return s.errorf("save sync state", err)
+	}
+	_, err := s.d.Writer().Exec(ctx, `INSERT INTO sync_state (config, saved, state) VALUES ($1, $2, $3)
+		ON CONFLICT (config) DO UPDATE SET saved = excluded.saved, state = excluded.state`, config, s.d.Time(saved), jsonText(state))
+	if err != nil {
+		return s.errorf("save sync state", err)
+	}
+	return nil
+}
+
+// SyncState implements store.SyncHistory.
+func (s *Store) SyncState(ctx context.Context, config string) (json.RawMessage, time.Time, error) {
+	what := fmt.Sprintf("sync state of %q", config)
+	if s.checkText(config) != nil {
+		return nil, time.Time{}, s.notFound(what)
+	}
+	var saved Time
+	var state []byte
+	err := s.d.Reader().QueryRow(ctx, `SELECT saved, state FROM sync_state WHERE config = $1`, config).Scan(&saved, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, time.Time{}, s.notFound(what)
+	}
+	if err != nil {
+		return nil, time.Time{}, s.errorf(what, err)
+	}
+	return state, saved.Time, nil
 }
 
 func jsonText(b []byte) string {

@@ -53,4 +53,23 @@ func (s *suite) testSyncHistory(t *testing.T) {
 	if _, err := h.SyncRun(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a missing run: %v", err)
 	}
+
+	// A sync's state: none, then kept, then replaced.
+	if _, _, err := h.SyncState(ctx, "a.yaml"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("no state yet: %v", err)
+	}
+	for i, state := range []string{`{"users": {"u1": {}}}`, `{"users": {"u1": {}, "u2": {}}}`} {
+		saved := base.Add(time.Duration(i) * time.Hour)
+		if err := h.SaveSyncState(ctx, "a.yaml", saved, json.RawMessage(state)); err != nil {
+			t.Fatal(err)
+		}
+		got, when, err := h.SyncState(ctx, "a.yaml")
+		var v map[string]map[string]any
+		if err != nil || json.Unmarshal(got, &v) != nil || len(v["users"]) != i+1 || !when.Equal(saved) {
+			t.Fatalf("state %d: %s at %v, %v", i, got, when, err)
+		}
+	}
+	if _, _, err := h.SyncState(ctx, "b.yaml"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("another sync's state: %v", err)
+	}
 }
