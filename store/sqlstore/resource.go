@@ -501,7 +501,7 @@ func scanResource(rt *schema.ResourceType, row Row) (*resource.Resource, error) 
 }
 
 func decodeRow(rt *schema.ResourceType, id string, created, modified time.Time, version int64, attrs []byte) (*resource.Resource, error) {
-	r, err := resource.Decode(rt, attrs, resource.Options{Response: true})
+	r, err := resource.DecodeStored(rt, attrs)
 	if err != nil {
 		return nil, fmt.Errorf("stored attributes of %s %q: %w", rt.Name, id, err)
 	}

@@ -1,0 +1,121 @@
+package resource_test
+
+import (
+	"encoding/json"
+	"maps"
+	"reflect"
+	"testing"
+
+	"github.com/rosterhq/roster/scim/resource"
+)
+
+// storedBody is what a store keeps of r: the JSON of its attributes but
+// id and meta (as store/sqlstore writes it).
+func storedBody(tb testing.TB, r *resource.Resource) []byte {
+	attrs := maps.Clone(r.Attrs)
+	delete(attrs, "id")
+	delete(attrs, "meta")
+	b, err := json.Marshal(attrs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// FuzzDecodeStored holds DecodeStored to Decode in Response mode: for any
+// body, the same attributes or an error from both. A body is tried as it
+// is, and as a store would keep what Decode accepted of it (the fast
+// path's case).
+func FuzzDecodeStored(f *testing.F) {
+	for _, tt := range rfcExamples {
+		f.Add(readTestdata(f, tt.file), tt.resourceType == "Group")
+	}
+	for _, tt := range coercionCases {
+		f.Add([]byte(tt.body), false)
+	}
+	for _, body := range oddBodies {
+		if len(body) < 1000 {
+			f.Add([]byte(body), false)
+		}
+	}
+	for _, body := range []string{
+		`{"userName":"a\"b\\c\/d\b\f\n\r\t\u00e9\ud83d\ude00\ud800x\udc00","active":true,"name":{"givenName":"A"}}`,
+		`{"userName":"ada","emails":[{"value":"a@b.c","primary":true},{"value":"x@y.z","type":"home"}],"active":false}`,
+		`{"userName":"ada","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"7","manager":{"value":"m"}}}`,
+		`{"userName":"ada","x509Certificates":[{"value":"TUlJ"}]}`,
+		"{\"userName\":\"\xff\"}",
+		`{"userName":"ada","USERNAME":"bob"}`,
+		`{"userName":"ada","userName":"bob"}`,
+		`{"userName":"ada"} {}`,
+		`{"userName":"ada","emails":[]}`,
+		`{"userName":null}`,
+		` { "userName" : "ada" , "active" : true } `,
+	} {
+		f.Add([]byte(body), false)
+	}
+	f.Add([]byte(`{"displayName":"G","externalId":"e"}`), true)
+
+	reg := newRegistry(f)
+	user, group := reg.ResourceType("User"), reg.ResourceType("Group")
+	f.Fuzz(func(t *testing.T, body []byte, isGroup bool) {
+		rt := user
+		if isGroup {
+			rt = group
+		}
+		same := func(body []byte) {
+			t.Helper()
+			want, wantErr := resource.Decode(rt, body, resource.Options{Response: true})
+			got, err := resource.DecodeStored(rt, body)
+			if (err == nil) != (wantErr == nil) {
+				t.Fatalf("DecodeStored(%q): %v, Decode: %v", body, err, wantErr)
+			}
+			if err == nil && !reflect.DeepEqual(got.Attrs, want.Attrs) {
+				t.Fatalf("DecodeStored(%q):\n got %#v\nwant %#v", body, got.Attrs, want.Attrs)
+			}
+		}
+		same(body)
+		if r, err := resource.Decode(rt, body, resource.Options{}); err == nil {
+			same(storedBody(t, r))
+		}
+	})
+}
+
+// TestDecodeStoredTakesTheFastPath holds that a stored user is read
+// without Decode: had it fallen back, it would allocate all Decode does
+// and more.
+func TestDecodeStoredTakesTheFastPath(t *testing.T) {
+	reg := newRegistry(t)
+	rt := reg.ResourceType("User")
+	r, err := resource.Decode(rt, readTestdata(t, "rfc7643-8.3-enterprise-user.json"), resource.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(r.Attrs, "x509Certificates") // binary: Decode checks its form
+	body := storedBody(t, r)
+	fast := testing.AllocsPerRun(20, func() { resource.DecodeStored(rt, body) })
+	slow := testing.AllocsPerRun(20, func() { resource.Decode(rt, body, resource.Options{Response: true}) })
+	if fast >= slow*3/4 {
+		t.Fatalf("DecodeStored allocates %v times, Decode %v: the fast path was not taken", fast, slow)
+	}
+}
+
+func BenchmarkDecodeStored(b *testing.B) {
+	reg := newRegistry(b)
+	rt := reg.ResourceType("User")
+	r, err := resource.Decode(rt, readTestdata(b, "rfc7643-8.3-enterprise-user.json"), resource.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	delete(r.Attrs, "x509Certificates")
+	body := storedBody(b, r)
+	b.Run("DecodeStored", func(b *testing.B) {
+		for b.Loop() {
+			resource.DecodeStored(rt, body)
+		}
+	})
+	b.Run("Decode", func(b *testing.B) {
+		for b.Loop() {
+			resource.Decode(rt, body, resource.Options{Response: true})
+		}
+	})
+}
