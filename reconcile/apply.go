@@ -154,19 +154,20 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, allowMass bool) (*Result, e
 // apply is Apply for a plan validate has checked, with the paths it
 // parsed.
 func (e *Engine) apply(ctx context.Context, p *Plan, paths map[string]attrPath, allowMass bool) (*Result, error) {
-	if p.Refused != "" && !allowMass {
-		return nil, fmt.Errorf("%w: %s", ErrRefused, p.Refused)
+	if len(p.Refused) > 0 && !allowMass {
+		return nil, fmt.Errorf("%w: %s", ErrRefused, strings.Join(p.Refused, "; "))
 	}
+	e.own(p)
 	now := time.Now().UTC()
 	// Own what the plan creates before creating it, on disk: a run that
 	// dies before it saves the state at its end still manages the users
 	// and groups it created, and deactivates them when they leave.
-	if e.ownCreates(p, now) {
+	a := newApplier(e, p, paths, now)
+	if a.ownCreates() {
 		if err := e.State.Save(); err != nil {
 			return nil, err
 		}
 	}
-	a := newApplier(e, p, paths, now)
 	a.adopt()
 	a.updateUsers(ctx)
 	a.createUsers(ctx)
@@ -205,7 +206,11 @@ func (e *Engine) ApplySaved(ctx context.Context, saved *Plan, allowMass bool) (*
 	if err1 != nil || err2 != nil || string(ja) != string(jb) {
 		return nil, ErrPlanStale
 	}
-	return e.apply(ctx, saved, paths, allowMass)
+	// The saved plan is now's but for what JSON does not carry: what it
+	// matched, which Apply records as owned.
+	a = *saved
+	a.matchedUsers, a.matchedGroups, a.inactive = now.matchedUsers, now.matchedGroups, now.inactive
+	return e.apply(ctx, &a, paths, allowMass)
 }
 
 // applier carries out one plan for Apply, a phase at a time; the phases
@@ -230,6 +235,10 @@ type applier struct {
 	// shape is what the run learnt of the PATCH requests the target
 	// takes.
 	shape shapes
+	// owning holds the users ("User" refs) and groups ("Group" refs),
+	// by externalId, that ownCreates recorded as owned before creating
+	// them: a create the target refuses is forgotten again (disown).
+	owning map[Ref]bool
 }
 
 func newApplier(e *Engine, p *Plan, paths map[string]attrPath, now time.Time) *applier {
@@ -243,7 +252,7 @@ func newApplier(e *Engine, p *Plan, paths map[string]attrPath, now time.Time) *a
 		}
 	}
 	return &applier{e: e, plan: p, paths: paths, now: now, res: &Result{}, total: total,
-		ids: map[string]string{}, retiredEarly: map[string]bool{}}
+		ids: map[string]string{}, retiredEarly: map[string]bool{}, owning: map[Ref]bool{}}
 }
 
 // progress tells Engine.Progress how far the run is. a.mu must be held.
@@ -315,7 +324,7 @@ func (a *applier) updateUsers(ctx context.Context) {
 
 // adopt records the plan's adoptions that change nothing in the target:
 // the users and groups are the configuration's from now on (the plan
-// recorded them in the state, which Apply saves).
+// recorded them in the state first, with own, and saves it).
 func (a *applier) adopt() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -366,6 +375,9 @@ func (a *applier) eachUser(ctx context.Context, changes []UserChange) {
 				a.recordActive(ch)
 				a.mu.Unlock()
 			}
+			if ch.Action == ActionCreate {
+				a.disown("User", ch.ExternalID, err)
+			}
 			a.fail(fmt.Sprintf("%s user %s", ch.Action, ch.UserName), err, userKind(ch.Action))
 			return
 		}
@@ -400,10 +412,12 @@ func (a *applier) bulkCreateUsers(ctx context.Context, creates []UserChange) {
 		for i, ch := range chs {
 			switch {
 			case err != nil:
+				a.disown("User", ch.ExternalID, err)
 				a.fail(fmt.Sprintf("create user %s", ch.UserName), err, Counts{Create: 1})
 			case i >= len(out.Operations):
 				a.fail(fmt.Sprintf("create user %s", ch.UserName), errors.New("the bulk response has no result for it"), Counts{Create: 1})
 			case out.Operations[i].Err() != nil:
+				a.disown("User", ch.ExternalID, out.Operations[i].Err())
 				a.fail(fmt.Sprintf("create user %s", ch.UserName), out.Operations[i].Err(), Counts{Create: 1})
 			default:
 				a.mu.Lock()
@@ -464,7 +478,7 @@ func (a *applier) applyUser(ctx context.Context, ch UserChange) (id string, life
 	var attrs []AttrChange
 	for _, c := range ch.Changes {
 		if c.Path == "active" {
-			if err := a.patchOne(ctx, ch.TargetID, c, patch.Replace("active", c.After == "true")); err != nil {
+			if err := a.patchOne(ctx, ch.TargetID, nil, patch.Replace("active", c.After == "true")); err != nil {
 				return "", false, fmt.Errorf("set active to %s: %w", c.After, err)
 			}
 			lifeDone = true
@@ -473,7 +487,7 @@ func (a *applier) applyUser(ctx context.Context, ch UserChange) (id string, life
 		attrs = append(attrs, c)
 	}
 	if len(attrs) > 0 {
-		if err := a.patchAttrs(ctx, ch.TargetID, attrs); err != nil {
+		if err := a.patchAttrs(ctx, ch.TargetID, attrs, ch.Absent); err != nil {
 			if lifeDone {
 				err = fmt.Errorf("active is set, but the attributes failed: %w", err)
 			}
@@ -483,22 +497,47 @@ func (a *applier) applyUser(ctx context.Context, ch UserChange) (id string, life
 	return ch.TargetID, lifeDone, nil
 }
 
-// attrOp returns the PATCH operation of an attribute change in the shape
-// strict servers accept (RFC 7644 §3.5.2): remove for a value the source
-// cleared, add for one the target does not hold yet (a typed element of a
-// multi-valued attribute is added whole: a replace through a filter that
-// matches nothing is answered noTarget), replace for one it holds.
-func (a *applier) attrOp(c AttrChange) patch.Op {
-	p := a.paths[c.Path]
-	switch {
-	case c.After == "":
-		return patch.Remove(p.removal())
-	case c.Before == "" && p.typ != "":
-		return patch.Add(p.multiValued(), []map[string]any{{"type": p.typ, p.sub: c.After}})
-	case c.Before == "":
-		return patch.Add(c.Path, c.After)
+// attrOps returns the PATCH operations of a user's attribute changes in
+// the shapes strict servers accept (RFC 7644 §3.5.2): remove for a value
+// the source cleared; for a typed element of a multi-valued attribute
+// (addresses[type eq "work"].locality) the target does not hold (absent,
+// as the plan says), one add of the element whole, with every sub-value
+// the changes give it — a replace through a filter that matches nothing
+// is answered noTarget, and an add per sub-value would add an element
+// each; replace for a sub-value of an element it holds; and for other
+// values add when absent, replace when present.
+func (a *applier) attrOps(changes []AttrChange, absent []string) []patch.Op {
+	var ops []patch.Op
+	added := map[string]bool{} // the absent elements added so far
+	for _, c := range changes {
+		p := a.paths[c.Path]
+		switch {
+		case p.typ != "" && slices.Contains(absent, p.element()):
+			if !added[p.element()] && c.After != "" {
+				added[p.element()] = true
+				ops = append(ops, patch.Add(p.multiValued(), []map[string]any{elementOf(p, changes, a.paths)}))
+			}
+		case c.After == "":
+			ops = append(ops, patch.Remove(p.removal()))
+		case c.Before == "" && p.typ == "":
+			ops = append(ops, patch.Add(c.Path, c.After))
+		default:
+			ops = append(ops, patch.Replace(c.Path, c.After))
+		}
 	}
-	return patch.Replace(c.Path, c.After)
+	return ops
+}
+
+// elementOf returns the typed element of p's attribute with the type and
+// every sub-value changes give it, for an add of the element whole.
+func elementOf(p attrPath, changes []AttrChange, paths map[string]attrPath) map[string]any {
+	elem := map[string]any{"type": p.typ}
+	for _, c := range changes {
+		if q := paths[c.Path]; q.element() == p.element() && c.After != "" {
+			elem[q.sub] = c.After
+		}
+	}
+	return elem
 }
 
 // shapes is what a run learnt of the PATCH requests a target refuses, so
@@ -535,19 +574,19 @@ func reshapable(err error) bool {
 // target refuses its shape, in the next shape that works: each operation
 // alone, a refused replace through a filter as an add of the element, and
 // last a read, change and replace (PUT). What worked is remembered for
-// the run (see shapes).
-func (a *applier) patchAttrs(ctx context.Context, id string, changes []AttrChange) error {
-	ops := make([]patch.Op, len(changes))
-	for i, c := range changes {
-		ops[i] = a.attrOp(c)
-	}
+// the run (see shapes). absent are the typed elements the target user
+// does not hold (see UserChange.Absent).
+func (a *applier) patchAttrs(ctx context.Context, id string, changes []AttrChange, absent []string) error {
+	ops := a.attrOps(changes, absent)
 	users := a.e.Target.Users
 	switch {
+	case len(ops) == 0:
+		return nil
 	case a.shape.put.Load():
 		_, err := users.PatchByReplace(ctx, id, ops...)
 		return err
 	case len(ops) == 1:
-		return a.patchOne(ctx, id, changes[0], ops[0])
+		return a.patchOne(ctx, id, changes, ops[0])
 	case !a.shape.oneOp.Load():
 		_, err := users.Patch(ctx, id, ops...)
 		if err == nil || !reshapable(err) {
@@ -556,30 +595,37 @@ func (a *applier) patchAttrs(ctx context.Context, id string, changes []AttrChang
 		// Remembered only once one operation a request worked: a value
 		// the target refuses fails that way too, and says nothing of
 		// the shape.
-		for i, op := range ops {
-			if err := a.patchOne(ctx, id, changes[i], op); err != nil {
-				return err
-			}
+		if err := a.patchEach(ctx, id, changes, ops); err != nil {
+			return err
 		}
 		if !a.shape.oneOp.Swap(true) {
 			a.learnt(fmt.Sprintf("the target refused a PATCH of %d operations (%v): one operation a request from then on", len(ops), err))
 		}
 		return nil
 	}
-	for i, op := range ops {
-		if err := a.patchOne(ctx, id, changes[i], op); err != nil {
-			return err
+	return a.patchEach(ctx, id, changes, ops)
+}
+
+// patchEach sends ops one a request, every one of them even after one
+// fails (the others are as much the source's), and returns the failures
+// joined.
+func (a *applier) patchEach(ctx context.Context, id string, changes []AttrChange, ops []patch.Op) error {
+	var errs []error
+	for _, op := range ops {
+		if err := a.patchOne(ctx, id, changes, op); err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", op.Op, op.Path, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // noTarget matches a strict server's answer to a PATCH through a path
 // that matches nothing.
 var noTarget = &scim.Error{Status: http.StatusBadRequest, ScimType: "noTarget"}
 
-// patchOne sends one attribute change, falling back as patchAttrs says.
-func (a *applier) patchOne(ctx context.Context, id string, c AttrChange, op patch.Op) error {
+// patchOne sends one operation of a user's changes, falling back as
+// patchAttrs says.
+func (a *applier) patchOne(ctx context.Context, id string, changes []AttrChange, op patch.Op) error {
 	users := a.e.Target.Users
 	if a.shape.put.Load() {
 		_, err := users.PatchByReplace(ctx, id, op)
@@ -593,10 +639,11 @@ func (a *applier) patchOne(ctx context.Context, id string, c AttrChange, op patc
 		if op.Op == "remove" {
 			return nil // gone already, as the source wants it
 		}
-		if p := a.paths[c.Path]; op.Op == "replace" && p.typ != "" {
-			// The element was not there after all (a value read as
-			// present but in another shape): add it.
-			if _, err2 := users.Patch(ctx, id, patch.Add(p.multiValued(), []map[string]any{{"type": p.typ, p.sub: c.After}})); err2 == nil {
+		if p, ok := a.paths[op.Path]; ok && op.Op == "replace" && p.typ != "" {
+			// The element was not there after all (gone since the plan
+			// read it): add it, with every sub-value the changes give
+			// it.
+			if _, err2 := users.Patch(ctx, id, patch.Add(p.multiValued(), []map[string]any{elementOf(p, changes, a.paths)})); err2 == nil {
 				return nil
 			}
 		}
@@ -699,14 +746,17 @@ func (a *applier) retire(ctx context.Context, changes []GroupChange, early bool)
 	})
 }
 
-// renameGroups renames groups (and sets the externalId of those adopted),
-// Concurrency at a time, before any group is created, so that a new group
-// may take a name another gives up.
+// renameGroups renames groups (and gives those adopted by displayName,
+// which have none, the source's externalId), Concurrency at a time,
+// before any group is created, so that a new group may take a name
+// another gives up.
 func (a *applier) renameGroups(ctx context.Context) {
 	a.eachGroup(ctx, ActionRename, func(ch GroupChange) (string, error) {
 		ops := []patch.Op{patch.Replace("displayName", ch.Name)}
-		if ch.Adopt {
-			ops = append(ops, patch.Replace("externalId", ch.ExternalID))
+		if ch.AdoptBy == "displayName" {
+			// Absent: an add (a strict target answers a replace of an
+			// absent attribute noTarget).
+			ops = append(ops, patch.Add("externalId", ch.ExternalID))
 		}
 		_, err := a.e.Target.Groups.Patch(ctx, ch.TargetID, ops...)
 		return ch.TargetID, err
@@ -734,6 +784,9 @@ func (a *applier) eachGroup(ctx context.Context, action string, apply func(Group
 		what := fmt.Sprintf("%s group %s", ch.Action, ch.Name)
 		id, err := apply(ch)
 		if err != nil {
+			if ch.Action == ActionCreate {
+				a.disown("Group", ch.ExternalID, err)
+			}
 			a.fail(what, err, groupKind(ch.Action))
 			return
 		}
@@ -821,16 +874,21 @@ func (a *applier) changeMembers(ctx context.Context) {
 // member removed already counts as removed).
 func (a *applier) sendMembers(ctx context.Context, group string, add, remove []string) error {
 	g := a.e.Target.Groups
+	// One operation a request, every one of them even after one fails
+	// (the others are as much the source's), the failures joined.
 	oneByOne := func() error {
+		var errs []error
 		for _, id := range remove {
 			if err := g.RemoveMembers(ctx, group, id); err != nil && !errors.Is(err, noTarget) {
-				return err
+				errs = append(errs, fmt.Errorf("remove member %s: %w", id, err))
 			}
 		}
 		if len(add) > 0 {
-			return g.AddMembers(ctx, group, add...)
+			if err := g.AddMembers(ctx, group, add...); err != nil { // one operation, of all of them
+				errs = append(errs, fmt.Errorf("add members: %w", err))
+			}
 		}
-		return nil
+		return errors.Join(errs...)
 	}
 	if a.shape.oneOp.Load() {
 		return oneByOne()
@@ -952,23 +1010,46 @@ func activeAfter(ch UserChange) string {
 	return ""
 }
 
-// ownCreates records that the sync manages the users and groups p
+// ownCreates records that the sync manages the users and groups the plan
 // creates, and reports whether it recorded any not recorded before.
-func (e *Engine) ownCreates(p *Plan, now time.Time) bool {
-	added := false
-	for _, ch := range p.Users {
-		if ch.Action == ActionCreate && e.State.Users[ch.ExternalID] == nil {
-			e.State.Users[ch.ExternalID] = &Owned{Since: now}
-			added = true
+func (a *applier) ownCreates() bool {
+	for _, ch := range a.plan.Users {
+		if ch.Action == ActionCreate && a.e.State.Users[ch.ExternalID] == nil {
+			a.e.State.Users[ch.ExternalID] = &Owned{Since: a.now}
+			a.owning[Ref{Type: "User", ExternalID: ch.ExternalID}] = true
 		}
 	}
-	for _, ch := range p.Groups {
-		if ch.Action == ActionCreate && e.State.Groups[ch.ExternalID] == nil {
-			e.State.Groups[ch.ExternalID] = &Owned{Since: now}
-			added = true
+	for _, ch := range a.plan.Groups {
+		if ch.Action == ActionCreate && a.e.State.Groups[ch.ExternalID] == nil {
+			a.e.State.Groups[ch.ExternalID] = &Owned{Since: a.now}
+			a.owning[Ref{Type: "Group", ExternalID: ch.ExternalID}] = true
 		}
 	}
-	return added
+	return len(a.owning) > 0
+}
+
+// disown forgets the user or group (typ) of externalId ext, which
+// ownCreates recorded as owned, when its create failed with an answer
+// saying it made nothing (4xx: a userName another holds, a value refused):
+// otherwise the state would claim a resource that another system may
+// create with that externalId. A create that failed otherwise (a timeout,
+// 5xx) may have been made, and stays owned, as by a run that crashed.
+func (a *applier) disown(typ, ext string, err error) {
+	if status := client.StatusOf(err); status < 400 || status > 499 {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r := Ref{Type: typ, ExternalID: ext}
+	if !a.owning[r] {
+		return
+	}
+	delete(a.owning, r)
+	if typ == "Group" {
+		delete(a.e.State.Groups, ext)
+	} else {
+		delete(a.e.State.Users, ext)
+	}
 }
 
 // bulkCreates reports whether to create users in bulk requests: Bulk is

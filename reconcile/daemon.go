@@ -109,7 +109,7 @@ func (d *Daemon) once(ctx context.Context) {
 	switch {
 	case errors.Is(err, ErrRefused):
 		d.runs.WithLabelValues("refused").Inc()
-		d.logger.Warn("sync run refused", "reason", p.Refused)
+		d.logger.Warn("sync run refused", "reasons", p.Refused)
 		return
 	case errors.Is(err, ErrLocked):
 		d.runs.WithLabelValues("locked").Inc()

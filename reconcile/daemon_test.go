@@ -34,7 +34,7 @@ func TestDaemonRunsOnScheduleAndTrigger(t *testing.T) {
 		err := results[min(i, len(results)-1)]
 		switch {
 		case errors.Is(err, reconcile.ErrRefused):
-			return &reconcile.Plan{Refused: "too many"}, nil, err
+			return &reconcile.Plan{Refused: []string{"too many"}}, nil, err
 		case err != nil:
 			return nil, nil, err
 		}

@@ -135,7 +135,6 @@ func (e *Engine) plan(ctx context.Context) (*Plan, *source.Snapshot, *mapping, *
 	if note := ts.Note(); note != "" {
 		p.Notes = append(p.Notes, note)
 	}
-	e.own(p)
 	return p, snap, m, &tgt, nil
 }
 
@@ -162,11 +161,19 @@ func (e *Engine) readUsers(ctx context.Context, m *mapping, reading func(what st
 			return nil, err
 		}
 		values := make([]string, len(m.users))
+		var elements []bool
 		for i, mp := range m.users {
-			values[i] = mp.path.get(attrs)
+			var found bool
+			values[i], found = mp.path.get(attrs)
+			if mp.path.typ != "" {
+				if elements == nil {
+					elements = make([]bool, len(m.users))
+				}
+				elements[i] = found
+			}
 		}
 		users = append(users, targetUser{id: u.ID, externalID: u.ExternalID, userName: u.UserName,
-			active: u.Active == nil || *u.Active, values: values})
+			active: u.Active == nil || *u.Active, values: values, elements: elements})
 		reading("target users", len(users), soFar(total, len(users)))
 	}
 	reading("target users", len(users), len(users))
@@ -220,11 +227,13 @@ func listTotal[T any](ctx context.Context, list func(context.Context, client.Que
 	return page.TotalResults
 }
 
-// own records that the sync manages the users and groups a plan matched
-// in the target, so that it deactivates them when they leave the source
-// even if no run ever had to change them, and starts the grace period of
-// leavers found already deactivated, or they would never be deleted.
-// Apply saves it.
+// own records in the state that the sync manages the users and groups a
+// plan matched in the target, so that it deactivates them when they leave
+// the source even if no run ever had to change them, and starts the grace
+// period of leavers found already deactivated, or they would never be
+// deleted. Only Apply calls it, once the plan is not refused: a plan
+// changes nothing, the state included, so that a second plan sees the
+// same adoptions (and refuses them the same way). Apply saves it.
 func (e *Engine) own(p *Plan) {
 	now := time.Now().UTC()
 	for _, id := range p.matchedUsers {

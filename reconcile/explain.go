@@ -123,8 +123,8 @@ func (e *Engine) Explain(ctx context.Context, w io.Writer, who string) error {
 			}
 		}
 	}
-	if p.Refused != "" {
-		fmt.Fprintf(w, "Note: the run as a whole would be refused: %s\n", p.Refused)
+	for _, why := range p.Refused {
+		fmt.Fprintf(w, "Note: the run as a whole would be refused: %s\n", why)
 	}
 	return nil
 }

@@ -254,14 +254,26 @@ func (p attrPath) multiValued() string {
 	return attrPath{urn: p.urn, attr: p.attr}.String()
 }
 
+// element returns the typed element a typed path names a sub-attribute
+// of, as addresses[type eq "work"]: the key by which a plan says the
+// target lacks it (UserChange.Absent); "" for a path without a type.
+func (p attrPath) element() string {
+	if p.typ == "" {
+		return ""
+	}
+	return attrPath{urn: p.urn, attr: p.attr, typ: p.typ}.String()
+}
+
 // get returns the path's value in a resource as JSON decodes it, as a
-// string ("" when absent).
-func (p attrPath) get(res map[string]any) string {
+// string ("" when absent), and, for a typed path, whether the resource
+// holds an element of its type (with this value or not). Of several
+// elements of the type, the first is read.
+func (p attrPath) get(res map[string]any) (value string, element bool) {
 	obj := res
 	if p.urn != "" {
 		ext, _ := lookup(res, p.urn).(map[string]any)
 		if ext == nil {
-			return ""
+			return "", false
 		}
 		obj = ext
 	}
@@ -272,7 +284,7 @@ func (p attrPath) get(res map[string]any) string {
 		for _, e := range list {
 			if m, ok := e.(map[string]any); ok {
 				if t, _ := lookup(m, "type").(string); strings.EqualFold(t, p.typ) {
-					v = m
+					v, element = m, true
 					break
 				}
 			}
@@ -282,7 +294,7 @@ func (p attrPath) get(res map[string]any) string {
 		m, _ := v.(map[string]any)
 		v = lookup(m, p.sub)
 	}
-	return text(v)
+	return text(v), element
 }
 
 // set puts the path's value into a resource being built for a create.
@@ -298,7 +310,15 @@ func (p attrPath) set(res map[string]any, value string) {
 	}
 	switch {
 	case p.typ != "":
+		// Every sub-value of one type goes into one element: two mapped
+		// sub-attributes (.locality, .postalCode) are one address.
 		list, _ := obj[p.attr].([]any)
+		for _, e := range list {
+			if m, ok := e.(map[string]any); ok && m["type"] == p.typ {
+				m[p.sub] = value
+				return
+			}
+		}
 		elem := map[string]any{"type": p.typ, p.sub: value}
 		if len(list) == 0 {
 			elem["primary"] = true

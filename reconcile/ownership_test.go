@@ -32,6 +32,9 @@ func TestASecondConfigurationLeavesTheFirstsMembersAlone(t *testing.T) {
 		Groups: []source.Group{{ID: "eng", Name: "Engineering", Members: []string{"u1"}}},
 	}}
 	second, count := strictEngine(t, url, token, src)
+	// Taking over what another configuration manages is allowed by
+	// policy only (TestAdoptingAnotherConfigurationsUsersNeedsThePolicy).
+	second.Policy.Adopt = reconcile.AdoptExternalID
 	p, err := second.Plan(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -100,12 +103,13 @@ func TestLostStateDoesNotMakeEverythingOurs(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.State = st
+	e.Policy.Adopt = reconcile.AdoptExternalID // else nothing is adopted (TestAdoptingAnotherConfigurationsUsersNeedsThePolicy)
 	src.snap.Users[0].Attributes["sn"] = []string{"King"}
 	p, err := e.Plan(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Counts.Adopt != 9 || !strings.Contains(p.Refused, "adopts 9 users and groups") || !strings.Contains(p.Refused, "state file was lost") {
+	if p.Counts.Adopt != 9 || !strings.Contains(strings.Join(p.Refused, "\n"), "adopts 9 users and groups") || !strings.Contains(strings.Join(p.Refused, "\n"), "state file was lost") {
 		t.Fatalf("counts %+v, refused %q", p.Counts, p.Refused)
 	}
 	count.take()

@@ -18,9 +18,11 @@ type Plan struct {
 	Users   []UserChange   `json:"users,omitempty"`
 	Groups  []GroupChange  `json:"groups,omitempty"`
 	Members []MemberChange `json:"members,omitempty"`
-	// Refused says why Apply will refuse the plan (a mass deactivation),
-	// unless mass changes are allowed; "" when it will not.
-	Refused string `json:"refused,omitempty"`
+	// Refused says why Apply will refuse the plan, a reason for each
+	// guard it trips (a mass deactivation, an attribute cleared for
+	// many, …), unless mass changes are allowed; empty when it will not.
+	// Allowing mass changes overrides every one, so all are kept.
+	Refused []string `json:"refused,omitempty"`
 	// Notes are what a reader of the plan should know that is not a
 	// change: how the target's schema was learnt, groups kept by policy.
 	Notes []string `json:"notes,omitempty"`
@@ -47,7 +49,10 @@ type Counts struct {
 	// the target, not created by this configuration nor adopted before.
 	// Adopting writes nothing by itself (an adopted user without an
 	// externalId gets it by an update).
-	Adopt         int `json:"adopt,omitempty"`
+	Adopt int `json:"adopt,omitempty"`
+	// NotAdopted counts the users and groups that match the source but
+	// that policy.adopt leaves alone: the plan changes nothing of them.
+	NotAdopted    int `json:"notAdopted,omitempty"`
 	GroupCreate   int `json:"groupCreate"`
 	GroupRename   int `json:"groupRename"`
 	GroupRetire   int `json:"groupRetire"`
@@ -91,6 +96,11 @@ type UserChange struct {
 	Adopt   bool         `json:"adopt,omitempty"`
 	AdoptBy string       `json:"adoptBy,omitempty"`
 	Changes []AttrChange `json:"changes,omitempty"`
+	// Absent names the typed elements (addresses[type eq "work"]) the
+	// changes give values to that the target user does not hold: each is
+	// added whole, with all its sub-values, in one operation; the
+	// sub-values of an element it holds are replaced.
+	Absent []string `json:"absent,omitempty"`
 }
 
 // AttrChange is one attribute's value before and after.
@@ -149,6 +159,67 @@ type Policy struct {
 	// Flatten gives a group the users of its nested groups as direct
 	// members, for targets without nested groups.
 	Flatten bool `yaml:"flatten"`
+	// Adopt says which target users and groups that match the source, but
+	// that this configuration did not create nor adopt before, a plan
+	// adopts (see AdoptPolicy); the others it leaves alone, and says so.
+	Adopt AdoptPolicy `yaml:"adopt"`
+}
+
+// AdoptPolicy is Policy.Adopt: "none" adopts nothing; "userName" (or "",
+// the default) adopts the users and groups that have no externalId, by
+// userName or displayName (made by hand, or by a tool that sets none);
+// "externalId" also adopts those that have the source's externalId,
+// which another configuration or tool wrote (or this one, before its
+// state was lost). The default never takes over what another
+// configuration manages: two configurations adopting each other's users
+// would fight over them, run after run, unattended.
+type AdoptPolicy string
+
+// The AdoptPolicy values.
+const (
+	AdoptNone       AdoptPolicy = "none"
+	AdoptUserName   AdoptPolicy = "userName"
+	AdoptExternalID AdoptPolicy = "externalId"
+)
+
+// UnmarshalYAML reads none, userName or externalId, ignoring case.
+func (a *AdoptPolicy) UnmarshalYAML(unmarshal func(any) error) error {
+	var s string
+	if err := unmarshal(&s); err != nil {
+		return err
+	}
+	v, err := ParseAdoptPolicy(s)
+	if err != nil {
+		return err
+	}
+	*a = v
+	return nil
+}
+
+// ParseAdoptPolicy returns the AdoptPolicy s names, ignoring case ("" is
+// the default, userName).
+func ParseAdoptPolicy(s string) (AdoptPolicy, error) {
+	for _, v := range []AdoptPolicy{AdoptNone, AdoptUserName, AdoptExternalID} {
+		if strings.EqualFold(s, string(v)) {
+			return v, nil
+		}
+	}
+	if s == "" {
+		return AdoptUserName, nil
+	}
+	return "", fmt.Errorf("policy.adopt: %q is not none, userName or externalId", s)
+}
+
+// allows reports whether the policy adopts a user or group matched by
+// (UserChange.AdoptBy).
+func (a AdoptPolicy) allows(by string) bool {
+	switch a {
+	case AdoptNone:
+		return false
+	case AdoptExternalID:
+		return true
+	}
+	return by != "externalId"
 }
 
 // RetirePolicy is Policy.RetireGroups: "keep" (or ""), "rename" or
@@ -207,6 +278,10 @@ type targetUser struct {
 	id, externalID, userName string
 	active                   bool
 	values                   []string // the mapped paths' values, in the order of mapping.users
+	// elements says, for each mapped typed path, in the same order,
+	// whether the user holds an element of its type; nil when the
+	// mapping maps no typed path.
+	elements []bool
 }
 
 // value returns the user's value of a mapped path, given the paths'
@@ -245,7 +320,29 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 	pl.planRetirements()
 	pl.planMembers()
 	pl.limitAdoptions()
+	pl.noteNotAdopted()
 	return pl.p, nil
+}
+
+// noteNotAdopted says in the plan's notes which users and groups match
+// the source but were left alone, as policy.adopt says.
+func (pl *planner) noteNotAdopted() {
+	n := len(pl.notAdopted)
+	if n == 0 {
+		return
+	}
+	names := pl.notAdopted[:min(n, 5)]
+	more := ""
+	if n > len(names) {
+		more = fmt.Sprintf(", and %d more", n-len(names))
+	}
+	pol := pl.pol.Adopt
+	if pol == "" {
+		pol = AdoptUserName
+	}
+	pl.p.Notes = append(pl.p.Notes, fmt.Sprintf("%d users and groups match the source but are not this configuration's, and policy.adopt: %s leaves them alone: %s%s. "+
+		"If this configuration's state file was lost, restore it; to take them over, set policy.adopt: externalId (or userName, for those without an externalId)",
+		n, pol, strings.Join(names, "; "), more))
 }
 
 // limitAdoptions refuses a plan that takes over more users and groups
@@ -255,11 +352,16 @@ func computePlan(snap *source.Snapshot, tgt target, m *mapping, st *State, pol P
 func (pl *planner) limitAdoptions() {
 	p := pl.p
 	limit := pl.pol.deprovisionLimit(len(pl.matched) + len(pl.gTaken))
-	if pl.adopted > limit && p.Refused == "" {
-		p.Refused = fmt.Sprintf("the plan adopts %d users and groups this configuration did not create nor adopt before (of %d it matched), more than the limit of %d; "+
+	if pl.adopted > limit {
+		p.refuse("the plan adopts %d users and groups this configuration did not create nor adopt before (of %d it matched), more than the limit of %d; "+
 			"if its state file was lost, restore it; if another configuration manages them, point this one elsewhere; to take them over, allow mass changes",
 			pl.adopted, len(pl.matched)+len(pl.gTaken), limit)
 	}
+}
+
+// refuse adds a reason for Apply to refuse the plan.
+func (p *Plan) refuse(format string, args ...any) {
+	p.Refused = append(p.Refused, fmt.Sprintf(format, args...))
 }
 
 // ownsMember reports whether a member of a target group is this
@@ -291,6 +393,9 @@ type planner struct {
 	matched     map[string]bool // target user ids matched to a source user
 	deprovision int             // users deactivated or deleted
 	adopted     int             // users and groups adopted
+	// notAdopted names the users and groups that match the source but
+	// that the policy does not let the plan adopt.
+	notAdopted []string
 
 	// What planGroups found, for the retirements and the memberships.
 	groupRef map[string]Ref          // source group id → the target group, as userRef
@@ -342,6 +447,11 @@ func (pl *planner) planUsers() error {
 			}
 		}
 		adopt := adoptBy != ""
+		if adopt && !pl.pol.Adopt.allows(adoptBy) {
+			pl.notAdopted = append(pl.notAdopted, fmt.Sprintf("user %s [%s], same %s", name, su.ID, adoptBy))
+			p.Counts.NotAdopted++
+			continue
+		}
 		if tu == nil && !su.Active {
 			continue // a disabled account needs no account in the target
 		}
@@ -375,6 +485,11 @@ func (pl *planner) planUsers() error {
 				ch.Changes = append(ch.Changes, AttrChange{Path: path, Before: have, After: want[path]})
 				if want[path] == "" {
 					cleared[path]++
+				}
+				if i := pathIndex[path]; m.users[i].path.typ != "" && (tu.elements == nil || !tu.elements[i]) {
+					if el := m.users[i].path.element(); !slices.Contains(ch.Absent, el) {
+						ch.Absent = append(ch.Absent, el)
+					}
 				}
 			}
 		}
@@ -412,12 +527,12 @@ func (pl *planner) planUsers() error {
 	// deactivation.
 	limit := pl.pol.deprovisionLimit(matched)
 	for _, path := range slices.Sorted(maps.Keys(cleared)) {
-		if n := cleared[path]; n > limit && p.Refused == "" {
+		if n := cleared[path]; n > limit {
 			where := lookupWhere(pl.m.where, path)
 			if where != "" {
 				where = " (" + where + ")"
 			}
-			p.Refused = fmt.Sprintf("the plan clears %s%s for %d of the %d users it matched, more than the limit of %d (%.0f%% or %d); check the mapping and the source, or allow mass changes",
+			p.refuse("the plan clears %s%s for %d of the %d users it matched, more than the limit of %d (%.0f%% or %d); check the mapping and the source, or allow mass changes",
 				path, where, n, matched, limit, pl.pol.deprovisionShare()*100, pl.pol.MaxDeprovision)
 		}
 	}
@@ -454,7 +569,7 @@ func (pl *planner) planLeavers() {
 		}
 	}
 	if limit := pol.deprovisionLimit(managed); pl.deprovision > limit {
-		p.Refused = fmt.Sprintf("the plan deactivates or deletes %d of the %d users the sync manages, more than the limit of %d (%.0f%% or %d); check the source, or allow mass changes",
+		p.refuse("the plan deactivates or deletes %d of the %d users the sync manages, more than the limit of %d (%.0f%% or %d); check the source, or allow mass changes",
 			pl.deprovision, managed, limit, pol.deprovisionShare()*100, pol.MaxDeprovision)
 	}
 }
@@ -490,6 +605,11 @@ func (pl *planner) planGroups() error {
 			}
 		}
 		adopt := adoptBy != ""
+		if adopt && !pl.pol.Adopt.allows(adoptBy) {
+			pl.notAdopted = append(pl.notAdopted, fmt.Sprintf("group %s [%s], same %s", name, sg.ID, adoptBy))
+			p.Counts.NotAdopted++
+			continue
+		}
 		if tg == nil {
 			p.Groups = append(p.Groups, GroupChange{Action: ActionCreate, ExternalID: sg.ID, Name: name})
 			p.Counts.GroupCreate++
@@ -579,8 +699,8 @@ func (pl *planner) planRetirements() {
 		}
 		p.Notes = append(p.Notes, what+" kept (policy.retireGroups: keep)")
 	}
-	if limit := pl.pol.deprovisionLimit(owned); p.Counts.GroupRetire > limit && p.Refused == "" {
-		p.Refused = fmt.Sprintf("the plan retires %d of the %d groups the sync manages, more than the limit of %d; check the source, or allow mass changes",
+	if limit := pl.pol.deprovisionLimit(owned); p.Counts.GroupRetire > limit {
+		p.refuse("the plan retires %d of the %d groups the sync manages, more than the limit of %d; check the source, or allow mass changes",
 			p.Counts.GroupRetire, owned, limit)
 	}
 }
@@ -596,6 +716,9 @@ func (pl *planner) planMembers() {
 	}
 	members := desiredMembers(pl.snap, pl.pol.Flatten)
 	for _, sg := range pl.snap.Groups {
+		if _, ok := pl.groupRef[sg.ID]; !ok {
+			continue // not this configuration's (see policy.adopt)
+		}
 		want := map[string]Ref{} // by source id
 		for _, id := range members[sg.ID] {
 			if r, ok := pl.userRef[id]; ok {

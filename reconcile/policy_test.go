@@ -179,7 +179,7 @@ func TestDeletesCountTowardsTheMassLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Counts.Delete != 3 || p.Counts.Deactivate != 1 || p.Refused == "" {
+	if p.Counts.Delete != 3 || p.Counts.Deactivate != 1 || len(p.Refused) == 0 {
 		t.Fatalf("plan %+v, refused %q: want 3 deletes and a deactivation, refused", p.Counts, p.Refused)
 	}
 }

@@ -466,10 +466,14 @@ func TestAValueRefusedDoesNotChangeTheShape(t *testing.T) {
 	if len(res.Failed) != 1 || !strings.Contains(res.Failed[0].What, "ada@example.com") || len(res.Learnt) != 0 || res.Done.Update != 4 {
 		t.Fatalf("failed %+v, learnt %q, done %+v", res.Failed, res.Learnt, res.Done)
 	}
-	// Ada: her PATCH of three operations, its first alone, and a PUT;
-	// the four others: a PATCH each.
-	if n := count.take(); n != 3+4 {
+	// Ada: her PATCH of three operations, then each operation alone
+	// and its PUT (every one is tried, not only the first); the four
+	// others: a PATCH each.
+	if n := count.take(); n != 1+3*2+4 {
 		t.Fatalf("%d writes", n)
+	}
+	if got := strings.Count(res.Failed[0].Err, "the phone number is not one"); got != 3 {
+		t.Fatalf("the failure names %d refused operations, want 3: %s", got, res.Failed[0].Err)
 	}
 }
 

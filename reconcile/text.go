@@ -26,8 +26,11 @@ func (p *Plan) WriteText(w io.Writer) error {
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
-	if p.Refused != "" {
-		fmt.Fprintf(w, "\nREFUSED: %s\n", p.Refused)
+	if len(p.Refused) > 0 {
+		fmt.Fprintln(w)
+	}
+	for _, why := range p.Refused {
+		fmt.Fprintf(w, "REFUSED: %s\n", why)
 	}
 	if c.Writes() == 0 && c.Adopt == 0 {
 		_, err := fmt.Fprintln(w, "\nNothing to change.")

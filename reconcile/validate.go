@@ -3,6 +3,7 @@ package reconcile
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ErrInvalidPlan is returned by Apply for a plan that Plan cannot have
@@ -71,6 +72,11 @@ func (p *Plan) validate() (map[string]attrPath, error) {
 				return nil, invalid(where, "%q is not a path the sync can map", c.Path)
 			}
 			paths[c.Path] = path
+		}
+		for _, el := range ch.Absent {
+			if !slices.ContainsFunc(ch.Changes, func(c AttrChange) bool { return paths[c.Path].element() == el && el != "" }) {
+				return nil, invalid(where, "absent %q is the element of none of its changes", el)
+			}
 		}
 	}
 	for i, ch := range p.Groups {

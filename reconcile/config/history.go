@@ -53,7 +53,7 @@ func (c *Config) Record(ctx context.Context, h History, started time.Time, p *re
 	summary := map[string]any{}
 	if p != nil {
 		summary["planned"] = p.Counts
-		if p.Refused != "" {
+		if len(p.Refused) > 0 {
 			summary["refused"] = p.Refused
 		}
 	}
