@@ -132,9 +132,7 @@ func (e *Engine) plan(ctx context.Context) (*Plan, *source.Snapshot, *mapping, *
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	if note := ts.Note(); note != "" {
-		p.Notes = append(p.Notes, note)
-	}
+	p.Notes = append(p.Notes, ts.Notes()...)
 	return p, snap, m, &tgt, nil
 }
 

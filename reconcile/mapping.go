@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
@@ -117,7 +118,7 @@ func (m Mapping) compile() (*mapping, error) {
 		if slices.ContainsFunc(out.users, func(m mapped) bool { return m.path.String() == path.String() }) {
 			return nil, fmt.Errorf("mapping: primaryGroup's path %s is mapped in users too", pg.Path)
 		}
-		e, err := ParseExpr(cmpOr(pg.Value, "name"))
+		e, err := ParseExpr(cmp.Or(pg.Value, "name"))
 		if err != nil {
 			return nil, fmt.Errorf("mapping of primaryGroup: %w", err)
 		}

@@ -1,8 +1,10 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -31,6 +33,10 @@ type TargetSchema struct {
 	Schemas []string
 	// Elapsed is how long reading it took.
 	Elapsed time.Duration
+	// Skipped names the schema documents /Schemas served that could not
+	// be read (a field of the wrong type, no id): the mapping's paths into
+	// them are not checked, and the plan says so.
+	Skipped []string
 
 	attrs map[string]map[string]schemaAttr // lower-case schema URN → lower-case attribute name → attribute
 }
@@ -70,9 +76,11 @@ type resourceTypeDoc struct {
 }
 
 // LearnTarget reads the target's /ServiceProviderConfig, /ResourceTypes
-// and /Schemas, at once, and returns what they say of its users; a target
-// that serves no /Schemas has one of its users read instead. Only a
-// failure to reach the target is an error.
+// and /Schemas, at once, and returns what they say of its users, which
+// TargetSchema.Check holds a mapping to; a target that serves no /Schemas
+// (404, 405 or 501) has one of its users read instead. A failure to reach
+// the target, or any other refusal, is an error: a broken proxy must not
+// make the sync check the mapping less.
 func (e *Engine) LearnTarget(ctx context.Context) (*TargetSchema, error) {
 	start := time.Now()
 	var (
@@ -80,7 +88,12 @@ func (e *Engine) LearnTarget(ctx context.Context) (*TargetSchema, error) {
 		types, schemas  []json.RawMessage
 		typesErr, scErr error
 	)
-	wg.Go(func() { e.Target.ServiceProviderConfig(ctx) }) // remembered by the client for the reads and writes to come
+	// The client remembers the service provider's configuration for the
+	// requests to come (its filter, bulk and ETag support); a target that
+	// serves none, or a broken one, is taken as supporting none of it,
+	// which changes how the sync writes, not what: its error is no reason
+	// to stop, and the reads below find an unreachable target.
+	wg.Go(func() { _, _ = e.Target.ServiceProviderConfig(ctx) })
 	wg.Go(func() { types, typesErr = e.Target.ResourceTypes(ctx) })
 	wg.Go(func() { schemas, scErr = e.Target.Schemas(ctx) })
 	wg.Wait()
@@ -90,9 +103,17 @@ func (e *Engine) LearnTarget(ctx context.Context) (*TargetSchema, error) {
 		}
 	}
 	ts := &TargetSchema{attrs: map[string]map[string]schemaAttr{}}
-	for _, raw := range schemas {
+	for i, raw := range schemas {
 		var d schemaDoc
-		if json.Unmarshal(raw, &d) != nil || d.ID == "" {
+		if err := json.Unmarshal(raw, &d); err != nil || d.ID == "" {
+			if err == nil {
+				err = errors.New("it has no id")
+			}
+			name := d.ID
+			if name == "" {
+				name = fmt.Sprintf("number %d", i+1)
+			}
+			ts.Skipped = append(ts.Skipped, fmt.Sprintf("%s (%v)", name, err))
 			continue
 		}
 		attrs := map[string]schemaAttr{}
@@ -132,10 +153,12 @@ func (e *Engine) LearnTarget(ctx context.Context) (*TargetSchema, error) {
 }
 
 // notServed reports whether err is a target's way of saying it has no
-// such endpoint.
+// such endpoint: 404, 405 or 501. Any other answer (a 400 or 401 from a
+// broken proxy, say) is an error, not a reason to check the mapping
+// less.
 func notServed(err error) bool {
 	switch client.StatusOf(err) {
-	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented, http.StatusBadRequest:
+	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
 		return true
 	}
 	return false
@@ -151,7 +174,7 @@ func userSchemas(types []json.RawMessage, schemas map[string]map[string]schemaAt
 			continue
 		}
 		if strings.EqualFold(rt.Name, "User") || strings.EqualFold(strings.TrimPrefix(rt.Endpoint, "/"), "Users") {
-			out := []string{cmpOr(rt.Schema, userCoreSchema)}
+			out := []string{cmp.Or(rt.Schema, userCoreSchema)}
 			for _, ext := range rt.SchemaExtensions {
 				out = append(out, ext.Schema)
 			}
@@ -168,24 +191,33 @@ func userSchemas(types []json.RawMessage, schemas map[string]map[string]schemaAt
 	return out
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-// Note says in a sentence how the schema was learnt, for the plan; ""
-// when it was read from /Schemas.
-func (ts *TargetSchema) Note() string {
+// Notes says how the schema was learnt, for the plan: nothing when it
+// was read from /Schemas whole, a note for each schema document skipped.
+func (ts *TargetSchema) Notes() []string {
+	var notes []string
 	switch ts.From {
 	case "/Schemas":
-		return ""
 	case "one user":
-		return "the target serves no /Schemas: the mapping was checked against the schemas one of its users has (" +
-			strings.Join(ts.Schemas, ", ") + "), not attribute by attribute"
+		notes = append(notes, "the target serves no /Schemas: the mapping was checked against the schemas one of its users has ("+
+			strings.Join(ts.Schemas, ", ")+"), not attribute by attribute")
+	default:
+		notes = append(notes, "the target serves no /Schemas and has no user yet: the mapping could not be checked against it")
 	}
-	return "the target serves no /Schemas and has no user yet: the mapping could not be checked against it"
+	for _, s := range ts.Skipped {
+		notes = append(notes, "the target's /Schemas serves a schema that could not be read, "+s+": the mapping's paths into it were not checked")
+	}
+	return notes
+}
+
+// Check returns an error naming every path of the mapping m the target's
+// schema does not have, as a plan does before anything is written (see
+// Engine.LearnTarget), each with its line (Mapping.Where).
+func (ts *TargetSchema) Check(m Mapping) error {
+	cm, err := m.compile()
+	if err != nil {
+		return err
+	}
+	return ts.check(cm, m.Where)
 }
 
 // check returns an error naming every mapped path the target's schema
