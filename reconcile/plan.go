@@ -641,7 +641,7 @@ func (pl *planner) planGroups() error {
 // left the source, as policy.retireGroups says, and refuses the plan if
 // they are more than the policy's limit for users: an empty groups search
 // must not delete every group. Under keep, the plan says how many it
-// keeps.
+// keeps; under rename, how many were retired already.
 func (pl *planner) planRetirements() {
 	p := pl.p
 	owned, kept := 0, 0
@@ -692,12 +692,16 @@ func (pl *planner) planRetirements() {
 			kept++
 		}
 	}
-	if kept > 0 && pl.pol.RetireGroups != RetireRename {
+	if kept > 0 {
 		what := fmt.Sprintf("%d groups gone from the source are", kept)
 		if kept == 1 {
 			what = "1 group gone from the source is"
 		}
-		p.Notes = append(p.Notes, what+" kept (policy.retireGroups: keep)")
+		if pl.pol.RetireGroups == RetireRename {
+			p.Notes = append(p.Notes, what+" retired already: renamed "+strings.TrimSpace(RetiredPrefix)+"…, without members (policy.retireGroups: rename)")
+		} else {
+			p.Notes = append(p.Notes, what+" kept (policy.retireGroups: keep)")
+		}
 	}
 	if limit := pl.pol.deprovisionLimit(owned); p.Counts.GroupRetire > limit {
 		p.refuse("the plan retires %d of the %d groups the sync manages, more than the limit of %d; check the source, or allow mass changes",
