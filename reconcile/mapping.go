@@ -97,9 +97,8 @@ func (m Mapping) compile() (*mapping, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch strings.ToLower(path.String()) {
-		case "externalid", "active", "id", "meta", "groups", "password":
-			return nil, fmt.Errorf("mapping: %s cannot be mapped (the sync manages externalId and active itself)", p)
+		if err := mappable(path); err != nil {
+			return nil, err
 		}
 		e, err := ParseExpr(users[p])
 		if err != nil {
@@ -113,6 +112,9 @@ func (m Mapping) compile() (*mapping, error) {
 		}
 		path, err := parseAttrPath(pg.Path)
 		if err != nil {
+			return nil, fmt.Errorf("mapping of primaryGroup: %w", err)
+		}
+		if err := mappable(path); err != nil {
 			return nil, fmt.Errorf("mapping of primaryGroup: %w", err)
 		}
 		if slices.ContainsFunc(out.users, func(m mapped) bool { return m.path.String() == path.String() }) {
@@ -138,6 +140,17 @@ func (m Mapping) compile() (*mapping, error) {
 	}
 	out.groupName = e
 	return out, nil
+}
+
+// mappable returns an error if a path is one the sync cannot map: one it
+// manages itself (externalId, active) or the target does (id, meta,
+// groups), or a password.
+func mappable(p attrPath) error {
+	switch strings.ToLower(attrPath{urn: p.urn, attr: p.attr}.String()) {
+	case "externalid", "active", "id", "meta", "groups", "password":
+		return fmt.Errorf("mapping: %s cannot be mapped (the sync manages externalId and active itself; the target, id, meta and groups)", p)
+	}
+	return nil
 }
 
 // user returns the values the target user should have, by path.

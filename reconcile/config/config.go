@@ -56,12 +56,16 @@ type Source struct {
 	} `yaml:"scim"`
 }
 
-// Endpoint is a SCIM server and its credentials.
+// Endpoint is a SCIM server and its credentials: a bearer token (Token,
+// TokenFile or TokenEnv), HTTP Basic credentials (Basic) or an OAuth 2.0
+// client (OAuth), one of them.
 type Endpoint struct {
 	URL       string `yaml:"url"`
 	Token     string `yaml:"token"`
 	TokenFile string `yaml:"tokenFile"`
 	TokenEnv  string `yaml:"tokenEnv"`
+	Basic     *Basic `yaml:"basic"`
+	OAuth     *OAuth `yaml:"oauth"`
 	// Concurrency, RateLimit (requests a second) and MemberBatch (members
 	// per PATCH; some targets refuse more than 100) tune the client.
 	Concurrency int     `yaml:"concurrency"`
@@ -71,6 +75,26 @@ type Endpoint struct {
 	// offers them: far fewer round trips to a distant target.
 	Bulk    bool          `yaml:"bulk"`
 	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Basic is HTTP Basic credentials: a user, and a password inline, in a
+// file or in an environment variable.
+type Basic struct {
+	User         string `yaml:"user"`
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"passwordFile"`
+	PasswordEnv  string `yaml:"passwordEnv"`
+}
+
+// OAuth is an OAuth 2.0 client (the client credentials grant): access
+// tokens come from TokenURL, and are renewed as they expire.
+type OAuth struct {
+	TokenURL         string   `yaml:"tokenURL"`
+	ClientID         string   `yaml:"clientId"`
+	ClientSecret     string   `yaml:"clientSecret"`
+	ClientSecretFile string   `yaml:"clientSecretFile"`
+	ClientSecretEnv  string   `yaml:"clientSecretEnv"`
+	Scopes           []string `yaml:"scopes"`
 }
 
 // Load reads a configuration file. Unknown keys are errors, so that a
@@ -95,8 +119,15 @@ func Load(path string) (*Config, error) {
 		c.State = path + ".state.json"
 	}
 	c.State = c.rel(c.State)
-	c.Target.TokenFile = c.rel(c.Target.TokenFile)
-	c.Source.SCIM.TokenFile = c.rel(c.Source.SCIM.TokenFile)
+	for _, e := range []*Endpoint{&c.Target, &c.Source.SCIM.Endpoint} {
+		e.TokenFile = c.rel(e.TokenFile)
+		if e.Basic != nil {
+			e.Basic.PasswordFile = c.rel(e.Basic.PasswordFile)
+		}
+		if e.OAuth != nil {
+			e.OAuth.ClientSecretFile = c.rel(e.OAuth.ClientSecretFile)
+		}
+	}
 	if c.Target.URL == "" {
 		return nil, fmt.Errorf("sync config %s: target.url is required", path)
 	}
@@ -113,11 +144,11 @@ func (c *Config) rel(p string) string {
 
 // Client returns a client of an endpoint.
 func (e Endpoint) Client(userAgent string) (*client.Client, error) {
-	token, err := e.token()
+	auth, err := e.auth()
 	if err != nil {
 		return nil, err
 	}
-	opts := []client.Option{client.WithToken(token)}
+	opts := []client.Option{auth}
 	if userAgent != "" {
 		opts = append(opts, client.WithUserAgent(userAgent))
 	}
@@ -136,23 +167,63 @@ func (e Endpoint) Client(userAgent string) (*client.Client, error) {
 	return client.New(e.URL, opts...)
 }
 
-func (e Endpoint) token() (string, error) {
+// auth returns the client option of the endpoint's credentials, reading
+// the secret.
+func (e Endpoint) auth() (client.Option, error) {
 	switch {
-	case e.Token != "":
-		return e.Token, nil
-	case e.TokenFile != "":
-		b, err := os.ReadFile(e.TokenFile)
+	case e.Basic != nil:
+		password, err := secret("basic.password", e.Basic.Password, e.Basic.PasswordFile, e.Basic.PasswordEnv)
 		if err != nil {
-			return "", fmt.Errorf("sync config: token file: %w", err)
+			return nil, err
+		}
+		return client.WithBasicAuth(e.Basic.User, password), nil
+	case e.OAuth != nil:
+		s, err := secret("oauth.clientSecret", e.OAuth.ClientSecret, e.OAuth.ClientSecretFile, e.OAuth.ClientSecretEnv)
+		if err != nil {
+			return nil, err
+		}
+		return client.WithOAuth2(e.OAuth.TokenURL, e.OAuth.ClientID, s, e.OAuth.Scopes...), nil
+	case e.Token != "" || e.TokenFile != "" || e.TokenEnv != "":
+		token, err := secret("token", e.Token, e.TokenFile, e.TokenEnv)
+		if err != nil {
+			return nil, err
+		}
+		return client.WithToken(token), nil
+	}
+	return nil, errors.New("sync config: no credentials (token, tokenFile or tokenEnv; basic; or oauth) for " + e.URL)
+}
+
+// credentials returns how many kinds of credentials (a token, basic,
+// oauth) the endpoint names.
+func (e Endpoint) credentials() int {
+	n := 0
+	for _, given := range []bool{e.Token != "" || e.TokenFile != "" || e.TokenEnv != "", e.Basic != nil, e.OAuth != nil} {
+		if given {
+			n++
+		}
+	}
+	return n
+}
+
+// secret returns a secret given inline, in a file or in an environment
+// variable, the first of them set.
+func secret(what, inline, file, env string) (string, error) {
+	switch {
+	case inline != "":
+		return inline, nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("sync config: %s file: %w", what, err)
 		}
 		return strings.TrimSpace(string(b)), nil
-	case e.TokenEnv != "":
-		if t := os.Getenv(e.TokenEnv); t != "" {
-			return t, nil
+	case env != "":
+		if v := os.Getenv(env); v != "" {
+			return v, nil
 		}
-		return "", fmt.Errorf("sync config: $%s is empty", e.TokenEnv)
+		return "", fmt.Errorf("sync config: %s: $%s is empty", what, env)
 	}
-	return "", errors.New("sync config: no token (token, tokenFile or tokenEnv) for " + e.URL)
+	return "", fmt.Errorf("sync config: no %s (inline, in a file or in an environment variable)", what)
 }
 
 // Engine builds the engine the configuration describes and takes the
@@ -311,9 +382,34 @@ func (c *Config) Validate() error {
 		}
 	}
 	checkURL("target.url", c.Target.URL, "http", "https")
-	if c.Target.Token == "" && c.Target.TokenFile == "" && c.Target.TokenEnv == "" {
-		bad("target: no token (token, tokenFile or tokenEnv)")
+	// Credentials: one kind, complete (the secret itself is not read).
+	checkAuth := func(what string, e Endpoint) {
+		switch e.credentials() {
+		case 0:
+			bad("%s: no credentials: a token (token, tokenFile or tokenEnv), basic or oauth", what)
+		case 1:
+		default:
+			bad("%s: more than one kind of credentials (token, basic, oauth): give one", what)
+		}
+		if b := e.Basic; b != nil {
+			if b.User == "" {
+				bad("%s.basic.user is required", what)
+			}
+			if b.Password == "" && b.PasswordFile == "" && b.PasswordEnv == "" {
+				bad("%s.basic: no password (password, passwordFile or passwordEnv)", what)
+			}
+		}
+		if o := e.OAuth; o != nil {
+			checkURL(what+".oauth.tokenURL", o.TokenURL, "http", "https")
+			if o.ClientID == "" {
+				bad("%s.oauth.clientId is required", what)
+			}
+			if o.ClientSecret == "" && o.ClientSecretFile == "" && o.ClientSecretEnv == "" {
+				bad("%s.oauth: no client secret (clientSecret, clientSecretFile or clientSecretEnv)", what)
+			}
+		}
 	}
+	checkAuth("target", c.Target)
 	switch strings.ToLower(c.Source.Type) {
 	case "file":
 		if c.Source.File.Users == "" {
@@ -321,6 +417,7 @@ func (c *Config) Validate() error {
 		}
 	case "scim":
 		checkURL("source.scim.url", c.Source.SCIM.URL, "http", "https")
+		checkAuth("source.scim", c.Source.SCIM.Endpoint)
 	case "ldap":
 		checkURL("source.ldap.url", c.Source.LDAP.URL, "ldap", "ldaps")
 	default:
@@ -331,6 +428,14 @@ func (c *Config) Validate() error {
 	}
 	if s := c.Policy.MaxDeprovisionShare; s < 0 || s > 1 {
 		bad("policy.maxDeprovisionShare %v is not between 0 and 1", s)
+	}
+	switch c.Policy.RetireGroups {
+	case "", reconcile.RetireKeep, reconcile.RetireRename, reconcile.RetireDelete:
+	default:
+		bad("policy.retireGroups %q is not keep, rename or delete", c.Policy.RetireGroups)
+	}
+	if _, err := reconcile.ParseAdoptPolicy(string(c.Policy.Adopt)); err != nil {
+		bad("%v", err)
 	}
 	if c.Policy.MaxDeprovision < 0 || c.Policy.GracePeriod < 0 || c.MinUsers < 0 {
 		bad("policy.maxDeprovision, policy.gracePeriod and minUsers cannot be negative")

@@ -171,7 +171,7 @@ func TestValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = c.Validate()
-	for _, want := range []string{"target.url \"app.example.com\" is not a URL", "no token", "source.ldap.url \"http://dc1\": the scheme must be ldap or ldaps",
+	for _, want := range []string{"target.url \"app.example.com\" is not a URL", "target: no credentials", "source.ldap.url \"http://dc1\": the scheme must be ldap or ldaps",
 		"maxDeprovisionShare 2"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate: %v, want %q", err, want)
