@@ -384,27 +384,19 @@ func checkFields(snap *source.Snapshot, m *mapping, where map[string]string) err
 	if len(snap.Users) == 0 {
 		return nil
 	}
-	var need []string
-	for _, mp := range m.users {
-		if !mp.group {
-			need = append(need, mp.expr.required()...)
+	// The source's field names, in lower case, read once a mapping reads
+	// a field outside default(…).
+	var has map[string]bool
+	present := func(field string) bool {
+		if has == nil {
+			has = map[string]bool{}
+			for _, u := range snap.Users {
+				for k := range u.Attributes {
+					has[strings.ToLower(k)] = true
+				}
+			}
 		}
-	}
-	if m.primaryFrom != "" {
-		need = append(need, m.primaryFrom)
-	}
-	if len(need) == 0 {
-		return nil
-	}
-	keys := map[string]bool{}
-	for _, u := range snap.Users {
-		for k := range u.Attributes {
-			keys[k] = true
-		}
-	}
-	has := make(map[string]bool, len(keys))
-	for k := range keys {
-		has[strings.ToLower(k)] = true
+		return has[strings.ToLower(field)]
 	}
 	var problems []string
 	for _, mp := range m.users {
@@ -412,7 +404,7 @@ func checkFields(snap *source.Snapshot, m *mapping, where map[string]string) err
 			continue
 		}
 		for _, f := range mp.expr.required() {
-			if has[strings.ToLower(f)] {
+			if present(f) {
 				continue
 			}
 			line := "mapping " + mp.path.String()
@@ -422,7 +414,7 @@ func checkFields(snap *source.Snapshot, m *mapping, where map[string]string) err
 			problems = append(problems, fmt.Sprintf("%s: no source user has a field %s (write default(%s) if some may lack it on purpose)", line, f, f))
 		}
 	}
-	if f := m.primaryFrom; f != "" && !has[strings.ToLower(f)] {
+	if f := m.primaryFrom; f != "" && !present(f) {
 		problems = append(problems, fmt.Sprintf("mapping primaryGroup.from: no source user has a field %s", f))
 	}
 	if len(problems) == 0 {
