@@ -18,6 +18,11 @@ type State struct {
 	path   string
 	Users  map[string]*Owned `json:"users"`
 	Groups map[string]*Owned `json:"groups"`
+	// AfterSave, if set, is called by every Save once the file is
+	// written, with what it holds: a copy kept elsewhere (a database)
+	// stays in step with the file, the saves of a run that dies midway
+	// included.
+	AfterSave func(data []byte) error `json:"-"`
 }
 
 // Owned is one user or group the sync manages, by its externalId.
@@ -80,6 +85,11 @@ func (s *State) Save() error {
 	if d, err := os.Open(filepath.Dir(s.path)); err == nil {
 		d.Sync() // best effort: not every system can sync a directory
 		d.Close()
+	}
+	if s.AfterSave != nil {
+		if err := s.AfterSave(data); err != nil {
+			return fmt.Errorf("sync state: %s is saved, but: %w", s.path, err)
+		}
 	}
 	return nil
 }

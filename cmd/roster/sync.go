@@ -38,10 +38,21 @@ beside the state file).`,
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := restoreState(cmd.Context(), cfg, nil, cmd.ErrOrStderr()); err != nil {
+		h, err := cfg.History(cmd.Context())
+		if err != nil {
 			return nil, nil, err
 		}
-		return cfg.Engine(syncUserAgent())
+		closeHistory := func() {}
+		if h != nil {
+			closeHistory = func() { h.Close() }
+		}
+		e, restored, unlock, err := cfg.Engine(cmd.Context(), syncUserAgent(), h)
+		if err != nil {
+			closeHistory()
+			return nil, nil, err
+		}
+		sayRestored(cmd.ErrOrStderr(), cfg, restored)
+		return e, func() { unlock(); closeHistory() }, nil
 	}
 
 	var output, out string
@@ -178,25 +189,12 @@ checked at the start of every plan.`,
 	return cmd
 }
 
-// restoreState restores the configuration's state file from its
-// database (h, or the one it names, opened for this), when the file is
-// missing and the database keeps a copy, and says so on w.
-func restoreState(ctx context.Context, cfg *config.Config, h config.History, w io.Writer) error {
-	if h == nil {
-		if cfg.Database == "" {
-			return nil
-		}
-		var err error
-		if h, err = cfg.History(ctx); err != nil {
-			return err
-		}
-		defer h.Close()
-	}
-	saved, err := cfg.RestoreState(ctx, h)
-	if err == nil && !saved.IsZero() {
+// sayRestored says on w that the state file was missing and restored
+// from the copy kept in the database, saved then, unless saved is zero.
+func sayRestored(w io.Writer, cfg *config.Config, saved time.Time) {
+	if !saved.IsZero() {
 		fmt.Fprintf(w, "%s was missing: restored the state this sync kept in its database on %s\n", cfg.State, saved.Local().Format(time.RFC3339))
 	}
-	return err
 }
 
 // maxFailuresShown is how many failed changes apply writes out whole;
@@ -287,16 +285,16 @@ func runSync(ctx context.Context, cfgPath string, saved *reconcile.Plan, allowMa
 	if history != nil {
 		defer history.Close()
 	}
-	if err := restoreState(ctx, cfg, history, progress); err != nil {
-		return nil, nil, err
-	}
 	started := time.Now()
 	p, res, runErr := func() (*reconcile.Plan, *reconcile.Result, error) {
-		e, unlock, err := cfg.Engine(syncUserAgent())
+		// The state is restored from the database, and its copy there
+		// kept in step with every save, under the run's locks.
+		e, restored, unlock, err := cfg.Engine(ctx, syncUserAgent(), history)
 		if err != nil {
 			return nil, nil, err
 		}
 		defer unlock()
+		sayRestored(progress, cfg, restored)
 		var endReading func()
 		e.Reading, endReading = readingProgress(progress)
 		defer endReading()
@@ -324,9 +322,6 @@ func runSync(ctx context.Context, cfgPath string, saved *reconcile.Plan, allowMa
 	if history != nil {
 		if err := cfg.Record(context.WithoutCancel(ctx), history, started, p, res, runErr); err != nil && runErr == nil {
 			runErr = fmt.Errorf("the run is done, but recording it failed: %w", err)
-		}
-		if err := cfg.KeepState(context.WithoutCancel(ctx), history); err != nil && runErr == nil {
-			runErr = fmt.Errorf("the run is done, but keeping its state in the database failed: %w", err)
 		}
 	}
 	return p, res, runErr

@@ -39,7 +39,10 @@ type Config struct {
 	// file or a postgres:// URL, such as Roster's own database; "" records
 	// nothing.
 	Database string `yaml:"database"`
-	// Name names this sync in the history (default: the config's path).
+	// Name names this sync in the history (default: the config file's
+	// absolute path, so that two sync.yaml of two directories are two
+	// syncs). The copy of the state the database keeps is this name's and
+	// the target's (see RestoreState).
 	Name string `yaml:"name"`
 
 	dir string // the config file's directory, for relative paths
@@ -113,7 +116,12 @@ func Load(path string) (*Config, error) {
 	c.dir = filepath.Dir(path)
 	c.Mapping.Where = mappingLines(path, data)
 	if c.Name == "" {
+		// As typed, two configurations run from two directories, both as
+		// --config sync.yaml, would share one history and one state copy.
 		c.Name = path
+		if abs, err := filepath.Abs(path); err == nil {
+			c.Name = abs
+		}
 	}
 	if c.State == "" {
 		c.State = path + ".state.json"
@@ -227,26 +235,48 @@ func secret(what, inline, file, env string) (string, error) {
 }
 
 // Engine builds the engine the configuration describes and takes the
-// run's locks (see lock); call unlock when the run is over.
-func (c *Config) Engine(userAgent string) (e *reconcile.Engine, unlock func(), err error) {
+// run's locks (see lock); call unlock when the run is over. When h (the
+// configuration's database, see History) is not nil, it then, holding
+// the locks, restores a missing state file from the copy h keeps
+// (restored is when that copy was saved; zero when nothing was restored),
+// brings the copy up to date with the file, and keeps it in step with
+// every save of the state from then on (reconcile.State.AfterSave); h must
+// stay open until unlock.
+func (c *Config) Engine(ctx context.Context, userAgent string, h History) (e *reconcile.Engine, restored time.Time, unlock func(), err error) {
 	src, err := c.source(userAgent)
 	if err != nil {
-		return nil, nil, err
+		return nil, time.Time{}, nil, err
 	}
 	target, err := c.Target.Client(userAgent)
 	if err != nil {
-		return nil, nil, err
+		return nil, time.Time{}, nil, err
 	}
-	if unlock, err = c.lock(context.Background()); err != nil {
-		return nil, nil, err
+	if unlock, err = c.lock(ctx); err != nil {
+		return nil, time.Time{}, nil, err
+	}
+	defer func() {
+		if err != nil {
+			unlock()
+		}
+	}()
+	if h != nil {
+		if restored, err = c.RestoreState(ctx, h); err != nil {
+			return nil, time.Time{}, nil, err
+		}
+		if err := c.KeepState(ctx, h); err != nil {
+			return nil, time.Time{}, nil, err
+		}
 	}
 	state, err := reconcile.LoadState(c.State)
 	if err != nil {
-		unlock()
-		return nil, nil, err
+		return nil, time.Time{}, nil, err
+	}
+	if h != nil {
+		keep := context.WithoutCancel(ctx) // a run stopped midway still keeps what it saved
+		state.AfterSave = func(data []byte) error { return c.keepState(keep, h, data) }
 	}
 	return &reconcile.Engine{Source: src, Target: target, Mapping: c.Mapping, Policy: c.Policy, Scope: c.Scope, State: state,
-		Concurrency: c.Target.Concurrency, MinUsers: c.MinUsers, Bulk: c.Target.Bulk}, unlock, nil
+		Concurrency: c.Target.Concurrency, MinUsers: c.MinUsers, Bulk: c.Target.Bulk}, restored, unlock, nil
 }
 
 // lock takes the locks that keep two runs apart, or returns

@@ -37,7 +37,7 @@ func TestLoadRefusesMistakes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.Engine("test"); err == nil {
+	if _, _, _, err := c.Engine(context.Background(), "test", nil); err == nil {
 		t.Error("an unknown source type built an engine")
 	}
 }

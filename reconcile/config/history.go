@@ -70,15 +70,29 @@ func (c *Config) Record(ctx context.Context, h History, started time.Time, p *re
 	return err
 }
 
+// stateKey is what the database keeps this configuration's copy of the
+// state under: its name and its target, so that a copy is never restored
+// into a configuration of another target (by a name given twice, or a
+// target changed).
+func (c *Config) stateKey() string {
+	return c.Name + " → " + targetKey(c.Target.URL)
+}
+
 // RestoreState writes the state the database keeps for this sync to the
 // state file, when the file is missing (deleted, or a new machine): the
 // users and groups the sync owns survive the file. It returns when that
-// state was saved, or the zero time when it restored nothing.
+// state was saved, or the zero time when it restored nothing. Call it
+// holding the run's locks (Engine does), or it may restore a copy over a
+// file another run is writing.
 func (c *Config) RestoreState(ctx context.Context, h History) (time.Time, error) {
-	if _, err := os.Stat(c.State); !errors.Is(err, fs.ErrNotExist) {
+	_, err := os.Stat(c.State)
+	if err == nil {
 		return time.Time{}, nil
 	}
-	state, saved, err := h.SyncState(ctx, c.Name)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, fmt.Errorf("sync state: %w", err)
+	}
+	state, saved, err := h.SyncState(ctx, c.stateKey())
 	if errors.Is(err, store.ErrNotFound) {
 		return time.Time{}, nil
 	}
@@ -92,7 +106,8 @@ func (c *Config) RestoreState(ctx context.Context, h History) (time.Time, error)
 }
 
 // KeepState saves the state file in the database, if it differs from the
-// copy kept there, for RestoreState.
+// copy kept there, for RestoreState. Call it holding the run's locks
+// (Engine does, and keeps the copy in step with every save after).
 func (c *Config) KeepState(ctx context.Context, h History) error {
 	state, err := os.ReadFile(c.State)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -101,10 +116,20 @@ func (c *Config) KeepState(ctx context.Context, h History) error {
 	if err != nil {
 		return fmt.Errorf("sync state: %w", err)
 	}
-	if kept, _, err := h.SyncState(ctx, c.Name); err == nil && bytes.Equal(kept, state) {
+	return c.keepState(ctx, h, state)
+}
+
+// keepState saves state in the database unless the copy kept there is
+// the same.
+func (c *Config) keepState(ctx context.Context, h History, state []byte) error {
+	kept, _, err := h.SyncState(ctx, c.stateKey())
+	switch {
+	case err == nil && bytes.Equal(kept, state):
 		return nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("sync state: read the copy kept in the database: %w", err)
 	}
-	if err := h.SaveSyncState(ctx, c.Name, time.Now().UTC(), state); err != nil {
+	if err := h.SaveSyncState(ctx, c.stateKey(), time.Now().UTC(), state); err != nil {
 		return fmt.Errorf("sync state: keep it in the database: %w", err)
 	}
 	return nil
@@ -113,8 +138,11 @@ func (c *Config) KeepState(ctx context.Context, h History) error {
 // FindRun returns the run of this configuration whose id is id or
 // starts with it, when one only does; store.ErrNotFound when none does.
 func (c *Config) FindRun(ctx context.Context, h History, id string) (store.SyncRun, error) {
-	if r, err := h.SyncRun(ctx, id); err == nil || !errors.Is(err, store.ErrNotFound) {
-		return r, err
+	// An exact id of another configuration's run is no run of this one.
+	if r, err := h.SyncRun(ctx, id); err == nil && r.Config == c.Name {
+		return r, nil
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.SyncRun{}, err
 	}
 	runs, err := h.SyncRuns(ctx, c.Name, maxRunsSearched)
 	if err != nil {
