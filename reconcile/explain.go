@@ -102,7 +102,13 @@ func (e *Engine) Explain(ctx context.Context, w io.Writer, who string) error {
 	} else if len(inTarget) == 0 {
 		fmt.Fprintln(w, "    in the target: no such user yet.")
 	}
-	if len(changes) == 0 {
+	if len(changes) == 0 && len(found) > 0 && len(inTarget) > 0 && !managed {
+		pol := e.Policy.Adopt
+		if pol == "" {
+			pol = AdoptUserName
+		}
+		fmt.Fprintf(w, "The target user matches the source's, but this configuration did not create nor adopt them, and policy.adopt: %s leaves them alone.\n", pol)
+	} else if len(changes) == 0 {
 		fmt.Fprintln(w, "The next run changes nothing about them.")
 	}
 	for _, ch := range changes {

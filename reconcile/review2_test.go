@@ -298,6 +298,13 @@ func TestAdoptingAnotherConfigurationsUsersNeedsThePolicy(t *testing.T) {
 	if len(second.State.Users) != 1 || len(second.State.Groups) != 0 {
 		t.Fatalf("the second owns %v and %v: want Zed only", second.State.Users, second.State.Groups)
 	}
+	var out strings.Builder
+	if err := second.Explain(ctx, &out, "ada@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "policy.adopt: userName leaves them alone") {
+		t.Fatalf("explain of a user left alone:\n%s", out.String())
+	}
 
 	second.Policy.Adopt = reconcile.AdoptExternalID
 	p, err = second.Plan(ctx)
