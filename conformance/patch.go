@@ -290,6 +290,14 @@ func (t *T) bulk(failOnErrors int, ops ...any) (*Response, []map[string]any) {
 	if failOnErrors > 0 {
 		body["failOnErrors"] = failOnErrors
 	}
+	paths := map[string]string{} // the path of each bulkId's operation
+	for _, x := range ops {
+		if o, ok := x.(map[string]any); ok {
+			if id, _ := o["bulkId"].(string); id != "" {
+				paths[id], _ = o["path"].(string)
+			}
+		}
+	}
 	resp := t.post("/Bulk", body)
 	if resp.Status != http.StatusOK {
 		return resp, nil
@@ -302,8 +310,14 @@ func (t *T) bulk(failOnErrors int, ops ...any) (*Response, []map[string]any) {
 		if o == nil {
 			t.Failf("a BulkResponse operation is %#v, not an object", x)
 		}
-		if loc := str(o, "location"); loc != "" && (str(o, "method") == "POST" || o["method"] == nil) {
-			t.r.track(loc)
+		if id := lastSegment(str(o, "location")); id != "" && (strings.EqualFold(str(o, "method"), "POST") || o["method"] == nil) {
+			// The location is the server's word: only its id is taken,
+			// so that the cleanup sends nothing outside the base URL.
+			endpoint := "/Users/"
+			if p := paths[str(o, "bulkId")]; strings.HasPrefix(p, "/Groups") || p == "" && strings.Contains(str(o, "location"), "/Groups/") {
+				endpoint = "/Groups/"
+			}
+			t.r.track(t.r.base + endpoint + url.PathEscape(id))
 		}
 		out = append(out, o)
 	}
