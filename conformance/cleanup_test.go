@@ -1,7 +1,10 @@
 package conformance_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -145,5 +148,43 @@ func TestURLsTheServerGivesGetNoCredentials(t *testing.T) {
 	}
 	if n := usersOf(t, rs); n != 0 || len(rep.Cleanup.Left) > 0 {
 		t.Errorf("after the run %d users are left; the cleanup left %v", n, rep.Cleanup.Left)
+	}
+}
+
+// TestAFailedConcurrentCreateLeavesNothingBehind has a server answer 200
+// (not 201) to concurrent creates of one userName, creating each: the
+// check fails at the first answer, and the cleanup deletes every user
+// all the same, with the sweep that would find them refused.
+func TestAFailedConcurrentCreateLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
+	rs := newRoster(t)
+	var n atomic.Int32
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if swAlone.MatchString(r.URL.Query().Get("filter")) {
+			http.Error(w, "no sw", http.StatusBadRequest)
+			return
+		}
+		if r.Method != http.MethodPost || r.URL.Path != "/scim/v2/Users" {
+			rs.handler.ServeHTTP(w, r)
+			return
+		}
+		var u map[string]any
+		if json.Unmarshal(readBody(r), &u) == nil {
+			u["userName"] = fmt.Sprintf("%s.%d", u["userName"], n.Add(1))
+			data, _ := json.Marshal(u)
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(data)), int64(len(data))
+		}
+		answer(rs.handler, w, r, func(rec *httptest.ResponseRecorder) {
+			if rec.Code == http.StatusCreated {
+				rec.Code = http.StatusOK
+			}
+		})
+	})
+	rep := run(t, serve(t, h), rs.token, conformance.Config{Only: []string{"concurrency.creates_unique"}, Concurrency: 4})
+	if res, _ := rep.Result("concurrency.creates_unique"); res.Status != conformance.Fail {
+		t.Errorf("concurrency.creates_unique is %s (%s), want fail", res.Status, res.Message)
+	}
+	if left := usersOf(t, rs); left != 0 || rep.Cleanup.Deleted != 4 {
+		t.Errorf("after the run %d users are left; the cleanup deleted %d, left %v", left, rep.Cleanup.Deleted, rep.Cleanup.Left)
 	}
 }
