@@ -222,3 +222,42 @@ func TestUnknownTagsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestAWrongBaseURLCannotRun: a URL whose /Users is not a SCIM list (a
+// 404, a web page, a redirect to a login) is not a SCIM server, and the
+// run says so rather than failing every check.
+func TestAWrongBaseURLCannotRun(t *testing.T) {
+	t.Parallel()
+	rs := newRoster(t)
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<html><body>Welcome</body></html>")
+	})
+	login := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/login", http.StatusFound)
+	})
+	json200 := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"users":[]}`)
+	})
+	for _, tc := range []struct {
+		name string
+		url  string
+	}{
+		{"a path that is not found", strings.TrimSuffix(serve(t, rs.handler), "/scim/v2") + "/scim/v3"},
+		{"a web page", serve(t, page)},
+		{"a redirect to a login", serve(t, login)},
+		{"another API's JSON", serve(t, json200)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := conformance.Run(context.Background(), conformance.Config{URL: tc.url, Auth: client.WithToken(rs.token)})
+			if !errors.Is(err, conformance.ErrCannotRun) || !strings.Contains(err.Error(), "not a SCIM base URL") {
+				t.Errorf("Run: %v, want ErrCannotRun saying it is not a SCIM base URL", err)
+			}
+			if len(rep.Results) != 0 {
+				t.Errorf("%d checks ran", len(rep.Results))
+			}
+		})
+	}
+}
