@@ -18,6 +18,28 @@ import (
 	"github.com/rosterhq/roster/conformance"
 )
 
+// run runs the checker against base with token, failing the test when
+// it cannot run.
+func run(t *testing.T, base, token string, cfg conformance.Config) conformance.Report {
+	t.Helper()
+	cfg.URL = base
+	if token != "" {
+		cfg.Auth = client.WithToken(token)
+	}
+	rep, err := conformance.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("conformance.Run: %v", err)
+	}
+	return rep
+}
+
+// explain returns the text report with exchanges, for a failing test.
+func explain(rep conformance.Report) string {
+	var b strings.Builder
+	rep.WriteText(&b, conformance.TextOptions{Verbose: true})
+	return b.String()
+}
+
 // usersOf lists the users of a Roster handler's directory, straight from
 // the handler.
 func usersOf(t *testing.T, rs roster) int {
