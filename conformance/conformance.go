@@ -386,46 +386,69 @@ func (r *runner) cleanup(ctx context.Context, results []Result) Cleanup {
 			users = append(users, u)
 		}
 	}
-	var c Cleanup
-	seen := map[string]bool{}
+	var (
+		c    Cleanup
+		mu   sync.Mutex // guards c and seen while users are deleted at once
+		seen = map[string]bool{}
+	)
+	leave := func(format string, args ...any) {
+		mu.Lock()
+		c.Left = append(c.Left, fmt.Sprintf(format, args...))
+		mu.Unlock()
+	}
 	del := func(u string) {
-		if seen[u] {
+		mu.Lock()
+		done := seen[u]
+		seen[u] = true
+		mu.Unlock()
+		if done {
 			return
 		}
-		seen[u] = true
 		got, err := r.send(ctx, req{method: http.MethodGet, path: u, patient: true})
 		if err != nil {
-			c.Left = append(c.Left, u+": "+err.Error())
+			leave("%s: %v", u, err)
 			return
 		}
 		switch {
 		case got.Status == http.StatusNotFound:
 			return // a check deleted it already
 		case got.Status != http.StatusOK:
-			c.Left = append(c.Left, fmt.Sprintf("%s: GET answered %s, so it was not deleted", u, got))
+			leave("%s: GET answered %s, so it was not deleted", u, got)
 			return
 		}
 		if name := nameOf(got.objectOrNil(), strings.HasPrefix(u, r.base+"/Groups/")); !r.ours(name) {
-			c.Left = append(c.Left, fmt.Sprintf("%s: its name %q does not start with the run's prefix %q, so it was not deleted", u, name, r.prefix))
+			leave("%s: its name %q does not start with the run's prefix %q, so it was not deleted", u, name, r.prefix)
 			return
 		}
 		resp, err := r.send(ctx, req{method: http.MethodDelete, path: u, patient: true})
-		if err != nil {
-			c.Left = append(c.Left, u+": "+err.Error())
-			return
-		}
 		switch {
+		case err != nil:
+			leave("%s: %v", u, err)
 		case resp.Status < 300:
+			mu.Lock()
 			c.Deleted++
+			mu.Unlock()
 		case resp.Status == http.StatusNotFound:
 			// A check deleted it already.
 		default:
-			c.Left = append(c.Left, fmt.Sprintf("%s: DELETE answered %s", u, resp))
+			leave("%s: DELETE answered %s", u, resp)
 		}
 	}
-	for _, u := range append(groups, users...) {
+	for _, u := range groups {
 		del(u)
 	}
+	// Users after the groups that hold them, Concurrency at a time: a
+	// large-group run leaves thousands.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, r.cfg.Concurrency)
+	for _, u := range users {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			del(u)
+		})
+	}
+	wg.Wait()
 	// A create whose answer was lost (the run cancelled while it was on
 	// its way) made a resource the run never heard of: find what carries
 	// the run's prefix. Only when the server's filters did not fail a
