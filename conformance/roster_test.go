@@ -65,7 +65,7 @@ type roster struct {
 
 // newRoster builds a Roster server over a fresh SQLite store, with a
 // directory and a token; it does not listen (see serve).
-func newRoster(t *testing.T) roster {
+func newRoster(t testing.TB) roster {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "roster.db"))
 	if err != nil {
@@ -76,7 +76,7 @@ func newRoster(t *testing.T) roster {
 
 // newRosterOn builds a Roster server over st, with a directory of its own
 // and a token.
-func newRosterOn(t *testing.T, st store.Store) roster {
+func newRosterOn(t testing.TB, st store.Store) roster {
 	t.Helper()
 	ctx := context.Background()
 	t.Cleanup(func() { st.Close() })
@@ -95,7 +95,7 @@ func newRosterOn(t *testing.T, st store.Store) roster {
 }
 
 // serve serves h on a loopback port and returns the SCIM base URL.
-func serve(t *testing.T, h http.Handler) string {
+func serve(t testing.TB, h http.Handler) string {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -20,7 +20,7 @@ import (
 
 // run runs the checker against base with token, failing the test when
 // it cannot run.
-func run(t *testing.T, base, token string, cfg conformance.Config) conformance.Report {
+func run(t testing.TB, base, token string, cfg conformance.Config) conformance.Report {
 	t.Helper()
 	cfg.URL = base
 	if token != "" {
