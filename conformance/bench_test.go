@@ -17,6 +17,8 @@ func BenchmarkFullRunAgainstRoster(b *testing.B) {
 		if rep.Failed() {
 			b.Fatalf("a check failed:\n%s", explain(rep))
 		}
+		b.ReportMetric(float64(rep.Count(conformance.Pass)), "passed")
+		b.ReportMetric(float64(rep.Cleanup.Deleted), "deleted")
 	}
 }
 
