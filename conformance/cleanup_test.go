@@ -188,3 +188,33 @@ func TestAFailedConcurrentCreateLeavesNothingBehind(t *testing.T) {
 		t.Errorf("after the run %d users are left; the cleanup deleted %d, left %v", left, rep.Cleanup.Deleted, rep.Cleanup.Left)
 	}
 }
+
+// TestNoSweepAfterFilterChecksFailed: when the server's filters failed a
+// check, the cleanup does not trust one to find what the run created.
+func TestNoSweepAfterFilterChecksFailed(t *testing.T) {
+	t.Parallel()
+	rs := newRoster(t)
+	var sweeps atomic.Int32
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f := r.URL.Query().Get("filter")
+		if swAlone.MatchString(f) {
+			sweeps.Add(1)
+		}
+		if strings.Contains(f, " ne ") { // a filter operator the server gets wrong
+			q := r.URL.Query()
+			q.Set("filter", strings.Replace(f, " ne ", " eq ", 1))
+			r.URL.RawQuery = q.Encode()
+		}
+		rs.handler.ServeHTTP(w, r)
+	})
+	rep := run(t, serve(t, h), rs.token, conformance.Config{Only: []string{"filter"}})
+	if res, _ := rep.Result("filter.ne"); res.Status != conformance.Fail {
+		t.Fatalf("filter.ne is %s (%s), want fail", res.Status, res.Message)
+	}
+	if n := sweeps.Load(); n != 0 {
+		t.Errorf("the cleanup swept with a filter %d times after filter checks failed", n)
+	}
+	if n := usersOf(t, rs); n != 0 || len(rep.Cleanup.Left) > 0 {
+		t.Errorf("after the run %d users are left; the cleanup left %v", n, rep.Cleanup.Left)
+	}
+}
