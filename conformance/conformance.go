@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -229,7 +230,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			rep.Results[i] = r.rateLimitResult(rep.Results[i])
 		}
 	}
-	rep.Cleanup = r.cleanup(ctx)
+	rep.Cleanup = r.cleanup(ctx, rep.Results)
 	rep.Duration = time.Since(rep.Started)
 	return rep, ctx.Err()
 }
@@ -366,8 +367,11 @@ func notAdvertised(f Feature) string {
 
 // cleanup deletes what the run created, newest first (groups before
 // their members), with a context of its own, so that it runs also after
-// ctx was cancelled.
-func (r *runner) cleanup(ctx context.Context) Cleanup {
+// ctx was cancelled. It deletes only what carries the run's prefix,
+// read back before each DELETE: a server that answered a create with
+// another resource's id, or a filter with resources it does not match,
+// must not make the run delete what it did not create.
+func (r *runner) cleanup(ctx context.Context, results []Result) Cleanup {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
 	r.mu.Lock()
@@ -376,57 +380,105 @@ func (r *runner) cleanup(ctx context.Context) Cleanup {
 	slices.Reverse(created)
 	var groups, users []string
 	for _, u := range created {
-		if strings.Contains(u, "/Groups/") {
+		if strings.HasPrefix(u, r.base+"/Groups/") {
 			groups = append(groups, u)
 		} else {
 			users = append(users, u)
 		}
 	}
-	var c Cleanup
-	seen := map[string]bool{}
+	var (
+		c    Cleanup
+		mu   sync.Mutex // guards c and seen while users are deleted at once
+		seen = map[string]bool{}
+	)
+	leave := func(format string, args ...any) {
+		mu.Lock()
+		c.Left = append(c.Left, fmt.Sprintf(format, args...))
+		mu.Unlock()
+	}
 	del := func(u string) {
-		if seen[u] {
+		mu.Lock()
+		done := seen[u]
+		seen[u] = true
+		mu.Unlock()
+		if done {
 			return
 		}
-		seen[u] = true
-		resp, err := r.send(ctx, req{method: http.MethodDelete, path: u, patient: true})
+		got, err := r.send(ctx, req{method: http.MethodGet, path: u, patient: true})
 		if err != nil {
-			c.Left = append(c.Left, u+": "+err.Error())
+			leave("%s: %v", u, err)
 			return
 		}
 		switch {
+		case got.Status == http.StatusNotFound:
+			return // a check deleted it already
+		case got.Status != http.StatusOK:
+			leave("%s: GET answered %s, so it was not deleted", u, got)
+			return
+		}
+		if name := nameOf(got.objectOrNil(), strings.HasPrefix(u, r.base+"/Groups/")); !r.ours(name) {
+			leave("%s: its name %q does not start with the run's prefix %q, so it was not deleted", u, name, r.prefix)
+			return
+		}
+		resp, err := r.send(ctx, req{method: http.MethodDelete, path: u, patient: true})
+		switch {
+		case err != nil:
+			leave("%s: %v", u, err)
 		case resp.Status < 300:
+			mu.Lock()
 			c.Deleted++
+			mu.Unlock()
 		case resp.Status == http.StatusNotFound:
 			// A check deleted it already.
 		default:
-			c.Left = append(c.Left, fmt.Sprintf("%s: DELETE answered %s", u, resp))
+			leave("%s: DELETE answered %s", u, resp)
 		}
 	}
-	for _, u := range append(groups, users...) {
+	for _, u := range groups {
 		del(u)
 	}
+	// Users after the groups that hold them, Concurrency at a time: a
+	// large-group run leaves thousands.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, r.cfg.Concurrency)
+	for _, u := range users {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			del(u)
+		})
+	}
+	wg.Wait()
 	// A create whose answer was lost (the run cancelled while it was on
 	// its way) made a resource the run never heard of: find what carries
-	// the run's prefix, which no one else's resources do.
-	if r.features[FeatureFilter] && !r.cfg.ReadOnly {
-		for _, sweep := range []struct{ endpoint, attr string }{{"/Groups", "displayName"}, {"/Users", "userName"}} {
-			if sweep.endpoint == "/Groups" && !r.features[FeatureGroups] {
+	// the run's prefix. Only when the server's filters did not fail a
+	// check, and only what the answer names with the prefix: a server
+	// that mis-evaluates sw would answer others' resources.
+	filtersFailed := slices.ContainsFunc(results, func(res Result) bool {
+		return res.Status == Fail && slices.Contains(res.Tags, "filter")
+	})
+	if r.features[FeatureFilter] && !r.cfg.ReadOnly && !filtersFailed {
+		for _, sweep := range []struct {
+			endpoint, attr string
+			group          bool
+		}{{"/Groups", "displayName", true}, {"/Users", "userName", false}} {
+			if sweep.group && !r.features[FeatureGroups] {
 				continue
 			}
 			for range 20 {
 				resp, err := r.send(ctx, req{method: http.MethodGet, patient: true,
-					path: query(sweep.endpoint, "filter", fmt.Sprintf("%s sw %q", sweep.attr, r.prefix+"-"), "count", "100", "attributes", "id")})
+					path: query(sweep.endpoint, "filter", fmt.Sprintf("%s sw %q", sweep.attr, r.prefix+"-"), "count", "100", "attributes", "id,"+sweep.attr)})
 				if err != nil || resp.Status != http.StatusOK {
 					break
 				}
-				var l struct{ Resources []struct{ ID string } }
+				var l struct{ Resources []map[string]any }
 				if json.Unmarshal(resp.Body, &l) != nil {
 					break
 				}
 				fresh := 0
 				for _, res := range l.Resources {
-					if u := r.base + sweep.endpoint + "/" + url.PathEscape(res.ID); res.ID != "" && !seen[u] {
+					id := str(res, "id")
+					if u := r.base + sweep.endpoint + "/" + url.PathEscape(id); id != "" && !seen[u] && r.ours(nameOf(res, sweep.group)) {
 						fresh++
 						del(u)
 					}
@@ -438,6 +490,28 @@ func (r *runner) cleanup(ctx context.Context) Cleanup {
 		}
 	}
 	return c
+}
+
+// nameOf returns the name a resource of the run carries: a group's
+// displayName, a user's userName (or its displayName, for the user a
+// check posted without a userName).
+func nameOf(m map[string]any, group bool) string {
+	if group {
+		return str(m, "displayName")
+	}
+	return cmp.Or(str(m, "userName"), str(m, "displayName"))
+}
+
+// ours reports whether name is one the run gave: it starts with the
+// run's prefix and a dash, as the run sent it (as is, or upper- or
+// lower-cased by the checks of case-insensitive userNames).
+func (r *runner) ours(name string) bool {
+	for _, p := range []string{r.prefix, strings.ToUpper(r.prefix), strings.ToLower(r.prefix)} {
+		if strings.HasPrefix(name, p+"-") {
+			return true
+		}
+	}
+	return false
 }
 
 // track remembers a resource the run created, to delete at the end.

@@ -30,6 +30,9 @@ func (r *runner) discover(ctx context.Context) error {
 	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
 		return fmt.Errorf("%w: the server refused the credentials: GET /Users answered %s", ErrCannotRun, resp)
 	}
+	if err := isUserList(resp); err != nil {
+		return fmt.Errorf("%w: %s is not a SCIM base URL (GET %s/Users: %w)", ErrCannotRun, r.base, r.base, err)
+	}
 	r.features = map[Feature]bool{FeatureFilter: true, FeaturePatch: true, FeatureGroups: true}
 	if resp, err = probe("/ServiceProviderConfig"); err != nil {
 		return err
@@ -62,6 +65,26 @@ func (r *runner) discover(ctx context.Context) error {
 		if t.Schema == groupURN || strings.EqualFold(t.Name, "Group") {
 			r.features[FeatureGroups] = true
 		}
+	}
+	return nil
+}
+
+// isUserList says why the answer to GET /Users is not what a SCIM server
+// answers there: not found, redirected, or a 2xx that is not a
+// ListResponse (a web page, another API). A server that lists users
+// and fails otherwise (a 500, a 400) is left to the checks to explain.
+func isUserList(resp *Response) error {
+	switch {
+	case resp.Status == http.StatusNotFound:
+		return fmt.Errorf("answered %s", resp)
+	case resp.Status >= 300 && resp.Status < 400:
+		return fmt.Errorf("answered %d, a redirect to %q", resp.Status, resp.Header.Get("Location"))
+	case resp.Status >= 300:
+		return nil
+	}
+	m := resp.objectOrNil()
+	if _, total := m["totalResults"]; m == nil || !hasString(m["schemas"], listURN) && !total {
+		return fmt.Errorf("answered %s, not a ListResponse (RFC 7644 §3.4.2)", resp)
 	}
 	return nil
 }

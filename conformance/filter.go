@@ -124,11 +124,13 @@ func filterChecks() []Check {
 				return fmt.Sprintf("externalId eq %q or externalId eq %q and active eq true", ext(p, 1), ext(p, 3))
 			},
 			match: func(i int) bool { return i == 1 }},
-		{id: "parentheses", title: "parentheses group",
+		{id: "parentheses", title: "parentheses group: an or in parentheses binds before the and beside it",
+			// Without its parentheses the filter is a different one
+			// (ext1 or (ext2 and active)), which matches u01 and u02.
 			filter: func(p *population) string {
-				return fmt.Sprintf("(externalId eq %q or externalId eq %q) and active eq false", ext(p, 1), ext(p, 3))
+				return fmt.Sprintf("(externalId eq %q or externalId eq %q) and active eq true", ext(p, 1), ext(p, 2))
 			},
-			match: func(i int) bool { return i == 1 || i == 3 }},
+			match: func(i int) bool { return i == 2 }},
 		{id: "sub_attribute", title: "a sub-attribute path (emails.value) matches any value of a multi-valued attribute",
 			filter: func(p *population) string {
 				return fmt.Sprintf("emails.value eq %q", "home03-"+p.prefix+"@conform.example")

@@ -235,12 +235,19 @@ func concurrencyChecks() []Check {
 					})
 				}
 				wg.Wait()
+				// Everything created is tracked before anything is judged:
+				// a failure ends the check, and what it had not tracked
+				// yet would be left on the server.
+				for i := range n {
+					if errs[i] == nil {
+						t.trackIfCreated(results[i])
+					}
+				}
 				created, conflicts := 0, 0
 				for i := range n {
 					if errs[i] != nil {
 						t.Failf("a concurrent create got no answer: %v", errs[i])
 					}
-					t.trackIfCreated(results[i])
 					switch results[i].Status {
 					case http.StatusCreated:
 						created++

@@ -18,6 +18,28 @@ import (
 	"github.com/rosterhq/roster/conformance"
 )
 
+// run runs the checker against base with token, failing the test when
+// it cannot run.
+func run(t testing.TB, base, token string, cfg conformance.Config) conformance.Report {
+	t.Helper()
+	cfg.URL = base
+	if token != "" {
+		cfg.Auth = client.WithToken(token)
+	}
+	rep, err := conformance.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("conformance.Run: %v", err)
+	}
+	return rep
+}
+
+// explain returns the text report with exchanges, for a failing test.
+func explain(rep conformance.Report) string {
+	var b strings.Builder
+	rep.WriteText(&b, conformance.TextOptions{Verbose: true})
+	return b.String()
+}
+
 // usersOf lists the users of a Roster handler's directory, straight from
 // the handler.
 func usersOf(t *testing.T, rs roster) int {
@@ -220,5 +242,44 @@ func TestUnknownTagsAreRefused(t *testing.T) {
 		if _, err := conformance.Run(context.Background(), conformance.Config{URL: "http://127.0.0.1:1/scim/v2", Only: cfg.Only, Skip: cfg.Skip, Profile: cfg.Profile}); err == nil || errors.Is(err, conformance.ErrCannotRun) {
 			t.Errorf("%+v: %v, want a configuration error", cfg, err)
 		}
+	}
+}
+
+// TestAWrongBaseURLCannotRun: a URL whose /Users is not a SCIM list (a
+// 404, a web page, a redirect to a login) is not a SCIM server, and the
+// run says so rather than failing every check.
+func TestAWrongBaseURLCannotRun(t *testing.T) {
+	t.Parallel()
+	rs := newRoster(t)
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<html><body>Welcome</body></html>")
+	})
+	login := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/login", http.StatusFound)
+	})
+	json200 := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"users":[]}`)
+	})
+	for _, tc := range []struct {
+		name string
+		url  string
+	}{
+		{"a path that is not found", strings.TrimSuffix(serve(t, rs.handler), "/scim/v2") + "/scim/v3"},
+		{"a web page", serve(t, page)},
+		{"a redirect to a login", serve(t, login)},
+		{"another API's JSON", serve(t, json200)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := conformance.Run(context.Background(), conformance.Config{URL: tc.url, Auth: client.WithToken(rs.token)})
+			if !errors.Is(err, conformance.ErrCannotRun) || !strings.Contains(err.Error(), "not a SCIM base URL") {
+				t.Errorf("Run: %v, want ErrCannotRun saying it is not a SCIM base URL", err)
+			}
+			if len(rep.Results) != 0 {
+				t.Errorf("%d checks ran", len(rep.Results))
+			}
+		})
 	}
 }

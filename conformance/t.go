@@ -192,6 +192,11 @@ func (r *runner) send(ctx context.Context, q req) (*Response, error) {
 	}
 	target := r.base + q.path
 	if strings.HasPrefix(q.path, "http://") || strings.HasPrefix(q.path, "https://") {
+		// A URL the server gave: the run's credentials go to the base
+		// URL only.
+		if !strings.HasPrefix(q.path, r.base+"/") {
+			return nil, fmt.Errorf("%s is not under the base URL %s: not sent", q.path, r.base)
+		}
 		target = q.path
 	}
 	for attempt := 0; ; attempt++ {

@@ -163,6 +163,10 @@ func userChecks() []Check {
 				if h := resp.Header.Get("Location"); h != "" && h != loc {
 					t.Warnf("the Location header %q differs from meta.location %q", h, loc)
 				}
+				if !strings.HasPrefix(loc, t.r.base+"/") {
+					t.expected, t.got = "a URI under "+t.r.base+"/", loc
+					t.Failf("meta.location %q is not under the base URL %s: not followed, so that the run's credentials go nowhere else", loc, t.r.base)
+				}
 				got := t.get(loc)
 				t.wantStatus(got, "GET meta.location "+loc, http.StatusOK)
 				t.Expect("the id at meta.location", str(m, "id"), str(got.object(t), "id"))

@@ -1,9 +1,7 @@
 package reconcile_test
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,107 +10,26 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/rosterhq/roster/internal/scimmytest"
 )
 
 // The targets Roster did not write that the sync is tested against
 // (strict_test.go): a server on the npm packages scimmy and
-// scimmy-routers, one on the Go module github.com/elimity-com/scim
-// (elimity_test.go), and a strict, faulty proxy in front of Roster.
+// scimmy-routers (internal/scimmytest), one on the Go module
+// github.com/elimity-com/scim (internal/elimitytest, elimity_test.go),
+// and a strict, faulty proxy in front of Roster.
 
-// needService skips a test that needs something missing, or fails it
-// under CI, which must have everything.
-func needService(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
-// startScimmy starts reconcile/testdata/scimmy/server.js with node on a
-// free loopback port, installing its packages first (npm ci) when they
-// are missing or older than its package-lock.json, and returns its SCIM
-// base URL and bearer token. It is stopped when the test ends.
+// startScimmy starts the scimmy server (internal/scimmytest) and returns
+// its SCIM base URL and bearer token; it skips without node and npm, and
+// fails under CI=true.
 func startScimmy(t *testing.T) (baseURL, token string) {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		needService(t, "scimmy target: node is not installed (apt-get install nodejs npm)")
-	}
-	dir, err := filepath.Abs(filepath.Join("testdata", "scimmy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	installScimmy(t, dir)
-	ctx, cancel := context.WithCancel(context.Background())
-	token = "scimmy-token"
-	cmd := exec.CommandContext(ctx, node, "server.js", "0", token)
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
-	})
-	// The server says where it listens once it does: no sleep, no poll.
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				ready <- u
-			}
-		}
-		close(ready)
-	}()
-	select {
-	case u, ok := <-ready:
-		if !ok {
-			t.Fatalf("scimmy target exited before it listened: %s", stderr.String())
-		}
-		return u, token
-	case <-time.After(30 * time.Second):
-		t.Fatalf("scimmy target did not listen within 30 s: %s", stderr.String())
-	}
-	return "", ""
-}
-
-// installScimmy runs npm ci in dir unless its node_modules is newer than
-// its package-lock.json. Tests of one package run in one process, and
-// only TestSyncIntoTargetsRosterDidNotWrite's scimmy subtest calls it.
-func installScimmy(t *testing.T, dir string) {
-	t.Helper()
-	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); err == nil && !st.ModTime().Before(lock.ModTime()) {
-		return
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		needService(t, "scimmy target: npm is not installed (apt-get install npm)")
-	}
-	cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		needService(t, "scimmy target: npm ci: %v\n%s", err, out)
-	}
+	return scimmytest.Start(t)
 }
 
 // strictProxy stands in front of a Roster server as a strict, poorer and

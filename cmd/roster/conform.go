@@ -88,7 +88,7 @@ some failed, 2 when the checks could not run.`,
 			}
 			switch {
 			case err != nil:
-				return cannot(fmt.Errorf("interrupted (%w) after %d checks; what the run created was deleted", err, len(rep.Results)))
+				return cannot(fmt.Errorf("interrupted (%w) after %d checks; %s", err, len(rep.Results), cleanedUp(rep.Cleanup)))
 			case rep.Failed():
 				return &exitError{code: 1, err: fmt.Errorf("%d of %d checks failed", rep.Count(conformance.Fail), len(rep.Results))}
 			}
@@ -120,4 +120,12 @@ func writeJUnit(path string, rep *conformance.Report) error {
 		return fmt.Errorf("--output junit: %w", err)
 	}
 	return f.Close()
+}
+
+// cleanedUp says what became of what an interrupted run created.
+func cleanedUp(c conformance.Cleanup) string {
+	if len(c.Left) == 0 {
+		return "what the run created was deleted"
+	}
+	return fmt.Sprintf("%d resources the run created could not be deleted (listed in the report)", len(c.Left))
 }

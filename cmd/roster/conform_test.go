@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/rosterhq/roster/conformance"
@@ -144,6 +146,7 @@ func TestConformExitCodes(t *testing.T) {
 		args []string
 	}{
 		{"unreachable", []string{"conform", unreachableURL(t), "--token", "x"}},
+		{"a wrong base URL", []string{"conform", rs.root + "/scim/v3", "--token", rs.token}},
 		{"credentials refused", []string{"conform", rs.url, "--token", "wrong"}},
 		{"no credentials", []string{"conform", rs.url}},
 		{"no URL", []string{"conform", "--token", "x"}},
@@ -203,5 +206,40 @@ func TestConformAuthenticatesAsUsersDoes(t *testing.T) {
 	r := runIn(t, "", "conform", rs.url, "--oauth-token-url", rs.root+"/oauth/token", "--oauth-client-id", c.ID, "--oauth-client-secret", "wrong")
 	if code := exitCode(r.fail); code != 2 {
 		t.Errorf("a wrong client secret exited %d (%v), want 2", code, r.fail)
+	}
+}
+
+// TestAnInterruptedConformSaysWhatItLeft interrupts a run whose server
+// refuses the cleanup's DELETEs: the error does not claim that what the
+// run created was deleted.
+func TestAnInterruptedConformSaysWhatItLeft(t *testing.T) {
+	t.Parallel()
+	rs := startRoster(t)
+	h := server.New(server.Config{Store: rs.st, RateLimit: -1, PasswordIterations: 1000})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodDelete:
+			http.Error(w, "deletes are off", http.StatusForbidden)
+			return
+		case r.Method == http.MethodPost && posts.Add(1) == 5:
+			cancel()
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	cmd := newRootCommand(noEnv)
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs([]string{"conform", srv.URL + "/scim/v2", "--token", rs.token})
+	err := cmd.ExecuteContext(ctx)
+	if code := exitCode(err); code != 2 {
+		t.Fatalf("an interrupted run exited %d (%v), want 2:\n%s", code, err, out.String())
+	}
+	if msg := err.Error(); strings.Contains(msg, "was deleted") || !strings.Contains(msg, "could not be deleted") {
+		t.Errorf("the interrupted run whose DELETEs were refused says %q", msg)
 	}
 }

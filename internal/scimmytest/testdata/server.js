@@ -1,6 +1,7 @@
 // A SCIM 2.0 target on scimmy + scimmy-routers, with users and groups in
-// memory and no extension schema (no enterprise User), for roster's sync
-// tests (reconcile/strict_test.go). It listens on 127.0.0.1 at the port
+// memory and no extension schema (no enterprise User), for roster's tests
+// (internal/scimmytest starts it: the sync engine's and the conformance
+// checker's). It listens on 127.0.0.1 at the port
 // given as its first argument (0: any free port), prints
 // "listening on http://127.0.0.1:PORT/scim" when it does, and takes the
 // bearer token given as its second argument.
