@@ -146,9 +146,10 @@ func (d *Deliverer) Wake() {
 	}
 }
 
-// Run delivers until ctx ends, then waits for the deliveries in flight to
-// stop and release their cursors. It returns nil then; a store that
-// fails is logged and tried again at the next poll.
+// Run delivers until ctx ends, then waits for the POSTs in flight to be
+// answered (within Timeout) and recorded, and the cursors released. It
+// returns nil then; a store that fails is logged and tried again at the
+// next poll.
 func (d *Deliverer) Run(ctx context.Context) error {
 	tick := time.NewTicker(d.cfg.Poll)
 	defer tick.Stop()
@@ -209,14 +210,11 @@ func (d *Deliverer) deliver(ctx context.Context, c store.WebhookCursor) {
 		if keep {
 			rep.Keep = d.cfg.Lease
 		}
-		rctx := ctx
-		if !keep || ctx.Err() != nil {
-			// Release the cursor even when stopping, so that another
-			// server takes it over at once.
-			var cancel context.CancelFunc
-			rctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-		}
+		// Report even when stopping: what was delivered is recorded, and
+		// the cursor released, so that another server takes it over at
+		// once.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
 		err := d.cfg.Store.ReportWebhookCursor(rctx, c, rep)
 		rep, lastReport = store.CursorReport{}, time.Now()
 		if err != nil {
@@ -260,11 +258,13 @@ func (d *Deliverer) deliver(ctx context.Context, c store.WebhookCursor) {
 				seq = e.Seq
 				continue
 			}
-			o := d.post(ctx, w, e)
-			if o.cancelled {
+			if ctx.Err() != nil {
 				release(time.Time{})
 				return
 			}
+			// A POST under way when Run is stopped is finished (within
+			// Timeout) and recorded, so that a stop sends nothing twice.
+			o := d.post(context.WithoutCancel(ctx), w, e)
 			tries++
 			rep.Attempts = append(rep.Attempts, store.DeliveryAttempt{Webhook: w.ID, Directory: c.Directory, Event: e.ID, Seq: e.Seq,
 				Attempt: tries, Time: time.Now(), Status: o.status, Duration: o.took, Error: o.err})
