@@ -37,7 +37,7 @@ func forEachStore(t *testing.T, test func(t *testing.T, loc string)) {
 // location returns a new, empty database of a kind: a SQLite file, or a
 // PostgreSQL database of the test's own (webhooks for all directories see
 // every directory of a database).
-func location(t *testing.T, kind string) string {
+func location(t testing.TB, kind string) string {
 	t.Helper()
 	if kind == "postgres" {
 		return pgtest.New(t)
@@ -46,7 +46,7 @@ func location(t *testing.T, kind string) string {
 }
 
 // open opens the store at loc, closing it when the test ends.
-func open(t *testing.T, loc string) store.Store {
+func open(t testing.TB, loc string) store.Store {
 	t.Helper()
 	st, err := database.Open(context.Background(), loc)
 	if err != nil {
@@ -304,7 +304,7 @@ func scimCtx() context.Context {
 	return store.WithEventContext(context.Background(), store.EventContext{Source: store.SourceSCIM, RequestID: "req", Token: "okta"})
 }
 
-func create(t *testing.T, st store.Store, dir string, rt *schema.ResourceType, body string) *resource.Resource {
+func create(t testing.TB, st store.Store, dir string, rt *schema.ResourceType, body string) *resource.Resource {
 	t.Helper()
 	r, err := resource.Decode(rt, []byte(body), resource.Options{})
 	if err != nil {
@@ -317,7 +317,7 @@ func create(t *testing.T, st store.Store, dir string, rt *schema.ResourceType, b
 	return out
 }
 
-func patchOps(t *testing.T, st store.Store, dir string, rt *schema.ResourceType, id string, ops ...string) {
+func patchOps(t testing.TB, st store.Store, dir string, rt *schema.ResourceType, id string, ops ...string) {
 	t.Helper()
 	body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + strings.Join(ops, ",") + `]}`
 	req, err := patch.Parse(rt, []byte(body), resource.Options{})

@@ -360,6 +360,7 @@ func newWebhookListenCommand() *cobra.Command {
 	var addr string
 	var secrets []string
 	var count int
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "listen",
 		Short: "Receive webhook deliveries: verify each signature and print each verified event as a JSON line",
@@ -368,9 +369,10 @@ the webhook's secret (--secret, twice during a rotation) and print each
 verified event on stdout, one JSON line each, answering 204. A delivery
 whose signature does not verify, or whose timestamp is more than 5
 minutes away, gets 401 and is not printed. A GET answers 200, so that a
-script can wait for the listener.`,
+script can wait for the listener. With --count it exits after that many
+events, and with --timeout fails if they have not come by then.`,
 		Example: `  roster webhook listen --addr 127.0.0.1:8083 --secret whsec_…
-  roster webhook listen --addr 127.0.0.1:8083 --secret "$WEBHOOK_SECRET" --count 1 > event.json   # exits after one event`,
+  roster webhook listen --addr 127.0.0.1:8083 --secret "$WEBHOOK_SECRET" --count 1 --timeout 1m > event.json   # exits after one event`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, s := range secrets {
@@ -421,19 +423,31 @@ script can wait for the listener.`,
 			fmt.Fprintf(cmd.ErrOrStderr(), "listening for webhook deliveries on http://%s\n", ln.Addr())
 			serveErr := make(chan error, 1)
 			go func() { serveErr <- srv.Serve(ln) }()
+			var expired <-chan time.Time
+			if timeout > 0 {
+				t := time.NewTimer(timeout)
+				defer t.Stop()
+				expired = t.C
+			}
+			var failed error
 			select {
 			case err := <-serveErr:
 				return err
 			case <-ctx.Done():
+			case <-expired:
+				mu.Lock()
+				failed = fmt.Errorf("--timeout: %d of the %d events came within %s", printed, count, timeout)
+				mu.Unlock()
 			}
 			shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			return srv.Shutdown(shutdown)
+			return errors.Join(failed, srv.Shutdown(shutdown))
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8083", "address to listen on")
 	cmd.Flags().StringArrayVar(&secrets, "secret", nil, "the webhook's signing secret, whsec_… (repeat it for both secrets during a rotation)")
 	cmd.Flags().IntVar(&count, "count", 0, "exit after printing this many events (default: run until interrupted)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "fail if the --count events have not come within this time, such as 1m (default: wait for ever)")
 	cmd.MarkFlagRequired("secret")
 	return cmd
 }
