@@ -62,6 +62,9 @@ type Config struct {
 	Concurrency int
 	// Batch is how many events are read at once (default 100).
 	Batch int
+	// Retention is how long the log of attempts is kept (default 30
+	// days, as events); Run prunes it every PruneEvery (default 10 min).
+	Retention, PruneEvery time.Duration
 	// Logger logs failures and disabled endpoints (default: none).
 	Logger *slog.Logger
 	// Client sends the deliveries; the default refuses to connect to
@@ -104,6 +107,12 @@ func New(cfg Config) *Deliverer {
 	if cfg.Batch <= 0 {
 		cfg.Batch = 100
 	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 30 * 24 * time.Hour
+	}
+	if cfg.PruneEvery <= 0 {
+		cfg.PruneEvery = 10 * time.Minute
+	}
 	d := &Deliverer{cfg: cfg, client: cfg.Client, wake: make(chan struct{}, 1), log: cfg.Logger}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -138,7 +147,9 @@ func NewClient(allowPrivate bool) *http.Client {
 }
 
 // Wake makes Run look for due deliveries now, rather than at its next
-// poll: a server calls it after a change commits. It never blocks.
+// poll. Run wakes by itself when its store commits events
+// (store.Events.EventsWritten); Wake is for what it cannot see, such as a
+// webhook enabled again. It never blocks.
 func (d *Deliverer) Wake() {
 	select {
 	case d.wake <- struct{}{}:
@@ -155,9 +166,13 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	defer tick.Stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	wg.Go(func() { d.prune(ctx) })
 	done := make(chan struct{}, d.cfg.Concurrency)
 	running := 0
 	for {
+		// Asked for before claiming, so that a commit during the claim
+		// still wakes the loop.
+		written := d.cfg.Store.EventsWritten()
 		if free := d.cfg.Concurrency - running; free > 0 && ctx.Err() == nil {
 			cs, err := d.cfg.Store.ClaimWebhookCursors(ctx, d.owner, d.cfg.Lease, free)
 			if err != nil && ctx.Err() == nil {
@@ -174,12 +189,39 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-written:
 		case <-d.wake:
 		case <-tick.C:
 		case <-done:
 			// A cursor released: look again at once, for what was
 			// committed while it held it.
 			running--
+		}
+	}
+}
+
+// pruneBatch is the most attempts one prune transaction deletes.
+const pruneBatch = 1000
+
+// prune deletes the attempts older than the retention every PruneEvery
+// until ctx ends.
+func (d *Deliverer) prune(ctx context.Context) {
+	t := time.NewTicker(d.cfg.PruneEvery)
+	defer t.Stop()
+	for {
+		for {
+			n, err := d.cfg.Store.PruneDeliveryAttempts(ctx, time.Now().Add(-d.cfg.Retention), pruneBatch)
+			if err != nil && ctx.Err() == nil {
+				d.log.Warn("webhooks: pruning the delivery log failed; will retry", "error", err)
+			}
+			if err != nil || n < pruneBatch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

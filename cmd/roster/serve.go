@@ -158,14 +158,10 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 	go event.Prune(ctx, st, o.eventRetention, 10*time.Minute, func(err error) {
 		logger.Warn("pruning old events failed; will retry", "err", err)
 	})
-	api := management.New(management.Config{Store: st, Logger: logger, SCIMBaseURL: baseURL})
-	handler := server.New(server.Config{Store: st, Logger: logger, BaseURL: baseURL,
-		RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict,
-		Handlers: map[string]http.Handler{management.BasePath + "/": api}})
-	// The webhook deliveries, until the server has stopped; a request that
-	// may have changed something wakes them, so that its events go out at
-	// once rather than at the next poll.
-	hooks := webhook.New(webhook.Config{Store: st, AllowPrivate: o.allowPrivateWebhooks, Logger: logger})
+	// The webhook deliveries, until the server has stopped; the store's
+	// commits wake them, so that events go out at once rather than at the
+	// next poll.
+	hooks := webhook.New(webhook.Config{Store: st, AllowPrivate: o.allowPrivateWebhooks, Logger: logger, Retention: o.eventRetention})
 	hooksCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
 	hooksDone := make(chan error, 1)
 	go func() { hooksDone <- hooks.Run(hooksCtx) }()
@@ -173,13 +169,14 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 		stopHooks()
 		<-hooksDone
 	}()
+	api := management.New(management.Config{Store: st, Logger: logger, SCIMBaseURL: baseURL})
+	handler := server.New(server.Config{Store: st, Logger: logger, BaseURL: baseURL,
+		RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict,
+		Handlers: map[string]http.Handler{management.BasePath + "/": api}})
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			inFlight.Add(1)
 			defer inFlight.Add(-1)
-			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				defer hooks.Wake()
-			}
 			handler.ServeHTTP(w, r)
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
