@@ -169,7 +169,8 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 		stopHooks()
 		<-hooksDone
 	}()
-	api := management.New(management.Config{Store: st, Logger: logger, SCIMBaseURL: baseURL})
+	api := management.New(management.Config{Store: st, Logger: logger, SCIMBaseURL: baseURL,
+		AllowPrivateWebhooks: o.allowPrivateWebhooks, OnChange: hooks.Wake})
 	handler := server.New(server.Config{Store: st, Logger: logger, BaseURL: baseURL,
 		RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict,
 		Handlers: map[string]http.Handler{management.BasePath + "/": api}})
