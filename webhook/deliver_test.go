@@ -482,3 +482,38 @@ func TestRedeliver(t *testing.T) {
 		t.Error("redelivered the events of a directory the webhook is not for")
 	}
 }
+
+// A server killed while it held a cursor (its claim never reported) loses
+// nothing: another takes the cursor over once the lease runs out, and
+// delivers from where the last report left it, in order.
+func TestALostLeaseIsTakenOver(t *testing.T) {
+	forEachStore(t, func(t *testing.T, loc string) {
+		st := open(t, loc)
+		ctx := context.Background()
+		dir, _ := st.CreateDirectory(ctx, "acme")
+		r := newReceiver(t)
+		webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
+		for i := range 3 {
+			create(t, st, dir.ID, users, fmt.Sprintf(`{"userName":"u%d"}`, i))
+		}
+		// The killed server's claim, for a lease of 300 ms.
+		claimedAt := time.Now()
+		claimed, err := st.ClaimWebhookCursors(ctx, "killed", 300*time.Millisecond, 10)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("claim: %+v, %v", claimed, err)
+		}
+		start(t, st, webhook.Config{Poll: 10 * time.Millisecond})
+		got := r.waitFor("the three users", func(got []delivery) bool { return len(got) == 3 })
+		if err := inOrder(got, dir.ID, 2, 4); err != nil {
+			t.Fatal(err)
+		}
+		if waited := got[0].at.Sub(claimedAt); waited < 300*time.Millisecond {
+			t.Errorf("delivered %s after another server's claim of 300 ms", waited)
+		}
+		// The killed server's report, had it come back, changes nothing.
+		err = st.ReportWebhookCursor(ctx, claimed[0], store.CursorReport{Seq: 1})
+		if !errors.Is(err, store.ErrLeaseLost) {
+			t.Errorf("a report on a lease taken over: %v, want ErrLeaseLost", err)
+		}
+	})
+}
