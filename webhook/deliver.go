@@ -274,9 +274,11 @@ func (d *Deliverer) deliver(ctx context.Context, c store.WebhookCursor) {
 		w, err := d.cfg.Store.Webhook(ctx, c.Webhook)
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, store.ErrNotFound) {
+				// Such as a secret this server's secret key does not open:
+				// try again, but not at every poll.
 				log.Error("webhooks: read webhook", "error", err)
 			}
-			release(time.Now().Add(d.cfg.Poll))
+			release(time.Now().Add(10 * d.cfg.Poll))
 			return
 		}
 		if !w.Enabled {
