@@ -337,15 +337,23 @@ func (d *Deliverer) deliver(ctx context.Context, c store.WebhookCursor) {
 				release(time.Now().Add(d.delay(tries, o.retryAfter)))
 				return
 			}
-			if time.Since(lastReport) >= time.Second && !report(true, time.Time{}, "") {
+			if time.Since(lastReport) >= reportEvery && !report(true, time.Time{}, "") {
 				return
 			}
 		}
-		if !report(true, time.Time{}, "") {
+		// While events keep coming, report at most every reportEvery: each
+		// report is a write, which on SQLite waits for the one writer with
+		// the changes whose events these are. Running out of events
+		// releases the cursor, reporting.
+		if time.Since(lastReport) >= reportEvery && !report(true, time.Time{}, "") {
 			return
 		}
 	}
 }
+
+// reportEvery is how often a worker holding a cursor reports what it
+// delivered while it goes on: what a crash makes it send again.
+const reportEvery = 250 * time.Millisecond
 
 // delay returns how long to wait before the try after tries failed: the
 // Retry-After of the last answer if it had one, else the schedule's, with
