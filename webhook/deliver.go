@@ -237,9 +237,10 @@ type outcome struct {
 
 func (o outcome) ok() bool { return o.status >= 200 && o.status < 300 }
 
-// deliver delivers the events of a claimed cursor in order, reporting at
-// least every second and after each batch, until it has none left, an
-// event fails (it is retried later) or the webhook is disabled.
+// deliver delivers the events of a claimed cursor in order until it has
+// none left, an event fails (it is retried later) or the webhook is
+// disabled, reporting every reportEvery while it goes on, after a dead
+// letter, and when it stops (releasing the cursor).
 func (d *Deliverer) deliver(ctx context.Context, c store.WebhookCursor) {
 	log := d.log.With("webhook", c.Webhook, "directory", c.Directory)
 	seq, tries := c.Seq, c.Attempts
