@@ -517,3 +517,26 @@ func TestALostLeaseIsTakenOver(t *testing.T) {
 		}
 	})
 }
+
+// A deleted directory's last events, directory.deleted the last of them,
+// still go out to a webhook for all directories.
+func TestDeliversADeletedDirectorysLastEvents(t *testing.T) {
+	t.Parallel()
+	st := open(t, location(t, "sqlite"))
+	ctx := context.Background()
+	r := newReceiver(t)
+	webhookOf(t, st, r, store.WebhookSpec{})
+	dir, _ := st.CreateDirectory(ctx, "acme")
+	create(t, st, dir.ID, users, `{"userName":"u"}`)
+	last := lastSeq(t, st, dir.ID)
+	if err := st.DeleteDirectory(ctx, dir.ID); err != nil {
+		t.Fatal(err)
+	}
+	start(t, st, webhook.Config{})
+	got := r.waitFor("directory.deleted", func(got []delivery) bool {
+		return len(got) > 0 && got[len(got)-1].event.Type == store.DirectoryDeleted
+	})
+	if err := inOrder(got, dir.ID, 1, last+1); err != nil {
+		t.Error(err)
+	}
+}
