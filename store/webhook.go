@@ -152,7 +152,9 @@ type Webhooks interface {
 	// of enabled webhooks that have an event to deliver and are due (past
 	// their next attempt, their lease expired or none). No two claims get
 	// the same cursor while its lease runs, across processes sharing the
-	// database.
+	// database. Leases and due times are read on the caller's clock:
+	// servers sharing a database keep their clocks in step (NTP), or one
+	// running ahead takes over leases early.
 	ClaimWebhookCursors(ctx context.Context, owner string, lease time.Duration, limit int) ([]WebhookCursor, error)
 	// ReportWebhookCursor records what the holder of c did, and extends or
 	// releases its lease; ErrLeaseLost if c's lease is no longer held.
