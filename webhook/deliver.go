@@ -432,7 +432,7 @@ func retryAfter(h string, now time.Time) time.Duration {
 		return -1
 	}
 	if n, err := strconv.ParseInt(strings.TrimSpace(h), 10, 64); err == nil && n >= 0 {
-		return min(time.Duration(n)*time.Second, maxRetryAfter)
+		return time.Duration(min(n, int64(maxRetryAfter/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(h); err == nil {
 		return min(max(t.Sub(now), 0), maxRetryAfter)
