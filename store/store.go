@@ -99,6 +99,7 @@ type Store interface {
 	Credentials
 	Events
 	ManagementKeys
+	Webhooks
 
 	// Ping reports whether the database answers (ErrUnavailable if not).
 	Ping(ctx context.Context) error

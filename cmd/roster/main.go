@@ -53,7 +53,8 @@ func newRootCommand(env getenv) *cobra.Command {
 		SilenceErrors: false,
 	}
 	root.AddCommand(newVersionCommand(), newServeCommand(env), newDirectoryCommand(env), newTokenCommand(env), newClientCommand(env), newKeyCommand(env), newMigrateCommand(env),
-		newUsersCommand(env), newGroupsCommand(env), newDiscoverCommand(env), newConformCommand(env), newSyncCommand())
+		newUsersCommand(env), newGroupsCommand(env), newDiscoverCommand(env), newConformCommand(env), newSyncCommand(),
+		newWebhookCommand(env))
 	refuseUnknownCommands(root)
 	return root
 }

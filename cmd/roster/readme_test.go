@@ -100,7 +100,7 @@ func TestTheREADMERunsAsPasted(t *testing.T) {
 	clone := t.TempDir()
 	addr := freeAddr(t) // roster serve's
 	replace := []string{"localhost:8080", addr}
-	for _, port := range []string{"127.0.0.1:8081", "127.0.0.1:8082", "127.0.0.1:9464"} {
+	for _, port := range []string{"127.0.0.1:8081", "127.0.0.1:8082", "127.0.0.1:8083", "127.0.0.1:9464"} {
 		replace = append(replace, port, freeAddr(t))
 	}
 	db := "roster_readme_" + randomHex(t)

@@ -23,13 +23,14 @@ import (
 	"github.com/rosterhq/roster/server/management"
 	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/database"
+	"github.com/rosterhq/roster/webhook"
 )
 
 func newServeCommand(env getenv) *cobra.Command {
 	var db dbFlag
 	var addr, baseURL, tlsCert, tlsKey, logFormat, logLevel, secretKeyFile string
 	var rateLimit float64
-	var strict bool
+	var strict, allowPrivateWebhooks bool
 	var eventRetention time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -52,7 +53,12 @@ $ROSTER_SECRET_KEY (at least 32 characters: openssl rand -base64 32), else,
 on SQLite, the file beside the database (roster.key beside roster.db), made
 (mode 0600) on the first start. On PostgreSQL a key is required, the same
 on every replica. Keys kept in clear by an older version are encrypted at
-start.`,
+start.
+
+It delivers events to the webhooks (roster webhook create), in order per
+webhook and directory; replicas sharing a PostgreSQL database share the
+work. Webhooks to loopback, link-local or private addresses are refused
+unless --allow-private-webhooks.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -69,7 +75,8 @@ start.`,
 				return err
 			}
 			return serve(ctx, cmd, logger, env, serveOptions{addr: addr, db: db.String(), baseURL: baseURL, rateLimit: rateLimit, tlsCert: tlsCert, tlsKey: tlsKey,
-				strict: strict, secretKeyFile: cmp.Or(secretKeyFile, env(secretKeyFileEnv)), eventRetention: eventRetention})
+				strict: strict, secretKeyFile: cmp.Or(secretKeyFile, env(secretKeyFileEnv)), eventRetention: eventRetention,
+				allowPrivateWebhooks: allowPrivateWebhooks})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "localhost:8080", "address to listen on")
@@ -82,6 +89,8 @@ start.`,
 	cmd.Flags().Float64Var(&rateLimit, "rate-limit", 100, "requests per second per token (bursts of twice that); 0 turns limiting off")
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "public URL of the SCIM API behind a proxy, such as https://scim.example.com/scim/v2")
 	cmd.Flags().DurationVar(&eventRetention, "event-retention", event.DefaultRetention, "how long events are kept (the events API, webhooks, the stream)")
+	cmd.Flags().BoolVar(&allowPrivateWebhooks, "allow-private-webhooks", false,
+		"deliver to webhooks on loopback, link-local and private addresses (a receiver on this machine or network)")
 	cmd.Flags().StringVar(&secretKeyFile, "secret-key-file", "",
 		"file holding the secret key that encrypts the signing keys (default $ROSTER_SECRET_KEY_FILE; see above)")
 	return cmd
@@ -91,7 +100,7 @@ start.`,
 type serveOptions struct {
 	addr, db, baseURL, tlsCert, tlsKey, secretKeyFile string
 	rateLimit                                         float64
-	strict                                            bool
+	strict, allowPrivateWebhooks                      bool
 	eventRetention                                    time.Duration
 }
 
@@ -149,7 +158,19 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 	go event.Prune(ctx, st, o.eventRetention, 10*time.Minute, func(err error) {
 		logger.Warn("pruning old events failed; will retry", "err", err)
 	})
-	api := management.New(management.Config{Store: st, Logger: logger, SCIMBaseURL: baseURL})
+	// The webhook deliveries, until the server has stopped; the store's
+	// commits wake them, so that events go out at once rather than at the
+	// next poll.
+	hooks := webhook.New(webhook.Config{Store: st, AllowPrivate: o.allowPrivateWebhooks, Logger: logger, Retention: o.eventRetention})
+	hooksCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
+	hooksDone := make(chan error, 1)
+	go func() { hooksDone <- hooks.Run(hooksCtx) }()
+	defer func() {
+		stopHooks()
+		<-hooksDone
+	}()
+	api := management.New(management.Config{Store: st, Logger: logger, SCIMBaseURL: baseURL,
+		AllowPrivateWebhooks: o.allowPrivateWebhooks, OnChange: hooks.Wake})
 	handler := server.New(server.Config{Store: st, Logger: logger, BaseURL: baseURL,
 		RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict,
 		Handlers: map[string]http.Handler{management.BasePath + "/": api}})

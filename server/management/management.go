@@ -38,6 +38,9 @@ type Config struct {
 	// OnChange, when set, is called after a request changed something
 	// (such as to wake a webhook worker).
 	OnChange func()
+	// AllowPrivateWebhooks lets webhooks have URLs on loopback,
+	// link-local and private addresses (see webhook.CheckURL).
+	AllowPrivateWebhooks bool
 }
 
 // maxBody bounds request bodies: they are a name or two.
@@ -82,6 +85,13 @@ func New(cfg Config) http.Handler {
 	route("GET "+BasePath+"/directories/{dir}/groups/{id}", a.getResource("Group"))
 	route("GET "+BasePath+"/events", a.listEvents)
 	route("GET "+BasePath+"/events/stream", a.stream)
+	route("POST "+BasePath+"/webhooks", a.createWebhook)
+	route("GET "+BasePath+"/webhooks", a.listWebhooks)
+	route("GET "+BasePath+"/webhooks/{id}", a.getWebhook)
+	route("PATCH "+BasePath+"/webhooks/{id}", a.updateWebhook)
+	route("DELETE "+BasePath+"/webhooks/{id}", a.deleteWebhook)
+	route("POST "+BasePath+"/webhooks/{id}/rotate", a.rotateWebhook)
+	route("GET "+BasePath+"/webhooks/{id}/deliveries", a.webhookDeliveries)
 	mux.HandleFunc(BasePath+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "no endpoint %s %s", r.Method, r.URL.Path))
 	})

@@ -181,6 +181,8 @@ var statements = sqlstore.Statements{
 		SELECT g.member, g.id, bool_or(g.direct), r.name FROM g JOIN resources r ON r.directory_id = $1 AND r.id = g.id
 		GROUP BY g.member, g.id, r.name ORDER BY g.member, g.id`,
 	LockSigningKeys: fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, signingKeyLock),
+	SkipLocked:      `FOR UPDATE SKIP LOCKED`,
+	LockDirectories: `LOCK TABLE directories IN SHARE MODE`,
 }
 
 func (d *dialect) Statements() *sqlstore.Statements { return &statements }

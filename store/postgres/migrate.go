@@ -55,7 +55,8 @@ func runGoose(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub)
+	// Out of order: as SQLite's (see store/sqlite).
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return 0, fmt.Errorf("postgres: migrations: %w", err)
 	}

@@ -147,6 +147,14 @@ type Statements struct {
 	// LockSigningKeys serializes rotations of the signing key for the
 	// rest of a transaction, or is "" where a write transaction does.
 	LockSigningKeys string
+	// SkipLocked ends a SELECT of rows to lock them for the transaction,
+	// skipping those another transaction holds (claiming webhook
+	// cursors); "" where a write transaction holds the whole database.
+	SkipLocked string
+	// LockDirectories keeps directories from being made until the
+	// transaction ends (a webhook for all of them is being made), or is
+	// "" where a write transaction does.
+	LockDirectories string
 	// MaterializePage has List read a page through MaterializedPageQuery,
 	// for a driver that interrupts a statement whose context ends only
 	// until it returns its first row: modernc.org/sqlite interrupts the

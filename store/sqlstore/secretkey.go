@@ -90,6 +90,13 @@ func WithSecretKey(k *SecretKey) Option { return func(s *Store) { s.secret = k }
 // seal returns what the store keeps of the signing key kid: sealed with
 // the secret key, or key itself without one.
 func (s *Store) seal(kid string, key []byte) []byte {
+	return s.sealFor(additionalData(kid), key)
+}
+
+// sealFor seals key, keyBytes long, bound to ad (what it is the key of),
+// or returns it as it is without a secret key: the signing keys and the
+// webhooks' secrets are kept alike.
+func (s *Store) sealFor(ad, key []byte) []byte {
 	if s.secret == nil {
 		return key
 	}
@@ -98,12 +105,17 @@ func (s *Store) seal(kid string, key []byte) []byte {
 	nonce := make([]byte, s.secret.aead.NonceSize())
 	rand.Read(nonce)
 	out = append(out, nonce...)
-	return s.secret.aead.Seal(out, nonce, key, additionalData(kid))
+	return s.secret.aead.Seal(out, nonce, key, ad)
 }
 
 // open returns the signing key kid from what the store keeps of it, and
 // whether it was kept in clear.
 func (s *Store) open(kid string, stored []byte) (key []byte, isClear bool, err error) {
+	return s.openFor(additionalData(kid), stored)
+}
+
+// openFor opens what sealFor kept of a key bound to ad.
+func (s *Store) openFor(ad, stored []byte) (key []byte, isClear bool, err error) {
 	if len(stored) == keyBytes {
 		return stored, true, nil
 	}
@@ -122,7 +134,7 @@ func (s *Store) open(kid string, stored []byte) (key []byte, isClear bool, err e
 	if len(rest) < n {
 		return nil, false, fmt.Errorf("the encrypted key is truncated: %w", ErrWrongSecretKey)
 	}
-	key, err = s.secret.aead.Open(nil, rest[:n], rest[n:], additionalData(kid))
+	key, err = s.secret.aead.Open(nil, rest[:n], rest[n:], ad)
 	if err != nil {
 		return nil, false, fmt.Errorf("secret key %s does not decrypt it: the stored value was altered: %w", id, ErrWrongSecretKey)
 	}

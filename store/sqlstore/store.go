@@ -98,6 +98,9 @@ func (s *Store) CreateDirectory(ctx context.Context, name string) (store.Directo
 		if err != nil {
 			return err
 		}
+		if err := addWebhookCursors(ctx, tx, s.d, d.ID, d.Created); err != nil {
+			return err
+		}
 		ev := s.newEvents(ctx, d.Created)
 		ev.add(store.DirectoryCreated, d.ID, "", directoryData(d), nil)
 		return WriteEvents(ctx, tx, s.d, ev.list)

@@ -57,6 +57,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventOrder", s.testEventOrder},
 		{"PruneEvents", s.testPruneEvents},
 		{"ManagementKeys", s.testManagementKeys},
+		{"Webhooks", s.testWebhooks},
+		{"WebhookCursorsStart", s.testWebhookCursorsStart},
+		{"WebhookDeliveryState", s.testWebhookDeliveryState},
+		{"WebhookClaimsAreExclusive", s.testWebhookClaimsAreExclusive},
 	} {
 		// Each test has a store of its own, so they run in parallel: a
 		// store's tests wait on the database more than on the CPU.

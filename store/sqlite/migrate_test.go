@@ -1,0 +1,61 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/pressly/goose/v3"
+)
+
+// A database that has a later migration applied takes an earlier one
+// merged after it (a branch's number, taken ahead of its merge), as a
+// database made before the webhooks' 00009 has 00012.
+func TestMigrationsMergedLaterApplyOutOfOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	registerFunctions()
+	rc, err := newConnector("file:" + filepath.Join(t.TempDir(), "roster.db") + "?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(rc)
+	defer db.Close()
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := fstest.MapFS{}
+	entries, err := fs.ReadDir(sub, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "00009_") {
+			continue
+		}
+		b, err := fs.ReadFile(sub, e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		without[e.Name()] = &fstest.MapFile{Data: b}
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, without)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("the migrations but 00009: %v", err)
+	}
+	if err := migrate(ctx, db); err != nil {
+		t.Fatalf("migrate a database without 00009: %v", err)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM webhooks`).Scan(&n); err != nil {
+		t.Fatalf("00009's table after migrate: %v", err)
+	}
+}
