@@ -138,25 +138,33 @@ const insertEventsSQL = `WITH c AS (UPDATE directories SET event_seq = event_seq
 		WITH ORDINALITY AS e(id, type, resource_id, time, data, previous, context, n)`
 
 func (d *dialect) InsertEvents(ctx context.Context, tx sqlstore.Querier, dir string, events []sqlstore.EventRow) error {
+	ids, types, resources, times, data, ectx := eventArrays(events)
+	previous := make([]*string, len(events))
+	for i, e := range events {
+		if p, ok := e.Previous.(string); ok {
+			previous[i] = &p
+		}
+	}
+	inserted, err := tx.Exec(ctx, insertEventsSQL, dir, len(events), ids, types, resources, times, data, previous, ectx)
+	if err == nil && inserted == 0 {
+		return pgx.ErrNoRows // no such directory
+	}
+	return err
+}
+
+// eventArrays returns the columns of events as arrays, for unnest.
+func eventArrays(events []sqlstore.EventRow) (ids, types []string, resources []*string, times []time.Time, data, ectx []string) {
 	n := len(events)
-	ids, types, data, ectx := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	resources, previous := make([]*string, n), make([]*string, n)
-	times := make([]time.Time, n)
+	ids, types, data, ectx = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	resources, times = make([]*string, n), make([]time.Time, n)
 	for i, e := range events {
 		ids[i], types[i], data[i], ectx[i] = e.ID, e.Type, e.Data, e.Context
 		if r, ok := e.Resource.(string); ok {
 			resources[i] = &r
 		}
-		if p, ok := e.Previous.(string); ok {
-			previous[i] = &p
-		}
 		times[i], _ = e.Time.(time.Time)
 	}
-	inserted, err := tx.Exec(ctx, insertEventsSQL, dir, n, ids, types, resources, times, data, previous, ectx)
-	if err == nil && inserted == 0 {
-		return pgx.ErrNoRows // no such directory
-	}
-	return err
+	return ids, types, resources, times, data, ectx
 }
 
 var statements = sqlstore.Statements{

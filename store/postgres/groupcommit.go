@@ -86,11 +86,7 @@ func flushInserts(ctx context.Context, d *dialect, take func() []*groupcommit.It
 			it.Err = classify(err)
 		}
 	}
-	switch len(batch) {
-	case 0:
-		return true
-	case 1:
-		alone(batch[0])
+	if len(batch) == 0 {
 		return true
 	}
 	// In the order of the unique index on names (arrival order among equal
@@ -117,22 +113,15 @@ func flushInserts(ctx context.Context, d *dialect, take func() []*groupcommit.It
 		args = append(args, it.Value.Args...)
 	}
 	q.WriteString(` ON CONFLICT DO NOTHING RETURNING id`)
-	inserted, err := inTx(func(tx pgx.Tx) (map[string]bool, error) {
-		rows, err := tx.Query(ctx, q.String(), args...)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		inserted := map[string]bool{}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return nil, err
-			}
-			inserted[id] = true
-		}
-		return inserted, rows.Err()
-	})
+	var inserted map[string]bool
+	if query, args, ok := withEvents(d, batch, q.String(), args); ok {
+		// One statement, so one round trip: its own transaction.
+		inserted, err = insertedIDs(conn.Query(ctx, query, args...))
+	} else {
+		inserted, err = inTx(func(tx pgx.Tx) (map[string]bool, error) {
+			return insertedIDs(tx.Query(ctx, q.String(), args...))
+		})
+	}
 	if err != nil {
 		if unavailable(err) {
 			for _, it := range batch {
@@ -151,4 +140,61 @@ func flushInserts(ctx context.Context, d *dialect, take func() []*groupcommit.It
 		}
 	}
 	return true
+}
+
+// insertedIDs reads the ids an INSERT … RETURNING id returned.
+func insertedIDs(rows pgx.Rows, err error) (map[string]bool, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	inserted := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		inserted[id] = true
+	}
+	return inserted, rows.Err()
+}
+
+// withEvents makes the insert of a batch whose creates are all of one
+// directory (as they are but for a batch that straddles two) also insert
+// the events of those it inserts, numbered from the directory's counter,
+// in the same statement: the batch then costs one round trip and one
+// transaction, as it did before creates had events. The insert is the
+// statement insert with its arguments args; ok is false for a batch of
+// several directories, which takes a transaction of several statements.
+func withEvents(d *dialect, batch []*groupcommit.Item[sqlstore.Insert], insert string, args []any) (query string, all []any, ok bool) {
+	dir := batch[0].Value.Args[sqlstore.ArgDirectory]
+	var rows []sqlstore.EventRow
+	var owners []string // the id of the create each event is of
+	for _, it := range batch {
+		if it.Value.Args[sqlstore.ArgDirectory] != dir {
+			return "", nil, false
+		}
+		for _, e := range it.Value.Events {
+			if e.Directory != dir {
+				return "", nil, false
+			}
+			rows = append(rows, sqlstore.NewEventRow(d, e))
+			owners = append(owners, it.Value.ID)
+		}
+	}
+	ids, types, resources, times, data, ectx := eventArrays(rows)
+	n := len(args)
+	p := func(k int) string { return "$" + strconv.Itoa(n+k) }
+	query = `WITH ins AS (` + insert + `),
+		e AS (SELECT x.*, row_number() OVER (ORDER BY x.n) AS k
+			FROM unnest(` + p(1) + `::text[], ` + p(2) + `::text[], ` + p(3) + `::text[], ` + p(4) + `::text[], ` + p(5) + `::timestamptz[], ` +
+		p(6) + `::text[], ` + p(7) + `::text[]) WITH ORDINALITY AS x(owner, id, type, resource_id, time, data, context, n)
+			WHERE x.owner IN (SELECT id FROM ins)),
+		c AS (UPDATE directories SET event_seq = event_seq + (SELECT count(*) FROM e)
+			WHERE id = ` + p(8) + ` AND EXISTS (SELECT 1 FROM e) RETURNING event_seq),
+		w AS (INSERT INTO events (directory_id, seq, id, type, resource_id, time, data, previous, context)
+			SELECT ` + p(8) + `, c.event_seq - (SELECT count(*) FROM e) + e.k, e.id, e.type, e.resource_id, e.time, e.data, NULL, e.context
+			FROM c, e)
+		SELECT id FROM ins`
+	return query, append(args, owners, ids, types, resources, times, data, ectx, dir), true
 }

@@ -55,12 +55,7 @@ func WriteEvents(ctx context.Context, tx Querier, d Dialect, events []PendingEve
 	}
 	byDir := map[string][]EventRow{}
 	for _, e := range events {
-		row := EventRow{ID: newEventID(), Type: e.Type, Resource: nullString(e.Resource), Time: d.Time(e.Time),
-			Data: string(e.Data), Context: string(e.Context)}
-		if e.Previous != nil {
-			row.Previous = string(e.Previous)
-		}
-		byDir[e.Directory] = append(byDir[e.Directory], row)
+		byDir[e.Directory] = append(byDir[e.Directory], NewEventRow(d, e))
 	}
 	for _, dir := range slices.Sorted(maps.Keys(byDir)) {
 		err := d.InsertEvents(ctx, tx, dir, byDir[dir])
@@ -72,6 +67,17 @@ func WriteEvents(ctx context.Context, tx Querier, d Dialect, events []PendingEve
 		}
 	}
 	return nil
+}
+
+// NewEventRow returns the row of an event, with a new id, for the
+// dialect d; its directory and seq are InsertEvents'.
+func NewEventRow(d Dialect, e PendingEvent) EventRow {
+	row := EventRow{ID: newEventID(), Type: e.Type, Resource: nullString(e.Resource), Time: d.Time(e.Time),
+		Data: string(e.Data), Context: string(e.Context)}
+	if e.Previous != nil {
+		row.Previous = string(e.Previous)
+	}
+	return row
 }
 
 // newEventID returns a new event id.
