@@ -73,7 +73,7 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*Store, er
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	d := &dialect{db: db, w: w}
-	d.creates = newGroupCommit(d)
+	d.creates, d.txs = newGroupCommit(d), newTxGroup(d)
 	s := &Store{Store: sqlstore.New(d, opts...), d: d}
 	if err := s.SealSigningKeys(ctx); err != nil {
 		s.Close()
@@ -127,7 +127,8 @@ type dialect struct {
 	db *sql.DB // reads, any number at once
 	w  *sql.DB // writes: one connection, so writers queue here
 
-	creates *groupcommit.Group[sqlstore.Insert] // of member-less creates, on w
+	creates *groupcommit.Group[sqlstore.Insert]              // of member-less creates, on w
+	txs     *groupcommit.Group[func(sqlstore.Querier) error] // of write transactions, on w
 }
 
 func (d *dialect) Name() string                          { return "sqlite" }
@@ -155,16 +156,10 @@ func (d *dialect) List(texts []string) any {
 	return string(b)
 }
 
+// InTx runs fn in a write transaction, perhaps with others that arrive
+// meanwhile (see newTxGroup), committing if it returns nil.
 func (d *dialect) InTx(ctx context.Context, fn func(tx sqlstore.Querier) error) error {
-	tx, err := d.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(querier{tx}); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return d.txs.Do(ctx, fn)
 }
 
 func (d *dialect) Where(f filter.Expr, rt *schema.ResourceType, args []any) (string, []any, error) {
