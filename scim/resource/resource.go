@@ -1,6 +1,7 @@
 package resource
 
 import (
+	"reflect"
 	"time"
 
 	"github.com/rosterhq/roster/scim/schema"
@@ -161,4 +162,50 @@ func (r *Resource) Schemas() []string {
 		}
 	}
 	return urns
+}
+
+// Equal reports whether two values in the package's form (string, bool,
+// int64, float64, map[string]any, []any, or nil) are the same: what
+// reflect.DeepEqual reports of them, without reflection.
+func Equal(a, b any) bool {
+	switch a := a.(type) {
+	case nil:
+		return b == nil
+	case string:
+		b, ok := b.(string)
+		return ok && a == b
+	case bool:
+		b, ok := b.(bool)
+		return ok && a == b
+	case int64:
+		b, ok := b.(int64)
+		return ok && a == b
+	case float64:
+		b, ok := b.(float64)
+		return ok && a == b
+	case map[string]any:
+		b, ok := b.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, v := range a {
+			w, ok := b[k]
+			if !ok || !Equal(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		b, ok := b.([]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !Equal(a[i], b[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a, b)
 }

@@ -119,3 +119,34 @@ func BenchmarkDecodeStored(b *testing.B) {
 		}
 	})
 }
+
+// FuzzEqual holds Equal to reflect.DeepEqual on values in the package's
+// form, decoded from two bodies.
+func FuzzEqual(f *testing.F) {
+	f.Add([]byte(`{"userName":"a","active":true,"emails":[{"value":"a@b"}]}`), []byte(`{"userName":"a","active":true,"emails":[{"value":"a@b"}]}`))
+	f.Add([]byte(`{"userName":"a","emails":[{"value":"a@b"},{"value":"c@d"}]}`), []byte(`{"userName":"a","emails":[{"value":"c@d"},{"value":"a@b"}]}`))
+	f.Add([]byte(`{"userName":"a","name":{"givenName":"A"}}`), []byte(`{"userName":"a","name":{"givenName":"A","familyName":"B"}}`))
+	f.Add([]byte(`{"userName":"a","active":false}`), []byte(`{"userName":"a","active":"false"}`))
+	reg := newRegistry(f)
+	rt := reg.ResourceType("User")
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		ra, err := resource.Decode(rt, a, resource.Options{})
+		if err != nil {
+			return
+		}
+		rb, err := resource.Decode(rt, b, resource.Options{})
+		if err != nil {
+			return
+		}
+		for k, v := range ra.Attrs {
+			for _, w := range []any{rb.Attrs[k], v} {
+				if got, want := resource.Equal(v, w), reflect.DeepEqual(v, w); got != want {
+					t.Fatalf("Equal(%#v, %#v) = %v, reflect.DeepEqual %v", v, w, got, want)
+				}
+			}
+		}
+		if got, want := resource.Equal(map[string]any(ra.Attrs), map[string]any(rb.Attrs)), reflect.DeepEqual(ra.Attrs, rb.Attrs); got != want {
+			t.Fatalf("Equal of the two resources = %v, reflect.DeepEqual %v", got, want)
+		}
+	})
+}

@@ -215,24 +215,19 @@ func (d *dialect) RemoveMembers(ctx context.Context, tx sqlstore.Querier, dir, g
 	return sqlstore.QueryMembers(ctx, tx, removeMembersSQL, dir, group, d.List(ids))
 }
 
-// insertEventSQL inserts one event. SQLite runs in the process: a
-// prepared statement run once per event costs microseconds, no round
-// trips.
+// insertEventSQL inserts one event, numbered after the directory's newest
+// (a lookup in the primary key; retention always keeps the newest).
+// SQLite runs in the process: a prepared statement run once per event
+// costs microseconds, no round trips.
 const insertEventSQL = `INSERT INTO events (directory_id, seq, id, type, resource_id, time, data, previous, context)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	VALUES ($1, (SELECT COALESCE(max(seq), 0) + 1 FROM events WHERE directory_id = $1), $2, $3, $4, $5, $6, $7, $8)`
 
-// InsertEvents numbers the events after the directory's newest (a lookup
-// in the primary key; retention always keeps the newest), then inserts
-// them one by one: SQLite's one writer commits them in order. The
-// directory exists: every change that writes events has made sure.
+// InsertEvents inserts the events one by one, each numbered after the
+// one before: SQLite's one writer commits them in order. The directory
+// exists: every change that writes events has made sure.
 func (d *dialect) InsertEvents(ctx context.Context, tx sqlstore.Querier, dir string, events []sqlstore.EventRow) error {
-	var seq int64
-	if err := tx.QueryRow(ctx, `SELECT COALESCE(max(seq), 0) FROM events WHERE directory_id = $1`, dir).Scan(&seq); err != nil {
-		return err
-	}
 	for _, e := range events {
-		seq++
-		if _, err := tx.Exec(ctx, insertEventSQL, dir, seq, e.ID, e.Type, e.Resource, e.Time, e.Data, e.Previous, e.Context); err != nil {
+		if _, err := tx.Exec(ctx, insertEventSQL, dir, e.ID, e.Type, e.Resource, e.Time, e.Data, e.Previous, e.Context); err != nil {
 			return err
 		}
 	}

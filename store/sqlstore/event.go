@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -189,12 +188,14 @@ func previous(before, after *resource.Resource) map[string]any {
 		return a != nil && a.Returned == schema.Never
 	}
 	diff := func(dst map[string]any, b, a map[string]any, attrs func(string) *schema.Attribute) {
-		for _, k := range sortedUnion(b, a) {
-			if skip(k, attrs) {
-				continue
+		for k, v := range b {
+			if !skip(k, attrs) && !resource.Equal(v, a[k]) {
+				dst[k] = v
 			}
-			if !reflect.DeepEqual(b[k], a[k]) {
-				dst[k] = b[k]
+		}
+		for k := range a {
+			if _, ok := b[k]; !ok && !skip(k, attrs) {
+				dst[k] = nil // it had none
 			}
 		}
 	}
@@ -223,17 +224,6 @@ func previous(before, after *resource.Resource) map[string]any {
 	}
 	diff(out, b, a, core)
 	return out
-}
-
-func sortedUnion(a, b map[string]any) []string {
-	keys := slices.Collect(maps.Keys(a))
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Events implements store.Events.
