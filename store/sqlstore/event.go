@@ -127,10 +127,15 @@ func resourceData(r *resource.Resource) []byte {
 // memberData is the data of a group.user_added or group.user_removed
 // event.
 func memberData(group, name string, m store.Member) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"group":  map[string]any{"id": group, "displayName": name},
-		"member": map[string]any{"id": m.ID, "type": cmp.Or(m.Type, "User")},
-	})
+	type ref struct {
+		ID          string `json:"id"`
+		DisplayName string `json:"displayName,omitempty"`
+		Type        string `json:"type,omitempty"`
+	}
+	b, _ := json.Marshal(struct {
+		Group  ref `json:"group"`
+		Member ref `json:"member"`
+	}{ref{ID: group, DisplayName: name}, ref{ID: m.ID, Type: cmp.Or(m.Type, "User")}})
 	return b
 }
 
