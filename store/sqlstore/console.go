@@ -1,0 +1,336 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/store"
+)
+
+var (
+	_ store.Admins         = (*Store)(nil)
+	_ store.RequestLog     = (*Store)(nil)
+	_ store.ResourceEvents = (*Store)(nil)
+)
+
+const adminColumns = `id, name, created, password <> ''`
+
+func scanAdmin(row Row) (store.Admin, error) {
+	var a store.Admin
+	var created Time
+	err := row.Scan(&a.ID, &a.Name, &created, &a.HasPassword)
+	a.Created = created.Time
+	return a, err
+}
+
+// AdminSetup implements store.Admins.
+func (s *Store) AdminSetup(ctx context.Context, name string, expires time.Time) (store.Admin, string, error) {
+	what := fmt.Sprintf("set up admin %q", name)
+	if err := s.checkText(name); err != nil {
+		return store.Admin{}, "", s.errorf(what, err)
+	}
+	secret, hash := store.NewSecret()
+	var a store.Admin
+	err := s.d.InTx(ctx, func(tx Querier) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO admins (id, name, created) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
+			store.NewID(), name, s.d.Time(s.d.Now())); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE admins SET setup_hash = $1, setup_expires = $2 WHERE name = $3`,
+			hash, s.d.Time(expires.UTC()), name); err != nil {
+			return err
+		}
+		var err error
+		a, err = scanAdmin(tx.QueryRow(ctx, `SELECT `+adminColumns+` FROM admins WHERE name = $1`, name))
+		return err
+	})
+	if err != nil {
+		return store.Admin{}, "", s.errorf(what, err)
+	}
+	return a, secret, nil
+}
+
+// AdminBySetup implements store.Admins.
+func (s *Store) AdminBySetup(ctx context.Context, secret string) (store.Admin, error) {
+	var expires Time
+	var a store.Admin
+	var created Time
+	err := s.d.Reader().QueryRow(ctx, `SELECT id, name, created, password <> '', setup_expires FROM admins WHERE setup_hash = $1`,
+		store.HashSecret(secret)).Scan(&a.ID, &a.Name, &created, &a.HasPassword, &expires)
+	a.Created = created.Time
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Admin{}, store.ErrUnauthorized
+	}
+	if err != nil {
+		return store.Admin{}, s.errorf("admin setup link", err)
+	}
+	if !expires.Valid || !s.d.Now().Before(expires.Time) {
+		return store.Admin{}, store.ErrUnauthorized
+	}
+	return a, nil
+}
+
+// UseAdminSetup implements store.Admins.
+func (s *Store) UseAdminSetup(ctx context.Context, secret, passwordHash string) (store.Admin, error) {
+	var a store.Admin
+	err := s.d.InTx(ctx, func(tx Querier) error {
+		var expires Time
+		var created Time
+		err := tx.QueryRow(ctx, `SELECT id, name, created, setup_expires FROM admins WHERE setup_hash = $1`,
+			store.HashSecret(secret)).Scan(&a.ID, &a.Name, &created, &expires)
+		a.Created = created.Time
+		if errors.Is(err, sql.ErrNoRows) || err == nil && (!expires.Valid || !s.d.Now().Before(expires.Time)) {
+			return store.ErrUnauthorized
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE admins SET password = $1, setup_hash = NULL, setup_expires = NULL WHERE id = $2`,
+			passwordHash, a.ID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM admin_sessions WHERE admin_id = $1`, a.ID)
+		return err
+	})
+	if errors.Is(err, store.ErrUnauthorized) {
+		return store.Admin{}, err
+	}
+	if err != nil {
+		return store.Admin{}, s.errorf("use admin setup link", err)
+	}
+	a.HasPassword = true
+	return a, nil
+}
+
+// SetAdminPassword implements store.Admins.
+func (s *Store) SetAdminPassword(ctx context.Context, name, passwordHash string) (store.Admin, error) {
+	what := fmt.Sprintf("set the password of admin %q", name)
+	if err := s.checkText(name); err != nil {
+		return store.Admin{}, s.errorf(what, err)
+	}
+	var a store.Admin
+	err := s.d.InTx(ctx, func(tx Querier) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO admins (id, name, created) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
+			store.NewID(), name, s.d.Time(s.d.Now())); err != nil {
+			return err
+		}
+		var err error
+		a, err = scanAdmin(tx.QueryRow(ctx, `SELECT `+adminColumns+` FROM admins WHERE name = $1`, name))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE admins SET password = $1, setup_hash = NULL, setup_expires = NULL WHERE id = $2`,
+			passwordHash, a.ID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM admin_sessions WHERE admin_id = $1`, a.ID)
+		return err
+	})
+	if err != nil {
+		return store.Admin{}, s.errorf(what, err)
+	}
+	a.HasPassword = true
+	return a, nil
+}
+
+// AdminPassword implements store.Admins.
+func (s *Store) AdminPassword(ctx context.Context, name string) (store.Admin, string, error) {
+	what := fmt.Sprintf("admin %q", name)
+	if s.checkText(name) != nil {
+		return store.Admin{}, "", s.notFound(what)
+	}
+	var a store.Admin
+	var created Time
+	var hash string
+	err := s.d.Reader().QueryRow(ctx, `SELECT id, name, created, password FROM admins WHERE name = $1`, name).
+		Scan(&a.ID, &a.Name, &created, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Admin{}, "", s.notFound(what)
+	}
+	if err != nil {
+		return store.Admin{}, "", s.errorf(what, err)
+	}
+	a.Created, a.HasPassword = created.Time, hash != ""
+	return a, hash, nil
+}
+
+// Admins implements store.Admins.
+func (s *Store) Admins(ctx context.Context) ([]store.Admin, error) {
+	out, err := queryAll(ctx, s.d.Reader(), scanAdmin, `SELECT `+adminColumns+` FROM admins ORDER BY created, id`)
+	if err != nil {
+		return nil, s.errorf("list admins", err)
+	}
+	return out, nil
+}
+
+// CreateSession implements store.Admins.
+func (s *Store) CreateSession(ctx context.Context, adminID string, expires time.Time) (string, error) {
+	secret, hash := store.NewSecret()
+	if err := s.checkText(adminID); err != nil {
+		return "", s.errorf("create session", err)
+	}
+	// Ended sessions go as new ones come, so that the table stays small.
+	if _, err := s.d.Writer().Exec(ctx, `DELETE FROM admin_sessions WHERE expires < $1`, s.d.Time(s.d.Now())); err != nil {
+		return "", s.errorf("create session", err)
+	}
+	if _, err := s.d.Writer().Exec(ctx, `INSERT INTO admin_sessions (hash, admin_id, expires) VALUES ($1, $2, $3)`,
+		hash, adminID, s.d.Time(expires.UTC())); err != nil {
+		return "", s.errorf("create session", err)
+	}
+	return secret, nil
+}
+
+// Session implements store.Admins.
+func (s *Store) Session(ctx context.Context, secret string) (store.Session, error) {
+	var se store.Session
+	var created, expires Time
+	err := s.d.Reader().QueryRow(ctx, `SELECT a.id, a.name, a.created, a.password <> '', s.expires
+		FROM admin_sessions s JOIN admins a ON a.id = s.admin_id WHERE s.hash = $1`, store.HashSecret(secret)).
+		Scan(&se.Admin.ID, &se.Admin.Name, &created, &se.Admin.HasPassword, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Session{}, store.ErrUnauthorized
+	}
+	if err != nil {
+		return store.Session{}, s.errorf("session", err)
+	}
+	se.Admin.Created, se.Expires = created.Time, expires.Time
+	if !s.d.Now().Before(se.Expires) {
+		return store.Session{}, store.ErrUnauthorized
+	}
+	return se, nil
+}
+
+// DeleteSession implements store.Admins.
+func (s *Store) DeleteSession(ctx context.Context, secret string) error {
+	if _, err := s.d.Writer().Exec(ctx, `DELETE FROM admin_sessions WHERE hash = $1`, store.HashSecret(secret)); err != nil {
+		return s.errorf("delete session", err)
+	}
+	return nil
+}
+
+// LogRequests implements store.RequestLog. The requests go in one
+// transaction, which the database's writer takes once for the batch.
+func (s *Store) LogRequests(ctx context.Context, reqs []store.Request) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	err := s.d.InTx(ctx, func(tx Querier) error {
+		for _, r := range reqs {
+			if _, err := tx.Exec(ctx, `INSERT INTO requests (time, directory_id, method, path, status, duration, scim_type, detail,
+				token, resource_id, request_id, request_body, response_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+				s.d.Time(r.Time.UTC()), r.Directory, r.Method, r.Path, r.Status, r.Duration.Microseconds(), r.ScimType, r.Detail,
+				r.Token, r.Resource, r.RequestID, r.RequestBody, r.ResponseBody); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return s.errorf(fmt.Sprintf("log %d requests", len(reqs)), err)
+	}
+	return nil
+}
+
+const requestColumns = `id, time, directory_id, method, path, status, duration, scim_type, detail, token, resource_id, request_id,
+	request_body, response_body`
+
+// Requests implements store.RequestLog. The conditions are arguments
+// that a NULL-or-empty test turns off, so that the SQL text stays one.
+func (s *Store) Requests(ctx context.Context, q store.RequestQuery) ([]store.Request, error) {
+	if s.checkText(q.Directory, q.Method, q.Resource) != nil {
+		return nil, nil
+	}
+	var where []string
+	var args []any
+	arg := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
+	if q.Directory != "" {
+		arg("directory_id = ?", q.Directory)
+	}
+	if q.Resource != "" {
+		arg("resource_id = ?", q.Resource)
+	}
+	if q.Method != "" {
+		arg("method = ?", q.Method)
+	}
+	if q.StatusClass != 0 {
+		arg("status >= ?", q.StatusClass*100)
+		arg("status < ?", q.StatusClass*100+100)
+	}
+	if !q.Since.IsZero() {
+		arg("time >= ?", s.d.Time(q.Since.UTC()))
+	}
+	if !q.Until.IsZero() {
+		arg("time < ?", s.d.Time(q.Until.UTC()))
+	}
+	if q.Before != 0 {
+		arg("id < ?", q.Before)
+	}
+	query := `SELECT ` + requestColumns + ` FROM requests`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	args = append(args, max(q.Limit, 1))
+	query += fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args))
+	out, err := queryAll(ctx, s.d.Reader(), func(row Row) (store.Request, error) {
+		var r store.Request
+		var t Time
+		var micros int64
+		err := row.Scan(&r.ID, &t, &r.Directory, &r.Method, &r.Path, &r.Status, &micros, &r.ScimType, &r.Detail, &r.Token,
+			&r.Resource, &r.RequestID, &r.RequestBody, &r.ResponseBody)
+		r.Time, r.Duration = t.Time, time.Duration(micros)*time.Microsecond
+		return r, err
+	}, query, args...)
+	if err != nil {
+		return nil, s.errorf("read the request log", err)
+	}
+	return out, nil
+}
+
+// LastRequest implements store.RequestLog.
+func (s *Store) LastRequest(ctx context.Context, dir string) (time.Time, error) {
+	if s.checkText(dir) != nil {
+		return time.Time{}, nil
+	}
+	var t Time
+	err := s.d.Reader().QueryRow(ctx, `SELECT time FROM requests WHERE directory_id = $1 ORDER BY id DESC LIMIT 1`, dir).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, s.errorf("last request", err)
+	}
+	return t.Time, nil
+}
+
+// PruneRequests implements store.RequestLog.
+func (s *Store) PruneRequests(ctx context.Context, before time.Time, limit int) (int, error) {
+	n, err := s.d.Writer().Exec(ctx, `DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE time < $1 ORDER BY time LIMIT $2)`,
+		s.d.Time(before.UTC()), max(limit, 1))
+	if err != nil {
+		return 0, s.errorf("prune the request log", err)
+	}
+	return int(n), nil
+}
+
+// ResourceEvents implements store.ResourceEvents, by the events_resource
+// index (directory_id, resource_id, seq).
+func (s *Store) ResourceEvents(ctx context.Context, dir, id string, limit int) ([]store.Event, error) {
+	if s.checkText(dir, id) != nil {
+		return nil, nil
+	}
+	out, err := queryAll(ctx, s.d.Reader(), func(row Row) (store.Event, error) {
+		return scanEvent(row, dir)
+	}, `SELECT seq, id, type, resource_id, time, data, previous, context FROM events
+		WHERE directory_id = $1 AND resource_id = $2 ORDER BY seq DESC LIMIT $3`, dir, id, max(limit, 1))
+	if err != nil {
+		return nil, s.errorf(fmt.Sprintf("events of %q", id), err)
+	}
+	return out, nil
+}
