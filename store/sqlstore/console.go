@@ -17,6 +17,15 @@ var (
 	_ store.ResourceEvents = (*Store)(nil)
 )
 
+// newConsoleSecret returns a random secret with a prefix of its own
+// (rsu_ for setup links, rss_ for sessions, apart from SCIM tokens' rst_)
+// and the hash the store keeps of it.
+func newConsoleSecret(prefix string) (secret, hash string) {
+	secret, _ = store.NewSecret()
+	secret = prefix + strings.TrimPrefix(secret, "rst_")
+	return secret, store.HashSecret(secret)
+}
+
 const adminColumns = `id, name, created, password <> ''`
 
 func scanAdmin(row Row) (store.Admin, error) {
@@ -33,7 +42,7 @@ func (s *Store) AdminSetup(ctx context.Context, name string, expires time.Time) 
 	if err := s.checkText(name); err != nil {
 		return store.Admin{}, "", s.errorf(what, err)
 	}
-	secret, hash := store.NewSecret()
+	secret, hash := newConsoleSecret("rsu_")
 	var a store.Admin
 	err := s.d.InTx(ctx, func(tx Querier) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO admins (id, name, created) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
@@ -169,7 +178,7 @@ func (s *Store) Admins(ctx context.Context) ([]store.Admin, error) {
 
 // CreateSession implements store.Admins.
 func (s *Store) CreateSession(ctx context.Context, adminID string, expires time.Time) (string, error) {
-	secret, hash := store.NewSecret()
+	secret, hash := newConsoleSecret("rss_")
 	if err := s.checkText(adminID); err != nil {
 		return "", s.errorf("create session", err)
 	}
