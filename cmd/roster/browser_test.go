@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium returns the path of a Chromium to drive, or skips the test
+// (fails it when CI=true) when there is none.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "no Chromium to run the console's browser tests: install it (apt-get install chromium), as .ci/run does"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// TestTheConsoleInABrowser drives headless Chromium through the console
+// of a real roster serve: the first-run link sets the password, the admin
+// logs in, creates a directory and a token (its secret shown once), a
+// user provisioned over SCIM with that token appears in the live feed
+// without a reload (as text, though its userName is HTML), pausing holds
+// changes back, the user's page shows its history and the request, and
+// the request log filters. Screenshots go to the test's artifact
+// directory (go test -artifacts keeps them).
+func TestTheConsoleInABrowser(t *testing.T) {
+	t.Parallel()
+	exe := chromium(t)
+	logs, stdout := &syncBuffer{}, &syncBuffer{}
+	cmd := exec.Command(rosterCommand(t), "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "roster.db"))
+	cmd.Env = []string{quickExit()}
+	cmd.Stdout, cmd.Stderr = stdout, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	base := waitFor(t, logs, regexp.MustCompile(`msg="serving the console" url=(http://127\.0\.0\.1:[0-9]+)/ui/`), exited)
+	link := regexp.MustCompile(`http://\S+/ui/setup\?token=\S+`).FindString(stdout.String())
+	if link == "" {
+		t.Fatalf("roster serve printed no setup link:\n%s", stdout.String())
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.WindowSize(1280, 800))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancelTimeout()
+	shots := t.ArtifactDir()
+	step := func(what string, actions ...chromedp.Action) {
+		t.Helper()
+		if err := chromedp.Run(ctx, actions...); err != nil {
+			var html string
+			chromedp.Run(ctx, chromedp.OuterHTML("main", &html, chromedp.ByQuery))
+			t.Fatalf("%s: %v\n%s", what, err, html)
+		}
+	}
+	screenshot := func(name string) chromedp.Action {
+		return chromedp.ActionFunc(func(ctx context.Context) error {
+			var png []byte
+			if err := chromedp.FullScreenshot(&png, 90).Do(ctx); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
+		})
+	}
+	const password = "a browser's long passphrase"
+
+	step("set the first admin's password with the first-run link",
+		chromedp.Navigate(link),
+		chromedp.SendKeys("#password", password, chromedp.ByID),
+		chromedp.SendKeys("#confirm", password, chromedp.ByID),
+		chromedp.Submit("#confirm", chromedp.ByID),
+		chromedp.WaitVisible(`//h1[text()="Directories"]`))
+	step("log out and in again",
+		chromedp.Click(`//button[text()="Log out"]`),
+		chromedp.WaitVisible("#name", chromedp.ByID),
+		chromedp.SendKeys("#name", "admin", chromedp.ByID),
+		chromedp.SendKeys("#password", password, chromedp.ByID),
+		chromedp.Submit("#password", chromedp.ByID),
+		chromedp.WaitVisible(`//h1[text()="Directories"]`))
+	var dirURL, secret string
+	step("create a directory",
+		chromedp.SendKeys("#dir-name", "acme", chromedp.ByID),
+		chromedp.Submit("#dir-name", chromedp.ByID),
+		chromedp.WaitVisible(`//h1[text()="Directory acme"]`),
+		chromedp.Location(&dirURL))
+	step("create a token",
+		chromedp.SendKeys("#token-name", "okta", chromedp.ByID),
+		chromedp.Submit("#token-name", chromedp.ByID),
+		chromedp.WaitVisible("#new-secret", chromedp.ByID),
+		chromedp.Text("#new-secret", &secret, chromedp.ByID),
+		screenshot("directory"))
+	if !strings.HasPrefix(secret, "rst_") {
+		t.Fatalf("the token's secret shown is %q", secret)
+	}
+	var again string
+	step("see the directory again", chromedp.Navigate(dirURL), chromedp.OuterHTML("html", &again, chromedp.ByQuery))
+	if strings.Contains(again, secret) || !strings.Contains(again, "okta") {
+		t.Fatal("the token's secret is shown a second time, or the token is not listed")
+	}
+	dirID := dirURL[strings.LastIndexByte(dirURL, '/')+1:]
+
+	scim := func(method, path, body string, want int) string {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+"/scim/v2"+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
+		}
+		return string(b)
+	}
+	const xss = `<img src=x onerror=alert(1)>`
+	step("open the live feed", chromedp.Navigate(base+"/ui/live?directory="+dirID),
+		chromedp.WaitVisible(`//span[@id="feed-state"][text()="live"]`))
+	created := scim("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"`+strings.ReplaceAll(xss, `"`, `\"`)+
+		`","name":{"givenName":"Ann","familyName":"Lee"},"emails":[{"value":"ann@example.com","primary":true}],"active":true,"password":"hunter2hunter2"}`, 201)
+	id := regexp.MustCompile(`"id":"([^"]+)"`).FindStringSubmatch(created)[1]
+	var images int
+	step("see the user appear in the live feed",
+		chromedp.WaitVisible(`//ol[@id="feed"]/li[contains(., "user.created")]`),
+		chromedp.Evaluate(`document.querySelectorAll("#feed img").length`, &images),
+		screenshot("live"))
+	var feedText string
+	step("read the feed", chromedp.Text("#feed", &feedText, chromedp.ByID))
+	if images != 0 || !strings.Contains(feedText, xss) {
+		t.Fatalf("the userName was not rendered as text: %d images, feed %q", images, feedText)
+	}
+	step("pause the feed", chromedp.Click("#pause", chromedp.ByID), chromedp.WaitVisible(`//button[@id="pause"][text()="Resume"]`))
+	scim("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}`, 200)
+	var shown int
+	step("see the change held while paused",
+		chromedp.WaitVisible(`//span[@id="feed-state"][text()="paused, 1 held"]`),
+		chromedp.Evaluate(`document.querySelectorAll("#feed li").length`, &shown))
+	if shown != 1 {
+		t.Fatalf("the paused feed shows %d changes, want 1", shown)
+	}
+	step("resume and see the deactivation",
+		chromedp.Click("#pause", chromedp.ByID),
+		chromedp.WaitVisible(`//ol[@id="feed"]/li[contains(., "user.deactivated")]`))
+
+	step("search the users", chromedp.Navigate(base+"/ui/directories/"+dirID+"/users"),
+		chromedp.SendKeys("#q", "ann@example", chromedp.ByID),
+		chromedp.Submit("#q", chromedp.ByID),
+		chromedp.WaitVisible(`//tr[@class="user"]/td[text()="ann@example.com"]`),
+		screenshot("users"))
+	var history string
+	step("open the user's page", chromedp.Click(`//tr[@class="user"]//a`),
+		chromedp.WaitVisible(`//h2[text()="History"]`),
+		// The request log is written a moment after the answer.
+		chromedp.Poll(`document.querySelectorAll("tr.request").length >= 2`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Text("main", &history, chromedp.ByQuery),
+		screenshot("user"))
+	for _, want := range []string{"user.deactivated", "user.created", "PATCH", "POST", "okta", xss} {
+		if !strings.Contains(history, want) {
+			t.Errorf("the user's page lacks %q:\n%s", want, history)
+		}
+	}
+	var rows []string
+	step("filter the request log",
+		chromedp.Navigate(base+"/ui/requests"),
+		chromedp.SetValue("#f-method", "PATCH", chromedp.ByID),
+		chromedp.SetValue("#f-status", "2xx", chromedp.ByID),
+		chromedp.Submit("#f-method", chromedp.ByID),
+		chromedp.WaitVisible(`//tr[contains(@class, "request")]`),
+		chromedp.Evaluate(`[...document.querySelectorAll("tr.request")].map(r => r.children[2].textContent)`, &rows),
+		screenshot("requests"))
+	if len(rows) != 1 || rows[0] != "PATCH" {
+		t.Errorf("the request log filtered by PATCH and 2xx shows %v", rows)
+	}
+	t.Log(fmt.Sprintf("screenshots in %s", shots))
+}
