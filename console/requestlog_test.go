@@ -40,9 +40,13 @@ func TestMaskSecretsHidesPasswordsAndSecrets(t *testing.T) {
 	}
 }
 
+func sqliteOpen(dir string) (*sqlite.Store, error) {
+	return sqlite.Open(context.Background(), filepath.Join(dir, "roster.db"))
+}
+
 func openStore(t *testing.T) *sqlite.Store {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "roster.db"))
+	st, err := sqliteOpen(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

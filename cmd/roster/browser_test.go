@@ -66,21 +66,29 @@ func TestTheConsoleInABrowser(t *testing.T) {
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancelTimeout()
+	// The first Run starts the browser, which lives as long as the
+	// context it was given: this one, not a step's.
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("start %s: %v", exe, err)
+	}
 	shots := t.ArtifactDir()
+	// Each step has 30 seconds, after which the page it is on is shown.
 	step := func(what string, actions ...chromedp.Action) {
 		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			var html string
-			chromedp.Run(ctx, chromedp.OuterHTML("main", &html, chromedp.ByQuery))
-			t.Fatalf("%s: %v\n%s", what, err, html)
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Run(sctx, actions...); err != nil {
+			var html, at string
+			chromedp.Run(ctx, chromedp.Location(&at), chromedp.OuterHTML("main", &html, chromedp.ByQuery))
+			t.Fatalf("%s: %v\nat %s:\n%s", what, err, at, html)
 		}
 	}
 	screenshot := func(name string) chromedp.Action {
 		return chromedp.ActionFunc(func(ctx context.Context) error {
 			var png []byte
-			if err := chromedp.FullScreenshot(&png, 90).Do(ctx); err != nil {
+			if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
 				return err
 			}
 			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
