@@ -37,6 +37,7 @@ type RequestLogger struct {
 	cfg     RequestLoggerConfig
 	queue   chan server.RequestRecord
 	dropped atomic.Int64
+	written atomic.Int64
 }
 
 // NewRequestLogger returns a RequestLogger writing to st; nothing is
@@ -83,6 +84,9 @@ func clone(b []byte) []byte {
 // Dropped returns how many requests found the queue full.
 func (l *RequestLogger) Dropped() int64 { return l.dropped.Load() }
 
+// Written returns how many requests were written to the store.
+func (l *RequestLogger) Written() int64 { return l.written.Load() }
+
 // Run writes the queued requests until ctx ends, then writes what is
 // left and returns.
 func (l *RequestLogger) Run(ctx context.Context) {
@@ -97,6 +101,8 @@ func (l *RequestLogger) Run(ctx context.Context) {
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		if err := l.st.LogRequests(wctx, batch); err != nil {
 			l.cfg.Logger.Warn("writing the request log failed; these requests are not in it", "requests", len(batch), "err", err)
+		} else {
+			l.written.Add(int64(len(batch)))
 		}
 		cancel()
 		clear(batch)

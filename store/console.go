@@ -107,15 +107,18 @@ type RequestQuery struct {
 // RequestLog keeps the SCIM request log.
 type RequestLog interface {
 	// LogRequests stores requests (their IDs are assigned) in one
-	// transaction.
+	// transaction, as one batch.
 	LogRequests(ctx context.Context, reqs []Request) error
 	// Requests returns the requests the query selects, newest first.
 	Requests(ctx context.Context, q RequestQuery) ([]Request, error)
 	// LastRequest returns the time of a directory's newest logged request
 	// (zero if none).
 	LastRequest(ctx context.Context, dir string) (time.Time, error)
-	// PruneRequests deletes at most limit requests older than before and
-	// returns how many it deleted.
+	// PruneRequests deletes the requests older than before, at most
+	// limit of the batches (of one directory's requests) they were
+	// written in, and returns how many batches it deleted; a caller
+	// repeats it until it deletes fewer than limit. A batch goes when its
+	// newest request is older than before.
 	PruneRequests(ctx context.Context, before time.Time, limit int) (int, error)
 }
 

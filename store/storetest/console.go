@@ -150,16 +150,36 @@ func (s *suite) testRequestLog(t *testing.T) {
 	if err != nil || !last.Equal(now.Add(-time.Hour)) {
 		t.Errorf("LastRequest = %v, %v", last, err)
 	}
-	n, err := st.PruneRequests(ctx, now.Add(-90*time.Minute), 1)
+	// Each write is a batch per directory: the first write made two.
+	if err := st.LogRequests(ctx, []store.Request{{Time: now.Add(-30 * time.Minute), Directory: dir, Method: "DELETE", Status: 204}}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := st.PruneRequests(ctx, now.Add(-150*time.Minute), 1)
+	if err != nil || n != 0 {
+		t.Fatalf("PruneRequests of a batch whose newest request is recent = %d, %v", n, err)
+	}
+	n, err = st.PruneRequests(ctx, now.Add(-50*time.Minute), 1)
 	if err != nil || n != 1 {
 		t.Fatalf("PruneRequests = %d, %v", n, err)
 	}
-	n, err = st.PruneRequests(ctx, now.Add(-90*time.Minute), 10)
+	n, err = st.PruneRequests(ctx, now.Add(-20*time.Minute), 10)
 	if err != nil || n != 1 {
 		t.Fatalf("PruneRequests again = %d, %v", n, err)
 	}
-	if all, _ := st.Requests(ctx, store.RequestQuery{Limit: 10}); len(all) != 2 {
-		t.Errorf("after pruning, %d requests", len(all))
+	if all, _ := st.Requests(ctx, store.RequestQuery{Limit: 10}); len(all) != 1 || all[0].Status != 401 {
+		t.Errorf("after pruning, %+v", all)
+	}
+	// A filter that matches few of many batches still finds them.
+	for i := range 40 {
+		if err := st.LogRequests(ctx, []store.Request{{Time: now, Directory: dir, Method: "GET", Status: 200, Resource: "u" + strconv.Itoa(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := st.Requests(ctx, store.RequestQuery{Directory: dir, Resource: "u3", Limit: 10}); err != nil || len(got) != 1 || got[0].Resource != "u3" {
+		t.Errorf("the requests of u3 = %+v, %v", got, err)
+	}
+	if got, err := st.Requests(ctx, store.RequestQuery{Directory: dir, Method: "GET", Limit: 45}); err != nil || len(got) != 40 {
+		t.Errorf("40 GETs read back as %d, %v", len(got), err)
 	}
 }
 

@@ -18,30 +18,25 @@ CREATE TABLE admin_sessions (
     expires  timestamptz NOT NULL
 );
 CREATE INDEX admin_sessions_admin ON admin_sessions (admin_id);
--- One row per SCIM request, written in batches off the request path and
--- pruned by time. directory_id is '' for a request that did not
--- authenticate; duration is in microseconds.
-CREATE TABLE requests (
-    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    time          timestamptz NOT NULL,
-    directory_id  text COLLATE "C" NOT NULL,
-    method        text COLLATE "C" NOT NULL,
-    path          text NOT NULL,
-    status        integer NOT NULL,
-    duration      bigint NOT NULL,
-    scim_type     text NOT NULL,
-    detail        text NOT NULL,
-    token         text NOT NULL,
-    resource_id   text COLLATE "C" NOT NULL,
-    request_id    text NOT NULL,
-    request_body  text NOT NULL,
-    response_body text NOT NULL
+-- The SCIM request log, in segments: each write of the log (every 100 ms
+-- or so) stores one row per directory holding that directory's requests
+-- as a JSON array, so that a request costs the SCIM API an append to a
+-- queue and a share of one insert, not an insert and its index entries
+-- of its own. directory_id is '' for requests that did not authenticate;
+-- resources lists the ids of the users and groups the requests were about,
+-- one per line, for finding a resource's requests; first_time and
+-- last_time bound the requests' times (retention deletes whole segments).
+CREATE TABLE request_segments (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    directory_id text COLLATE "C" NOT NULL,
+    first_time   timestamptz NOT NULL,
+    last_time    timestamptz NOT NULL,
+    resources    text COLLATE "C" NOT NULL,
+    requests     text NOT NULL
 );
-CREATE INDEX requests_directory ON requests (directory_id, id);
-CREATE INDEX requests_resource ON requests (directory_id, resource_id, id);
-CREATE INDEX requests_time ON requests (time);
+CREATE INDEX request_segments_directory ON request_segments (directory_id, id);
 
 -- +goose Down
-DROP TABLE requests;
+DROP TABLE request_segments;
 DROP TABLE admin_sessions;
 DROP TABLE admins;

@@ -18,30 +18,25 @@ CREATE TABLE admin_sessions (
     expires  TEXT NOT NULL
 );
 CREATE INDEX admin_sessions_admin ON admin_sessions (admin_id);
--- One row per SCIM request, written in batches off the request path and
--- pruned by time. directory_id is '' for a request that did not
--- authenticate; duration is in microseconds.
-CREATE TABLE requests (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    time          TEXT NOT NULL,
-    directory_id  TEXT NOT NULL,
-    method        TEXT NOT NULL,
-    path          TEXT NOT NULL,
-    status        INTEGER NOT NULL,
-    duration      INTEGER NOT NULL,
-    scim_type     TEXT NOT NULL,
-    detail        TEXT NOT NULL,
-    token         TEXT NOT NULL,
-    resource_id   TEXT NOT NULL,
-    request_id    TEXT NOT NULL,
-    request_body  TEXT NOT NULL,
-    response_body TEXT NOT NULL
+-- The SCIM request log, in segments: each write of the log (every 100 ms
+-- or so) stores one row per directory holding that directory's requests
+-- as a JSON array, so that a request costs the SCIM API an append to a
+-- queue and a share of one insert, not an insert and its index entries
+-- of its own. directory_id is '' for requests that did not authenticate;
+-- resources lists the ids of the users and groups the requests were about,
+-- one per line, for finding a resource's requests; first_time and
+-- last_time bound the requests' times (retention deletes whole segments).
+CREATE TABLE request_segments (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    directory_id TEXT NOT NULL,
+    first_time   TEXT NOT NULL,
+    last_time    TEXT NOT NULL,
+    resources    TEXT NOT NULL,
+    requests     TEXT NOT NULL
 );
-CREATE INDEX requests_directory ON requests (directory_id, id);
-CREATE INDEX requests_resource ON requests (directory_id, resource_id, id);
-CREATE INDEX requests_time ON requests (time);
+CREATE INDEX request_segments_directory ON request_segments (directory_id, id);
 
 -- +goose Down
-DROP TABLE requests;
+DROP TABLE request_segments;
 DROP TABLE admin_sessions;
 DROP TABLE admins;
