@@ -34,7 +34,7 @@ type segmentRequest struct {
 }
 
 // LogRequests implements store.RequestLog: one segment per directory, in
-// one transaction.
+// one transaction when there are several.
 func (s *Store) LogRequests(ctx context.Context, reqs []store.Request) error {
 	if len(reqs) == 0 {
 		return nil
@@ -67,21 +67,32 @@ func (s *Store) LogRequests(ctx context.Context, reqs []store.Request) error {
 			return s.errorf("log requests", fmt.Errorf("a segment holds at most %d requests, not %d", segmentSpan, len(seg.reqs)))
 		}
 	}
-	err := s.d.InTx(ctx, func(tx Querier) error {
-		for _, seg := range segs {
-			data, err := json.Marshal(seg.reqs)
-			if err != nil {
-				return err
-			}
-			slices.Sort(seg.resources)
-			res := "\n" + strings.Join(slices.Compact(seg.resources), "\n") + "\n"
-			if _, err := tx.Exec(ctx, `INSERT INTO request_segments (directory_id, first_time, last_time, resources, requests)
-				VALUES ($1, $2, $3, $4, $5)`, seg.dir, s.d.Time(seg.first.UTC()), s.d.Time(seg.last.UTC()), res, string(data)); err != nil {
-				return err
-			}
+	// Encoded before the write, so that the database's writer is held
+	// for the inserts alone.
+	args := make([][]any, len(segs))
+	for i, seg := range segs {
+		data, err := json.Marshal(seg.reqs)
+		if err != nil {
+			return s.errorf("log requests", err)
 		}
-		return nil
-	})
+		slices.Sort(seg.resources)
+		res := "\n" + strings.Join(slices.Compact(seg.resources), "\n") + "\n"
+		args[i] = []any{seg.dir, s.d.Time(seg.first.UTC()), s.d.Time(seg.last.UTC()), res, string(data)}
+	}
+	const insert = `INSERT INTO request_segments (directory_id, first_time, last_time, resources, requests) VALUES ($1, $2, $3, $4, $5)`
+	var err error
+	if len(args) == 1 {
+		_, err = s.d.Writer().Exec(ctx, insert, args[0]...)
+	} else {
+		err = s.d.InTx(ctx, func(tx Querier) error {
+			for _, a := range args {
+				if _, err := tx.Exec(ctx, insert, a...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		return s.errorf(fmt.Sprintf("log %d requests", len(reqs)), err)
 	}
