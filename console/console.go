@@ -37,6 +37,7 @@ type Store interface {
 	store.Admins
 	store.RequestLog
 	store.ResourceEvents
+	store.GroupMembers
 }
 
 // Config configures the console. Only Store is required.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -417,7 +418,9 @@ func TestTheLiveFeedStreamsChangesAsTheyCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/ui/live/stream?directory=" + d.ID, "/ui/live/stream"} {
-		req, _ := http.NewRequestWithContext(ctx, "GET", e.url+path, nil)
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(sctx, "GET", e.url+path, nil)
 		resp, err := b.http.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -425,22 +428,53 @@ func TestTheLiveFeedStreamsChangesAsTheyCommit(t *testing.T) {
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
 			t.Fatalf("%s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
-		r := bufio.NewReader(resp.Body)
-		r.ReadString('\n') // the stream's first comment: it is following now
-		name := "user-" + strings.ReplaceAll(path, "/", "-")
-		createUser(t, e.st, d.ID, `{"userName":"`+name+`"}`)
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-			if strings.HasPrefix(line, "data: ") && strings.Contains(line, name) {
-				if !strings.Contains(line, `"type":"user.created"`) {
-					t.Errorf("%s: %s", path, line)
+		lines := make(chan string)
+		go func() {
+			defer close(lines)
+			r := bufio.NewReader(resp.Body)
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
 				}
-				break
+				lines <- line
+			}
+		}()
+		<-lines // the stream's first comment
+		// A directory's stream starts after the seq it read before that
+		// comment; the stream of all directories from what it reads once
+		// it follows, a moment later: a change until one is seen.
+		prefix := "user-" + strings.ReplaceAll(path, "/", "-")
+		n := 0
+		create := func() {
+			n++
+			createUser(t, e.st, d.ID, `{"userName":"`+prefix+strconv.Itoa(n)+`"}`)
+		}
+		create()
+		tick := time.NewTicker(200 * time.Millisecond)
+	read:
+		for {
+			select {
+			case line, ok := <-lines:
+				if !ok {
+					t.Fatalf("%s: the stream ended", path)
+				}
+				if strings.HasPrefix(line, "data: ") && strings.Contains(line, prefix) {
+					if !strings.Contains(line, `"type":"user.created"`) {
+						t.Errorf("%s: %s", path, line)
+					}
+					if strings.Contains(path, "directory=") && !strings.Contains(line, prefix+"1") {
+						t.Errorf("%s: the first change seen is %s", path, line)
+					}
+					break read
+				}
+			case <-tick.C:
+				if !strings.Contains(path, "directory=") {
+					create()
+				}
 			}
 		}
+		tick.Stop()
 		resp.Body.Close()
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -437,31 +438,33 @@ func (c *console) groups(w http.ResponseWriter, r *http.Request, s *session) err
 	return nil
 }
 
+// group shows a group and a page of its members (after the id in
+// ?after=), read a page at a time so that a big group's page stays fast.
 func (c *console) group(w http.ResponseWriter, r *http.Request, s *session) error {
 	d, err := c.Store.Directory(r.Context(), r.PathValue("dir"))
 	if err != nil {
 		return err
 	}
 	id := r.PathValue("id")
-	res, err := c.Store.Get(r.Context(), d.ID, c.Registry.ResourceType("Group"), id, true)
+	res, err := c.Store.Get(r.Context(), d.ID, c.Registry.ResourceType("Group"), id, false)
 	if err != nil {
 		return err
 	}
-	members, _ := res.Attrs["members"].([]any)
-	pageN := pageNumber(r)
-	from, to := min((pageN-1)*pageSize, len(members)), min(pageN*pageSize, len(members))
-	var shown []map[string]any
-	for _, m := range members[from:to] {
-		if m, ok := m.(map[string]any); ok {
-			shown = append(shown, m)
-		}
+	after := r.URL.Query().Get("after")
+	members, total, err := c.Store.GroupMembers(r.Context(), d.ID, id, after, pageSize)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(members) == pageSize {
+		next = "?after=" + url.QueryEscape(members[len(members)-1].ID)
 	}
 	events, err := c.Store.ResourceEvents(r.Context(), d.ID, id, 50)
 	if err != nil {
 		return err
 	}
 	c.render(w, r, http.StatusOK, "group", s, map[string]any{"Dir": d, "ID": id, "Name": str(res.Attrs["displayName"]),
-		"ExternalID": res.ExternalID(), "Members": shown, "Pager": newPager(r, pageN, len(members)), "Events": eventRows(events)})
+		"ExternalID": res.ExternalID(), "Members": members, "Total": total, "After": after, "Next": next, "Events": eventRows(events)})
 	return nil
 }
 

@@ -122,6 +122,24 @@ type RequestLog interface {
 	PruneRequests(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
+// MemberInfo is a member of a group with what a list of members shows.
+type MemberInfo struct {
+	Member
+	// Display is the member's displayName, else its userName or the
+	// group's name; "" if none.
+	Display string
+}
+
+// GroupMembers reads a group's members a page at a time, so that a page
+// of a big group does not load them all.
+type GroupMembers interface {
+	// GroupMembers returns the members of a group of the directory whose
+	// ids sort after after ("" from the first), in id order, at most
+	// limit, and how many members the group has in all; ErrNotFound if
+	// there is no such group.
+	GroupMembers(ctx context.Context, dir, group, after string, limit int) ([]MemberInfo, int, error)
+}
+
 // ResourceEvents reads the events about one resource.
 type ResourceEvents interface {
 	// ResourceEvents returns the newest events (at most limit) about the

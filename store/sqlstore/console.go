@@ -15,6 +15,7 @@ var (
 	_ store.Admins         = (*Store)(nil)
 	_ store.RequestLog     = (*Store)(nil)
 	_ store.ResourceEvents = (*Store)(nil)
+	_ store.GroupMembers   = (*Store)(nil)
 )
 
 // newConsoleSecret returns a random secret with a prefix of its own
@@ -235,4 +236,30 @@ func (s *Store) ResourceEvents(ctx context.Context, dir, id string, limit int) (
 		return nil, s.errorf(fmt.Sprintf("events of %q", id), err)
 	}
 	return out, nil
+}
+
+// GroupMembers implements store.GroupMembers.
+func (s *Store) GroupMembers(ctx context.Context, dir, group, after string, limit int) ([]store.MemberInfo, int, error) {
+	what := fmt.Sprintf("members of group %q", group)
+	if s.checkText(dir, group, after) != nil {
+		return nil, 0, s.notFound(what)
+	}
+	var total int
+	err := s.d.Reader().QueryRow(ctx, `SELECT (SELECT count(*) FROM members WHERE directory_id = $1 AND group_id = $2)
+		FROM resources WHERE directory_id = $1 AND id = $2 AND type = 'Group'`, dir, group).Scan(&total)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, s.notFound(what)
+	}
+	if err != nil {
+		return nil, 0, s.errorf(what, err)
+	}
+	out, err := queryAll(ctx, s.d.Reader(), func(row Row) (store.MemberInfo, error) {
+		var m store.MemberInfo
+		err := row.Scan(&m.ID, &m.Type, &m.Display)
+		return m, err
+	}, s.sql.MembersPage, dir, group, after, max(limit, 1))
+	if err != nil {
+		return nil, 0, s.errorf(what, err)
+	}
+	return out, total, nil
 }

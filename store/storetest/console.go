@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ type consoleStore interface {
 	store.Admins
 	store.RequestLog
 	store.ResourceEvents
+	store.GroupMembers
 }
 
 func (s *suite) console(t *testing.T) (consoleStore, string) {
@@ -24,7 +26,7 @@ func (s *suite) console(t *testing.T) (consoleStore, string) {
 	st, dir := s.setup(t)
 	cs, ok := st.(consoleStore)
 	if !ok {
-		t.Fatalf("%T does not implement the console's interfaces (Admins, RequestLog, ResourceEvents)", st)
+		t.Fatalf("%T does not implement the console's interfaces (Admins, RequestLog, ResourceEvents, GroupMembers)", st)
 	}
 	return cs, dir
 }
@@ -204,4 +206,50 @@ func (s *suite) testResourceEvents(t *testing.T) {
 	if evs, err := st.ResourceEvents(ctx, dir, u.ID(), 1); err != nil || len(evs) != 1 || evs[0].Type != store.UserUpdated {
 		t.Fatalf("ResourceEvents with a limit of 1 = %+v, %v", evs, err)
 	}
+}
+
+// testGroupMembers pages through a group's members in id order.
+func (s *suite) testGroupMembers(t *testing.T) {
+	ctx := context.Background()
+	st, dir := s.console(t)
+	var members []string
+	for _, name := range []string{"ann", "bob", "cat"} {
+		u := s.create(t, st, dir, s.users, `{"userName":"`+name+`","displayName":"`+strings.ToUpper(name)+`"}`)
+		members = append(members, `{"value":"`+u.ID()+`"}`)
+	}
+	inner := s.create(t, st, dir, s.groups, `{"displayName":"inner"}`)
+	members = append(members, `{"value":"`+inner.ID()+`"}`)
+	g := s.create(t, st, dir, s.groups, `{"displayName":"all","members":[`+strings.Join(members, ",")+`]}`)
+	var seen []store.MemberInfo
+	after := ""
+	for {
+		page, total, err := st.GroupMembers(ctx, dir, g.ID(), after, 3)
+		if err != nil || total != 4 {
+			t.Fatalf("GroupMembers = %+v, %d, %v", page, total, err)
+		}
+		seen = append(seen, page...)
+		if len(page) < 3 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	var names []string
+	for i, m := range seen {
+		if i > 0 && seen[i-1].ID >= m.ID {
+			t.Errorf("members out of id order: %+v", seen)
+		}
+		names = append(names, m.Type+":"+m.Display)
+	}
+	slices.Sort(names)
+	if want := []string{"Group:inner", "User:ANN", "User:BOB", "User:CAT"}; !slices.Equal(names, want) {
+		t.Errorf("members %v, want %v", names, want)
+	}
+	if _, _, err := st.GroupMembers(ctx, dir, inner.ID()+"x", "", 10); err == nil {
+		t.Error("the members of no group were read")
+	}
+	other, err := st.CreateDirectory(ctx, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "a group of another directory", func() error { _, _, err := st.GroupMembers(ctx, other.ID, g.ID(), "", 10); return err }(), store.ErrNotFound)
 }

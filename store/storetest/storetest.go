@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Admins", s.testAdmins},
 		{"RequestLog", s.testRequestLog},
 		{"ResourceEvents", s.testResourceEvents},
+		{"GroupMembers", s.testGroupMembers},
 	} {
 		// Each test has a store of its own, so they run in parallel: a
 		// store's tests wait on the database more than on the CPU.
