@@ -26,7 +26,7 @@ type env struct {
 	url string
 }
 
-func newEnv(t *testing.T, cfg console.Config, tls bool) *env {
+func newEnv(t testing.TB, cfg console.Config, tls bool) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
@@ -55,12 +55,12 @@ func newEnv(t *testing.T, cfg console.Config, tls bool) *env {
 
 // browser is an HTTP client with cookies that does not follow redirects.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	e    *env
 	http *http.Client
 }
 
-func (e *env) browser(t *testing.T, client *http.Client) *browser {
+func (e *env) browser(t testing.TB, client *http.Client) *browser {
 	jar, _ := cookiejar.New(nil)
 	c := *client
 	c.Jar = jar
@@ -112,7 +112,7 @@ func (b *browser) do(method, path string, form url.Values) page {
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // csrf returns the CSRF token of a page's forms.
-func (p page) csrf(t *testing.T) string {
+func (p page) csrf(t testing.TB) string {
 	t.Helper()
 	m := csrfField.FindStringSubmatch(p.body)
 	if m == nil {
@@ -121,7 +121,7 @@ func (p page) csrf(t *testing.T) string {
 	return m[1]
 }
 
-func (p page) must(t *testing.T, status int) page {
+func (p page) must(t testing.TB, status int) page {
 	t.Helper()
 	if p.status != status {
 		t.Fatalf("got %d, want %d:\n%s", p.status, status, p.body)
@@ -131,7 +131,7 @@ func (p page) must(t *testing.T, status int) page {
 
 // login makes an admin with a password through a setup link and returns
 // a browser logged in as it.
-func (e *env) login(t *testing.T, client *http.Client) *browser {
+func (e *env) login(t testing.TB, client *http.Client) *browser {
 	t.Helper()
 	_, link, err := e.st.AdminSetup(context.Background(), "ada", time.Now().Add(time.Hour))
 	if err != nil {

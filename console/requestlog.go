@@ -18,9 +18,9 @@ type RequestLoggerConfig struct {
 	// Queue is how many requests wait to be written (default 8192); a
 	// request that finds the queue full is dropped and counted.
 	Queue int
-	// Batch is the most requests one write holds (default 500), and
-	// Flush how long a request waits for others to fill it (default
-	// 100 ms).
+	// Flush is how often the queue is written (default 100 ms); Batch
+	// is the most requests one write holds (default 500), and a queue
+	// that holds a batch is written at once.
 	Batch int
 	Flush time.Duration
 	// BodyBytes caps each kept body after masking (default 8 KiB).
@@ -36,6 +36,7 @@ type RequestLogger struct {
 	st      store.RequestLog
 	cfg     RequestLoggerConfig
 	queue   chan server.RequestRecord
+	full    chan struct{} // wakes Run early when a batch is queued
 	dropped atomic.Int64
 	written atomic.Int64
 }
@@ -58,7 +59,7 @@ func NewRequestLogger(st store.RequestLog, cfg RequestLoggerConfig) *RequestLogg
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &RequestLogger{st: st, cfg: cfg, queue: make(chan server.RequestRecord, cfg.Queue)}
+	return &RequestLogger{st: st, cfg: cfg, queue: make(chan server.RequestRecord, cfg.Queue), full: make(chan struct{}, 1)}
 }
 
 // LogRequest implements server.RequestLog: it queues rec, or drops it
@@ -71,6 +72,15 @@ func (l *RequestLogger) LogRequest(rec server.RequestRecord) {
 	case l.queue <- rec:
 	default:
 		l.dropped.Add(1)
+		return
+	}
+	// Run sleeps between flushes rather than waiting on the queue, so
+	// that a request wakes no goroutine; only a full batch wakes it early.
+	if len(l.queue) >= l.cfg.Batch {
+		select {
+		case l.full <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -88,11 +98,10 @@ func (l *RequestLogger) Dropped() int64 { return l.dropped.Load() }
 func (l *RequestLogger) Written() int64 { return l.written.Load() }
 
 // Run writes the queued requests until ctx ends, then writes what is
-// left and returns.
+// left and returns. It writes every Flush, or sooner when a batch is
+// queued, what the queue holds then.
 func (l *RequestLogger) Run(ctx context.Context) {
 	batch := make([]store.Request, 0, l.cfg.Batch)
-	timer := time.NewTimer(l.cfg.Flush)
-	timer.Stop()
 	write := func() {
 		if len(batch) == 0 {
 			return
@@ -108,35 +117,32 @@ func (l *RequestLogger) Run(ctx context.Context) {
 		clear(batch)
 		batch = batch[:0]
 	}
-	for {
-		select {
-		case rec := <-l.queue:
-			if len(batch) == 0 {
-				timer.Reset(l.cfg.Flush)
-			}
-			batch = append(batch, l.entry(rec))
-			if len(batch) >= l.cfg.Batch {
-				timer.Stop()
-				write()
-			}
-		case <-timer.C:
-			write()
-		case <-ctx.Done():
-			for {
-				select {
-				case rec := <-l.queue:
-					batch = append(batch, l.entry(rec))
-					if len(batch) >= l.cfg.Batch {
-						write()
-					}
-					continue
-				default:
+	drain := func() {
+		for {
+			select {
+			case rec := <-l.queue:
+				batch = append(batch, l.entry(rec))
+				if len(batch) >= l.cfg.Batch {
+					write()
 				}
-				break
+				continue
+			default:
 			}
 			write()
 			return
 		}
+	}
+	tick := time.NewTicker(l.cfg.Flush)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+		case <-l.full:
+		case <-ctx.Done():
+			drain()
+			return
+		}
+		drain()
 	}
 }
 
