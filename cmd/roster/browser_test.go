@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -39,7 +38,8 @@ func chromium(t *testing.T) string {
 // user provisioned over SCIM with that token appears in the live feed
 // without a reload (as text, though its userName is HTML), pausing holds
 // changes back, the user's page shows its history and the request, and
-// the request log filters. Screenshots go to the test's artifact
+// the request log filters, and a token revoked in the console is refused
+// by SCIM. Screenshots go to the test's artifact
 // directory (go test -artifacts keeps them).
 func TestTheConsoleInABrowser(t *testing.T) {
 	t.Parallel()
@@ -208,5 +208,26 @@ func TestTheConsoleInABrowser(t *testing.T) {
 	if len(rows) != 1 || rows[0] != "PATCH" {
 		t.Errorf("the request log filtered by PATCH and 2xx shows %v", rows)
 	}
-	t.Log(fmt.Sprintf("screenshots in %s", shots))
+	step("revoke the token", chromedp.Navigate(dirURL),
+		chromedp.Click(`//button[@aria-label="Revoke token okta"]`),
+		chromedp.WaitVisible(`//tr[@class="token"]/td[text()="revoked"]`))
+	// The server remembers a good token for up to 2 seconds.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", base+"/scim/v2/Users", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusUnauthorized {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("SCIM still takes the revoked token: %d", resp.StatusCode)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("screenshots in %s", shots)
 }
