@@ -63,6 +63,10 @@ type Config struct {
 	Poll time.Duration
 	// KeepAlive is how often the live feed sends a comment (default 15 s).
 	KeepAlive time.Duration
+	// Redeliver, if set, sends a webhook the events of directory dir
+	// (an id) with seqs from to to again (webhook.Deliverer.Redeliver);
+	// nil hides the console's redeliver forms.
+	Redeliver func(ctx context.Context, webhook, dir string, from, to int64) ([]store.DeliveryAttempt, error)
 }
 
 //go:embed templates/*.html
@@ -124,6 +128,8 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET "+BasePath+"/directories/{dir}/users/{id}", c.auth(c.user))
 	mux.Handle("GET "+BasePath+"/directories/{dir}/groups", c.auth(c.groups))
 	mux.Handle("GET "+BasePath+"/directories/{dir}/groups/{id}", c.auth(c.group))
+	mux.Handle("GET "+BasePath+"/webhooks/{id}", c.auth(c.webhook))
+	mux.Handle("POST "+BasePath+"/webhooks/{id}/redeliver", c.auth(c.redeliver))
 	mux.Handle("GET "+BasePath+"/requests", c.auth(c.requests))
 	mux.Handle("GET "+BasePath+"/live", c.auth(c.live))
 	mux.Handle("GET "+BasePath+"/live/stream", c.auth(c.stream))

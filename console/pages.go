@@ -51,6 +51,9 @@ type directoryRow struct {
 	store.Directory
 	Users, Groups, Active int
 	LastRequest           time.Time
+	// Webhooks receive the directory's events; Failing of them are not
+	// healthy (see webhookRow.Healthy).
+	Webhooks, Failing int
 }
 
 func (c *console) directoryRow(r *http.Request, d store.Directory) (directoryRow, error) {
@@ -65,8 +68,20 @@ func (c *console) directoryRow(r *http.Request, d store.Directory) (directoryRow
 	if row.Groups, err = c.count(r, d.ID, "Group", ""); err != nil {
 		return row, err
 	}
-	row.LastRequest, err = c.Store.LastRequest(r.Context(), d.ID)
-	return row, err
+	if row.LastRequest, err = c.Store.LastRequest(r.Context(), d.ID); err != nil {
+		return row, err
+	}
+	hooks, err := c.webhooksOf(r, d.ID)
+	if err != nil {
+		return row, err
+	}
+	row.Webhooks = len(hooks)
+	for _, h := range hooks {
+		if !h.Healthy() {
+			row.Failing++
+		}
+	}
+	return row, nil
 }
 
 func (c *console) directories(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -148,12 +163,16 @@ func (c *console) showDirectory(w http.ResponseWriter, r *http.Request, s *sessi
 	if err != nil {
 		return err
 	}
+	hooks, err := c.webhooksOf(r, d.ID)
+	if err != nil {
+		return err
+	}
 	status := http.StatusOK
 	if created != nil {
 		status = http.StatusCreated
 	}
 	c.render(w, r, status, "directory", s, map[string]any{"Dir": row, "Tokens": tokens, "Clients": clients, "Runs": runs,
-		"SCIM": c.scimBase(r), "Created": created})
+		"SCIM": c.scimBase(r), "Created": created, "Webhooks": hooks})
 	return nil
 }
 

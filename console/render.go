@@ -29,7 +29,7 @@ func parsePages() map[string]*template.Template {
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html"))
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "setup", "error", "directories", "directory", "users", "user", "groups", "group", "requests", "live"} {
+	for _, name := range []string{"login", "setup", "error", "directories", "directory", "users", "user", "groups", "group", "requests", "live", "webhook"} {
 		pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFiles, "templates/"+name+".html"))
 	}
 	return pages

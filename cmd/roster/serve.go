@@ -217,7 +217,7 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 	defer func() { stopLog(); <-logDone }()
 	api := management.New(management.Config{Store: st, Logger: logger, SCIMBaseURL: baseURL,
 		AllowPrivateWebhooks: o.allowPrivateWebhooks, OnChange: hooks.Wake})
-	ui := console.New(console.Config{Store: cst, Logger: logger, SCIMBaseURL: baseURL})
+	ui := console.New(console.Config{Store: cst, Logger: logger, SCIMBaseURL: baseURL, Redeliver: hooks.Redeliver})
 	admin := map[string]http.Handler{management.BasePath + "/": api, console.BasePath + "/": ui, console.BasePath: ui}
 	cfg := server.Config{Store: st, Logger: logger, BaseURL: baseURL,
 		RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict, RequestLog: reqLog, LogBodies: o.logBodies}
