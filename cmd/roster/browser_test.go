@@ -4,11 +4,13 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,14 +40,23 @@ func chromium(t *testing.T) string {
 // user provisioned over SCIM with that token appears in the live feed
 // without a reload (as text, though its userName is HTML), pausing holds
 // changes back, the user's page shows its history and the request, and
-// the request log filters, and a token revoked in the console is refused
+// a webhook's failed delivery shows and is sent again, the request log
+// filters, and a token revoked in the console is refused
 // by SCIM. Screenshots go to the test's artifact
 // directory (go test -artifacts keeps them).
 func TestTheConsoleInABrowser(t *testing.T) {
 	t.Parallel()
 	exe := chromium(t)
 	logs, stdout := &syncBuffer{}, &syncBuffer{}
-	cmd := exec.Command(rosterCommand(t), "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "roster.db"))
+	var webhookUp atomic.Bool
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !webhookUp.Load() {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		}
+	}))
+	defer receiver.Close()
+	db := filepath.Join(t.TempDir(), "roster.db")
+	cmd := exec.Command(rosterCommand(t), "serve", "--addr", "127.0.0.1:0", "--db", db, "--allow-private-webhooks")
 	cmd.Env = []string{quickExit()}
 	cmd.Stdout, cmd.Stderr = stdout, logs
 	if err := cmd.Start(); err != nil {
@@ -133,6 +144,10 @@ func TestTheConsoleInABrowser(t *testing.T) {
 		t.Fatal("the token's secret is shown a second time, or the token is not listed")
 	}
 	dirID := dirURL[strings.LastIndexByte(dirURL, '/')+1:]
+	if out, err := exec.Command(rosterCommand(t), "webhook", "create", "--url", receiver.URL, "--directory", "acme", "--allow-private",
+		"--db", db).CombinedOutput(); err != nil {
+		t.Fatalf("roster webhook create: %v\n%s", err, out)
+	}
 
 	scim := func(method, path, body string, want int) string {
 		t.Helper()
@@ -178,6 +193,24 @@ func TestTheConsoleInABrowser(t *testing.T) {
 	step("resume and see the deactivation",
 		chromedp.Click("#pause", chromedp.ByID),
 		chromedp.WaitVisible(`//ol[@id="feed"]/li[contains(., "user.deactivated")]`))
+
+	// The webhook's first try failed at once (the next is 5 s later):
+	// the directory's page shows it, the webhook's page sends it again.
+	var dirText string
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(dirText, "503"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the directory page does not show the failed delivery:\n%s", dirText)
+		}
+		step("see the directory's webhook", chromedp.Navigate(dirURL), chromedp.Text(`//tr[@class="webhook"]`, &dirText))
+	}
+	var seq string
+	step("open the webhook's page", chromedp.Click(`//tr[@class="webhook"]//a`),
+		chromedp.WaitVisible(`//h2[text()="Recent deliveries"]`),
+		chromedp.Text(`(//tr[@class="attempt"])[last()]/td[3]`, &seq),
+		screenshot("webhook"))
+	webhookUp.Store(true)
+	step("redeliver the event", chromedp.SendKeys("#r-from", seq, chromedp.ByID), chromedp.Submit("#r-from", chromedp.ByID),
+		chromedp.WaitVisible(`//div[@role="status"]//li[contains(., "200")]`))
 
 	step("search the users", chromedp.Navigate(base+"/ui/directories/"+dirID+"/users"),
 		chromedp.SendKeys("#q", "ann@example", chromedp.ByID),
