@@ -273,6 +273,8 @@ func TestEveryPageRendersAndEscapesWhatItShows(t *testing.T) {
 		{dir + "/users?q=ann%40example", []string{"ann@example.com"}, []string{">bob<"}},
 		{dir + "/users?q=Lee", []string{"ann@example.com"}, []string{">bob<"}},
 		{dir + "/users?q=ext-1", []string{"ann@example.com"}, []string{">bob<"}},
+		{dir + "/users?q=BO", []string{">bob<", "Search inside names and emails too"}, []string{"ann@example.com"}},
+		{dir + "/users?q=nn%40&full=1", []string{"ann@example.com"}, []string{">bob<", "Search inside names"}},
 		{dir + "/users?q=%22%29+or+true", []string{"No user matches."}, nil},
 		{dir + "/users?active=false", []string{">bob<"}, []string{"ann@example.com"}},
 		{dir + "/users/" + u.ID(), []string{"&lt;img src=x onerror=alert(1)&gt;", "user.created", "staff", "Raw SCIM JSON"}, []string{xss, "hunter2", "pbkdf2"}},

@@ -272,13 +272,20 @@ func newPager(r *http.Request, page, total int) pager {
 }
 
 // userFilter is the SCIM filter of the users page's search and active
-// choice ("" for all users).
-func userFilter(search, active string) string {
+// choice ("" for all users). The quick search compares what the store
+// indexes (userName from its start, an email or externalId whole); the
+// full one also looks inside userNames, emails and names, reading every
+// user.
+func userFilter(search, active string, full bool) string {
 	var parts []string
 	if search != "" {
 		q := quote(search)
-		parts = append(parts, "(userName co "+q+" or emails.value co "+q+" or externalId eq "+q+
-			" or name.formatted co "+q+" or name.givenName co "+q+" or name.familyName co "+q+" or displayName co "+q+")")
+		if full {
+			parts = append(parts, "(userName co "+q+" or emails.value co "+q+" or externalId eq "+q+
+				" or name.formatted co "+q+" or name.givenName co "+q+" or name.familyName co "+q+" or displayName co "+q+")")
+		} else {
+			parts = append(parts, "(userName sw "+q+" or emails.value eq "+q+" or externalId eq "+q+")")
+		}
 	}
 	switch active {
 	case "true", "false":
@@ -321,22 +328,41 @@ func (c *console) users(w http.ResponseWriter, r *http.Request, s *session) erro
 		return err
 	}
 	search, active := strings.TrimSpace(r.URL.Query().Get("q")), r.URL.Query().Get("active")
+	full := r.URL.Query().Get("full") == "1"
 	rt := c.Registry.ResourceType("User")
-	q := store.Query{Type: rt, StartIndex: (pageNumber(r)-1)*pageSize + 1, Count: pageSize}
-	if f := userFilter(search, active); f != "" {
-		if q.Filter, err = filter.Parse(f, rt); err != nil {
-			return pageError{http.StatusBadRequest, "The search could not be understood: " + err.Error()}
+	list := func(full bool) (store.Page, error) {
+		q := store.Query{Type: rt, StartIndex: (pageNumber(r)-1)*pageSize + 1, Count: pageSize}
+		if f := userFilter(search, active, full); f != "" {
+			var err error
+			if q.Filter, err = filter.Parse(f, rt); err != nil {
+				return store.Page{}, pageError{http.StatusBadRequest, "The search could not be understood: " + err.Error()}
+			}
 		}
+		return c.Store.List(r.Context(), d.ID, q)
 	}
-	page, err := c.Store.List(r.Context(), d.ID, q)
+	page, err := list(full)
 	if err != nil {
 		return err
+	}
+	if search != "" && !full && page.Total == 0 {
+		// Nothing starts so: look inside names and addresses too.
+		full = true
+		if page, err = list(true); err != nil {
+			return err
+		}
+	}
+	fullLink := ""
+	if search != "" && !full {
+		fq := r.URL.Query()
+		fq.Set("full", "1")
+		fq.Del("page")
+		fullLink = "?" + fq.Encode()
 	}
 	rows := make([]userRow, len(page.Resources))
 	for i, res := range page.Resources {
 		rows[i] = userRowOf(res)
 	}
-	c.render(w, r, http.StatusOK, "users", s, map[string]any{"Dir": d, "Users": rows, "Search": search, "Active": active,
+	c.render(w, r, http.StatusOK, "users", s, map[string]any{"Dir": d, "Users": rows, "Search": search, "Active": active, "Full": full, "FullLink": fullLink,
 		"Pager": newPager(r, pageNumber(r), page.Total), "SCIM": c.scimBase(r)})
 	return nil
 }

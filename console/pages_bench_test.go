@@ -67,6 +67,7 @@ func BenchmarkPages(b *testing.B) {
 		{"users", dir + "/users"},
 		{"users page 1000", dir + "/users?page=1000"},
 		{"users search", dir + "/users?q=" + url.QueryEscape(fmt.Sprintf("user%07d", n/3))},
+		{"users search inside names", dir + "/users?full=1&q=" + url.QueryEscape(fmt.Sprintf("user%07d", n/3))},
 		{"inactive users", dir + "/users?active=false"},
 		{"user", dir + "/users/" + someone},
 		{"group of all", dir + "/groups/" + group.ID()},
