@@ -18,6 +18,13 @@ func parsePages() map[string]*template.Template {
 			}
 			return t.UTC().Format("2006-01-02 15:04:05 UTC")
 		},
+		// kind is the console's path for the resource a SCIM path names.
+		"kind": func(path string) string {
+			if strings.Contains(path, "/Groups") {
+				return "groups"
+			}
+			return "users"
+		},
 		"ms": func(d time.Duration) string { return strings.TrimSuffix(d.Round(10*time.Microsecond).String(), "0s") },
 		"pretty": func(raw []byte) string {
 			var buf bytes.Buffer
