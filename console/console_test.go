@@ -350,6 +350,11 @@ func TestATokensSecretIsShownOnceAndRevokingItShutsSCIMOut(t *testing.T) {
 	if !strings.Contains(p.body, "shown this once") {
 		t.Errorf("the new client's secret is not shown:\n%s", p.body)
 	}
+	clients, _ := e.st.Clients(ctx, d.ID)
+	b.post(dir+"/clients/"+clients[0].ID+"/revoke", url.Values{"csrf": {csrf}}).must(t, http.StatusSeeOther)
+	if clients, _ := e.st.Clients(ctx, d.ID); !clients[0].Revoked {
+		t.Error("the client was not revoked")
+	}
 	b.post(dir+"/delete", url.Values{"csrf": {csrf}, "confirm": {"wrong"}}).must(t, http.StatusBadRequest)
 	b.post(dir+"/delete", url.Values{"csrf": {csrf}, "confirm": {"acme"}}).must(t, http.StatusSeeOther)
 	if _, err := e.st.Directory(ctx, d.ID); err == nil {

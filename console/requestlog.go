@@ -134,6 +134,7 @@ func (l *RequestLogger) Run(ctx context.Context) {
 	}
 	tick := time.NewTicker(l.cfg.Flush)
 	defer tick.Stop()
+	var reported int64
 	for {
 		select {
 		case <-tick.C:
@@ -143,6 +144,12 @@ func (l *RequestLogger) Run(ctx context.Context) {
 			return
 		}
 		drain()
+		// Say when requests were dropped, once a flush at most.
+		if d := l.dropped.Load(); d > reported {
+			l.cfg.Logger.Warn("the request log's queue was full; requests were served but not logged",
+				"dropped", d-reported, "dropped_total", d)
+			reported = d
+		}
 	}
 }
 
