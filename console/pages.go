@@ -363,6 +363,7 @@ func (c *console) users(w http.ResponseWriter, r *http.Request, s *session) erro
 		rows[i] = userRowOf(res)
 	}
 	c.render(w, r, http.StatusOK, "users", s, map[string]any{"Dir": d, "Users": rows, "Search": search, "Active": active, "Full": full, "FullLink": fullLink,
+		"Live":  search == "" && active == "" && pageNumber(r) == 1,
 		"Pager": newPager(r, pageNumber(r), page.Total), "SCIM": c.scimBase(r)})
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -38,7 +39,8 @@ func chromium(t *testing.T) string {
 // of a real roster serve: the first-run link sets the password, the admin
 // logs in, creates a directory and a token (its secret shown once), a
 // user provisioned over SCIM with that token appears in the live feed
-// without a reload (as text, though its userName is HTML), pausing holds
+// without a reload (as text, though its userName is HTML) and on the open
+// users page, pausing holds
 // changes back, the user's page shows its history and the request, and
 // a webhook's failed delivery shows and is sent again, the request log
 // filters, and a token revoked in the console is refused
@@ -212,6 +214,23 @@ func TestTheConsoleInABrowser(t *testing.T) {
 	step("redeliver the event", chromedp.SendKeys("#r-from", seq, chromedp.ByID), chromedp.Submit("#r-from", chromedp.ByID),
 		chromedp.WaitVisible(`//div[@role="status"]//li[contains(., "200")]`))
 
+	step("open the users page", chromedp.Navigate(base+"/ui/directories/"+dirID+"/users"),
+		chromedp.WaitVisible(`//tr[@class="user"]`))
+	// The page's stream starts once it is open; a user created before
+	// that is on the page already, so create until the new one shows.
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("carol%d@example.com", i)
+		scim("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"`+name+`","active":true}`, 201)
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := chromedp.Run(sctx, chromedp.WaitVisible(`//tr[@class="user"]//a[text()="`+name+`"]`))
+		cancel()
+		if err == nil {
+			break
+		}
+		if i == 5 {
+			t.Fatalf("a user created over SCIM did not appear on the open users page: %v", err)
+		}
+	}
 	step("search the users", chromedp.Navigate(base+"/ui/directories/"+dirID+"/users"),
 		chromedp.SendKeys("#q", "ann@example", chromedp.ByID),
 		chromedp.Submit("#q", chromedp.ByID),

@@ -9,6 +9,7 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   });
+  liveUsers(document.getElementById("live-users"));
   var feed = document.getElementById("feed");
   if (!feed) return;
   var state = document.getElementById("feed-state");
@@ -56,3 +57,33 @@ document.addEventListener("DOMContentLoaded", function () {
     show(ev);
   });
 });
+
+// liveUsers adds to the users page's first page each user created while
+// it is open, at the top.
+function liveUsers(table) {
+  if (!table) return;
+  var es = new EventSource(table.dataset.stream);
+  es.addEventListener("change", function (m) {
+    var ev = JSON.parse(m.data);
+    if (ev.type !== "user.created") return;
+    var d = ev.data || {}, n = d.name || {}, email = "";
+    (d.emails || []).forEach(function (e) { if (!email || e.primary) email = e.value; });
+    var tr = document.createElement("tr");
+    tr.className = "user";
+    var first = document.createElement("td"), a = document.createElement("a");
+    a.href = table.dataset.base + encodeURIComponent(d.id);
+    a.textContent = d.userName || d.id;
+    first.append(a);
+    tr.append(first);
+    [n.formatted || [n.givenName, n.familyName].filter(Boolean).join(" ") || d.displayName || "", email, d.externalId || "",
+      d.active ? "yes" : "no"].forEach(function (v) {
+      var td = document.createElement("td");
+      td.textContent = v;
+      tr.append(td);
+    });
+    table.tBodies[0].prepend(tr);
+    table.hidden = false;
+    var empty = document.getElementById("users-empty");
+    if (empty) empty.hidden = true;
+  });
+}
