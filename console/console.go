@@ -49,7 +49,8 @@ type Config struct {
 	Logger *slog.Logger
 	// SCIMBaseURL is the public URL of the SCIM API, shown for each
 	// directory; empty means the URL the console was reached by, with
-	// /scim/v2.
+	// /scim/v2. When it is https, cookies are Secure also over plain
+	// HTTP (TLS ended at a proxy).
 	SCIMBaseURL string
 	// SessionTTL is how long a login lasts (default 12 hours).
 	SessionTTL time.Duration
@@ -261,12 +262,15 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, s *session, err e
 }
 
 // secureCookie reports whether cookies get the Secure attribute: when
-// the request came over TLS.
-func secureCookie(r *http.Request) bool { return r.TLS != nil }
+// the request came over TLS, or the public URL is https (TLS ended at a
+// proxy in front).
+func (c *console) secureCookie(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(c.SCIMBaseURL, "https://")
+}
 
 func (c *console) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: BasePath + "/", MaxAge: maxAge, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: secureCookie(r)})
+		SameSite: http.SameSiteStrictMode, Secure: c.secureCookie(r)})
 }
 
 // clientAddr is the address a request came from, without its port.
