@@ -485,3 +485,30 @@ func TestTheLiveFeedStreamsChangesAsTheyCommit(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+func TestTheSessionCookieIsSecureBehindATLSProxy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, console.Config{SCIMBaseURL: "https://scim.example.com/scim/v2"}, false)
+	_, link, err := e.st.AdminSetup(context.Background(), "ada", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t, http.DefaultClient)
+	p := b.get("/ui/setup?token="+url.QueryEscape(link)).must(t, 200)
+	// The jar keeps the form's Secure cookie from plain HTTP; send it by hand.
+	form := url.Values{"csrf": {p.csrf(t)}, "token": {link}, "password": {testPassword}, "confirm": {testPassword}}
+	req, _ := http.NewRequest("POST", e.url+"/ui/setup", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: "roster_form", Value: p.csrf(t)})
+	resp, err := b.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("setup: %d", resp.StatusCode)
+	}
+	if c := sessionCookie(t, page{header: resp.Header}); !c.Secure {
+		t.Errorf("behind a TLS proxy (an https base URL) the session cookie is %+v, want Secure", c)
+	}
+}
