@@ -84,6 +84,7 @@ func (c *console) directoryRow(r *http.Request, d store.Directory) (directoryRow
 	return row, nil
 }
 
+// directories lists the directories with their counts and health.
 func (c *console) directories(w http.ResponseWriter, r *http.Request, s *session) error {
 	dirs, err := c.Store.Directories(r.Context())
 	if err != nil {
@@ -101,6 +102,7 @@ func (c *console) directories(w http.ResponseWriter, r *http.Request, s *session
 	return nil
 }
 
+// createDirectory creates a directory and shows it.
 func (c *console) createDirectory(w http.ResponseWriter, r *http.Request, s *session) error {
 	name := strings.TrimSpace(r.PostForm.Get("name"))
 	if name == "" {
@@ -118,6 +120,7 @@ func (c *console) createDirectory(w http.ResponseWriter, r *http.Request, s *ses
 	return nil
 }
 
+// deleteDirectory deletes a directory whose name the form confirms.
 func (c *console) deleteDirectory(w http.ResponseWriter, r *http.Request, s *session) error {
 	d, err := c.Store.Directory(r.Context(), r.PathValue("dir"))
 	if err != nil {
@@ -134,14 +137,16 @@ func (c *console) deleteDirectory(w http.ResponseWriter, r *http.Request, s *ses
 	return nil
 }
 
-// directory shows a directory: its counts, tokens, clients and sync
-// runs; created is a secret just made, shown this once.
+// directory shows a directory: its counts, tokens, clients, webhooks and
+// sync runs.
 func (c *console) directory(w http.ResponseWriter, r *http.Request, s *session) error {
 	return c.showDirectory(w, r, s, nil)
 }
 
 type createdSecret struct{ Kind, Name, ID, Secret string }
 
+// showDirectory renders the directory page; created, when set, is a
+// secret just made, which it shows this once (201).
 func (c *console) showDirectory(w http.ResponseWriter, r *http.Request, s *session, created *createdSecret) error {
 	d, err := c.Store.Directory(r.Context(), r.PathValue("dir"))
 	if err != nil {
@@ -322,6 +327,7 @@ func userRowOf(res *resource.Resource) userRow {
 	return u
 }
 
+// users lists a page of a directory's users, searched and filtered.
 func (c *console) users(w http.ResponseWriter, r *http.Request, s *session) error {
 	d, err := c.Store.Directory(r.Context(), r.PathValue("dir"))
 	if err != nil {
@@ -373,6 +379,8 @@ type eventRow struct {
 	JSON string
 }
 
+// user shows a user (or what is kept of a deleted one): its attributes,
+// groups, SCIM JSON, events and requests.
 func (c *console) user(w http.ResponseWriter, r *http.Request, s *session) error {
 	d, err := c.Store.Directory(r.Context(), r.PathValue("dir"))
 	if err != nil {
@@ -458,6 +466,7 @@ type groupRow struct {
 	Members              int
 }
 
+// groups lists a page of a directory's groups with their member counts.
 func (c *console) groups(w http.ResponseWriter, r *http.Request, s *session) error {
 	d, err := c.Store.Directory(r.Context(), r.PathValue("dir"))
 	if err != nil {
