@@ -70,6 +70,7 @@ func BenchmarkPages(b *testing.B) {
 		{"users search inside names", dir + "/users?full=1&q=" + url.QueryEscape(fmt.Sprintf("user%07d", n/3))},
 		{"inactive users", dir + "/users?active=false"},
 		{"user", dir + "/users/" + someone},
+		{"groups", dir + "/groups"},
 		{"group of all", dir + "/groups/" + group.ID()},
 		{"requests", "/ui/requests"},
 	} {
