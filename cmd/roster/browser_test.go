@@ -146,8 +146,9 @@ func TestTheConsoleInABrowser(t *testing.T) {
 		t.Fatal("the token's secret is shown a second time, or the token is not listed")
 	}
 	dirID := dirURL[strings.LastIndexByte(dirURL, '/')+1:]
-	if out, err := exec.Command(rosterCommand(t), "webhook", "create", "--url", receiver.URL, "--directory", "acme", "--allow-private",
-		"--db", db).CombinedOutput(); err != nil {
+	create := exec.Command(rosterCommand(t), "webhook", "create", "--url", receiver.URL, "--directory", "acme", "--allow-private", "--db", db)
+	create.Env = []string{quickExit()} // none of the caller's ROSTER_* variables
+	if out, err := create.CombinedOutput(); err != nil {
 		t.Fatalf("roster webhook create: %v\n%s", err, out)
 	}
 
