@@ -11,10 +11,14 @@ import (
 	"github.com/rosterhq/roster/scim"
 )
 
-// statusWriter records the status a handler wrote.
+// statusWriter records the status a handler wrote, and for the request
+// log what the handlers tell it: the credential, an error's scimType and
+// detail, and with bodies logged, the response's body.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status                             int
+	directory, token, scimType, detail string
+	reqBody, respBody                  *cappedBuffer // nil unless bodies are logged
 }
 
 // Unwrap gives http.ResponseController the writer underneath, to flush a
@@ -32,14 +36,18 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	if w.respBody != nil {
+		w.respBody.keep(b)
+	}
 	return w.ResponseWriter.Write(b)
 }
 
 // logRequests counts and logs one line per request with a request id (the client's
 // X-Request-Id, or a new one, echoed back). It logs the method, path,
 // status and duration, never headers, query values or bodies, which carry
-// tokens, passwords and personal data.
-func logRequests(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
+// tokens, passwords and personal data. A SCIM request goes to reqLog too,
+// if there is one, with its bodies if logBodies.
+func logRequests(logger *slog.Logger, m *metrics, reqLog RequestLog, logBodies bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if id == "" || len(id) > 64 {
@@ -50,9 +58,19 @@ func logRequests(logger *slog.Logger, m *metrics, next http.Handler) http.Handle
 		}
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
+		toLog := reqLog != nil && logged(r.URL.Path)
+		if toLog && logBodies {
+			sw.reqBody, sw.respBody = new(cappedBuffer), new(cappedBuffer)
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = teeBody{r.Body, sw.reqBody}
+			}
+		}
 		start := time.Now()
 		next.ServeHTTP(sw, r)
 		d := time.Since(start)
+		if toLog {
+			recordRequest(reqLog, sw, r, start, d)
+		}
 		// The mux has set r.Pattern to the route that matched.
 		m.observe(r.Pattern, r.Method, sw.status, d)
 		logger.InfoContext(r.Context(), "request", "id", id, "method", r.Method, "path", r.URL.Path,

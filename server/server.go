@@ -89,6 +89,12 @@ type Config struct {
 	// "/api/v1/" for the management API), behind the same request log,
 	// metrics and recovery from panics.
 	Handlers map[string]http.Handler
+	// RequestLog, if set, is told of every SCIM request (the API under
+	// BasePath and the token endpoint) once it is answered; with
+	// LogBodies, of its request and response bodies too (up to
+	// LogBodyBytes each).
+	RequestLog RequestLog
+	LogBodies  bool
 }
 
 type server struct {
@@ -184,7 +190,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, scim.Errorf(http.StatusNotFound, "", "no endpoint %s", r.URL.Path))
 	})
-	return logRequests(cfg.Logger, m, recoverPanics(cfg.Logger, mux))
+	return logRequests(cfg.Logger, m, cfg.RequestLog, cfg.LogBodies, recoverPanics(cfg.Logger, mux))
 }
 
 // ready answers 200 when the store answers, 503 otherwise.
@@ -243,6 +249,9 @@ func (s *server) auth(resourceType string, h func(http.ResponseWriter, *http.Req
 		case err != nil:
 			s.fail(w, r, err)
 			return
+		}
+		if sw, ok := w.(*statusWriter); ok {
+			sw.directory, sw.token = tok.DirectoryID, tok.Name
 		}
 		if ok, wait := s.limits.allow(tok.ID); !ok {
 			tooManyRequests(w, wait)
@@ -371,6 +380,9 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 const contentType = "application/scim+json"
 
 func writeError(w http.ResponseWriter, e *scim.Error) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.scimType, sw.detail = e.ScimType, e.Detail
+	}
 	writeJSON(w, e.Status, e)
 }
 

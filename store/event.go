@@ -87,6 +87,9 @@ const (
 	SourceSync = "sync" // the sync engine (roster sync) writing into Roster
 	SourceCLI  = "cli"  // a roster command run against the database
 	SourceAPI  = "api"  // the management API
+	// SourceConsole is the web console; the context's Token is the
+	// admin's name.
+	SourceConsole = "console"
 )
 
 type eventContextKey struct{}

@@ -52,7 +52,7 @@ func newRootCommand(env getenv) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(newVersionCommand(), newServeCommand(env), newDirectoryCommand(env), newTokenCommand(env), newClientCommand(env), newKeyCommand(env), newMigrateCommand(env),
+	root.AddCommand(newVersionCommand(), newServeCommand(env), newDirectoryCommand(env), newTokenCommand(env), newClientCommand(env), newKeyCommand(env), newAdminCommand(env), newMigrateCommand(env),
 		newUsersCommand(env), newGroupsCommand(env), newDiscoverCommand(env), newConformCommand(env), newSyncCommand(),
 		newWebhookCommand(env))
 	refuseUnknownCommands(root)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rosterhq/roster/console"
 	"github.com/rosterhq/roster/event"
 	"github.com/rosterhq/roster/internal/logbuf"
 	"github.com/rosterhq/roster/server"
@@ -28,10 +29,10 @@ import (
 
 func newServeCommand(env getenv) *cobra.Command {
 	var db dbFlag
-	var addr, baseURL, tlsCert, tlsKey, logFormat, logLevel, secretKeyFile string
+	var addr, adminAddr, baseURL, tlsCert, tlsKey, logFormat, logLevel, secretKeyFile string
 	var rateLimit float64
-	var strict, allowPrivateWebhooks bool
-	var eventRetention time.Duration
+	var strict, allowPrivateWebhooks, logBodies bool
+	var eventRetention, requestRetention time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the SCIM 2.0 server",
@@ -58,7 +59,15 @@ start.
 It delivers events to the webhooks (roster webhook create), in order per
 webhook and directory; replicas sharing a PostgreSQL database share the
 work. Webhooks to loopback, link-local or private addresses are refused
-unless --allow-private-webhooks.`,
+unless --allow-private-webhooks.
+
+The web console is at /ui: on a database where no console admin has a
+password yet, it prints a one-time link that sets the first admin's
+(roster admin create NAME prints more). --admin-addr serves the console
+and the management API (/api/v1) on another address, such as a private
+interface, and not on --addr. The console's request log keeps every SCIM
+request for --request-log-retention, with bodies (passwords and secrets
+masked) only with --log-bodies.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -76,10 +85,13 @@ unless --allow-private-webhooks.`,
 			}
 			return serve(ctx, cmd, logger, env, serveOptions{addr: addr, db: db.String(), baseURL: baseURL, rateLimit: rateLimit, tlsCert: tlsCert, tlsKey: tlsKey,
 				strict: strict, secretKeyFile: cmp.Or(secretKeyFile, env(secretKeyFileEnv)), eventRetention: eventRetention,
-				allowPrivateWebhooks: allowPrivateWebhooks})
+				allowPrivateWebhooks: allowPrivateWebhooks, adminAddr: adminAddr, logBodies: logBodies, requestRetention: requestRetention})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "localhost:8080", "address to listen on")
+	cmd.Flags().StringVar(&adminAddr, "admin-addr", "", "address of the console (/ui) and the management API (/api/v1), which --addr then does not serve (default: --addr serves them)")
+	cmd.Flags().BoolVar(&logBodies, "log-bodies", false, "keep SCIM requests' and answers' bodies in the request log (passwords and secrets masked, cut at 8 KiB)")
+	cmd.Flags().DurationVar(&requestRetention, "request-log-retention", 7*24*time.Hour, "how long the console's request log keeps a request")
 	db.add(cmd.Flags(), env)
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS with --tls-key")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "TLS private key file (PEM)")
@@ -98,10 +110,10 @@ unless --allow-private-webhooks.`,
 
 // serveOptions are the flags of roster serve.
 type serveOptions struct {
-	addr, db, baseURL, tlsCert, tlsKey, secretKeyFile string
-	rateLimit                                         float64
-	strict, allowPrivateWebhooks                      bool
-	eventRetention                                    time.Duration
+	addr, adminAddr, db, baseURL, tlsCert, tlsKey, secretKeyFile string
+	rateLimit                                                    float64
+	strict, allowPrivateWebhooks, logBodies                      bool
+	eventRetention, requestRetention                             time.Duration
 }
 
 // newLogger returns the logger of --log-format and --log-level (a level
@@ -146,17 +158,44 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 	if limit <= 0 {
 		limit = -1 // server.Config reads a negative rate as off
 	}
+	cst, ok := st.(console.Store)
+	if !ok {
+		return fmt.Errorf("the store %T keeps no console admins or request log", st)
+	}
+	if o.eventRetention <= 0 {
+		return errors.New("--event-retention must be a positive duration, such as 720h")
+	}
+	if o.requestRetention <= 0 {
+		return errors.New("--request-log-retention must be a positive duration, such as 168h")
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	adminLn := ln
+	if o.adminAddr != "" {
+		if adminLn, err = net.Listen("tcp", o.adminAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s (--admin-addr): %w", o.adminAddr, err)
+		}
+	}
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	adminURL := scheme + "://" + listenerHost(o.adminAddr, addr, adminLn)
+	if err := consoleFirstRun(ctx, cmd, cst, adminURL); err != nil {
+		ln.Close()
+		adminLn.Close()
+		return err
+	}
 	// Requests in flight, for the line that says how many a stop drained.
 	var inFlight atomic.Int64
-	if o.eventRetention <= 0 {
-		return errors.New("--event-retention must be a positive duration, such as 720h")
-	}
 	go event.Prune(ctx, st, o.eventRetention, 10*time.Minute, func(err error) {
 		logger.Warn("pruning old events failed; will retry", "err", err)
+	})
+	go console.PruneRequests(ctx, cst, o.requestRetention, 10*time.Minute, func(err error) {
+		logger.Warn("pruning the request log failed; will retry", "err", err)
 	})
 	// The webhook deliveries, until the server has stopped; the store's
 	// commits wake them, so that events go out at once rather than at the
@@ -169,38 +208,64 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 		stopHooks()
 		<-hooksDone
 	}()
+	reqLog := console.NewRequestLogger(cst, console.RequestLoggerConfig{Logger: logger})
+	// The request log is written until the server has stopped, then what
+	// is queued is written.
+	logCtx, stopLog := context.WithCancel(context.WithoutCancel(ctx))
+	logDone := make(chan struct{})
+	go func() { reqLog.Run(logCtx); close(logDone) }()
+	defer func() { stopLog(); <-logDone }()
 	api := management.New(management.Config{Store: st, Logger: logger, SCIMBaseURL: baseURL,
 		AllowPrivateWebhooks: o.allowPrivateWebhooks, OnChange: hooks.Wake})
-	handler := server.New(server.Config{Store: st, Logger: logger, BaseURL: baseURL,
-		RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict,
-		Handlers: map[string]http.Handler{management.BasePath + "/": api}})
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			inFlight.Add(1)
-			defer inFlight.Add(-1)
-			handler.ServeHTTP(w, r)
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      90 * time.Second,
-		IdleTimeout:       120 * time.Second,
+	ui := console.New(console.Config{Store: cst, Logger: logger, SCIMBaseURL: baseURL, Redeliver: hooks.Redeliver})
+	admin := map[string]http.Handler{management.BasePath + "/": api, console.BasePath + "/": ui, console.BasePath: ui}
+	cfg := server.Config{Store: st, Logger: logger, BaseURL: baseURL,
+		RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict, RequestLog: reqLog, LogBodies: o.logBodies}
+	if o.adminAddr == "" {
+		cfg.Handlers = admin
 	}
-	scheme := "http"
-	if o.tlsCert != "" {
-		scheme = "https"
+	handler := server.New(cfg)
+	newServer := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				inFlight.Add(1)
+				defer inFlight.Add(-1)
+				h.ServeHTTP(w, r)
+			}),
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			WriteTimeout:      90 * time.Second,
+			IdleTimeout:       120 * time.Second,
+		}
+	}
+	srvs := []*http.Server{newServer(handler)}
+	lns := []net.Listener{ln}
+	if o.adminAddr != "" {
+		mux := http.NewServeMux()
+		for pattern, h := range admin {
+			mux.Handle(pattern, h)
+		}
+		mux.Handle("/", http.RedirectHandler(console.BasePath+"/", http.StatusFound))
+		srvs, lns = append(srvs, newServer(mux)), append(lns, adminLn)
 	}
 	logger.Info("serving SCIM", "url", scheme+"://"+ln.Addr().String()+server.BasePath, "db", dbName(db))
-	logger.Info("serving the management API", "url", scheme+"://"+ln.Addr().String()+management.BasePath, "keys", "roster key create --name NAME")
-	done := make(chan error, 1)
-	go func() {
-		if o.tlsCert != "" {
-			done <- srv.ServeTLS(ln, o.tlsCert, o.tlsKey)
-			return
-		}
-		done <- srv.Serve(ln)
-	}()
+	logger.Info("serving the management API", "url", adminURL+management.BasePath, "keys", "roster key create --name NAME")
+	logger.Info("serving the console", "url", adminURL+console.BasePath+"/", "admins", "roster admin create NAME")
+	done := make(chan error, len(srvs))
+	for i, srv := range srvs {
+		go func() {
+			if o.tlsCert != "" {
+				done <- srv.ServeTLS(lns[i], o.tlsCert, o.tlsKey)
+				return
+			}
+			done <- srv.Serve(lns[i])
+		}()
+	}
 	select {
 	case err := <-done:
+		for _, srv := range srvs {
+			srv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
@@ -209,13 +274,17 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 	stopping, draining := time.Now(), inFlight.Load()
 	shutdown, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		logger.Error("stopped before the requests in flight finished", "reason", stopReason(ctx),
-			"requests", draining, "unfinished", inFlight.Load(), "waited", time.Since(stopping).Round(time.Millisecond))
-		return fmt.Errorf("shutdown: %w", err)
+	for _, srv := range srvs {
+		if err := srv.Shutdown(shutdown); err != nil {
+			logger.Error("stopped before the requests in flight finished", "reason", stopReason(ctx),
+				"requests", draining, "unfinished", inFlight.Load(), "waited", time.Since(stopping).Round(time.Millisecond))
+			return fmt.Errorf("shutdown: %w", err)
+		}
 	}
-	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range srvs {
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	logger.Info("stopped", "reason", stopReason(ctx), "requests_drained", draining, "took", time.Since(stopping).Round(time.Millisecond))
 	return nil
@@ -265,5 +334,46 @@ func firstRun(ctx context.Context, cmd *cobra.Command, st store.Store, secret st
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "Created directory %q with a bearer token (shown once, keep it):\n\n    %s\n\n", d.Name, secret)
+	return nil
+}
+
+// listenerHost is the host:port of the console's links: the host of the
+// flag (its --admin-addr, else --addr; localhost when it names every
+// interface) with the port the listener got.
+func listenerHost(adminAddr, addr string, ln net.Listener) string {
+	host, _, err := net.SplitHostPort(cmp.Or(adminAddr, addr))
+	if err != nil || host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	_, port, err := net.SplitHostPort(ln.Addr().String())
+	if err != nil {
+		return ln.Addr().String()
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// consoleFirstRun prints a one-time link that sets the password of the
+// console's first admin, "admin", while no admin has a password; each
+// start prints a new one (the earlier stops working).
+func consoleFirstRun(ctx context.Context, cmd *cobra.Command, st console.Store, baseURL string) error {
+	admins, err := st.Admins(ctx)
+	if err != nil {
+		return err
+	}
+	name := "admin"
+	for _, a := range admins {
+		if a.HasPassword {
+			return nil
+		}
+	}
+	if len(admins) > 0 {
+		name = admins[0].Name
+	}
+	_, secret, err := st.AdminSetup(ctx, name, time.Now().Add(setupLinkTTL))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "Open the console and set the password of its admin %q with this link (it works once, for %s):\n\n    %s\n\n",
+		name, setupLinkTTL, setupLink(baseURL, secret))
 	return nil
 }

@@ -179,6 +179,9 @@ var statements = sqlstore.Statements{
 	Members: `SELECT m.member_id, m.member_type, COALESCE(r.attrs->>'displayName', r.name, '')
 		FROM members m LEFT JOIN resources r ON r.directory_id = m.directory_id AND r.id = m.member_id
 		WHERE m.directory_id = $1 AND m.group_id = $2 ORDER BY m.member_id`,
+	MembersPage: `SELECT m.member_id, m.member_type, COALESCE(r.attrs->>'displayName', r.name, '')
+		FROM members m LEFT JOIN resources r ON r.directory_id = m.directory_id AND r.id = m.member_id
+		WHERE m.directory_id = $1 AND m.group_id = $2 AND m.member_id > $3 ORDER BY m.member_id LIMIT $4`,
 	// UNION (not UNION ALL) ends the recursion on cycles.
 	Groups: `WITH RECURSIVE g(member, id, direct) AS (
 			SELECT m.member_id, m.group_id, true FROM unnest($2::text[]) AS x(id)

@@ -14,7 +14,7 @@ import (
 
 // A database that has a later migration applied takes an earlier one
 // merged after it (a branch's number, taken ahead of its merge), as a
-// database made before the webhooks' 00009 has 00012.
+// database made between two branches' merges had the later number.
 func TestMigrationsMergedLaterApplyOutOfOrder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

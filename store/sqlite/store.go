@@ -261,6 +261,9 @@ var statements = sqlstore.Statements{
 	Members: `SELECT m.member_id, m.member_type, COALESCE(json_extract(r.attrs, '$."displayName"'), r.name, '')
 		FROM members m LEFT JOIN resources r ON r.directory_id = m.directory_id AND r.id = m.member_id
 		WHERE m.directory_id = $1 AND m.group_id = $2 ORDER BY m.member_id`,
+	MembersPage: `SELECT m.member_id, m.member_type, COALESCE(json_extract(r.attrs, '$."displayName"'), r.name, '')
+		FROM members m LEFT JOIN resources r ON r.directory_id = m.directory_id AND r.id = m.member_id
+		WHERE m.directory_id = $1 AND m.group_id = $2 AND m.member_id > $3 ORDER BY m.member_id LIMIT $4`,
 	// UNION (not UNION ALL) ends the recursion on cycles, and CROSS JOIN
 	// keeps SQLite from scanning all memberships at each step.
 	Groups: `WITH RECURSIVE g(member, id, direct) AS (

@@ -140,6 +140,9 @@ type Statements struct {
 	// displayName, else its name, else '') of a group's members, ordered
 	// by member_id: directory, group.
 	Members string
+	// MembersPage selects the same of a group's members whose member_id
+	// is greater than an id, up to a limit: directory, group, id, limit.
+	MembersPage string
 	// Groups selects member, group id, whether direct, group name of every
 	// group each resource of a list is in, directly or through nested
 	// groups, ordered by member and group: directory, list of ids.

@@ -247,26 +247,32 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]store.Event, 
 		query, args = s.sql.EventsOfTypes, append(args, s.d.List(q.Types))
 	}
 	out, err := queryAll(ctx, s.d.Reader(), func(row Row) (store.Event, error) {
-		e := store.Event{Directory: q.Directory}
-		var t Time
-		var res, prev sql.NullString
-		var data, ectx string
-		if err := row.Scan(&e.Seq, &e.ID, &e.Type, &res, &t, &data, &prev, &ectx); err != nil {
-			return e, err
-		}
-		e.Time, e.Resource, e.Data = t.Time, res.String, json.RawMessage(data)
-		if prev.Valid {
-			e.Previous = json.RawMessage(prev.String)
-		}
-		if err := json.Unmarshal([]byte(ectx), &e.Context); err != nil {
-			return e, fmt.Errorf("event %s: context: %w", e.ID, err)
-		}
-		return e, nil
+		return scanEvent(row, q.Directory)
 	}, query, args...)
 	if err != nil {
 		return nil, s.errorf("read events", err)
 	}
 	return out, nil
+}
+
+// scanEvent reads an event of the directory dir from seq, id, type,
+// resource_id, time, data, previous, context.
+func scanEvent(row Row, dir string) (store.Event, error) {
+	e := store.Event{Directory: dir}
+	var t Time
+	var res, prev sql.NullString
+	var data, ectx string
+	if err := row.Scan(&e.Seq, &e.ID, &e.Type, &res, &t, &data, &prev, &ectx); err != nil {
+		return e, err
+	}
+	e.Time, e.Resource, e.Data = t.Time, res.String, json.RawMessage(data)
+	if prev.Valid {
+		e.Previous = json.RawMessage(prev.String)
+	}
+	if err := json.Unmarshal([]byte(ectx), &e.Context); err != nil {
+		return e, fmt.Errorf("event %s: context: %w", e.ID, err)
+	}
+	return e, nil
 }
 
 // LastEventSeq implements store.Events: the seq of the directory's newest

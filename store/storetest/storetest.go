@@ -61,6 +61,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WebhookCursorsStart", s.testWebhookCursorsStart},
 		{"WebhookDeliveryState", s.testWebhookDeliveryState},
 		{"WebhookClaimsAreExclusive", s.testWebhookClaimsAreExclusive},
+		{"Admins", s.testAdmins},
+		{"RequestLog", s.testRequestLog},
+		{"ResourceEvents", s.testResourceEvents},
+		{"GroupMembers", s.testGroupMembers},
 	} {
 		// Each test has a store of its own, so they run in parallel: a
 		// store's tests wait on the database more than on the CPU.

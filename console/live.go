@@ -1,0 +1,108 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/rosterhq/roster/event"
+	"github.com/rosterhq/roster/store"
+)
+
+// live shows the live feed page; its script reads stream.
+func (c *console) live(w http.ResponseWriter, r *http.Request, s *session) error {
+	dirs, err := c.Store.Directories(r.Context())
+	if err != nil {
+		return err
+	}
+	dir := r.URL.Query().Get("directory")
+	if dir != "" {
+		d, err := c.Store.Directory(r.Context(), dir)
+		if err != nil {
+			return err
+		}
+		dir = d.ID
+	}
+	c.render(w, r, http.StatusOK, "live", s, map[string]any{"Directories": dirs, "Directory": dir})
+	return nil
+}
+
+// stream answers the live feed's Server-Sent Events: the events of one
+// directory (?directory=ID, resuming after Last-Event-ID) or of all, from
+// now on, each as {event JSON} with the directory's name.
+func (c *console) stream(w http.ResponseWriter, r *http.Request, s *session) error {
+	dir := r.URL.Query().Get("directory")
+	var after int64
+	if dir != "" {
+		d, err := c.Store.Directory(r.Context(), dir)
+		if err != nil {
+			return err
+		}
+		dir = d.ID
+		if id := r.Header.Get("Last-Event-ID"); id != "" {
+			if _, err := fmt.Sscan(id, &after); err != nil {
+				return pageError{http.StatusBadRequest, "Last-Event-ID must be a seq"}
+			}
+		} else if after, err = c.Store.LastEventSeq(r.Context(), dir); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	var mu sync.Mutex
+	write := func(format string, args ...any) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, err := fmt.Fprintf(w, format, args...); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	if write(": roster console live feed\n\n") != nil {
+		return nil
+	}
+	go func() {
+		t := time.NewTicker(c.KeepAlive)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if write(": keep-alive\n\n") != nil {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	send := func(e store.Event) error {
+		b, err := e.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		if dir != "" {
+			return write("id: %d\nevent: change\ndata: %s\n\n", e.Seq, b)
+		}
+		return write("event: change\ndata: %s\n\n", b)
+	}
+	var err error
+	if dir == "" {
+		err = event.FollowAll(ctx, c.Store, c.Poll, send)
+	} else {
+		f := event.Follower{Store: c.Store, Directory: dir, After: after, Poll: c.Poll}
+		err = f.Follow(ctx, send)
+	}
+	if err != nil && ctx.Err() == nil {
+		c.Logger.WarnContext(r.Context(), "console live feed ended", "err", err)
+	}
+	return nil
+}
