@@ -35,7 +35,7 @@ func TestACancelledQueryStopsOnTheServer(t *testing.T) {
 	defer watcher.Close(ctx)
 
 	// How long the query runs when nothing stops it, on this machine as
-	// busy as it is now: the cancelled one must be gone well before.
+	// busy as it is now: the cancelled one must be gone before.
 	start := time.Now()
 	if _, err := st.List(ctx, dir, q); err != nil {
 		t.Fatal(err)
@@ -48,9 +48,10 @@ func TestACancelledQueryStopsOnTheServer(t *testing.T) {
 	if _, err := st.List(cancelled, dir, q); !errors.Is(err, context.Canceled) {
 		t.Fatalf("List cancelled after 50 ms: %v; want context.Canceled", err)
 	}
-	// The backend may take a moment to see the cancel request; the query
-	// itself takes seconds (whole).
-	wait := max(time.Second, whole/2)
+	// The backend may take a moment to see the cancel request (seconds,
+	// on a machine that runs the other packages' tests beside this one);
+	// uncancelled, the query would run until about whole.
+	wait := max(time.Second, whole*3/4)
 	deadline := time.Now().Add(wait)
 	for {
 		var running []string
