@@ -35,8 +35,8 @@ const maxKeyBytes = 2048
 const signingKeyLock = 0x726f73746b6579
 
 func (d *dialect) Name() string                          { return "postgres" }
-func (d *dialect) Reader() sqlstore.Querier              { return querier{d.pool} }
-func (d *dialect) Writer() sqlstore.Querier              { return querier{d.pool} }
+func (d *dialect) Reader() sqlstore.Querier              { return querier{q: d.pool} }
+func (d *dialect) Writer() sqlstore.Querier              { return querier{q: d.pool} }
 func (d *dialect) Classify(err error) error              { return classify(err) }
 func (d *dialect) IsUnique(err error) bool               { return isUnique(err) }
 func (d *dialect) IsForeignKey(err error) bool           { return isForeignKey(err) }
@@ -137,7 +137,7 @@ const insertEventsSQL = `WITH c AS (UPDATE directories SET event_seq = event_seq
 	FROM c, unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::text[])
 		WITH ORDINALITY AS e(id, type, resource_id, time, data, previous, context, n)`
 
-func (d *dialect) InsertEvents(ctx context.Context, tx sqlstore.Querier, dir string, events []sqlstore.EventRow) error {
+func (d *dialect) InsertEvents(ctx context.Context, tx sqlstore.Querier, dir string, events []sqlstore.EventRow, last bool) error {
 	ids, types, resources, times, data, ectx := eventArrays(events)
 	previous := make([]*string, len(events))
 	for i, e := range events {
@@ -145,11 +145,24 @@ func (d *dialect) InsertEvents(ctx context.Context, tx sqlstore.Querier, dir str
 			previous[i] = &p
 		}
 	}
-	inserted, err := tx.Exec(ctx, insertEventsSQL, dir, len(events), ids, types, resources, times, data, previous, ectx)
-	if err == nil && inserted == 0 {
-		return pgx.ErrNoRows // no such directory
+	args := []any{dir, len(events), ids, types, resources, times, data, previous, ectx}
+	check := func(tag pgconn.CommandTag) error {
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("directory %q: %w", dir, store.ErrNotFound)
+		}
+		return nil
 	}
-	return err
+	if q, ok := tx.(querier); ok && q.last != nil && last {
+		// The last statement of a transaction InTx runs: sent with its
+		// COMMIT.
+		*q.last = append(*q.last, queued{sql: insertEventsSQL, args: args, check: check})
+		return nil
+	}
+	tag, err := tx.(querier).q.Exec(ctx, insertEventsSQL, args...)
+	if err != nil {
+		return err
+	}
+	return check(tag)
 }
 
 // eventArrays returns the columns of events as arrays, for unnest.
@@ -198,7 +211,7 @@ var statements = sqlstore.Statements{
 
 func (d *dialect) Statements() *sqlstore.Statements { return &statements }
 
-// querier runs statements on a pool or a transaction.
+// querier runs statements on a pool, a connection or a transaction.
 type querier struct {
 	q interface {
 		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
@@ -206,6 +219,9 @@ type querier struct {
 		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 		SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 	}
+	// last, in a transaction InTx runs, gathers the statements to send
+	// with its COMMIT.
+	last *[]queued
 }
 
 func (q querier) Exec(ctx context.Context, sql string, args ...any) (int64, error) {

@@ -70,7 +70,7 @@ func flushInserts(ctx context.Context, d *dialect, take func() []*groupcommit.It
 				events = append(events, it.Value.Events...)
 			}
 		}
-		if err := sqlstore.WriteEvents(ctx, querier{tx}, d, events); err != nil {
+		if err := sqlstore.WriteEvents(ctx, querier{q: tx}, d, events); err != nil {
 			return nil, err
 		}
 		return inserted, tx.Commit(ctx)

@@ -107,7 +107,7 @@ const maxAttempts = 5
 // groups can cause) is run again.
 func (d *dialect) InTx(ctx context.Context, fn func(tx sqlstore.Querier) error) error {
 	for attempt := 1; ; attempt++ {
-		err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error { return fn(querier{tx}) })
+		err := d.inTx(ctx, fn)
 		if err == nil || attempt == maxAttempts || !retryable(err) {
 			return classify(err)
 		}
@@ -117,6 +117,63 @@ func (d *dialect) InTx(ctx context.Context, fn func(tx sqlstore.Querier) error) 
 		case <-time.After(time.Duration(attempt) * 5 * time.Millisecond):
 		}
 	}
+}
+
+// inTx runs fn in a transaction on a connection of its own. The events a
+// change writes (InsertEvents) go with the COMMIT, in one round trip:
+// they are its last statement, taken while the change holds its rows'
+// locks, so each round trip saved there is one that other writers of the
+// same rows do not wait for. A connection left in a transaction by a
+// failure is closed, not put back in the pool (pgxpool's Release).
+func (d *dialect) inTx(ctx context.Context, fn func(tx sqlstore.Querier) error) error {
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	c := conn.Conn()
+	if _, err := c.Exec(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	rollback := func(err error) error {
+		if c.PgConn().TxStatus() != 'I' {
+			c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+		return err
+	}
+	var last []queued
+	if err := fn(querier{q: c, last: &last}); err != nil {
+		return rollback(err)
+	}
+	b := &pgx.Batch{}
+	for _, s := range last {
+		b.Queue(s.sql, s.args...)
+	}
+	b.Queue("COMMIT")
+	br := c.SendBatch(ctx, b)
+	for _, s := range last {
+		tag, err := br.Exec()
+		if err == nil && s.check != nil {
+			err = s.check(tag)
+		}
+		if err != nil {
+			br.Close()
+			return rollback(err)
+		}
+	}
+	if _, err := br.Exec(); err != nil { // COMMIT
+		br.Close()
+		return rollback(err)
+	}
+	return br.Close()
+}
+
+// queued is a statement a transaction sends with its COMMIT; check, if
+// set, judges what it did.
+type queued struct {
+	sql   string
+	args  []any
+	check func(pgconn.CommandTag) error
 }
 
 // retryable reports whether a transaction that failed with err may simply

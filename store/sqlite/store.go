@@ -231,7 +231,7 @@ const insertEventAtSQL = `INSERT INTO events (directory_id, seq, id, type, resou
 // changes) takes one statement; more (a PATCH that adds 10,000 members)
 // look the newest seq up once. The directory exists: every change that
 // writes events has made sure.
-func (d *dialect) InsertEvents(ctx context.Context, tx sqlstore.Querier, dir string, events []sqlstore.EventRow) error {
+func (d *dialect) InsertEvents(ctx context.Context, tx sqlstore.Querier, dir string, events []sqlstore.EventRow, _ bool) error {
 	if len(events) == 1 {
 		e := events[0]
 		_, err := tx.Exec(ctx, insertEventSQL, dir, e.ID, e.Type, e.Resource, e.Time, e.Data, e.Previous, e.Context)

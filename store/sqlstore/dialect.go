@@ -112,8 +112,10 @@ type Dialect interface {
 	// InsertEvents inserts the events of a directory in the transaction
 	// tx, numbered with the directory's next seqs, in such a way that
 	// the writers of one directory commit in seq order (see WriteEvents);
-	// it may return sql.ErrNoRows if there is no such directory.
-	InsertEvents(ctx context.Context, tx Querier, dir string, events []EventRow) error
+	// it may return sql.ErrNoRows if there is no such directory. When
+	// last is true no other statement of the transaction follows, and the
+	// dialect may send the insert with the COMMIT.
+	InsertEvents(ctx context.Context, tx Querier, dir string, events []EventRow, last bool) error
 }
 
 // Statements is the SQL text that differs between dialects. Each takes

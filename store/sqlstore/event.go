@@ -49,6 +49,12 @@ type EventRow struct {
 // commit in the order of their seqs: a reader that has seen seq n never
 // later finds an event with a smaller one.
 func WriteEvents(ctx context.Context, tx Querier, d Dialect, events []PendingEvent) error {
+	return writeEvents(ctx, tx, d, events, true)
+}
+
+// writeEvents is WriteEvents; last says whether they are the transaction's
+// last statement, which a dialect may send with its COMMIT.
+func writeEvents(ctx context.Context, tx Querier, d Dialect, events []PendingEvent, last bool) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -57,7 +63,7 @@ func WriteEvents(ctx context.Context, tx Querier, d Dialect, events []PendingEve
 		byDir[e.Directory] = append(byDir[e.Directory], NewEventRow(d, e))
 	}
 	for _, dir := range slices.Sorted(maps.Keys(byDir)) {
-		err := d.InsertEvents(ctx, tx, dir, byDir[dir])
+		err := d.InsertEvents(ctx, tx, dir, byDir[dir], last)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("directory %q: %w", dir, store.ErrNotFound)
 		}

@@ -153,7 +153,8 @@ func (s *Store) DeleteDirectory(ctx context.Context, idOrName string) error {
 	err = s.inTx(ctx, func(tx Querier) error {
 		ev := s.newEvents(ctx, s.d.Now())
 		ev.add(store.DirectoryDeleted, d.ID, "", directoryData(d), nil)
-		if err := WriteEvents(ctx, tx, s.d, ev.list); err != nil {
+		// Now, not with the COMMIT: they need the directory's row.
+		if err := writeEvents(ctx, tx, s.d, ev.list, false); err != nil {
 			return err
 		}
 		// Memberships first: they reference resources, which reference the
