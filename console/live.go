@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -26,7 +27,15 @@ func (c *console) live(w http.ResponseWriter, r *http.Request, s *session) error
 		}
 		dir = d.ID
 	}
-	c.render(w, r, http.StatusOK, "live", s, map[string]any{"Directories": dirs, "Directory": dir})
+	names := map[string]string{}
+	for _, d := range dirs {
+		names[d.ID] = d.Name
+	}
+	namesJSON, err := json.Marshal(names)
+	if err != nil {
+		return fmt.Errorf("console: directory names: %w", err)
+	}
+	c.render(w, r, http.StatusOK, "live", s, map[string]any{"Directories": dirs, "Directory": dir, "Names": string(namesJSON)})
 	return nil
 }
 

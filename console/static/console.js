@@ -16,6 +16,7 @@ document.addEventListener("DOMContentLoaded", function () {
   var pause = document.getElementById("pause");
   var empty = document.getElementById("feed-empty");
   var paused = false, held = [];
+  var names = JSON.parse(feed.dataset.names || "{}");
   function show(ev) {
     var li = document.createElement("li");
     li.className = "event";
@@ -36,7 +37,7 @@ document.addEventListener("DOMContentLoaded", function () {
       li.append(label);
     }
     var ctx = ev.context || {};
-    li.append(" by " + (ctx.source || "") + (ctx.token ? " (" + ctx.token + ")" : ""));
+    li.append(" in " + (names[ev.directory] || ev.directory) + " by " + (ctx.source || "") + (ctx.token ? " (" + ctx.token + ")" : ""));
     feed.prepend(li);
     if (empty) empty.hidden = true;
     while (feed.children.length > 500) feed.lastChild.remove();
@@ -49,6 +50,7 @@ document.addEventListener("DOMContentLoaded", function () {
     if (!paused) { held.forEach(show); held = []; }
   });
   var es = new EventSource(feed.dataset.stream);
+  window.addEventListener("pagehide", function () { es.close(); });
   es.addEventListener("open", function () { if (!paused) state.textContent = "live"; });
   es.addEventListener("error", function () { state.textContent = "reconnecting…"; });
   es.addEventListener("change", function (m) {
@@ -63,6 +65,10 @@ document.addEventListener("DOMContentLoaded", function () {
 function liveUsers(table) {
   if (!table) return;
   var es = new EventSource(table.dataset.stream);
+  // data-live says whether the stream is open (what follows is shown).
+  window.addEventListener("pagehide", function () { es.close(); });
+  es.addEventListener("open", function () { table.dataset.live = "open"; });
+  es.addEventListener("error", function () { table.dataset.live = "reconnecting"; });
   es.addEventListener("change", function (m) {
     var ev = JSON.parse(m.data);
     if (ev.type !== "user.created") return;
