@@ -81,16 +81,8 @@ func (s *Store) AuthenticateManagementKey(ctx context.Context, secret string) (s
 	if err != nil {
 		return store.ManagementKey{}, s.errorf("authenticate management key", err)
 	}
-	now := s.d.Now()
-	if k.Revoked || !k.Expires.IsZero() && now.After(k.Expires) {
-		return store.ManagementKey{}, store.ErrUnauthorized
-	}
-	if now.Sub(k.LastUsed) > time.Minute {
-		if _, err := s.d.Writer().Exec(ctx, `UPDATE management_keys SET last_used = $1 WHERE id = $2 AND (last_used IS NULL OR last_used < $3)`,
-			s.d.Time(now), k.ID, s.d.Time(now.Add(-time.Minute))); err != nil {
-			return store.ManagementKey{}, s.errorf("authenticate management key", err)
-		}
-		k.LastUsed = now
+	if k.LastUsed, err = s.use(ctx, "management_keys", k.ID, k.Revoked, k.Expires, k.LastUsed); err != nil {
+		return store.ManagementKey{}, err
 	}
 	return k, nil
 }

@@ -137,19 +137,29 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (store.Token, e
 	if err != nil {
 		return store.Token{}, s.errorf("authenticate", err)
 	}
-	now := s.d.Now()
-	if t.Revoked || !t.Expires.IsZero() && now.After(t.Expires) {
-		return store.Token{}, store.ErrUnauthorized
-	}
-	if now.Sub(t.LastUsed) > time.Minute {
-		// The condition makes servers that race here write once.
-		if _, err := s.d.Writer().Exec(ctx, `UPDATE tokens SET last_used = $1 WHERE id = $2 AND (last_used IS NULL OR last_used < $3)`,
-			s.d.Time(now), t.ID, s.d.Time(now.Add(-time.Minute))); err != nil {
-			return store.Token{}, s.errorf("authenticate", err)
-		}
-		t.LastUsed = now
+	if t.LastUsed, err = s.use(ctx, "tokens", t.ID, t.Revoked, t.Expires, t.LastUsed); err != nil {
+		return store.Token{}, err
 	}
 	return t, nil
+}
+
+// use checks a credential found by its hash in table (tokens,
+// management_keys): ErrUnauthorized if it is revoked or expired. Else it
+// records its use, at most once a minute (the condition makes servers that
+// race here write once), and returns the time of last use to report.
+func (s *Store) use(ctx context.Context, table, id string, revoked bool, expires, lastUsed time.Time) (time.Time, error) {
+	now := s.d.Now()
+	if revoked || !expires.IsZero() && now.After(expires) {
+		return lastUsed, store.ErrUnauthorized
+	}
+	if now.Sub(lastUsed) <= time.Minute {
+		return lastUsed, nil
+	}
+	if _, err := s.d.Writer().Exec(ctx, `UPDATE `+table+` SET last_used = $1 WHERE id = $2 AND (last_used IS NULL OR last_used < $3)`,
+		s.d.Time(now), id, s.d.Time(now.Add(-time.Minute))); err != nil {
+		return lastUsed, s.errorf("authenticate", err)
+	}
+	return now, nil
 }
 
 const tokenColumns = `id, directory_id, name, created, expires, last_used, revoked`
