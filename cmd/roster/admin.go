@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/url"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -91,14 +90,13 @@ func newAdminCommand(env getenv) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tCREATED\tPASSWORD")
+				tw := newTable(cmd.OutOrStdout(), "NAME", "CREATED", "PASSWORD")
 				for _, a := range admins {
 					state := "set"
 					if !a.HasPassword {
 						state = "not set (a setup link is pending)"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Name, a.Created.Format(time.RFC3339), state)
+					writeRow(tw, a.Name, stamp(a.Created), state)
 				}
 				return tw.Flush()
 			})

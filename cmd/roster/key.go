@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,11 +58,9 @@ func newKeyCommand(env getenv) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tID\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
+				tw := newTable(cmd.OutOrStdout(), "NAME", "ID", "CREATED", "EXPIRES", "LAST USED", "REVOKED")
 				for _, k := range keys {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%t\n", k.Name, k.ID, k.Created.Format(time.RFC3339),
-						timeOrDash(k.Expires), timeOrDash(k.LastUsed), k.Revoked)
+					writeRow(tw, k.Name, k.ID, stamp(k.Created), stamp(k.Expires), stamp(k.LastUsed), fmt.Sprint(k.Revoked))
 				}
 				return tw.Flush()
 			})
@@ -85,12 +82,4 @@ func newKeyCommand(env getenv) *cobra.Command {
 	}
 	cmd.AddCommand(create, list, revoke)
 	return cmd
-}
-
-// timeOrDash formats t, or "-" for the zero time.
-func timeOrDash(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.Format(time.RFC3339)
 }
