@@ -3,14 +3,12 @@ package management
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/rosterhq/roster/event"
+	"github.com/rosterhq/roster/internal/sse"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -148,41 +146,13 @@ func (a *api) stream(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 
-	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	var mu sync.Mutex // one writer at a time: events and keep-alives
-	write := func(format string, args ...any) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if _, err := fmt.Fprintf(w, format, args...); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	if err := write(": roster event stream\n\n"); err != nil {
+	stream, err := sse.Start(w, "roster event stream")
+	if err != nil {
 		return nil
 	}
-	go func() {
-		t := time.NewTicker(a.KeepAlive)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if write(": keep-alive\n\n") != nil {
-					cancel()
-					return
-				}
-			}
-		}
-	}()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go stream.KeepAlive(ctx, a.KeepAlive, cancel)
 	wanted := map[string]bool{}
 	for _, t := range types {
 		wanted[t] = true
@@ -195,7 +165,7 @@ func (a *api) stream(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return write("id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, b)
+		return stream.Event(strconv.FormatInt(e.Seq, 10), e.Type, b)
 	}
 	if all {
 		err = event.FollowAll(ctx, a.Store, a.Poll, send)
