@@ -52,17 +52,23 @@ func (f *Follower) Follow(ctx context.Context, fn func(store.Event) error) error
 			}
 			return err
 		}
-		if n == batch {
-			continue
-		}
-		t.Reset(poll)
-		select {
-		case <-ctx.Done():
+		if n < batch && !wait(ctx, t, poll, written) {
 			return nil
-		case <-written:
-		case <-t.C:
 		}
 	}
+}
+
+// wait waits for a commit (written), for poll to pass on t, or for ctx to
+// end, which it reports as false.
+func wait(ctx context.Context, t *time.Timer, poll time.Duration, written <-chan struct{}) bool {
+	t.Reset(poll)
+	select {
+	case <-ctx.Done():
+		return false
+	case <-written:
+	case <-t.C:
+	}
+	return true
 }
 
 // read hands on the events after f.After, one batch, and returns how many
@@ -142,15 +148,8 @@ func FollowAll(ctx context.Context, src Source, poll time.Duration, fn func(stor
 				delete(after, id)
 			}
 		}
-		if more {
-			continue
-		}
-		t.Reset(poll)
-		select {
-		case <-ctx.Done():
+		if !more && !wait(ctx, t, poll, written) {
 			return nil
-		case <-written:
-		case <-t.C:
 		}
 	}
 }

@@ -99,12 +99,7 @@ func (s *Store) UseAdminSetup(ctx context.Context, secret, passwordHash string) 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE admins SET password = $1, setup_hash = NULL, setup_expires = NULL WHERE id = $2`,
-			passwordHash, a.ID); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM admin_sessions WHERE admin_id = $1`, a.ID)
-		return err
+		return setPassword(ctx, tx, a.ID, passwordHash)
 	})
 	if errors.Is(err, store.ErrUnauthorized) {
 		return store.Admin{}, err
@@ -133,12 +128,7 @@ func (s *Store) SetAdminPassword(ctx context.Context, name, passwordHash string)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE admins SET password = $1, setup_hash = NULL, setup_expires = NULL WHERE id = $2`,
-			passwordHash, a.ID); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM admin_sessions WHERE admin_id = $1`, a.ID)
-		return err
+		return setPassword(ctx, tx, a.ID, passwordHash)
 	})
 	if err != nil {
 		return store.Admin{}, s.errorf(what, err)
@@ -262,4 +252,15 @@ func (s *Store) GroupMembers(ctx context.Context, dir, group, after string, limi
 		return nil, 0, s.errorf(what, err)
 	}
 	return out, total, nil
+}
+
+// setPassword sets an admin's password, ends its setup link and its
+// sessions: a new password logs every browser out.
+func setPassword(ctx context.Context, tx Querier, id, passwordHash string) error {
+	if _, err := tx.Exec(ctx, `UPDATE admins SET password = $1, setup_hash = NULL, setup_expires = NULL WHERE id = $2`,
+		passwordHash, id); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM admin_sessions WHERE admin_id = $1`, id)
+	return err
 }
