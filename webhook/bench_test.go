@@ -65,10 +65,7 @@ func memberEvents(b *testing.B, st store.Store, dir string, n int) {
 func BenchmarkDeliveryThroughput(b *testing.B) {
 	st := open(b, location(b, "sqlite"))
 	ctx := context.Background()
-	dir, err := st.CreateDirectory(ctx, "acme")
-	if err != nil {
-		b.Fatal(err)
-	}
+	dir := newDirectory(b, st)
 	r, url := newCountingReceiver(b)
 	w, err := st.CreateWebhook(ctx, store.WebhookSpec{URL: url, Directory: dir.ID})
 	if err != nil {
@@ -100,10 +97,7 @@ func BenchmarkDeliveryThroughput(b *testing.B) {
 func BenchmarkDeliveryLag(b *testing.B) {
 	st := open(b, location(b, "sqlite"))
 	ctx := context.Background()
-	dir, err := st.CreateDirectory(ctx, "acme")
-	if err != nil {
-		b.Fatal(err)
-	}
+	dir := newDirectory(b, st)
 	r, url := newCountingReceiver(b)
 	if _, err := st.CreateWebhook(ctx, store.WebhookSpec{URL: url, Directory: dir.ID}); err != nil {
 		b.Fatal(err)
@@ -136,10 +130,7 @@ func BenchmarkDeliveryLag(b *testing.B) {
 func BenchmarkDeliveryLagUnderLoad(b *testing.B) {
 	st := open(b, location(b, "sqlite"))
 	ctx := context.Background()
-	dir, err := st.CreateDirectory(ctx, "acme")
-	if err != nil {
-		b.Fatal(err)
-	}
+	dir := newDirectory(b, st)
 	var mu sync.Mutex
 	lags := make([]time.Duration, 0, b.N)
 	all := make(chan struct{})

@@ -41,10 +41,7 @@ func TestDeliversASessionInOrder(t *testing.T) {
 		r := newReceiver(t)
 		webhookOf(t, st, r, store.WebhookSpec{}) // all directories, made before the directory
 		d, _ := start(t, st, webhook.Config{})
-		dir, err := st.CreateDirectory(context.Background(), "acme")
-		if err != nil {
-			t.Fatal(err)
-		}
+		dir := newDirectory(t, st)
 		session(t, st, dir.ID)
 		d.Wake()
 		last := lastSeq(t, st, dir.ID)
@@ -102,8 +99,7 @@ func TestDeliversOnlyWhatTheWebhookWants(t *testing.T) {
 func TestRetriesInOrder(t *testing.T) {
 	forEachStore(t, func(t *testing.T, loc string) {
 		st := open(t, loc)
-		dir, _ := st.CreateDirectory(context.Background(), "acme")
-		r := newReceiver(t)
+		dir, r, w := directoryWithWebhook(t, st)
 		r.answer = func(e store.Event, try int, w http.ResponseWriter) bool {
 			if e.Seq == 2 && try <= 3 {
 				http.Error(w, "down for maintenance", http.StatusInternalServerError)
@@ -111,7 +107,6 @@ func TestRetriesInOrder(t *testing.T) {
 			}
 			return false
 		}
-		w := webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
 		for i := range 4 {
 			create(t, st, dir.ID, users, fmt.Sprintf(`{"userName":"u%d"}`, i))
 		}
@@ -147,8 +142,7 @@ func TestRetriesInOrder(t *testing.T) {
 func TestRetryAfterIsHonoured(t *testing.T) {
 	t.Parallel()
 	st := open(t, location(t, "sqlite"))
-	dir, _ := st.CreateDirectory(context.Background(), "acme")
-	r := newReceiver(t)
+	dir, r, _ := directoryWithWebhook(t, st)
 	var first atomic.Int64
 	r.answer = func(e store.Event, try int, w http.ResponseWriter) bool {
 		if try == 1 {
@@ -159,7 +153,6 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		}
 		return false
 	}
-	webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
 	create(t, st, dir.ID, users, `{"userName":"u"}`)
 	start(t, st, webhook.Config{})
 	got := r.waitFor("the retried event", func(got []delivery) bool { return len(got) == 1 })
@@ -173,8 +166,7 @@ func TestGoneDisablesTheWebhook(t *testing.T) {
 	t.Parallel()
 	st := open(t, location(t, "sqlite"))
 	ctx := context.Background()
-	dir, _ := st.CreateDirectory(ctx, "acme")
-	r := newReceiver(t)
+	dir, r, w := directoryWithWebhook(t, st)
 	var gone atomic.Bool
 	gone.Store(true)
 	r.answer = func(e store.Event, try int, w http.ResponseWriter) bool {
@@ -184,7 +176,6 @@ func TestGoneDisablesTheWebhook(t *testing.T) {
 		}
 		return false
 	}
-	w := webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
 	create(t, st, dir.ID, users, `{"userName":"u1"}`)
 	d, logs := start(t, st, webhook.Config{})
 	logs.waitFor("the webhook disabled", func(l logLine) bool { return strings.Contains(l.msg, "410 Gone") })
@@ -216,8 +207,7 @@ func TestDeadLetterThenTheNextEvent(t *testing.T) {
 	forEachStore(t, func(t *testing.T, loc string) {
 		st := open(t, loc)
 		ctx := context.Background()
-		dir, _ := st.CreateDirectory(ctx, "acme")
-		r := newReceiver(t)
+		dir, r, w := directoryWithWebhook(t, st)
 		r.answer = func(e store.Event, try int, w http.ResponseWriter) bool {
 			if e.Seq == 2 {
 				http.Error(w, "cannot take this one", http.StatusBadRequest)
@@ -225,7 +215,6 @@ func TestDeadLetterThenTheNextEvent(t *testing.T) {
 			}
 			return false
 		}
-		w := webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
 		create(t, st, dir.ID, users, `{"userName":"poison"}`)
 		create(t, st, dir.ID, users, `{"userName":"next"}`)
 		start(t, st, webhook.Config{Schedule: fast[:3]})
@@ -385,9 +374,7 @@ func TestRefusesPrivateAddressesWhenConnecting(t *testing.T) {
 	t.Parallel()
 	st := open(t, location(t, "sqlite"))
 	ctx := context.Background()
-	dir, _ := st.CreateDirectory(ctx, "acme")
-	r := newReceiver(t)
-	w := webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
+	dir, r, w := directoryWithWebhook(t, st)
 	create(t, st, dir.ID, users, `{"userName":"u"}`)
 	logs := &logWatch{t: t, notify: make(chan struct{}, 1)}
 	d := webhook.New(webhook.Config{Store: st, Schedule: fast[:1], Logger: slog.New(logHandler{w: logs})})
@@ -415,9 +402,7 @@ func TestRotationSendsTwoSignatures(t *testing.T) {
 	t.Parallel()
 	st := open(t, location(t, "sqlite"))
 	ctx := context.Background()
-	dir, _ := st.CreateDirectory(ctx, "acme")
-	r := newReceiver(t)
-	w := webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
+	dir, r, w := directoryWithWebhook(t, st)
 	rotated, err := st.RotateWebhookSecret(ctx, w.ID, 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -447,9 +432,7 @@ func TestRedeliver(t *testing.T) {
 	t.Parallel()
 	st := open(t, location(t, "sqlite"))
 	ctx := context.Background()
-	dir, _ := st.CreateDirectory(ctx, "acme")
-	r := newReceiver(t)
-	w := webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
+	dir, r, w := directoryWithWebhook(t, st)
 	for i := range 4 {
 		create(t, st, dir.ID, users, fmt.Sprintf(`{"userName":"u%d"}`, i))
 	}
@@ -490,9 +473,7 @@ func TestALostLeaseIsTakenOver(t *testing.T) {
 	forEachStore(t, func(t *testing.T, loc string) {
 		st := open(t, loc)
 		ctx := context.Background()
-		dir, _ := st.CreateDirectory(ctx, "acme")
-		r := newReceiver(t)
-		webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
+		dir, r, _ := directoryWithWebhook(t, st)
 		for i := range 3 {
 			create(t, st, dir.ID, users, fmt.Sprintf(`{"userName":"u%d"}`, i))
 		}

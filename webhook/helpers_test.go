@@ -370,3 +370,22 @@ func webhookOf(t *testing.T, st store.Store, r *receiver, spec store.WebhookSpec
 	r.setSecrets(w.Secret)
 	return w
 }
+
+// newDirectory makes directory acme in st.
+func newDirectory(t testing.TB, st store.Store) store.Directory {
+	t.Helper()
+	dir, err := st.CreateDirectory(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// directoryWithWebhook makes directory acme in st, a receiver, and a
+// webhook of acme to the receiver, which verifies with its secret.
+func directoryWithWebhook(t *testing.T, st store.Store) (store.Directory, *receiver, store.Webhook) {
+	t.Helper()
+	dir := newDirectory(t, st)
+	r := newReceiver(t)
+	return dir, r, webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
+}
