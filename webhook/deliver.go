@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -375,7 +374,9 @@ const maxRetryAfter = 24 * time.Hour
 
 // post sends one event to w, freshly signed.
 func (d *Deliverer) post(ctx context.Context, w store.Webhook, e store.Event) outcome {
-	body, err := json.Marshal(e)
+	// The event's own encoding, as the events API carries it: json.Marshal
+	// would only compact it again.
+	body, err := e.MarshalJSON()
 	if err != nil {
 		return outcome{err: fmt.Sprintf("encode the event: %v", err), retryAfter: -1}
 	}
