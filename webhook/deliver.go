@@ -76,11 +76,9 @@ type Config struct {
 // due and delivers their events in order, one at a time per webhook and
 // directory, until each is acknowledged (a 2xx) or dead-lettered.
 type Deliverer struct {
-	cfg    Config
-	client *http.Client
-	owner  string
-	wake   chan struct{}
-	log    *slog.Logger
+	cfg   Config
+	owner string
+	wake  chan struct{}
 }
 
 // New returns a Deliverer configured by cfg.
@@ -112,13 +110,13 @@ func New(cfg Config) *Deliverer {
 	if cfg.PruneEvery <= 0 {
 		cfg.PruneEvery = 10 * time.Minute
 	}
-	d := &Deliverer{cfg: cfg, client: cfg.Client, wake: make(chan struct{}, 1), log: cfg.Logger}
-	if d.log == nil {
-		d.log = slog.New(slog.DiscardHandler)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if d.client == nil {
-		d.client = NewClient(cfg.AllowPrivate)
+	if cfg.Client == nil {
+		cfg.Client = NewClient(cfg.AllowPrivate)
 	}
+	d := &Deliverer{cfg: cfg, wake: make(chan struct{}, 1)}
 	host, _ := os.Hostname()
 	var b [4]byte
 	rand.Read(b[:])
@@ -175,7 +173,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		if free := d.cfg.Concurrency - running; free > 0 && ctx.Err() == nil {
 			cs, err := d.cfg.Store.ClaimWebhookCursors(ctx, d.owner, d.cfg.Lease, free)
 			if err != nil && ctx.Err() == nil {
-				d.log.Error("webhooks: claim deliveries", "error", err)
+				d.cfg.Logger.Error("webhooks: claim deliveries", "error", err)
 			}
 			for _, c := range cs {
 				running++
@@ -211,7 +209,7 @@ func (d *Deliverer) prune(ctx context.Context) {
 		for {
 			n, err := d.cfg.Store.PruneDeliveryAttempts(ctx, time.Now().Add(-d.cfg.Retention), pruneBatch)
 			if err != nil && ctx.Err() == nil {
-				d.log.Warn("webhooks: pruning the delivery log failed; will retry", "error", err)
+				d.cfg.Logger.Warn("webhooks: pruning the delivery log failed; will retry", "error", err)
 			}
 			if err != nil || n < pruneBatch {
 				break
@@ -241,7 +239,7 @@ func (o outcome) ok() bool { return o.status >= 200 && o.status < 300 }
 // disabled, reporting every reportEvery while it goes on, after a dead
 // letter, and when it stops (releasing the cursor).
 func (d *Deliverer) deliver(ctx context.Context, c store.WebhookCursor) {
-	log := d.log.With("webhook", c.Webhook, "directory", c.Directory)
+	log := d.cfg.Logger.With("webhook", c.Webhook, "directory", c.Directory)
 	seq, tries := c.Seq, c.Attempts
 	var rep store.CursorReport
 	lastReport := time.Now()
@@ -397,7 +395,7 @@ func (d *Deliverer) post(ctx context.Context, w store.Webhook, e store.Event) ou
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(HeaderSignature, sig)
 	start := time.Now()
-	resp, err := d.client.Do(req)
+	resp, err := d.cfg.Client.Do(req)
 	o := outcome{retryAfter: -1}
 	if err != nil {
 		o.took = time.Since(start)
