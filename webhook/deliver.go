@@ -234,6 +234,13 @@ type outcome struct {
 
 func (o outcome) ok() bool { return o.status >= 200 && o.status < 300 }
 
+// attempt is the log entry of the POST that got o: try number n of event
+// e of directory dir to webhook id.
+func (o outcome) attempt(id, dir string, e store.Event, n int) store.DeliveryAttempt {
+	return store.DeliveryAttempt{Webhook: id, Directory: dir, Event: e.ID, Seq: e.Seq, Attempt: n,
+		Time: time.Now(), Status: o.status, Duration: o.took, Error: o.err}
+}
+
 // deliver delivers the events of a claimed cursor in order until it has
 // none left, an event fails (it is retried later) or the webhook is
 // disabled, reporting every reportEvery while it goes on, after a dead
@@ -308,8 +315,7 @@ func (d *Deliverer) deliver(ctx context.Context, c store.WebhookCursor) {
 			// Timeout) and recorded, so that a stop sends nothing twice.
 			o := d.post(context.WithoutCancel(ctx), w, e)
 			tries++
-			rep.Attempts = append(rep.Attempts, store.DeliveryAttempt{Webhook: w.ID, Directory: c.Directory, Event: e.ID, Seq: e.Seq,
-				Attempt: tries, Time: time.Now(), Status: o.status, Duration: o.took, Error: o.err})
+			rep.Attempts = append(rep.Attempts, o.attempt(w.ID, c.Directory, e, tries))
 			switch {
 			case o.ok():
 				seq, tries = e.Seq, 0
@@ -472,8 +478,9 @@ func (d *Deliverer) Redeliver(ctx context.Context, id, dir string, from, to int6
 			if o.cancelled {
 				return out, ctx.Err()
 			}
-			out = append(out, store.DeliveryAttempt{Webhook: w.ID, Directory: dir, Event: e.ID, Seq: e.Seq, Attempt: 1,
-				Time: time.Now(), Status: o.status, Duration: o.took, Error: o.err, Manual: true})
+			a := o.attempt(w.ID, dir, e, 1)
+			a.Manual = true
+			out = append(out, a)
 		}
 	}
 	if err := d.cfg.Store.LogDeliveryAttempts(ctx, out); err != nil {
