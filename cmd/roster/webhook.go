@@ -110,16 +110,22 @@ func explainPrivate(err error) error {
 func describeWebhook(ctx context.Context, st store.Store, w store.Webhook) string {
 	dir := "every directory"
 	if w.Directory != "" {
-		dir = "directory " + w.Directory
-		if d, err := st.Directory(ctx, w.Directory); err == nil {
-			dir = "directory " + d.Name
-		}
+		dir = "directory " + directoryName(ctx, st, w.Directory)
 	}
 	types := "all events"
 	if len(w.Types) > 0 {
 		types = strings.Join(w.Types, ", ")
 	}
 	return dir + ", " + types
+}
+
+// directoryName returns the name of the directory of id, or id if it has
+// none to read (a deleted directory).
+func directoryName(ctx context.Context, st store.Store, id string) string {
+	if d, err := st.Directory(ctx, id); err == nil {
+		return d.Name
+	}
+	return id
 }
 
 func newWebhookUpdateCommand(db *dbFlag) *cobra.Command {
@@ -185,10 +191,7 @@ func newWebhookListCommand(db *dbFlag) *cobra.Command {
 				for _, w := range hooks {
 					dir, types, enabled := "*", "*", "yes"
 					if w.Directory != "" {
-						dir = w.Directory
-						if d, err := st.Directory(ctx, w.Directory); err == nil {
-							dir = d.Name
-						}
+						dir = directoryName(ctx, st, w.Directory)
 					}
 					if len(w.Types) > 0 {
 						types = strings.Join(w.Types, ",")
