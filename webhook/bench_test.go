@@ -63,7 +63,7 @@ func memberEvents(b *testing.B, st store.Store, dir string, n int) {
 // directory to one webhook on a loopback receiver (SQLite): the
 // delivery's own rate, in order, one POST at a time.
 func BenchmarkDeliveryThroughput(b *testing.B) {
-	st := open(b, location(b, "sqlite"))
+	st := openSQLite(b)
 	ctx := context.Background()
 	dir := newDirectory(b, st)
 	r, url := newCountingReceiver(b)
@@ -95,7 +95,7 @@ func BenchmarkDeliveryThroughput(b *testing.B) {
 // a loopback receiver that keeps up, the server waking the deliverer
 // after the commit as roster serve does.
 func BenchmarkDeliveryLag(b *testing.B) {
-	st := open(b, location(b, "sqlite"))
+	st := openSQLite(b)
 	ctx := context.Background()
 	dir := newDirectory(b, st)
 	r, url := newCountingReceiver(b)
@@ -128,7 +128,7 @@ func BenchmarkDeliveryLag(b *testing.B) {
 // event's lag from its time (taken as its transaction began, so a little
 // more than from its commit) to its arrival at a loopback receiver.
 func BenchmarkDeliveryLagUnderLoad(b *testing.B) {
-	st := open(b, location(b, "sqlite"))
+	st := openSQLite(b)
 	ctx := context.Background()
 	dir := newDirectory(b, st)
 	var mu sync.Mutex

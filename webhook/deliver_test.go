@@ -67,7 +67,7 @@ func TestDeliversASessionInOrder(t *testing.T) {
 // after the events that were there when it was made.
 func TestDeliversOnlyWhatTheWebhookWants(t *testing.T) {
 	t.Parallel()
-	st := open(t, location(t, "sqlite"))
+	st := openSQLite(t)
 	ctx := context.Background()
 	acme, _ := st.CreateDirectory(ctx, "acme")
 	other, _ := st.CreateDirectory(ctx, "other")
@@ -141,7 +141,7 @@ func TestRetriesInOrder(t *testing.T) {
 // the schedule says milliseconds.
 func TestRetryAfterIsHonoured(t *testing.T) {
 	t.Parallel()
-	st := open(t, location(t, "sqlite"))
+	st := openSQLite(t)
 	dir, r, _ := directoryWithWebhook(t, st)
 	var first atomic.Int64
 	r.answer = func(e store.Event, try int, w http.ResponseWriter) bool {
@@ -164,7 +164,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 // A 410 disables the webhook, which keeps its place.
 func TestGoneDisablesTheWebhook(t *testing.T) {
 	t.Parallel()
-	st := open(t, location(t, "sqlite"))
+	st := openSQLite(t)
 	ctx := context.Background()
 	dir, r, w := directoryWithWebhook(t, st)
 	var gone atomic.Bool
@@ -372,7 +372,7 @@ func TestTwoReplicasDeliverEachEventOnce(t *testing.T) {
 // its URL passed when it was made (DNS rebinding).
 func TestRefusesPrivateAddressesWhenConnecting(t *testing.T) {
 	t.Parallel()
-	st := open(t, location(t, "sqlite"))
+	st := openSQLite(t)
 	ctx := context.Background()
 	dir, r, w := directoryWithWebhook(t, st)
 	create(t, st, dir.ID, users, `{"userName":"u"}`)
@@ -400,7 +400,7 @@ func TestRefusesPrivateAddressesWhenConnecting(t *testing.T) {
 // verifies with its secret alone.
 func TestRotationSendsTwoSignatures(t *testing.T) {
 	t.Parallel()
-	st := open(t, location(t, "sqlite"))
+	st := openSQLite(t)
 	ctx := context.Background()
 	dir, r, w := directoryWithWebhook(t, st)
 	rotated, err := st.RotateWebhookSecret(ctx, w.ID, 24*time.Hour)
@@ -430,7 +430,7 @@ func TestRotationSendsTwoSignatures(t *testing.T) {
 // attempts and leaves the cursor where it was.
 func TestRedeliver(t *testing.T) {
 	t.Parallel()
-	st := open(t, location(t, "sqlite"))
+	st := openSQLite(t)
 	ctx := context.Background()
 	dir, r, w := directoryWithWebhook(t, st)
 	for i := range 4 {
@@ -503,7 +503,7 @@ func TestALostLeaseIsTakenOver(t *testing.T) {
 // still go out to a webhook for all directories.
 func TestDeliversADeletedDirectorysLastEvents(t *testing.T) {
 	t.Parallel()
-	st := open(t, location(t, "sqlite"))
+	st := openSQLite(t)
 	ctx := context.Background()
 	r := newReceiver(t)
 	webhookOf(t, st, r, store.WebhookSpec{})

@@ -56,6 +56,13 @@ func open(t testing.TB, loc string) store.Store {
 	return st
 }
 
+// openSQLite opens a new, empty SQLite store, for a test that needs no
+// other.
+func openSQLite(t testing.TB) store.Store {
+	t.Helper()
+	return open(t, location(t, "sqlite"))
+}
+
 // fast is a schedule of seven tries a few milliseconds apart.
 var fast = []time.Duration{0, time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond, 4 * time.Millisecond, 5 * time.Millisecond, 6 * time.Millisecond}
 
