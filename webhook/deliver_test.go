@@ -466,6 +466,44 @@ func TestRedeliver(t *testing.T) {
 	}
 }
 
+// A redelivery of a range sends only the events of the types the webhook
+// gets, in order.
+func TestRedeliverSendsOnlyTheTypesTheWebhookGets(t *testing.T) {
+	t.Parallel()
+	st := openSQLite(t)
+	ctx := context.Background()
+	dir := newDirectory(t, st)
+	r := newReceiver(t)
+	w := webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID, Types: []string{store.UserCreated}})
+	session(t, st, dir.ID)
+	last := lastSeq(t, st, dir.ID)
+	evs, err := st.Events(ctx, store.EventQuery{Directory: dir.ID, Limit: int(last)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for _, e := range evs {
+		if e.Type == store.UserCreated {
+			want = append(want, e.Seq)
+		}
+	}
+	d := webhook.New(webhook.Config{Store: st, AllowPrivate: true})
+	attempts, err := d.Redeliver(ctx, w.ID, dir.ID, 1, last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent []int64
+	for _, a := range attempts {
+		sent = append(sent, a.Seq)
+	}
+	if len(want) == 0 || !slices.Equal(sent, want) {
+		t.Errorf("redelivered seqs %v, want the user.created ones %v", sent, want)
+	}
+	if got := seqs(r.waitFor("the redeliveries", func(got []delivery) bool { return len(got) == len(want) })); !slices.Equal(got, want) {
+		t.Errorf("the receiver got seqs %v, want %v", got, want)
+	}
+}
+
 // A server killed while it held a cursor (its claim never reported) loses
 // nothing: another takes the cursor over once the lease runs out, and
 // delivers from where the last report left it, in order.
