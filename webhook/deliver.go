@@ -274,6 +274,11 @@ func (d *Deliverer) deliver(ctx context.Context, c store.WebhookCursor) {
 		return keep
 	}
 	release := func(next time.Time) { report(false, next, "") }
+	// While events keep coming, report at most every reportEvery: each
+	// report is a write, which on SQLite waits for the one writer with
+	// the changes whose events these are. Running out of events releases
+	// the cursor, reporting. reportIfDue says whether to go on.
+	reportIfDue := func() bool { return time.Since(lastReport) < reportEvery || report(true, time.Time{}, "") }
 
 	for {
 		w, err := d.cfg.Store.Webhook(ctx, c.Webhook)
@@ -341,15 +346,11 @@ func (d *Deliverer) deliver(ctx context.Context, c store.WebhookCursor) {
 				release(time.Now().Add(d.delay(tries, o.retryAfter)))
 				return
 			}
-			if time.Since(lastReport) >= reportEvery && !report(true, time.Time{}, "") {
+			if !reportIfDue() {
 				return
 			}
 		}
-		// While events keep coming, report at most every reportEvery: each
-		// report is a write, which on SQLite waits for the one writer with
-		// the changes whose events these are. Running out of events
-		// releases the cursor, reporting.
-		if time.Since(lastReport) >= reportEvery && !report(true, time.Time{}, "") {
+		if !reportIfDue() {
 			return
 		}
 	}
