@@ -63,12 +63,9 @@ func memberEvents(b *testing.B, st store.Store, dir string, n int) {
 // directory to one webhook on a loopback receiver (SQLite): the
 // delivery's own rate, in order, one POST at a time.
 func BenchmarkDeliveryThroughput(b *testing.B) {
-	st := open(b, location(b, "sqlite"))
+	st := openSQLite(b)
 	ctx := context.Background()
-	dir, err := st.CreateDirectory(ctx, "acme")
-	if err != nil {
-		b.Fatal(err)
-	}
+	dir := newDirectory(b, st)
 	r, url := newCountingReceiver(b)
 	w, err := st.CreateWebhook(ctx, store.WebhookSpec{URL: url, Directory: dir.ID})
 	if err != nil {
@@ -98,12 +95,9 @@ func BenchmarkDeliveryThroughput(b *testing.B) {
 // a loopback receiver that keeps up, the server waking the deliverer
 // after the commit as roster serve does.
 func BenchmarkDeliveryLag(b *testing.B) {
-	st := open(b, location(b, "sqlite"))
+	st := openSQLite(b)
 	ctx := context.Background()
-	dir, err := st.CreateDirectory(ctx, "acme")
-	if err != nil {
-		b.Fatal(err)
-	}
+	dir := newDirectory(b, st)
 	r, url := newCountingReceiver(b)
 	if _, err := st.CreateWebhook(ctx, store.WebhookSpec{URL: url, Directory: dir.ID}); err != nil {
 		b.Fatal(err)
@@ -134,12 +128,9 @@ func BenchmarkDeliveryLag(b *testing.B) {
 // event's lag from its time (taken as its transaction began, so a little
 // more than from its commit) to its arrival at a loopback receiver.
 func BenchmarkDeliveryLagUnderLoad(b *testing.B) {
-	st := open(b, location(b, "sqlite"))
+	st := openSQLite(b)
 	ctx := context.Background()
-	dir, err := st.CreateDirectory(ctx, "acme")
-	if err != nil {
-		b.Fatal(err)
-	}
+	dir := newDirectory(b, st)
 	var mu sync.Mutex
 	lags := make([]time.Duration, 0, b.N)
 	all := make(chan struct{})

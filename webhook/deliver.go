@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -77,11 +76,9 @@ type Config struct {
 // due and delivers their events in order, one at a time per webhook and
 // directory, until each is acknowledged (a 2xx) or dead-lettered.
 type Deliverer struct {
-	cfg    Config
-	client *http.Client
-	owner  string
-	wake   chan struct{}
-	log    *slog.Logger
+	cfg   Config
+	owner string
+	wake  chan struct{}
 }
 
 // New returns a Deliverer configured by cfg.
@@ -113,13 +110,13 @@ func New(cfg Config) *Deliverer {
 	if cfg.PruneEvery <= 0 {
 		cfg.PruneEvery = 10 * time.Minute
 	}
-	d := &Deliverer{cfg: cfg, client: cfg.Client, wake: make(chan struct{}, 1), log: cfg.Logger}
-	if d.log == nil {
-		d.log = slog.New(slog.DiscardHandler)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if d.client == nil {
-		d.client = NewClient(cfg.AllowPrivate)
+	if cfg.Client == nil {
+		cfg.Client = NewClient(cfg.AllowPrivate)
 	}
+	d := &Deliverer{cfg: cfg, wake: make(chan struct{}, 1)}
 	host, _ := os.Hostname()
 	var b [4]byte
 	rand.Read(b[:])
@@ -176,7 +173,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		if free := d.cfg.Concurrency - running; free > 0 && ctx.Err() == nil {
 			cs, err := d.cfg.Store.ClaimWebhookCursors(ctx, d.owner, d.cfg.Lease, free)
 			if err != nil && ctx.Err() == nil {
-				d.log.Error("webhooks: claim deliveries", "error", err)
+				d.cfg.Logger.Error("webhooks: claim deliveries", "error", err)
 			}
 			for _, c := range cs {
 				running++
@@ -212,7 +209,7 @@ func (d *Deliverer) prune(ctx context.Context) {
 		for {
 			n, err := d.cfg.Store.PruneDeliveryAttempts(ctx, time.Now().Add(-d.cfg.Retention), pruneBatch)
 			if err != nil && ctx.Err() == nil {
-				d.log.Warn("webhooks: pruning the delivery log failed; will retry", "error", err)
+				d.cfg.Logger.Warn("webhooks: pruning the delivery log failed; will retry", "error", err)
 			}
 			if err != nil || n < pruneBatch {
 				break
@@ -237,12 +234,19 @@ type outcome struct {
 
 func (o outcome) ok() bool { return o.status >= 200 && o.status < 300 }
 
+// attempt is the log entry of the POST that got o: try number n of event
+// e of directory dir to webhook id.
+func (o outcome) attempt(id, dir string, e store.Event, n int) store.DeliveryAttempt {
+	return store.DeliveryAttempt{Webhook: id, Directory: dir, Event: e.ID, Seq: e.Seq, Attempt: n,
+		Time: time.Now(), Status: o.status, Duration: o.took, Error: o.err}
+}
+
 // deliver delivers the events of a claimed cursor in order until it has
 // none left, an event fails (it is retried later) or the webhook is
 // disabled, reporting every reportEvery while it goes on, after a dead
 // letter, and when it stops (releasing the cursor).
 func (d *Deliverer) deliver(ctx context.Context, c store.WebhookCursor) {
-	log := d.log.With("webhook", c.Webhook, "directory", c.Directory)
+	log := d.cfg.Logger.With("webhook", c.Webhook, "directory", c.Directory)
 	seq, tries := c.Seq, c.Attempts
 	var rep store.CursorReport
 	lastReport := time.Now()
@@ -270,6 +274,11 @@ func (d *Deliverer) deliver(ctx context.Context, c store.WebhookCursor) {
 		return keep
 	}
 	release := func(next time.Time) { report(false, next, "") }
+	// While events keep coming, report at most every reportEvery: each
+	// report is a write, which on SQLite waits for the one writer with
+	// the changes whose events these are. Running out of events releases
+	// the cursor, reporting. reportIfDue says whether to go on.
+	reportIfDue := func() bool { return time.Since(lastReport) < reportEvery || report(true, time.Time{}, "") }
 
 	for {
 		w, err := d.cfg.Store.Webhook(ctx, c.Webhook)
@@ -311,8 +320,7 @@ func (d *Deliverer) deliver(ctx context.Context, c store.WebhookCursor) {
 			// Timeout) and recorded, so that a stop sends nothing twice.
 			o := d.post(context.WithoutCancel(ctx), w, e)
 			tries++
-			rep.Attempts = append(rep.Attempts, store.DeliveryAttempt{Webhook: w.ID, Directory: c.Directory, Event: e.ID, Seq: e.Seq,
-				Attempt: tries, Time: time.Now(), Status: o.status, Duration: o.took, Error: o.err})
+			rep.Attempts = append(rep.Attempts, o.attempt(w.ID, c.Directory, e, tries))
 			switch {
 			case o.ok():
 				seq, tries = e.Seq, 0
@@ -338,15 +346,11 @@ func (d *Deliverer) deliver(ctx context.Context, c store.WebhookCursor) {
 				release(time.Now().Add(d.delay(tries, o.retryAfter)))
 				return
 			}
-			if time.Since(lastReport) >= reportEvery && !report(true, time.Time{}, "") {
+			if !reportIfDue() {
 				return
 			}
 		}
-		// While events keep coming, report at most every reportEvery: each
-		// report is a write, which on SQLite waits for the one writer with
-		// the changes whose events these are. Running out of events
-		// releases the cursor, reporting.
-		if time.Since(lastReport) >= reportEvery && !report(true, time.Time{}, "") {
+		if !reportIfDue() {
 			return
 		}
 	}
@@ -375,7 +379,9 @@ const maxRetryAfter = 24 * time.Hour
 
 // post sends one event to w, freshly signed.
 func (d *Deliverer) post(ctx context.Context, w store.Webhook, e store.Event) outcome {
-	body, err := json.Marshal(e)
+	// The event's own encoding, as the events API carries it: json.Marshal
+	// would only compact it again.
+	body, err := e.MarshalJSON()
 	if err != nil {
 		return outcome{err: fmt.Sprintf("encode the event: %v", err), retryAfter: -1}
 	}
@@ -396,7 +402,7 @@ func (d *Deliverer) post(ctx context.Context, w store.Webhook, e store.Event) ou
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(HeaderSignature, sig)
 	start := time.Now()
-	resp, err := d.client.Do(req)
+	resp, err := d.cfg.Client.Do(req)
 	o := outcome{retryAfter: -1}
 	if err != nil {
 		o.took = time.Since(start)
@@ -457,7 +463,10 @@ func (d *Deliverer) Redeliver(ctx context.Context, id, dir string, from, to int6
 	}
 	var out []store.DeliveryAttempt
 	for after := from - 1; after < to; {
-		evs, err := d.cfg.Store.Events(ctx, store.EventQuery{Directory: dir, After: after, Limit: int(min(int64(d.cfg.Batch), to-after))})
+		// Only the types the webhook gets: the store skips the others,
+		// which a redelivery, moving no cursor, has no need to read.
+		evs, err := d.cfg.Store.Events(ctx, store.EventQuery{Directory: dir, After: after, Types: w.Types,
+			Limit: int(min(int64(d.cfg.Batch), to-after))})
 		if err != nil {
 			return out, err
 		}
@@ -466,15 +475,16 @@ func (d *Deliverer) Redeliver(ctx context.Context, id, dir string, from, to int6
 		}
 		for _, e := range evs {
 			after = e.Seq
-			if e.Seq > to || !w.Wants(e.Type) {
+			if e.Seq > to {
 				continue
 			}
 			o := d.post(ctx, w, e)
 			if o.cancelled {
 				return out, ctx.Err()
 			}
-			out = append(out, store.DeliveryAttempt{Webhook: w.ID, Directory: dir, Event: e.ID, Seq: e.Seq, Attempt: 1,
-				Time: time.Now(), Status: o.status, Duration: o.took, Error: o.err, Manual: true})
+			a := o.attempt(w.ID, dir, e, 1)
+			a.Manual = true
+			out = append(out, a)
 		}
 	}
 	if err := d.cfg.Store.LogDeliveryAttempts(ctx, out); err != nil {

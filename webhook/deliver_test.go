@@ -41,10 +41,7 @@ func TestDeliversASessionInOrder(t *testing.T) {
 		r := newReceiver(t)
 		webhookOf(t, st, r, store.WebhookSpec{}) // all directories, made before the directory
 		d, _ := start(t, st, webhook.Config{})
-		dir, err := st.CreateDirectory(context.Background(), "acme")
-		if err != nil {
-			t.Fatal(err)
-		}
+		dir := newDirectory(t, st)
 		session(t, st, dir.ID)
 		d.Wake()
 		last := lastSeq(t, st, dir.ID)
@@ -70,7 +67,7 @@ func TestDeliversASessionInOrder(t *testing.T) {
 // after the events that were there when it was made.
 func TestDeliversOnlyWhatTheWebhookWants(t *testing.T) {
 	t.Parallel()
-	st := open(t, location(t, "sqlite"))
+	st := openSQLite(t)
 	ctx := context.Background()
 	acme, _ := st.CreateDirectory(ctx, "acme")
 	other, _ := st.CreateDirectory(ctx, "other")
@@ -102,8 +99,7 @@ func TestDeliversOnlyWhatTheWebhookWants(t *testing.T) {
 func TestRetriesInOrder(t *testing.T) {
 	forEachStore(t, func(t *testing.T, loc string) {
 		st := open(t, loc)
-		dir, _ := st.CreateDirectory(context.Background(), "acme")
-		r := newReceiver(t)
+		dir, r, w := directoryWithWebhook(t, st)
 		r.answer = func(e store.Event, try int, w http.ResponseWriter) bool {
 			if e.Seq == 2 && try <= 3 {
 				http.Error(w, "down for maintenance", http.StatusInternalServerError)
@@ -111,7 +107,6 @@ func TestRetriesInOrder(t *testing.T) {
 			}
 			return false
 		}
-		w := webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
 		for i := range 4 {
 			create(t, st, dir.ID, users, fmt.Sprintf(`{"userName":"u%d"}`, i))
 		}
@@ -146,9 +141,8 @@ func TestRetriesInOrder(t *testing.T) {
 // the schedule says milliseconds.
 func TestRetryAfterIsHonoured(t *testing.T) {
 	t.Parallel()
-	st := open(t, location(t, "sqlite"))
-	dir, _ := st.CreateDirectory(context.Background(), "acme")
-	r := newReceiver(t)
+	st := openSQLite(t)
+	dir, r, _ := directoryWithWebhook(t, st)
 	var first atomic.Int64
 	r.answer = func(e store.Event, try int, w http.ResponseWriter) bool {
 		if try == 1 {
@@ -159,7 +153,6 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		}
 		return false
 	}
-	webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
 	create(t, st, dir.ID, users, `{"userName":"u"}`)
 	start(t, st, webhook.Config{})
 	got := r.waitFor("the retried event", func(got []delivery) bool { return len(got) == 1 })
@@ -171,10 +164,9 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 // A 410 disables the webhook, which keeps its place.
 func TestGoneDisablesTheWebhook(t *testing.T) {
 	t.Parallel()
-	st := open(t, location(t, "sqlite"))
+	st := openSQLite(t)
 	ctx := context.Background()
-	dir, _ := st.CreateDirectory(ctx, "acme")
-	r := newReceiver(t)
+	dir, r, w := directoryWithWebhook(t, st)
 	var gone atomic.Bool
 	gone.Store(true)
 	r.answer = func(e store.Event, try int, w http.ResponseWriter) bool {
@@ -184,7 +176,6 @@ func TestGoneDisablesTheWebhook(t *testing.T) {
 		}
 		return false
 	}
-	w := webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
 	create(t, st, dir.ID, users, `{"userName":"u1"}`)
 	d, logs := start(t, st, webhook.Config{})
 	logs.waitFor("the webhook disabled", func(l logLine) bool { return strings.Contains(l.msg, "410 Gone") })
@@ -216,8 +207,7 @@ func TestDeadLetterThenTheNextEvent(t *testing.T) {
 	forEachStore(t, func(t *testing.T, loc string) {
 		st := open(t, loc)
 		ctx := context.Background()
-		dir, _ := st.CreateDirectory(ctx, "acme")
-		r := newReceiver(t)
+		dir, r, w := directoryWithWebhook(t, st)
 		r.answer = func(e store.Event, try int, w http.ResponseWriter) bool {
 			if e.Seq == 2 {
 				http.Error(w, "cannot take this one", http.StatusBadRequest)
@@ -225,7 +215,6 @@ func TestDeadLetterThenTheNextEvent(t *testing.T) {
 			}
 			return false
 		}
-		w := webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
 		create(t, st, dir.ID, users, `{"userName":"poison"}`)
 		create(t, st, dir.ID, users, `{"userName":"next"}`)
 		start(t, st, webhook.Config{Schedule: fast[:3]})
@@ -383,11 +372,9 @@ func TestTwoReplicasDeliverEachEventOnce(t *testing.T) {
 // its URL passed when it was made (DNS rebinding).
 func TestRefusesPrivateAddressesWhenConnecting(t *testing.T) {
 	t.Parallel()
-	st := open(t, location(t, "sqlite"))
+	st := openSQLite(t)
 	ctx := context.Background()
-	dir, _ := st.CreateDirectory(ctx, "acme")
-	r := newReceiver(t)
-	w := webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
+	dir, r, w := directoryWithWebhook(t, st)
 	create(t, st, dir.ID, users, `{"userName":"u"}`)
 	logs := &logWatch{t: t, notify: make(chan struct{}, 1)}
 	d := webhook.New(webhook.Config{Store: st, Schedule: fast[:1], Logger: slog.New(logHandler{w: logs})})
@@ -413,11 +400,9 @@ func TestRefusesPrivateAddressesWhenConnecting(t *testing.T) {
 // verifies with its secret alone.
 func TestRotationSendsTwoSignatures(t *testing.T) {
 	t.Parallel()
-	st := open(t, location(t, "sqlite"))
+	st := openSQLite(t)
 	ctx := context.Background()
-	dir, _ := st.CreateDirectory(ctx, "acme")
-	r := newReceiver(t)
-	w := webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
+	dir, r, w := directoryWithWebhook(t, st)
 	rotated, err := st.RotateWebhookSecret(ctx, w.ID, 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -445,11 +430,9 @@ func TestRotationSendsTwoSignatures(t *testing.T) {
 // attempts and leaves the cursor where it was.
 func TestRedeliver(t *testing.T) {
 	t.Parallel()
-	st := open(t, location(t, "sqlite"))
+	st := openSQLite(t)
 	ctx := context.Background()
-	dir, _ := st.CreateDirectory(ctx, "acme")
-	r := newReceiver(t)
-	w := webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
+	dir, r, w := directoryWithWebhook(t, st)
 	for i := range 4 {
 		create(t, st, dir.ID, users, fmt.Sprintf(`{"userName":"u%d"}`, i))
 	}
@@ -483,6 +466,44 @@ func TestRedeliver(t *testing.T) {
 	}
 }
 
+// A redelivery of a range sends only the events of the types the webhook
+// gets, in order.
+func TestRedeliverSendsOnlyTheTypesTheWebhookGets(t *testing.T) {
+	t.Parallel()
+	st := openSQLite(t)
+	ctx := context.Background()
+	dir := newDirectory(t, st)
+	r := newReceiver(t)
+	w := webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID, Types: []string{store.UserCreated}})
+	session(t, st, dir.ID)
+	last := lastSeq(t, st, dir.ID)
+	evs, err := st.Events(ctx, store.EventQuery{Directory: dir.ID, Limit: int(last)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for _, e := range evs {
+		if e.Type == store.UserCreated {
+			want = append(want, e.Seq)
+		}
+	}
+	d := webhook.New(webhook.Config{Store: st, AllowPrivate: true})
+	attempts, err := d.Redeliver(ctx, w.ID, dir.ID, 1, last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent []int64
+	for _, a := range attempts {
+		sent = append(sent, a.Seq)
+	}
+	if len(want) == 0 || !slices.Equal(sent, want) {
+		t.Errorf("redelivered seqs %v, want the user.created ones %v", sent, want)
+	}
+	if got := seqs(r.waitFor("the redeliveries", func(got []delivery) bool { return len(got) == len(want) })); !slices.Equal(got, want) {
+		t.Errorf("the receiver got seqs %v, want %v", got, want)
+	}
+}
+
 // A server killed while it held a cursor (its claim never reported) loses
 // nothing: another takes the cursor over once the lease runs out, and
 // delivers from where the last report left it, in order.
@@ -490,9 +511,7 @@ func TestALostLeaseIsTakenOver(t *testing.T) {
 	forEachStore(t, func(t *testing.T, loc string) {
 		st := open(t, loc)
 		ctx := context.Background()
-		dir, _ := st.CreateDirectory(ctx, "acme")
-		r := newReceiver(t)
-		webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
+		dir, r, _ := directoryWithWebhook(t, st)
 		for i := range 3 {
 			create(t, st, dir.ID, users, fmt.Sprintf(`{"userName":"u%d"}`, i))
 		}
@@ -522,7 +541,7 @@ func TestALostLeaseIsTakenOver(t *testing.T) {
 // still go out to a webhook for all directories.
 func TestDeliversADeletedDirectorysLastEvents(t *testing.T) {
 	t.Parallel()
-	st := open(t, location(t, "sqlite"))
+	st := openSQLite(t)
 	ctx := context.Background()
 	r := newReceiver(t)
 	webhookOf(t, st, r, store.WebhookSpec{})

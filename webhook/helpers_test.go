@@ -56,6 +56,13 @@ func open(t testing.TB, loc string) store.Store {
 	return st
 }
 
+// openSQLite opens a new, empty SQLite store, for a test that needs no
+// other.
+func openSQLite(t testing.TB) store.Store {
+	t.Helper()
+	return open(t, location(t, "sqlite"))
+}
+
 // fast is a schedule of seven tries a few milliseconds apart.
 var fast = []time.Duration{0, time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond, 4 * time.Millisecond, 5 * time.Millisecond, 6 * time.Millisecond}
 
@@ -369,4 +376,23 @@ func webhookOf(t *testing.T, st store.Store, r *receiver, spec store.WebhookSpec
 	}
 	r.setSecrets(w.Secret)
 	return w
+}
+
+// newDirectory makes directory acme in st.
+func newDirectory(t testing.TB, st store.Store) store.Directory {
+	t.Helper()
+	dir, err := st.CreateDirectory(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// directoryWithWebhook makes directory acme in st, a receiver, and a
+// webhook of acme to the receiver, which verifies with its secret.
+func directoryWithWebhook(t *testing.T, st store.Store) (store.Directory, *receiver, store.Webhook) {
+	t.Helper()
+	dir := newDirectory(t, st)
+	r := newReceiver(t)
+	return dir, r, webhookOf(t, st, r, store.WebhookSpec{Directory: dir.ID})
 }

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -110,16 +109,22 @@ func explainPrivate(err error) error {
 func describeWebhook(ctx context.Context, st store.Store, w store.Webhook) string {
 	dir := "every directory"
 	if w.Directory != "" {
-		dir = "directory " + w.Directory
-		if d, err := st.Directory(ctx, w.Directory); err == nil {
-			dir = "directory " + d.Name
-		}
+		dir = "directory " + directoryName(ctx, st, w.Directory)
 	}
 	types := "all events"
 	if len(w.Types) > 0 {
 		types = strings.Join(w.Types, ", ")
 	}
 	return dir + ", " + types
+}
+
+// directoryName returns the name of the directory of id, or id if it has
+// none to read (a deleted directory).
+func directoryName(ctx context.Context, st store.Store, id string) string {
+	if d, err := st.Directory(ctx, id); err == nil {
+		return d.Name
+	}
+	return id
 }
 
 func newWebhookUpdateCommand(db *dbFlag) *cobra.Command {
@@ -180,15 +185,11 @@ func newWebhookListCommand(db *dbFlag) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tURL\tDIRECTORY\tTYPES\tENABLED\tCREATED")
+				tw := newTable(cmd.OutOrStdout(), "ID", "URL", "DIRECTORY", "TYPES", "ENABLED", "CREATED")
 				for _, w := range hooks {
 					dir, types, enabled := "*", "*", "yes"
 					if w.Directory != "" {
-						dir = w.Directory
-						if d, err := st.Directory(ctx, w.Directory); err == nil {
-							dir = d.Name
-						}
+						dir = directoryName(ctx, st, w.Directory)
 					}
 					if len(w.Types) > 0 {
 						types = strings.Join(w.Types, ",")
@@ -199,7 +200,7 @@ func newWebhookListCommand(db *dbFlag) *cobra.Command {
 							enabled += " (" + w.Disabled + ")"
 						}
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", w.ID, w.URL, dir, types, enabled, stamp(w.Created))
+					writeRow(tw, w.ID, w.URL, dir, types, enabled, stamp(w.Created))
 				}
 				return tw.Flush()
 			})
@@ -236,7 +237,7 @@ func newWebhookRotateCommand(db *dbFlag) *cobra.Command {
 					return err
 				}
 				_, err = fmt.Fprintf(cmd.OutOrStdout(), "Deliveries to %s carry two signatures until %s, one with the old secret and one with this new one:\n%s\n",
-					w.URL, w.PreviousUntil.Format(time.RFC3339), w.Secret)
+					w.URL, stamp(w.PreviousUntil), w.Secret)
 				return err
 			})
 		},
@@ -259,8 +260,7 @@ func newWebhookDeliveriesCommand(db *dbFlag) *cobra.Command {
 					return err
 				}
 				out := cmd.OutOrStdout()
-				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "TIME\tDIRECTORY\tSEQ\tEVENT\tTRY\tSTATUS\tTOOK\tERROR")
+				tw := newTable(out, "TIME", "DIRECTORY", "SEQ", "EVENT", "TRY", "STATUS", "TOOK", "ERROR")
 				for _, a := range attempts {
 					try := strconv.Itoa(a.Attempt)
 					if a.Manual {
@@ -270,7 +270,7 @@ func newWebhookDeliveriesCommand(db *dbFlag) *cobra.Command {
 					if a.Status != 0 {
 						status = strconv.Itoa(a.Status)
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", a.Time.Format(time.RFC3339), a.Directory, a.Seq, a.Event, try, status,
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", stamp(a.Time), a.Directory, a.Seq, a.Event, try, status,
 						a.Duration.Round(time.Microsecond), oneLine(a.Error))
 				}
 				if err := tw.Flush(); err != nil {
@@ -281,10 +281,9 @@ func newWebhookDeliveriesCommand(db *dbFlag) *cobra.Command {
 					return err
 				}
 				fmt.Fprintln(out, "\nGave up on (dead letters; roster webhook redeliver sends them again):")
-				tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "TIME\tDIRECTORY\tSEQ\tEVENT\tTRIES\tSTATUS\tERROR")
+				tw = newTable(out, "TIME", "DIRECTORY", "SEQ", "EVENT", "TRIES", "STATUS", "ERROR")
 				for _, d := range dead {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%s\n", d.Time.Format(time.RFC3339), d.Directory, d.Seq, d.Event, d.Attempts, d.Status, oneLine(d.Error))
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%s\n", stamp(d.Time), d.Directory, d.Seq, d.Event, d.Attempts, d.Status, oneLine(d.Error))
 				}
 				return tw.Flush()
 			})
