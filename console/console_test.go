@@ -245,10 +245,7 @@ func TestEveryPageRendersAndEscapesWhatItShows(t *testing.T) {
 	e := newEnv(t, console.Config{}, false)
 	ctx := context.Background()
 	b := e.login(t, http.DefaultClient)
-	d, err := e.st.CreateDirectory(ctx, "acme<b>")
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := e.createDirectory(t, "acme<b>")
 	const xss = `<img src=x onerror=alert(1)>`
 	u := createUser(t, e.st, d.ID, `{"userName":"`+strings.ReplaceAll(xss, `"`, `\"`)+`","externalId":"ext-1","name":{"givenName":"Ann","familyName":"Lee"},`+
 		`"emails":[{"value":"ann@example.com","primary":true}],"active":true,"password":"hunter2hunter2"}`)
@@ -305,10 +302,7 @@ func TestATokensSecretIsShownOnceAndRevokingItShutsSCIMOut(t *testing.T) {
 	e := newEnv(t, console.Config{}, false)
 	ctx := context.Background()
 	b := e.login(t, http.DefaultClient)
-	d, err := e.st.CreateDirectory(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := e.createDirectory(t, "acme")
 	dir := "/ui/directories/" + d.ID
 	csrf := b.get(dir).must(t, 200).csrf(t)
 	p := b.post(dir+"/tokens", url.Values{"csrf": {csrf}, "name": {"okta"}}).must(t, http.StatusCreated)
@@ -367,10 +361,7 @@ func TestTheRequestLogShowsSCIMRequestsByFilter(t *testing.T) {
 	e := newEnv(t, console.Config{}, false)
 	ctx := context.Background()
 	b := e.login(t, http.DefaultClient)
-	d, err := e.st.CreateDirectory(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := e.createDirectory(t, "acme")
 	_, secret, err := e.st.CreateToken(ctx, d.ID, "okta", time.Time{})
 	if err != nil {
 		t.Fatal(err)
@@ -420,10 +411,7 @@ func TestTheLiveFeedStreamsChangesAsTheyCommit(t *testing.T) {
 	e := newEnv(t, console.Config{}, false)
 	ctx := context.Background()
 	b := e.login(t, http.DefaultClient)
-	d, err := e.st.CreateDirectory(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := e.createDirectory(t, "acme")
 	for _, path := range []string{"/ui/live/stream?directory=" + d.ID, "/ui/live/stream"} {
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rosterhq/roster/console"
 	"github.com/rosterhq/roster/server"
+	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/sqlite"
 )
 
@@ -141,6 +142,16 @@ func (e *env) login(t testing.TB, client *http.Client) *browser {
 	p := b.get("/ui/setup?token="+url.QueryEscape(link)).must(t, 200)
 	b.post("/ui/setup", url.Values{"csrf": {p.csrf(t)}, "token": {link}, "password": {testPassword}, "confirm": {testPassword}}).must(t, 303)
 	return b
+}
+
+// createDirectory makes a directory named name in the env's store.
+func (e *env) createDirectory(t testing.TB, name string) store.Directory {
+	t.Helper()
+	d, err := e.st.CreateDirectory(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 const testPassword = "correct horse battery staple"
