@@ -51,10 +51,7 @@ func TestASetupLinkSetsThePasswordOnceAndLogsIn(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, console.Config{}, false)
 	ctx := context.Background()
-	_, link, err := e.st.AdminSetup(ctx, "ada", time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
+	link := e.setupLink(t)
 	b := e.browser(t, http.DefaultClient)
 	p := b.get("/ui/setup?token="+url.QueryEscape(link)).must(t, 200)
 	form := url.Values{"csrf": {p.csrf(t)}, "token": {link}, "password": {"short"}, "confirm": {"short"}}
@@ -93,10 +90,7 @@ func sessionCookie(t *testing.T, p page) *http.Cookie {
 func TestTheSessionCookieIsSecureUnderTLS(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, console.Config{}, true)
-	_, link, err := e.st.AdminSetup(context.Background(), "ada", time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
+	link := e.setupLink(t)
 	client := &http.Client{Transport: tlsTransport(t, e)}
 	b := e.browser(t, client)
 	p := b.get("/ui/setup?token="+url.QueryEscape(link)).must(t, 200)
@@ -477,10 +471,7 @@ func TestTheLiveFeedStreamsChangesAsTheyCommit(t *testing.T) {
 func TestTheSessionCookieIsSecureBehindATLSProxy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, console.Config{SCIMBaseURL: "https://scim.example.com/scim/v2"}, false)
-	_, link, err := e.st.AdminSetup(context.Background(), "ada", time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
+	link := e.setupLink(t)
 	b := e.browser(t, http.DefaultClient)
 	p := b.get("/ui/setup?token="+url.QueryEscape(link)).must(t, 200)
 	// The jar keeps the form's Secure cookie from plain HTTP; send it by hand.

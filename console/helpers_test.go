@@ -134,14 +134,22 @@ func (p page) must(t testing.TB, status int) page {
 // a browser logged in as it.
 func (e *env) login(t testing.TB, client *http.Client) *browser {
 	t.Helper()
-	_, link, err := e.st.AdminSetup(context.Background(), "ada", time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
+	link := e.setupLink(t)
 	b := e.browser(t, client)
 	p := b.get("/ui/setup?token="+url.QueryEscape(link)).must(t, 200)
 	b.post("/ui/setup", url.Values{"csrf": {p.csrf(t)}, "token": {link}, "password": {testPassword}, "confirm": {testPassword}}).must(t, 303)
 	return b
+}
+
+// setupLink makes the admin ada, without a password yet, and returns
+// its setup link, valid for an hour.
+func (e *env) setupLink(t testing.TB) string {
+	t.Helper()
+	_, link, err := e.st.AdminSetup(context.Background(), "ada", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return link
 }
 
 // createDirectory makes a directory named name in the env's store.
