@@ -15,7 +15,7 @@ import (
 
 // live shows the live feed page; its script reads stream.
 func (c *console) live(w http.ResponseWriter, r *http.Request, s *session) error {
-	dirs, err := c.Store.Directories(r.Context())
+	dirs, names, err := c.directoryNames(r)
 	if err != nil {
 		return err
 	}
@@ -26,10 +26,6 @@ func (c *console) live(w http.ResponseWriter, r *http.Request, s *session) error
 			return err
 		}
 		dir = d.ID
-	}
-	names := map[string]string{}
-	for _, d := range dirs {
-		names[d.ID] = d.Name
 	}
 	namesJSON, err := json.Marshal(names)
 	if err != nil {

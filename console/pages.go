@@ -565,13 +565,9 @@ func (c *console) requests(w http.ResponseWriter, r *http.Request, s *session) e
 	if err != nil {
 		return err
 	}
-	dirs, err := c.Store.Directories(r.Context())
+	dirs, names, err := c.directoryNames(r)
 	if err != nil {
 		return err
-	}
-	names := map[string]string{}
-	for _, d := range dirs {
-		names[d.ID] = d.Name
 	}
 	next := ""
 	if len(reqs) == q.Limit {
@@ -582,6 +578,20 @@ func (c *console) requests(w http.ResponseWriter, r *http.Request, s *session) e
 	c.render(w, r, http.StatusOK, "requests", s, map[string]any{"Requests": reqs, "Directories": dirs, "Names": names, "Q": p,
 		"Next": next, "Methods": []string{"GET", "POST", "PUT", "PATCH", "DELETE"}, "Classes": []string{"2xx", "3xx", "4xx", "5xx"}})
 	return nil
+}
+
+// directoryNames returns the directories and their names by ID, for the
+// pages that name the directory of each row.
+func (c *console) directoryNames(r *http.Request) ([]store.Directory, map[string]string, error) {
+	dirs, err := c.Store.Directories(r.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make(map[string]string, len(dirs))
+	for _, d := range dirs {
+		names[d.ID] = d.Name
+	}
+	return dirs, names, nil
 }
 
 // parseTime reads a time of the request log's filter: RFC 3339, or the

@@ -81,13 +81,9 @@ func (c *console) showWebhook(w http.ResponseWriter, r *http.Request, s *session
 	if err != nil {
 		return err
 	}
-	dirs, err := c.Store.Directories(r.Context())
+	dirs, names, err := c.directoryNames(r)
 	if err != nil {
 		return err
-	}
-	names := map[string]string{}
-	for _, d := range dirs {
-		names[d.ID] = d.Name
 	}
 	status := http.StatusOK
 	if problem != "" {
