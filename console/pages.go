@@ -56,7 +56,9 @@ type directoryRow struct {
 	Webhooks, Failing int
 }
 
-func (c *console) directoryRow(r *http.Request, d store.Directory) (directoryRow, error) {
+// directoryRow reads a directory's counts; hooks are the webhooks with
+// their health (any superset of the directory's: it keeps its own).
+func (c *console) directoryRow(r *http.Request, d store.Directory, hooks []webhookRow) (directoryRow, error) {
 	row := directoryRow{Directory: d}
 	var err error
 	if row.Users, err = c.count(r, d.ID, "User", ""); err != nil {
@@ -71,12 +73,11 @@ func (c *console) directoryRow(r *http.Request, d store.Directory) (directoryRow
 	if row.LastRequest, err = c.Store.LastRequest(r.Context(), d.ID); err != nil {
 		return row, err
 	}
-	hooks, err := c.webhooksOf(r, d.ID)
-	if err != nil {
-		return row, err
-	}
-	row.Webhooks = len(hooks)
 	for _, h := range hooks {
+		if !h.receives(d.ID) {
+			continue
+		}
+		row.Webhooks++
 		if !h.Healthy() {
 			row.Failing++
 		}
@@ -90,9 +91,14 @@ func (c *console) directories(w http.ResponseWriter, r *http.Request, s *session
 	if err != nil {
 		return err
 	}
+	// Every webhook's health once, not once per directory.
+	hooks, err := c.webhooksOf(r, "")
+	if err != nil {
+		return err
+	}
 	rows := make([]directoryRow, 0, len(dirs))
 	for _, d := range dirs {
-		row, err := c.directoryRow(r, d)
+		row, err := c.directoryRow(r, d, hooks)
 		if err != nil {
 			return err
 		}
@@ -152,7 +158,11 @@ func (c *console) showDirectory(w http.ResponseWriter, r *http.Request, s *sessi
 	if err != nil {
 		return err
 	}
-	row, err := c.directoryRow(r, d)
+	hooks, err := c.webhooksOf(r, d.ID)
+	if err != nil {
+		return err
+	}
+	row, err := c.directoryRow(r, d, hooks)
 	if err != nil {
 		return err
 	}
@@ -165,10 +175,6 @@ func (c *console) showDirectory(w http.ResponseWriter, r *http.Request, s *sessi
 		return err
 	}
 	runs, err := c.Store.SyncRuns(r.Context(), "", 20)
-	if err != nil {
-		return err
-	}
-	hooks, err := c.webhooksOf(r, d.ID)
 	if err != nil {
 		return err
 	}
