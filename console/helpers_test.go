@@ -30,11 +30,7 @@ type env struct {
 func newEnv(t testing.TB, cfg console.Config, tls bool) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	cfg.Store = st
 	reqLog := console.NewRequestLogger(st, console.RequestLoggerConfig{Flush: 10 * time.Millisecond})
 	logCtx, stop := context.WithCancel(ctx)
@@ -52,6 +48,17 @@ func newEnv(t testing.TB, cfg console.Config, tls bool) *env {
 	}
 	t.Cleanup(srv.Close)
 	return &env{st: st, url: srv.URL}
+}
+
+// openStore opens a SQLite store of the test's own, closed when it ends.
+func openStore(t testing.TB) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // browser is an HTTP client with cookies that does not follow redirects.
