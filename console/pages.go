@@ -341,9 +341,10 @@ func (c *console) users(w http.ResponseWriter, r *http.Request, s *session) erro
 	}
 	search, active := strings.TrimSpace(r.URL.Query().Get("q")), r.URL.Query().Get("active")
 	full := r.URL.Query().Get("full") == "1"
+	pageN := pageNumber(r)
 	rt := c.Registry.ResourceType("User")
 	list := func(full bool) (store.Page, error) {
-		q := store.Query{Type: rt, StartIndex: (pageNumber(r)-1)*pageSize + 1, Count: pageSize}
+		q := store.Query{Type: rt, StartIndex: (pageN-1)*pageSize + 1, Count: pageSize}
 		if f := userFilter(search, active, full); f != "" {
 			var err error
 			if q.Filter, err = filter.Parse(f, rt); err != nil {
@@ -375,8 +376,8 @@ func (c *console) users(w http.ResponseWriter, r *http.Request, s *session) erro
 		rows[i] = userRowOf(res)
 	}
 	c.render(w, r, http.StatusOK, "users", s, map[string]any{"Dir": d, "Users": rows, "Search": search, "Active": active, "Full": full, "FullLink": fullLink,
-		"Live":  search == "" && active == "" && pageNumber(r) == 1,
-		"Pager": newPager(r, pageNumber(r), page.Total), "SCIM": c.scimBase(r)})
+		"Live":  search == "" && active == "" && pageN == 1,
+		"Pager": newPager(r, pageN, page.Total), "SCIM": c.scimBase(r)})
 	return nil
 }
 
@@ -478,10 +479,11 @@ func (c *console) groups(w http.ResponseWriter, r *http.Request, s *session) err
 	if err != nil {
 		return err
 	}
+	pageN := pageNumber(r)
 	rt := c.Registry.ResourceType("Group")
 	// Without members: a group's count is read apart, so that a big group
 	// on the page does not load all of them.
-	q := store.Query{Type: rt, StartIndex: (pageNumber(r)-1)*pageSize + 1, Count: pageSize}
+	q := store.Query{Type: rt, StartIndex: (pageN-1)*pageSize + 1, Count: pageSize}
 	if search := strings.TrimSpace(r.URL.Query().Get("q")); search != "" {
 		if q.Filter, err = filter.Parse("displayName co "+quote(search)+" or externalId eq "+quote(search), rt); err != nil {
 			return pageError{http.StatusBadRequest, "The search could not be understood: " + err.Error()}
@@ -500,7 +502,7 @@ func (c *console) groups(w http.ResponseWriter, r *http.Request, s *session) err
 		rows[i] = groupRow{ID: res.ID(), Name: str(res.Attrs["displayName"]), ExternalID: res.ExternalID(), Members: n}
 	}
 	c.render(w, r, http.StatusOK, "groups", s, map[string]any{"Dir": d, "Groups": rows, "Search": r.URL.Query().Get("q"),
-		"Pager": newPager(r, pageNumber(r), page.Total)})
+		"Pager": newPager(r, pageN, page.Total)})
 	return nil
 }
 
