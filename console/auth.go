@@ -125,12 +125,8 @@ func (c *console) setup(w http.ResponseWriter, r *http.Request) {
 	}
 	token, password := r.PostForm.Get("token"), r.PostForm.Get("password")
 	admin, err := c.Store.AdminBySetup(r.Context(), token)
-	if errors.Is(err, store.ErrUnauthorized) {
-		c.render(w, r, http.StatusUnauthorized, "error", nil, map[string]any{"Error": "This setup link is unknown, used or expired."})
-		return
-	}
 	if err != nil {
-		c.fail(w, r, nil, err)
+		c.setupFailed(w, r, err)
 		return
 	}
 	problem := ""
@@ -146,13 +142,20 @@ func (c *console) setup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	admin, err = c.Store.UseAdminSetup(r.Context(), token, hash)
+	if err != nil {
+		c.setupFailed(w, r, err)
+		return
+	}
+	c.startSession(w, r, admin, BasePath+"/")
+}
+
+// setupFailed answers a setup form whose link the store refused: a 401
+// when the link is unknown, used or expired (the form may have been
+// sent twice, or raced another), else the error.
+func (c *console) setupFailed(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, store.ErrUnauthorized) {
 		c.render(w, r, http.StatusUnauthorized, "error", nil, map[string]any{"Error": "This setup link is unknown, used or expired."})
 		return
 	}
-	if err != nil {
-		c.fail(w, r, nil, err)
-		return
-	}
-	c.startSession(w, r, admin, BasePath+"/")
+	c.fail(w, r, nil, err)
 }

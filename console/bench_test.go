@@ -35,7 +35,7 @@ func BenchmarkRequestLogCost(b *testing.B) {
 	ctx := context.Background()
 	setup := func(b *testing.B, mode string) target {
 		const n = 1000
-		st := openStoreB(b)
+		st := openStore(b)
 		dir, err := st.CreateDirectory(ctx, "bench")
 		if err != nil {
 			b.Fatal(err)
@@ -139,14 +139,4 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func openStoreB(b *testing.B) console.Store {
-	b.Helper()
-	st, err := sqliteOpen(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	return st
 }

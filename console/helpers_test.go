@@ -15,6 +15,7 @@ import (
 
 	"github.com/rosterhq/roster/console"
 	"github.com/rosterhq/roster/server"
+	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/sqlite"
 )
 
@@ -29,11 +30,7 @@ type env struct {
 func newEnv(t testing.TB, cfg console.Config, tls bool) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	cfg.Store = st
 	reqLog := console.NewRequestLogger(st, console.RequestLoggerConfig{Flush: 10 * time.Millisecond})
 	logCtx, stop := context.WithCancel(ctx)
@@ -51,6 +48,17 @@ func newEnv(t testing.TB, cfg console.Config, tls bool) *env {
 	}
 	t.Cleanup(srv.Close)
 	return &env{st: st, url: srv.URL}
+}
+
+// openStore opens a SQLite store of the test's own, closed when it ends.
+func openStore(t testing.TB) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // browser is an HTTP client with cookies that does not follow redirects.
@@ -133,14 +141,32 @@ func (p page) must(t testing.TB, status int) page {
 // a browser logged in as it.
 func (e *env) login(t testing.TB, client *http.Client) *browser {
 	t.Helper()
-	_, link, err := e.st.AdminSetup(context.Background(), "ada", time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
+	link := e.setupLink(t)
 	b := e.browser(t, client)
 	p := b.get("/ui/setup?token="+url.QueryEscape(link)).must(t, 200)
 	b.post("/ui/setup", url.Values{"csrf": {p.csrf(t)}, "token": {link}, "password": {testPassword}, "confirm": {testPassword}}).must(t, 303)
 	return b
+}
+
+// setupLink makes the admin ada, without a password yet, and returns
+// its setup link, valid for an hour.
+func (e *env) setupLink(t testing.TB) string {
+	t.Helper()
+	_, link, err := e.st.AdminSetup(context.Background(), "ada", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return link
+}
+
+// createDirectory makes a directory named name in the env's store.
+func (e *env) createDirectory(t testing.TB, name string) store.Directory {
+	t.Helper()
+	d, err := e.st.CreateDirectory(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 const testPassword = "correct horse battery staple"

@@ -15,7 +15,7 @@ import (
 
 // live shows the live feed page; its script reads stream.
 func (c *console) live(w http.ResponseWriter, r *http.Request, s *session) error {
-	dirs, err := c.Store.Directories(r.Context())
+	dirs, names, err := c.directoryNames(r)
 	if err != nil {
 		return err
 	}
@@ -26,10 +26,6 @@ func (c *console) live(w http.ResponseWriter, r *http.Request, s *session) error
 			return err
 		}
 		dir = d.ID
-	}
-	names := map[string]string{}
-	for _, d := range dirs {
-		names[d.ID] = d.Name
 	}
 	namesJSON, err := json.Marshal(names)
 	if err != nil {
@@ -59,51 +55,22 @@ func (c *console) stream(w http.ResponseWriter, r *http.Request, s *session) err
 			return err
 		}
 	}
-	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	var mu sync.Mutex
-	write := func(format string, args ...any) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if _, err := fmt.Fprintf(w, format, args...); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	if write(": roster console live feed\n\n") != nil {
+	sse, err := startEventStream(ctx, cancel, w, "roster console live feed", c.KeepAlive)
+	if err != nil {
 		return nil
 	}
-	go func() {
-		t := time.NewTicker(c.KeepAlive)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if write(": keep-alive\n\n") != nil {
-					cancel()
-					return
-				}
-			}
-		}
-	}()
 	send := func(e store.Event) error {
 		b, err := e.MarshalJSON()
 		if err != nil {
 			return err
 		}
 		if dir != "" {
-			return write("id: %d\nevent: change\ndata: %s\n\n", e.Seq, b)
+			return sse.write("id: %d\nevent: change\ndata: %s\n\n", e.Seq, b)
 		}
-		return write("event: change\ndata: %s\n\n", b)
+		return sse.write("event: change\ndata: %s\n\n", b)
 	}
-	var err error
 	if dir == "" {
 		err = event.FollowAll(ctx, c.Store, c.Poll, send)
 	} else {
@@ -114,4 +81,53 @@ func (c *console) stream(w http.ResponseWriter, r *http.Request, s *session) err
 		c.Logger.WarnContext(r.Context(), "console live feed ended", "err", err)
 	}
 	return nil
+}
+
+// eventStream is a Server-Sent Events response whose writes, events and
+// keep-alives alike, go one at a time and are flushed each.
+type eventStream struct {
+	mu sync.Mutex
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+// startEventStream answers 200 with an event stream opened by the comment
+// and keeps it alive with a comment every keepAlive until ctx ends; a
+// write that fails (the client left) calls cancel. The error is the
+// opening comment's: the stream is already gone.
+func startEventStream(ctx context.Context, cancel context.CancelFunc, w http.ResponseWriter, comment string, keepAlive time.Duration) (*eventStream, error) {
+	s := &eventStream{w: w, rc: http.NewResponseController(w)}
+	s.rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if err := s.write(": %s\n\n", comment); err != nil {
+		return nil, err
+	}
+	go func() {
+		t := time.NewTicker(keepAlive)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if s.write(": keep-alive\n\n") != nil {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return s, nil
+}
+
+// write writes one formatted message and flushes it.
+func (s *eventStream) write(format string, args ...any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := fmt.Fprintf(s.w, format, args...); err != nil {
+		return err
+	}
+	return s.rc.Flush()
 }

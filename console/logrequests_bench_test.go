@@ -12,7 +12,7 @@ import (
 // batch of 500 requests of one directory per op, and the cost per
 // request.
 func BenchmarkLogRequests(b *testing.B) {
-	st := openStoreB(b)
+	st := openStore(b)
 	batch := make([]store.Request, 500)
 	for i := range batch {
 		batch[i] = store.Request{Time: time.Now(), Directory: "0f8fad5b-d9cb-469f-a165-70867728950e", Method: "GET",

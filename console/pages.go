@@ -56,7 +56,9 @@ type directoryRow struct {
 	Webhooks, Failing int
 }
 
-func (c *console) directoryRow(r *http.Request, d store.Directory) (directoryRow, error) {
+// directoryRow reads a directory's counts; hooks are the webhooks with
+// their health (any superset of the directory's: it keeps its own).
+func (c *console) directoryRow(r *http.Request, d store.Directory, hooks []webhookRow) (directoryRow, error) {
 	row := directoryRow{Directory: d}
 	var err error
 	if row.Users, err = c.count(r, d.ID, "User", ""); err != nil {
@@ -71,12 +73,11 @@ func (c *console) directoryRow(r *http.Request, d store.Directory) (directoryRow
 	if row.LastRequest, err = c.Store.LastRequest(r.Context(), d.ID); err != nil {
 		return row, err
 	}
-	hooks, err := c.webhooksOf(r, d.ID)
-	if err != nil {
-		return row, err
-	}
-	row.Webhooks = len(hooks)
 	for _, h := range hooks {
+		if !h.receives(d.ID) {
+			continue
+		}
+		row.Webhooks++
 		if !h.Healthy() {
 			row.Failing++
 		}
@@ -90,9 +91,14 @@ func (c *console) directories(w http.ResponseWriter, r *http.Request, s *session
 	if err != nil {
 		return err
 	}
+	// Every webhook's health once, not once per directory.
+	hooks, err := c.webhooksOf(r, "")
+	if err != nil {
+		return err
+	}
 	rows := make([]directoryRow, 0, len(dirs))
 	for _, d := range dirs {
-		row, err := c.directoryRow(r, d)
+		row, err := c.directoryRow(r, d, hooks)
 		if err != nil {
 			return err
 		}
@@ -152,7 +158,11 @@ func (c *console) showDirectory(w http.ResponseWriter, r *http.Request, s *sessi
 	if err != nil {
 		return err
 	}
-	row, err := c.directoryRow(r, d)
+	hooks, err := c.webhooksOf(r, d.ID)
+	if err != nil {
+		return err
+	}
+	row, err := c.directoryRow(r, d, hooks)
 	if err != nil {
 		return err
 	}
@@ -165,10 +175,6 @@ func (c *console) showDirectory(w http.ResponseWriter, r *http.Request, s *sessi
 		return err
 	}
 	runs, err := c.Store.SyncRuns(r.Context(), "", 20)
-	if err != nil {
-		return err
-	}
-	hooks, err := c.webhooksOf(r, d.ID)
 	if err != nil {
 		return err
 	}
@@ -335,9 +341,10 @@ func (c *console) users(w http.ResponseWriter, r *http.Request, s *session) erro
 	}
 	search, active := strings.TrimSpace(r.URL.Query().Get("q")), r.URL.Query().Get("active")
 	full := r.URL.Query().Get("full") == "1"
+	pageN := pageNumber(r)
 	rt := c.Registry.ResourceType("User")
 	list := func(full bool) (store.Page, error) {
-		q := store.Query{Type: rt, StartIndex: (pageNumber(r)-1)*pageSize + 1, Count: pageSize}
+		q := store.Query{Type: rt, StartIndex: (pageN-1)*pageSize + 1, Count: pageSize}
 		if f := userFilter(search, active, full); f != "" {
 			var err error
 			if q.Filter, err = filter.Parse(f, rt); err != nil {
@@ -369,8 +376,8 @@ func (c *console) users(w http.ResponseWriter, r *http.Request, s *session) erro
 		rows[i] = userRowOf(res)
 	}
 	c.render(w, r, http.StatusOK, "users", s, map[string]any{"Dir": d, "Users": rows, "Search": search, "Active": active, "Full": full, "FullLink": fullLink,
-		"Live":  search == "" && active == "" && pageNumber(r) == 1,
-		"Pager": newPager(r, pageNumber(r), page.Total), "SCIM": c.scimBase(r)})
+		"Live":  search == "" && active == "" && pageN == 1,
+		"Pager": newPager(r, pageN, page.Total), "SCIM": c.scimBase(r)})
 	return nil
 }
 
@@ -472,10 +479,11 @@ func (c *console) groups(w http.ResponseWriter, r *http.Request, s *session) err
 	if err != nil {
 		return err
 	}
+	pageN := pageNumber(r)
 	rt := c.Registry.ResourceType("Group")
 	// Without members: a group's count is read apart, so that a big group
 	// on the page does not load all of them.
-	q := store.Query{Type: rt, StartIndex: (pageNumber(r)-1)*pageSize + 1, Count: pageSize}
+	q := store.Query{Type: rt, StartIndex: (pageN-1)*pageSize + 1, Count: pageSize}
 	if search := strings.TrimSpace(r.URL.Query().Get("q")); search != "" {
 		if q.Filter, err = filter.Parse("displayName co "+quote(search)+" or externalId eq "+quote(search), rt); err != nil {
 			return pageError{http.StatusBadRequest, "The search could not be understood: " + err.Error()}
@@ -494,7 +502,7 @@ func (c *console) groups(w http.ResponseWriter, r *http.Request, s *session) err
 		rows[i] = groupRow{ID: res.ID(), Name: str(res.Attrs["displayName"]), ExternalID: res.ExternalID(), Members: n}
 	}
 	c.render(w, r, http.StatusOK, "groups", s, map[string]any{"Dir": d, "Groups": rows, "Search": r.URL.Query().Get("q"),
-		"Pager": newPager(r, pageNumber(r), page.Total)})
+		"Pager": newPager(r, pageN, page.Total)})
 	return nil
 }
 
@@ -565,13 +573,9 @@ func (c *console) requests(w http.ResponseWriter, r *http.Request, s *session) e
 	if err != nil {
 		return err
 	}
-	dirs, err := c.Store.Directories(r.Context())
+	dirs, names, err := c.directoryNames(r)
 	if err != nil {
 		return err
-	}
-	names := map[string]string{}
-	for _, d := range dirs {
-		names[d.ID] = d.Name
 	}
 	next := ""
 	if len(reqs) == q.Limit {
@@ -582,6 +586,20 @@ func (c *console) requests(w http.ResponseWriter, r *http.Request, s *session) e
 	c.render(w, r, http.StatusOK, "requests", s, map[string]any{"Requests": reqs, "Directories": dirs, "Names": names, "Q": p,
 		"Next": next, "Methods": []string{"GET", "POST", "PUT", "PATCH", "DELETE"}, "Classes": []string{"2xx", "3xx", "4xx", "5xx"}})
 	return nil
+}
+
+// directoryNames returns the directories and their names by ID, for the
+// pages that name the directory of each row.
+func (c *console) directoryNames(r *http.Request) ([]store.Directory, map[string]string, error) {
+	dirs, err := c.Store.Directories(r.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make(map[string]string, len(dirs))
+	for _, d := range dirs {
+		names[d.ID] = d.Name
+	}
+	return dirs, names, nil
 }
 
 // parseTime reads a time of the request log's filter: RFC 3339, or the

@@ -30,10 +30,7 @@ func BenchmarkPages(b *testing.B) {
 	}
 	ctx := context.Background()
 	e := newEnv(b, console.Config{}, false)
-	d, err := e.st.CreateDirectory(ctx, "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
+	d := e.createDirectory(b, "bench")
 	reg := schema.NewRegistry()
 	members := make([]any, n)
 	var someone string

@@ -2,7 +2,6 @@ package console_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/rosterhq/roster/console"
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/store"
-	"github.com/rosterhq/roster/store/sqlite"
 )
 
 func TestMaskSecretsHidesPasswordsAndSecrets(t *testing.T) {
@@ -38,20 +36,6 @@ func TestMaskSecretsHidesPasswordsAndSecrets(t *testing.T) {
 			}
 		}
 	}
-}
-
-func sqliteOpen(dir string) (*sqlite.Store, error) {
-	return sqlite.Open(context.Background(), filepath.Join(dir, "roster.db"))
-}
-
-func openStore(t *testing.T) *sqlite.Store {
-	t.Helper()
-	st, err := sqliteOpen(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
 }
 
 func TestTheRequestLoggerWritesInBatchesAndDropsWhatDoesNotFit(t *testing.T) {

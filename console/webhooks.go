@@ -24,6 +24,12 @@ func (w webhookRow) Healthy() bool {
 	return w.Enabled && w.DeadLetters == 0 && (w.Last == nil || w.Last.Status >= 200 && w.Last.Status < 300)
 }
 
+// receives reports whether the webhook receives the events of dir: its
+// own directory's, or every directory's when it names none.
+func (w webhookRow) receives(dir string) bool {
+	return w.Directory == "" || w.Directory == dir
+}
+
 // deadLetterCap bounds the dead letters counted for a webhook's health.
 const deadLetterCap = 100
 
@@ -36,10 +42,10 @@ func (c *console) webhooksOf(r *http.Request, dir string) ([]webhookRow, error) 
 	}
 	var out []webhookRow
 	for _, w := range all {
-		if dir != "" && w.Directory != "" && w.Directory != dir {
+		row := webhookRow{Webhook: w}
+		if dir != "" && !row.receives(dir) {
 			continue
 		}
-		row := webhookRow{Webhook: w}
 		last, err := c.Store.DeliveryAttempts(r.Context(), w.ID, 1)
 		if err != nil {
 			return nil, err
@@ -81,13 +87,9 @@ func (c *console) showWebhook(w http.ResponseWriter, r *http.Request, s *session
 	if err != nil {
 		return err
 	}
-	dirs, err := c.Store.Directories(r.Context())
+	dirs, names, err := c.directoryNames(r)
 	if err != nil {
 		return err
-	}
-	names := map[string]string{}
-	for _, d := range dirs {
-		names[d.ID] = d.Name
 	}
 	status := http.StatusOK
 	if problem != "" {

@@ -38,10 +38,7 @@ func TestAFailingWebhookShowsAndItsDeadLettersAreRedelivered(t *testing.T) {
 	go func() { d.Run(ctx); close(done) }()
 	defer func() { stop(); <-done }()
 
-	dir, err := e.st.CreateDirectory(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := e.createDirectory(t, "acme")
 	hook, err := e.st.CreateWebhook(ctx, store.WebhookSpec{URL: receiver.URL, Directory: dir.ID})
 	if err != nil {
 		t.Fatal(err)
