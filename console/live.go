@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
-	"time"
+	"strconv"
 
 	"github.com/rosterhq/roster/event"
+	"github.com/rosterhq/roster/internal/sse"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -57,19 +57,21 @@ func (c *console) stream(w http.ResponseWriter, r *http.Request, s *session) err
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	sse, err := startEventStream(ctx, cancel, w, "roster console live feed", c.KeepAlive)
+	stream, err := sse.Start(w, "roster console live feed")
 	if err != nil {
 		return nil
 	}
+	go stream.KeepAlive(ctx, c.KeepAlive, cancel)
 	send := func(e store.Event) error {
 		b, err := e.MarshalJSON()
 		if err != nil {
 			return err
 		}
+		id := "" // the all-directories feed does not resume
 		if dir != "" {
-			return sse.write("id: %d\nevent: change\ndata: %s\n\n", e.Seq, b)
+			id = strconv.FormatInt(e.Seq, 10)
 		}
-		return sse.write("event: change\ndata: %s\n\n", b)
+		return stream.Event(id, "change", b)
 	}
 	if dir == "" {
 		err = event.FollowAll(ctx, c.Store, c.Poll, send)
@@ -81,53 +83,4 @@ func (c *console) stream(w http.ResponseWriter, r *http.Request, s *session) err
 		c.Logger.WarnContext(r.Context(), "console live feed ended", "err", err)
 	}
 	return nil
-}
-
-// eventStream is a Server-Sent Events response whose writes, events and
-// keep-alives alike, go one at a time and are flushed each.
-type eventStream struct {
-	mu sync.Mutex
-	w  http.ResponseWriter
-	rc *http.ResponseController
-}
-
-// startEventStream answers 200 with an event stream opened by the comment
-// and keeps it alive with a comment every keepAlive until ctx ends; a
-// write that fails (the client left) calls cancel. The error is the
-// opening comment's: the stream is already gone.
-func startEventStream(ctx context.Context, cancel context.CancelFunc, w http.ResponseWriter, comment string, keepAlive time.Duration) (*eventStream, error) {
-	s := &eventStream{w: w, rc: http.NewResponseController(w)}
-	s.rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	if err := s.write(": %s\n\n", comment); err != nil {
-		return nil, err
-	}
-	go func() {
-		t := time.NewTicker(keepAlive)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if s.write(": keep-alive\n\n") != nil {
-					cancel()
-					return
-				}
-			}
-		}
-	}()
-	return s, nil
-}
-
-// write writes one formatted message and flushes it.
-func (s *eventStream) write(format string, args ...any) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, err := fmt.Fprintf(s.w, format, args...); err != nil {
-		return err
-	}
-	return s.rc.Flush()
 }
