@@ -166,11 +166,15 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	wg.Go(func() { d.prune(ctx) })
 	done := make(chan struct{}, d.cfg.Concurrency)
 	running := 0
+	// A commit wakes the loop only while some webhook is enabled (as
+	// the last look found, at most activeCheck ago), so that a server
+	// with no webhooks does not look for deliveries at every commit.
+	claim, active, checked := true, false, time.Time{}
 	for {
 		// Asked for before claiming, so that a commit during the claim
 		// still wakes the loop.
 		written := d.cfg.Store.EventsWritten()
-		if free := d.cfg.Concurrency - running; free > 0 && ctx.Err() == nil {
+		if free := d.cfg.Concurrency - running; claim && free > 0 && ctx.Err() == nil {
 			cs, err := d.cfg.Store.ClaimWebhookCursors(ctx, d.owner, d.cfg.Lease, free)
 			if err != nil && ctx.Err() == nil {
 				d.cfg.Logger.Error("webhooks: claim deliveries", "error", err)
@@ -187,14 +191,42 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-written:
+			if time.Since(checked) >= activeCheck {
+				active, checked = d.anyEnabled(ctx), time.Now()
+			}
+			claim = active
 		case <-d.wake:
+			claim = true
 		case <-tick.C:
+			claim = true
 		case <-done:
 			// A cursor released: look again at once, for what was
 			// committed while it held it.
 			running--
+			claim = true
 		}
 	}
+}
+
+// activeCheck is how long Run trusts what it found out about whether any
+// webhook is enabled: a webhook created on another replica, or through
+// another store handle, is delivered to at once after that long (and
+// within Poll in any case).
+const activeCheck = 100 * time.Millisecond
+
+// anyEnabled reports whether the store has an enabled webhook; true when
+// it cannot tell.
+func (d *Deliverer) anyEnabled(ctx context.Context) bool {
+	ws, err := d.cfg.Store.Webhooks(ctx)
+	if err != nil {
+		return true
+	}
+	for _, w := range ws {
+		if w.Enabled {
+			return true
+		}
+	}
+	return false
 }
 
 // pruneBatch is the most attempts one prune transaction deletes.

@@ -559,3 +559,40 @@ func TestDeliversADeletedDirectorysLastEvents(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// claimCounter is a store that counts the looks for due deliveries.
+type claimCounter struct {
+	store.Store
+	claims atomic.Int64
+}
+
+func (c *claimCounter) ClaimWebhookCursors(ctx context.Context, owner string, lease time.Duration, limit int) ([]store.WebhookCursor, error) {
+	c.claims.Add(1)
+	return c.Store.ClaimWebhookCursors(ctx, owner, lease, limit)
+}
+
+// A server without webhooks does not look for deliveries at every
+// commit; once one is made, a commit wakes the delivery again.
+func TestCommitsWakeTheDeliveryOnlyWithAWebhook(t *testing.T) {
+	st := &claimCounter{Store: openSQLite(t)}
+	start(t, st, webhook.Config{Poll: time.Hour})
+	dir := newDirectory(t, st)
+	time.Sleep(150 * time.Millisecond) // past the first look
+	before := st.claims.Load()
+	for i := range 50 {
+		create(t, st, dir.ID, users, fmt.Sprintf(`{"userName":"quiet%d"}`, i))
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := st.claims.Load() - before; n > 2 {
+		t.Errorf("50 commits without a webhook made %d looks for deliveries; want at most 2", n)
+	}
+
+	r := newReceiver(t)
+	webhookOf(t, st, r, store.WebhookSpec{})
+	time.Sleep(150 * time.Millisecond) // what the Deliverer knew is stale
+	create(t, st, dir.ID, users, `{"userName":"heard"}`)
+	last := lastSeq(t, st, dir.ID)
+	r.waitFor("the event after the webhook was made", func(got []delivery) bool {
+		return len(got) > 0 && got[len(got)-1].event.Seq >= last
+	})
+}
