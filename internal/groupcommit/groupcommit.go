@@ -13,6 +13,7 @@ package groupcommit
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"sync"
 )
@@ -126,6 +127,11 @@ func (g *Group[T]) lead(ctx context.Context) bool {
 			return nil // a Flush that calls take twice gets nothing more
 		}
 		took = true
+		// Let the goroutines that are ready to run go first: on a
+		// machine with fewer cores than callers, those on their way to Do
+		// (decoding their requests) join this flush instead of waiting
+		// for the next, so that one commit carries many.
+		runtime.Gosched()
 		g.mu.Lock()
 		n := min(len(g.pending), g.max)
 		taken = slices.Clone(g.pending[:n])

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -153,5 +154,36 @@ func TestAFlushThatPanicsFailsTheItemsItTookAndFreesTheGroup(t *testing.T) {
 	defer cancel()
 	if err := g.Do(ctx, 4); err != nil {
 		t.Fatalf("a Do after the panic: %v", err)
+	}
+}
+
+// On one core, callers that are ready to run when a leader takes the
+// waiting items join its flush: eight at once make one or two flushes,
+// not eight.
+func TestReadyCallersJoinTheFlush(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var mu sync.Mutex
+	var sizes []int
+	g := New(64, func(ctx context.Context, take func() []*Item[int]) bool {
+		n := len(take())
+		mu.Lock()
+		sizes = append(sizes, n)
+		mu.Unlock()
+		return true
+	})
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			<-start
+			if err := g.Do(context.Background(), i); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if len(sizes) > 2 {
+		t.Errorf("8 callers ready at once were flushed in %d flushes %v; want at most 2", len(sizes), sizes)
 	}
 }
