@@ -4,17 +4,26 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strconv"
+	"time"
 
 	"github.com/rosterhq/roster/scim/schema"
 )
 
-// NewID returns a new random id, a version 4 UUID (RFC 9562 §5.4), such
-// as a store gives directories, resources, tokens, OAuth clients and
-// signing keys.
+// NewID returns a new id, a version 7 UUID (RFC 9562 §5.7), such as a
+// store gives directories, resources, tokens, OAuth clients and signing
+// keys: 48 bits of Unix time in milliseconds, then 74 random bits. Ids
+// made one after another sort near each other, so that the indexes keyed
+// by them (a resource's id, an event's resource) grow at their end, as a
+// sequence's do, instead of at a random page per insert: a create then
+// writes a few pages fewer to SQLite's log and PostgreSQL's WAL.
 func NewID() string {
 	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
+	rand.Read(b[6:])
+	ms := uint64(time.Now().UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
