@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,10 +35,6 @@ const (
 	ArgType      = 1
 	ArgFoldKey   = 5
 )
-
-// updateResource writes a resource's columns.
-const updateResource = `UPDATE resources SET name = $1, name_key = $2, fold_key = $3, external_id = $4, email_keys = $5,
-	last_modified = $6, version = $7, attrs = $8 WHERE directory_id = $9 AND id = $10`
 
 // resourceColumns are the columns scanResource reads, from resources r.
 const resourceColumns = `r.id, r.created, r.last_modified, r.version, r.attrs`
@@ -96,7 +94,7 @@ func (s *Store) checkValue(v any) error {
 func (s *Store) split(r *resource.Resource) (columns, []store.Member, error) {
 	var c columns
 	var members []store.Member
-	c.name, _ = r.Attrs[store.NameAttr(r.Type)].(string)
+	c.name = nameOf(r)
 	c.nameKey, c.foldKey = strings.ToLower(c.name), store.FoldKey(c.name)
 	for _, k := range []string{c.nameKey, c.foldKey} {
 		if err := s.checkIndexed(store.NameAttr(r.Type), k); err != nil {
@@ -120,17 +118,10 @@ func (s *Store) split(r *resource.Resource) (columns, []store.Member, error) {
 	if err := s.checkValue(rest); err != nil {
 		return c, nil, err
 	}
-	if emails, ok := rest["emails"].([]any); ok && r.Type.Schema.Attribute("emails") != nil {
-		for _, e := range emails {
-			if m, ok := e.(map[string]any); ok {
-				if v, ok := m["value"].(string); ok {
-					k := store.FoldKey(v)
-					if err := s.checkIndexed("emails.value", k); err != nil {
-						return c, nil, err
-					}
-					c.emailKeys = append(c.emailKeys, k)
-				}
-			}
+	c.emailKeys = emailKeysOf(r)
+	for _, k := range c.emailKeys {
+		if err := s.checkIndexed("emails.value", k); err != nil {
+			return c, nil, err
 		}
 	}
 	b, err := json.Marshal(rest)
@@ -139,6 +130,30 @@ func (s *Store) split(r *resource.Resource) (columns, []store.Member, error) {
 	}
 	c.attrs = b
 	return c, members, nil
+}
+
+// nameOf returns the name column of r: its userName or displayName.
+func nameOf(r *resource.Resource) string {
+	name, _ := r.Attrs[store.NameAttr(r.Type)].(string)
+	return name
+}
+
+// emailKeysOf returns the email_keys of r: store.FoldKey of each of its
+// emails' values.
+func emailKeysOf(r *resource.Resource) []string {
+	emails, ok := r.Attrs["emails"].([]any)
+	if !ok || r.Type.Schema.Attribute("emails") == nil {
+		return nil
+	}
+	var keys []string
+	for _, e := range emails {
+		if m, ok := e.(map[string]any); ok {
+			if v, ok := m["value"].(string); ok {
+				keys = append(keys, store.FoldKey(v))
+			}
+		}
+	}
+	return keys
 }
 
 // conflict is the error for a resource whose name is taken.
@@ -278,7 +293,8 @@ func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, i
 		if err != nil {
 			return err
 		}
-		if err := s.update(ctx, tx, dir, out.Type, out.ID(), row, out.ExternalID(), t, cur.version+1); err != nil {
+		was := columns{name: nameOf(before), emailKeys: emailKeysOf(before)}
+		if err := s.update(ctx, tx, dir, out.Type, out.ID(), was, row, before.ExternalID(), out.ExternalID(), t, cur.version+1); err != nil {
 			return err
 		}
 		out.SetMeta(resource.Meta{Created: cur.created, LastModified: t, Version: store.ETag(cur.version + 1)})
@@ -305,10 +321,27 @@ func (s *Store) Replace(ctx context.Context, dir string, r *resource.Resource, i
 	return out, nil
 }
 
-// update writes a resource's columns.
-func (s *Store) update(ctx context.Context, tx Querier, dir string, rt *schema.ResourceType, id string, row columns, externalID string, t time.Time, version int64) error {
-	_, err := tx.Exec(ctx, updateResource, row.name, row.nameKey, row.foldKey, nullString(externalID), s.emailKeys(row),
-		s.d.Time(t), version, string(row.attrs), dir, id)
+// update writes a resource's columns: row, whose externalId is
+// externalID, over was, whose externalId was wasExternalID. The columns
+// that did not change are left out of the UPDATE, so that their indexes
+// are not rewritten: a PATCH of active changes the row and the
+// last_modified index, not the name, externalId and email indexes.
+func (s *Store) update(ctx context.Context, tx Querier, dir string, rt *schema.ResourceType, id string, was, row columns, wasExternalID, externalID string, t time.Time, version int64) error {
+	args := []any{s.d.Time(t), version, string(row.attrs), dir, id}
+	set := `UPDATE resources SET last_modified = $1, version = $2, attrs = $3`
+	if row.name != was.name {
+		set += `, name = $6, name_key = $7, fold_key = $8`
+		args = append(args, row.name, row.nameKey, row.foldKey)
+	}
+	if externalID != wasExternalID {
+		args = append(args, nullString(externalID))
+		set += `, external_id = $` + strconv.Itoa(len(args))
+	}
+	if !slices.Equal(row.emailKeys, was.emailKeys) {
+		args = append(args, s.emailKeys(row))
+		set += `, email_keys = $` + strconv.Itoa(len(args))
+	}
+	_, err := tx.Exec(ctx, set+` WHERE directory_id = $4 AND id = $5`, args...)
 	if s.d.IsUnique(err) {
 		return conflict(rt, row.name)
 	}
@@ -462,7 +495,7 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 			return err
 		}
 		if attrsChanged := !bytes.Equal(after.attrs, before.attrs); changed || attrsChanged { // otherwise the version stays
-			if err := s.update(ctx, tx, dir, rt, id, after, r.ExternalID(), t, cur.version+1); err != nil {
+			if err := s.update(ctx, tx, dir, rt, id, before, after, old.ExternalID(), r.ExternalID(), t, cur.version+1); err != nil {
 				return err
 			}
 			r.SetMeta(resource.Meta{Created: cur.created, LastModified: t, Version: store.ETag(cur.version + 1)})

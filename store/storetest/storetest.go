@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UserNameIsUniquePerDirectoryIgnoringCase", s.testUniqueness},
 		{"DirectoriesAreIsolated", s.testIsolation},
 		{"Replace", s.testReplace},
+		{"LookupsFollowChanges", s.testLookupsFollowChanges},
 		{"Delete", s.testDelete},
 		{"GroupsAndMembers", s.testGroups},
 		{"PatchUsers", s.testPatchUsers},
@@ -315,6 +316,56 @@ func (s *suite) testReplace(t *testing.T) {
 	missing.SetID("no-such-id")
 	_, err = st.Replace(ctx, dir, missing, "")
 	wantErr(t, "Replace of an unknown id", err, store.ErrNotFound)
+}
+
+// The indexed values (userName, externalId, emails) are found as a change
+// left them, whether it changed them (a rename by PATCH or PUT) or not (a
+// PATCH of active, which leaves their indexes alone).
+func (s *suite) testLookupsFollowChanges(t *testing.T) {
+	ctx := context.Background()
+	st, dir := s.setup(t)
+	u := s.create(t, st, dir, s.users, `{"userName":"alice","externalId":"a1","emails":[{"value":"alice@example.com"}]}`)
+	finds := func(when string, found bool, filters ...string) {
+		t.Helper()
+		for _, f := range filters {
+			p, err := st.List(ctx, dir, store.Query{Type: s.users, Filter: s.parse(t, f), Count: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(p.Resources) == 1 && p.Resources[0].ID() == u.ID(); got != found || p.Total != len(p.Resources) {
+				t.Errorf("%s: %s found %d (total %d); want the user: %v", when, f, len(p.Resources), p.Total, found)
+			}
+		}
+	}
+	first := []string{`userName eq "alice"`, `userName sw "alice"`, `externalId eq "a1"`, `emails.value eq "alice@example.com"`, `emails[value eq "ALICE@example.com"]`}
+	finds("created", true, first...)
+	if _, err := s.patch(t, st, dir, s.users, u.ID(), ops(`{"op":"replace","path":"active","value":false}`), ""); err != nil {
+		t.Fatal(err)
+	}
+	finds("after a PATCH of active", true, first...)
+	if _, err := s.patch(t, st, dir, s.users, u.ID(), ops(`{"op":"replace","value":{"userName":"alicia","externalId":"a2","emails":[{"value":"alicia@example.com"}]}}`), ""); err != nil {
+		t.Fatal(err)
+	}
+	finds("after a PATCH of the names", false, first...)
+	second := []string{`userName eq "ALICIA"`, `externalId eq "a2"`, `emails.value eq "alicia@example.com"`}
+	finds("after a PATCH of the names", true, second...)
+	next := s.decode(t, s.users, `{"userName":"ally","externalId":"a3","emails":[{"value":"ally@example.com"}],"active":false}`)
+	next.SetID(u.ID())
+	if _, err := st.Replace(ctx, dir, next, ""); err != nil {
+		t.Fatal(err)
+	}
+	finds("after a PUT", false, second...)
+	finds("after a PUT", true, `userName eq "ally"`, `externalId eq "a3"`, `emails.value eq "ally@example.com"`)
+	keep := s.decode(t, s.users, `{"userName":"ally","externalId":"a3","emails":[{"value":"ally@example.com"}],"title":"CTO"}`)
+	keep.SetID(u.ID())
+	if _, err := st.Replace(ctx, dir, keep, ""); err != nil {
+		t.Fatal(err)
+	}
+	finds("after a PUT of the same names", true, `userName eq "ally"`, `externalId eq "a3"`, `emails.value eq "ally@example.com"`)
+	// The names given up are free, the one held is not.
+	s.create(t, st, dir, s.users, `{"userName":"Alice"}`)
+	_, err := st.Create(ctx, dir, s.decode(t, s.users, `{"userName":"ALLY"}`))
+	wantErr(t, "Create of a renamed user's name", err, store.ErrConflict)
 }
 
 func (s *suite) testDelete(t *testing.T) {
