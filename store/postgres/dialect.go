@@ -23,6 +23,16 @@ import (
 type dialect struct {
 	pool    *pgxpool.Pool
 	creates *groupcommit.Group[sqlstore.Insert] // of member-less creates
+	analyze *analyzer                           // of the resources table, as creates grow it
+	stop    context.CancelFunc                  // stops analyze
+}
+
+// newDialect returns the dialect of the database pool reaches.
+func newDialect(pool *pgxpool.Pool) *dialect {
+	ctx, stop := context.WithCancel(context.Background())
+	d := &dialect{pool: pool, analyze: newAnalyzer(ctx, pool), stop: stop}
+	d.creates = newGroupCommit(d)
+	return d
 }
 
 // maxKeyBytes bounds the values that the resources table indexes (the
@@ -47,8 +57,10 @@ func (d *dialect) CheckText(s string) error              { return checkText(s) }
 func (d *dialect) MaxKeyBytes() int                      { return maxKeyBytes }
 func (d *dialect) OrderBy(q store.Query) (string, error) { return orderBy(q) }
 
-// Close closes the pool's connections.
+// Close stops the analyzer and closes the pool's connections.
 func (d *dialect) Close() error {
+	d.stop()
+	d.analyze.wait()
 	d.pool.Close()
 	return nil
 }

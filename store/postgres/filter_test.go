@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/scim/filter"
+	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
 	"github.com/rosterhq/roster/store/sqlstore"
@@ -33,7 +35,7 @@ import (
 // holds astralUser instead of SQLite's user with a NUL; and it has
 // filters of its own.
 var filterDialect = storetest.FilterDialect{
-	Open:         func(t testing.TB) sqlstore.Dialect { return &dialect{pool: openFilterDB(t)} },
+	Open:         func(t testing.TB) sqlstore.Dialect { return newDialect(openFilterDB(t)) },
 	Precision:    time.Microsecond,
 	User:         astralUser,
 	UserFilters:  postgresUserFilters,
@@ -487,5 +489,96 @@ func TestWhereUsesIndexes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLookupByIDUsesTheIDIndex checks with EXPLAIN that a lookup by id
+// (a GET, and the row every PATCH, PUT and DELETE reads) goes through the
+// index on (directory_id, id) in a database that has no statistics yet,
+// as on its first day: a planner that compares the type and id of the
+// index on (directory_id, type, seq) read every user of the directory.
+func TestLookupByIDUsesTheIDIndex(t *testing.T) {
+	pool := openFilterDB(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		`INSERT INTO directories (id, name, name_key, created) VALUES ('d1', 'd1', 'd1', now())`,
+		`INSERT INTO resources (directory_id, type, id, name, name_key, fold_key, created, last_modified, version, attrs)
+		SELECT 'd1', 'User', 'd1-u' || i, 'user' || i, 'user' || i, 'user' || i, now(), now(), 1, '{}'
+		FROM generate_series(1, 2000) AS i`,
+	} {
+		if _, err := pool.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	lines, err := queryStrings(pool, `EXPLAIN SELECT r.id FROM resources r WHERE `+sqlstore.ByID, "d1", "User", "d1-u17")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	if !strings.Contains(plan, "resources_directory_id_id_key") || strings.Contains(plan, "resources_seq") {
+		t.Errorf("a lookup by id without statistics does not use the id index:\n%s", plan)
+	}
+}
+
+// TestANewDatabaseIsAnalyzedAsItGrows checks that a new database whose
+// users are being created gets the statistics a lookup by userName needs
+// to use its index, well before autovacuum's first minute.
+func TestANewDatabaseIsAnalyzedAsItGrows(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, pgtest.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dir, err := st.CreateDirectory(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := schema.NewRegistry().ResourceType("User")
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range analyzeMin/8 + 50 {
+				r, err := resource.Decode(users, fmt.Appendf(nil, `{"userName":"user%d-%d"}`, w, i), resource.Options{})
+				if err == nil {
+					_, err = st.Create(ctx, dir.ID, r)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var analyzed bool
+		if err := st.pool.QueryRow(ctx, `SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'resources'`).Scan(&analyzed); err != nil {
+			t.Fatal(err)
+		}
+		if analyzed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d users created, and the resources table is not analyzed after 10 s", 8*(analyzeMin/8+50))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	f, err := filter.Parse(`userName eq "user3-17"`, users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cond, args, err := where(f, users, []any{dir.ID, "User"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cond = "r.directory_id = $1 AND r.type = $2 AND (" + cond + ")"
+	lines, err := queryStrings(st.pool, "EXPLAIN "+sqlstore.PageQuery(cond, "r.seq", len(args)), append(args, 100, 0)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan := strings.Join(lines, "\n"); !strings.Contains(plan, "resources_fold_key") {
+		t.Errorf("a lookup by userName after the creates does not use the name index:\n%s", plan)
 	}
 }

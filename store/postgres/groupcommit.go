@@ -139,6 +139,7 @@ func flushInserts(ctx context.Context, d *dialect, take func() []*groupcommit.It
 			it.Err = it.Value.Conflict
 		}
 	}
+	d.analyze.added(len(inserted))
 	return true
 }
 

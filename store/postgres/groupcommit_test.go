@@ -56,7 +56,7 @@ func TestGroupCommitGivesEachCreateItsOwnOutcome(t *testing.T) {
 			}
 			items = append(items, &groupcommit.Item[sqlstore.Insert]{Ctx: j.ctx, Value: ins})
 		}
-		if !flushInserts(ctx, &dialect{pool: st.pool}, func() []*groupcommit.Item[sqlstore.Insert] { return items }) {
+		if !flushInserts(ctx, newDialect(st.pool), func() []*groupcommit.Item[sqlstore.Insert] { return items }) {
 			t.Fatal("the flush was not ready")
 		}
 		for i, j := range jobs {

@@ -28,8 +28,7 @@ type Store struct {
 }
 
 func newStore(pool *pgxpool.Pool, opts ...sqlstore.Option) *Store {
-	d := &dialect{pool: pool}
-	d.creates = newGroupCommit(d)
+	d := newDialect(pool)
 	return &Store{Store: sqlstore.New(d, opts...), pool: pool}
 }
 

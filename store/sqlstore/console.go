@@ -236,7 +236,7 @@ func (s *Store) GroupMembers(ctx context.Context, dir, group, after string, limi
 	}
 	var total int
 	err := s.d.Reader().QueryRow(ctx, `SELECT (SELECT count(*) FROM members WHERE directory_id = $1 AND group_id = $2)
-		FROM resources WHERE directory_id = $1 AND id = $2 AND type = 'Group'`, dir, group).Scan(&total)
+		FROM resources WHERE directory_id = $1 AND id = $2 AND type || '' = 'Group'`, dir, group).Scan(&total) // see ByID
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, s.notFound(what)
 	}

@@ -36,6 +36,15 @@ const (
 	ArgFoldKey   = 5
 )
 
+// ByID selects the resource r of directory $1, type $2 and id $3 through
+// the unique index on (directory_id, id). The type is compared as an
+// expression, which no index answers, so that a planner without
+// statistics (a new PostgreSQL database, before its first ANALYZE) cannot
+// take the index on (directory_id, type, seq) instead and filter every
+// resource of the type by its id: 0.5 ms instead of 0.02 ms a lookup in a
+// directory of 2,000 users.
+const ByID = `r.directory_id = $1 AND r.id = $3 AND r.type || '' = $2`
+
 // resourceColumns are the columns scanResource reads, from resources r.
 const resourceColumns = `r.id, r.created, r.last_modified, r.version, r.attrs`
 
@@ -253,8 +262,7 @@ func (s *Store) Get(ctx context.Context, dir string, rt *schema.ResourceType, id
 	if groups {
 		columns += `, ` + inGroupsColumn
 	}
-	row := s.d.Reader().QueryRow(ctx, `SELECT `+columns+` FROM resources r
-		WHERE r.directory_id = $1 AND r.type = $2 AND r.id = $3`, dir, rt.Name, id)
+	row := s.d.Reader().QueryRow(ctx, `SELECT `+columns+` FROM resources r WHERE `+ByID, dir, rt.Name, id)
 	if groups {
 		row = suffixed{row, &inGroups}
 	}
@@ -428,10 +436,10 @@ func (s *Store) current(ctx context.Context, tx Querier, dir string, rt *schema.
 	var row Row
 	if rt.Schema.Attribute("groups") != nil {
 		row = suffixed{tx.QueryRow(ctx, `SELECT r.created, r.last_modified, r.version, r.attrs, `+inGroupsColumn+`
-			FROM resources r WHERE r.directory_id = $1 AND r.type = $2 AND r.id = $3 `+lock, dir, rt.Name, id), &cur.inGroups}
+			FROM resources r WHERE `+ByID+` `+lock, dir, rt.Name, id), &cur.inGroups}
 	} else {
-		row = tx.QueryRow(ctx, `SELECT created, last_modified, version, attrs FROM resources
-			WHERE directory_id = $1 AND type = $2 AND id = $3 `+lock, dir, rt.Name, id)
+		row = tx.QueryRow(ctx, `SELECT r.created, r.last_modified, r.version, r.attrs FROM resources r
+			WHERE `+ByID+` `+lock, dir, rt.Name, id)
 	}
 	err := row.Scan(&created, &modified, &cur.version, &cur.attrs)
 	if errors.Is(err, sql.ErrNoRows) {
