@@ -73,8 +73,11 @@ func logRequests(logger *slog.Logger, m *metrics, reqLog RequestLog, logBodies b
 		}
 		// The mux has set r.Pattern to the route that matched.
 		m.observe(r.Pattern, r.Method, sw.status, d)
-		logger.InfoContext(r.Context(), "request", "id", id, "method", r.Method, "path", r.URL.Path,
-			"status", sw.status, "duration", d)
+		if logger.Enabled(r.Context(), slog.LevelInfo) {
+			// LogAttrs, slog's way without an allocation per attribute.
+			logger.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("id", id), slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.Int("status", sw.status), slog.Duration("duration", d))
+		}
 	})
 }
 

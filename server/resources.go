@@ -90,11 +90,10 @@ func wantsMembers(rt *schema.ResourceType, p *resource.Projection) bool {
 // writeResource answers with one resource, its ETag and, for a create, its
 // Location.
 func (s *server) writeResource(w http.ResponseWriter, r *http.Request, status int, res *resource.Resource, p *resource.Projection) {
-	s.locate(s.baseURL(r), res, p)
-	m := res.Meta()
-	w.Header().Set("ETag", m.Version)
+	location := s.locate(s.baseURL(r), res, p)
+	w.Header().Set("ETag", res.Version())
 	if status == http.StatusCreated {
-		w.Header().Set("Location", m.Location)
+		w.Header().Set("Location", location)
 	}
 	writeBody(w, status, res.AppendJSON(nil, p))
 }
@@ -105,11 +104,11 @@ func (s *server) writeResource(w http.ResponseWriter, r *http.Request, status in
 // each group of a user (RFC 7643 §4.1.2, §4.2), <base>/Users/<id> or
 // <base>/Groups/<id>. A client's $ref is never stored: what a response
 // shows is always the server's. $refs the projection p leaves out are not
-// built, so that a 50,000-member group costs no URLs nobody reads.
-func (s *server) locate(base string, res *resource.Resource, p *resource.Projection) {
-	m := res.Meta()
-	m.Location = base + res.Type.Endpoint + "/" + res.ID()
-	res.SetMeta(m)
+// built, so that a 50,000-member group costs no URLs nobody reads. It
+// returns the location.
+func (s *server) locate(base string, res *resource.Resource, p *resource.Projection) string {
+	location := base + res.Type.Endpoint + "/" + res.ID()
+	res.SetLocation(location)
 	for _, name := range []string{"members", "groups"} {
 		a := res.Type.Schema.Attribute(name)
 		list, _ := res.Attrs[name].([]any)
@@ -146,6 +145,7 @@ func (s *server) locate(base string, res *resource.Resource, p *resource.Project
 			}
 		}
 	}
+	return location
 }
 
 func (s *server) create(w http.ResponseWriter, r *http.Request, req request) error {
@@ -191,8 +191,8 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, req request) error 
 	if err != nil {
 		return err
 	}
-	if etagMatches(r.Header.Get("If-None-Match"), res.Meta().Version) {
-		w.Header().Set("ETag", res.Meta().Version)
+	if etagMatches(r.Header.Get("If-None-Match"), res.Version()) {
+		w.Header().Set("ETag", res.Version())
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
@@ -233,8 +233,8 @@ func (s *server) ifMatch(r *http.Request, req request) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if etagMatches(h, cur.Meta().Version) {
-		return cur.Meta().Version, nil
+	if etagMatches(h, cur.Version()) {
+		return cur.Version(), nil
 	}
 	return "", store.ErrPreconditionFailed
 }
@@ -328,7 +328,7 @@ func (s *server) patch(w http.ResponseWriter, r *http.Request, req request) erro
 		return err
 	}
 	if body204 {
-		w.Header().Set("ETag", res.Meta().Version)
+		w.Header().Set("ETag", res.Version())
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}

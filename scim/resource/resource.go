@@ -55,6 +55,24 @@ func (r *Resource) Meta() Meta {
 	}
 }
 
+// Version returns meta.version, as Meta().Version does without reading
+// the times.
+func (r *Resource) Version() string {
+	m, _ := r.Attrs["meta"].(map[string]any)
+	v, _ := m["version"].(string)
+	return v
+}
+
+// SetLocation sets meta.location, leaving the rest of meta as it is.
+func (r *Resource) SetLocation(location string) {
+	m, ok := r.Attrs["meta"].(map[string]any)
+	if !ok {
+		r.SetMeta(Meta{Location: location})
+		return
+	}
+	m["location"] = location
+}
+
 // SetMeta replaces the resource's metadata. Zero fields are left out;
 // an empty ResourceType is filled from the resource's type.
 func (r *Resource) SetMeta(m Meta) {
