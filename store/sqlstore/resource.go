@@ -174,7 +174,7 @@ func conflict(rt *schema.ResourceType, name string) error {
 // (a new id, meta), the insert of its row and its members.
 func (s *Store) NewInsert(dir string, r *resource.Resource) (*resource.Resource, Insert, []store.Member, error) {
 	out := r.Clone()
-	out.SetID(store.NewID())
+	out.SetID(store.NewResourceID())
 	t := s.d.Now()
 	row, members, err := s.split(out)
 	if err == nil {
