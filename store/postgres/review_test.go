@@ -251,7 +251,10 @@ func TestReviewMembersOfAnotherDirectory(t *testing.T) {
 
 // TestReviewDeadlockedPatchRunsAgain makes a member add the victim of a
 // deadlock for sure: another transaction holds G2 (as a PATCH of G2 would)
-// while the PATCH of G1 adding G2 waits for it, then asks for G1. PostgreSQL
+// while the PATCH of G1 adding G2 waits for it, then asks for G1. (The
+// PATCH also renames G1, so that it locks G1 first: one that only adds
+// and removes members locks its group last, and deadlocks no more here.)
+// PostgreSQL
 // aborts the PATCH, which started waiting first; inTx runs it again, and it
 // succeeds once the other transaction commits.
 func TestReviewDeadlockedPatchRunsAgain(t *testing.T) {
@@ -276,7 +279,7 @@ func TestReviewDeadlockedPatchRunsAgain(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := f.patch(f.groups, g1.ID(), addMember(g2.ID()))
+		_, err := f.patch(f.groups, g1.ID(), `{"op":"replace","path":"displayName","value":"g1 renamed"},`+addMember(g2.ID()))
 		done <- err
 	}()
 	// Wait until the PATCH waits for G2's lock.

@@ -230,6 +230,28 @@ func (s *suite) testPatchMembers(t *testing.T) {
 	if err != nil || got.Meta().Version != v {
 		t.Fatalf("removing an absent member: %v, version %s → %s", err, v, got.Meta().Version)
 	}
+	// A PATCH that adds or removes members by id, under If-Match: a stale
+	// version changes nothing; the current one applies and moves on by
+	// one. Removing a member that is not there by id changes nothing
+	// either.
+	v = got.Meta().Version
+	_, err = s.patch(t, st, dir, s.groups, g.ID(), ops(`{"op":"add","path":"members","value":[`+member(2)+`]}`), `W/"1"`)
+	wantErr(t, "a member add with a stale version", err, store.ErrPreconditionFailed)
+	got, err = s.patch(t, st, dir, s.groups, g.ID(), ops(`{"op":"remove","path":"members","value":[`+member(3)+`]}`), v)
+	if err != nil || got.Meta().Version != v {
+		t.Fatalf("removing an absent member by id: %v, version %s → %s", err, v, got.Meta().Version)
+	}
+	got, err = s.patch(t, st, dir, s.groups, g.ID(), ops(`{"op":"add","path":"members","value":[`+member(2)+`]}`), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := memberIDs(got); !slices.Equal(m, []string{ids[2]}) || got.Meta().Version == v || got.Attrs["displayName"] != "Engineering" {
+		t.Fatalf("a member add under the current version: members %v, version %s (was %s), displayName %v",
+			m, got.Meta().Version, v, got.Attrs["displayName"])
+	}
+	if again, err := st.Get(ctx, dir, s.groups, g.ID(), true); err != nil || again.Meta().Version != got.Meta().Version || !slices.Equal(memberIDs(again), []string{ids[2]}) {
+		t.Fatalf("the group after the add: %v, %v", again, err)
+	}
 	// Another directory cannot patch the group.
 	other, err := st.CreateDirectory(ctx, "globex")
 	if err != nil {
