@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -37,4 +39,43 @@ func TestMetricsCountRequestsByRouteMethodAndStatus(t *testing.T) {
 			t.Error("/metrics holds a resource id: ids must not become labels")
 		}
 	})
+}
+
+// The handlers NewSplit serves apart (the admin listener's) are behind the
+// same metrics and recovery from panics as the SCIM API: a handler that
+// panics answers a 500, and the metrics count it under its route.
+func TestSplitHandlersAreCountedAndRecovered(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	var logs strings.Builder
+	api, admin := server.NewSplit(server.Config{Store: st, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Handlers: map[string]http.Handler{"GET /api/v1/boom": http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })}})
+	apiSrv, adminSrv := httptest.NewServer(api), httptest.NewServer(admin)
+	defer apiSrv.Close()
+	defer adminSrv.Close()
+	for path, want := range map[string]int{"/api/v1/boom": 500, "/api/v1/none": 404, "/scim/v2/Users": 404} {
+		resp, err := http.Get(adminSrv.URL + path)
+		if err != nil {
+			t.Fatalf("GET %s on the admin listener: %v", path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s on the admin listener: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	if resp, err := http.Get(apiSrv.URL + "/api/v1/boom"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("GET /api/v1/boom on the SCIM listener: %v %v, want a 404", resp.StatusCode, err)
+	}
+	resp, err := http.Get(apiSrv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `roster_http_requests_total{method="GET",route="GET /api/v1/boom",status="500"} 1`; !strings.Contains(string(body), want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+	if !strings.Contains(logs.String(), "panic") {
+		t.Errorf("the panic was not logged: %s", logs.String())
+	}
 }

@@ -109,8 +109,23 @@ type server struct {
 	metrics  *metrics
 }
 
-// New returns the SCIM API handler.
+// New returns the SCIM API handler, which also serves cfg.Handlers.
 func New(cfg Config) http.Handler {
+	h, _ := newHandlers(cfg, false)
+	return h
+}
+
+// NewSplit returns the SCIM API handler and, apart, a handler of
+// cfg.Handlers alone, for a listener of their own (roster serve
+// --admin-addr): both behind the same request log, metrics (served by the
+// first at /metrics) and recovery from panics. The second answers the
+// paths no pattern of cfg.Handlers matches with a 404, unless one of them
+// is "/".
+func NewSplit(cfg Config) (api, handlers http.Handler) {
+	return newHandlers(cfg, true)
+}
+
+func newHandlers(cfg Config, split bool) (api, handlers http.Handler) {
 	if cfg.Registry == nil {
 		cfg.Registry = schema.NewRegistry()
 	}
@@ -184,13 +199,23 @@ func New(cfg Config) http.Handler {
 	for _, p := range []string{"/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/{id}", "/Schemas", "/Schemas/{id}"} {
 		mux.Handle(BasePath+p, methodNotAllowed("GET"))
 	}
+	wrap := func(h http.Handler) http.Handler {
+		return logRequests(cfg.Logger, m, cfg.RequestLog, cfg.LogBodies, recoverPanics(cfg.Logger, h))
+	}
+	apart := mux
+	if split {
+		apart = http.NewServeMux()
+	}
 	for pattern, h := range cfg.Handlers {
-		mux.Handle(pattern, h)
+		apart.Handle(pattern, h)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, scim.Errorf(http.StatusNotFound, "", "no endpoint %s", r.URL.Path))
 	})
-	return logRequests(cfg.Logger, m, cfg.RequestLog, cfg.LogBodies, recoverPanics(cfg.Logger, mux))
+	if !split {
+		return wrap(mux), nil
+	}
+	return wrap(mux), wrap(apart)
 }
 
 // ready answers 200 when the store answers, 503 otherwise.

@@ -221,10 +221,16 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 	admin := map[string]http.Handler{management.BasePath + "/": api, console.BasePath + "/": ui, console.BasePath: ui}
 	cfg := server.Config{Store: st, Logger: logger, BaseURL: baseURL,
 		RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict, RequestLog: reqLog, LogBodies: o.logBodies}
+	cfg.Handlers = admin
+	var handler, adminHandler http.Handler
 	if o.adminAddr == "" {
-		cfg.Handlers = admin
+		handler = server.New(cfg)
+	} else {
+		// The admin listener's own paths, behind the same request log,
+		// metrics and recovery from panics as the SCIM API.
+		admin["/"] = http.RedirectHandler(console.BasePath+"/", http.StatusFound)
+		handler, adminHandler = server.NewSplit(cfg)
 	}
-	handler := server.New(cfg)
 	newServer := func(h http.Handler) *http.Server {
 		return &http.Server{
 			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -240,13 +246,8 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 	}
 	srvs := []*http.Server{newServer(handler)}
 	lns := []net.Listener{ln}
-	if o.adminAddr != "" {
-		mux := http.NewServeMux()
-		for pattern, h := range admin {
-			mux.Handle(pattern, h)
-		}
-		mux.Handle("/", http.RedirectHandler(console.BasePath+"/", http.StatusFound))
-		srvs, lns = append(srvs, newServer(mux)), append(lns, adminLn)
+	if adminHandler != nil {
+		srvs, lns = append(srvs, newServer(adminHandler)), append(lns, adminLn)
 	}
 	logger.Info("serving SCIM", "url", scheme+"://"+ln.Addr().String()+server.BasePath, "db", dbName(db))
 	logger.Info("serving the management API", "url", adminURL+management.BasePath, "keys", "roster key create --name NAME")
