@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +21,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 	"golang.org/x/time/rate"
 
+	"github.com/rosterhq/roster/internal/retryafter"
 	"github.com/rosterhq/roster/scim"
 )
 
@@ -366,7 +366,7 @@ func (c *Client) shouldRetry(req request, resp *response, err error, attempt int
 	// Retry-After is the server's word: retrying sooner would only be
 	// refused again, so a wait longer than the client's longest backoff
 	// ends the retries and the caller gets the answer (Error.RetryAfter).
-	if d, ok := retryAfter(resp.header.Get("Retry-After")); ok {
+	if d, ok := retryafter.Parse(resp.header.Get("Retry-After"), time.Now(), maxRetryAfter); ok {
 		return d, d <= c.maxBackoff
 	}
 	return backoff(), true
@@ -402,25 +402,14 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// retryAfter parses a Retry-After header: seconds or an HTTP date.
-func retryAfter(v string) (time.Duration, bool) {
-	if v == "" {
-		return 0, false
-	}
-	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0), true
-	}
-	return 0, false
-}
+// maxRetryAfter bounds the Retry-After a server can ask for.
+const maxRetryAfter = 24 * time.Hour
 
 // answerError returns the *Error for a non-2xx answer, with the SCIM
 // error body's scimType and detail when it has one.
 func answerError(method, target string, resp *response) error {
 	e := &Error{Method: method, URL: target, Status: resp.status}
-	if d, ok := retryAfter(resp.header.Get("Retry-After")); ok {
+	if d, ok := retryafter.Parse(resp.header.Get("Retry-After"), time.Now(), maxRetryAfter); ok {
 		e.RetryAfter = d
 	}
 	var body scim.Error

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestMaskHidesCredentialsAndPasswords(t *testing.T) {
@@ -67,33 +66,6 @@ func FuzzMaskBody(f *testing.F) {
 			t.Fatalf("the password %q survived masking: %s", secret, got)
 		}
 	})
-}
-
-// FuzzRetryAfter: any Retry-After parses without panicking, never to a
-// negative wait.
-func FuzzRetryAfter(f *testing.F) {
-	for _, seed := range []string{"1", "120", " 3 ", "-1", "Wed, 21 Oct 2015 07:28:00 GMT", "99999999999999999999", "", "1.5", "soon"} {
-		f.Add(seed)
-	}
-	f.Fuzz(func(t *testing.T, v string) {
-		if d, ok := retryAfter(v); ok && d < 0 {
-			t.Fatalf("Retry-After %q parsed to %v", v, d)
-		}
-	})
-}
-
-func TestRetryAfterTakesSecondsOrADate(t *testing.T) {
-	t.Parallel()
-	for v, want := range map[string]time.Duration{"2": 2 * time.Second, " 0 ": 0, "Wed, 21 Oct 2015 07:28:00 GMT": 0} {
-		if got, ok := retryAfter(v); !ok || got != want {
-			t.Errorf("retryAfter(%q) = %v, %v; want %v", v, got, ok, want)
-		}
-	}
-	for _, v := range []string{"", "-1", "soon", "1.5"} {
-		if _, ok := retryAfter(v); ok {
-			t.Errorf("retryAfter(%q) parsed", v)
-		}
-	}
 }
 
 func TestLookupReadsDottedAndURNPaths(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/rosterhq/roster/internal/retryafter"
 )
 
 // patchGroup sends a PATCH of a group and fails the check unless it
@@ -354,7 +356,7 @@ func (r *runner) rateLimitResult(res Result) Result {
 		return res
 	}
 	for _, l := range limited {
-		if _, ok := retryAfter(l.retryAfter); !ok {
+		if _, ok := retryafter.Parse(l.retryAfter, time.Now(), maxRetryAfter); !ok {
 			res.Status = Warn
 			res.Message = fmt.Sprintf("%s %s answered 429 with Retry-After %q, not seconds or an HTTP date: clients cannot tell when to retry", l.method, l.path, l.retryAfter)
 			res.Expected, res.Got = "Retry-After: seconds", fmt.Sprintf("%q", l.retryAfter)

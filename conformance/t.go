@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rosterhq/roster/internal/retryafter"
 )
 
 // The SCIM URNs the checks send and expect.
@@ -241,7 +243,7 @@ func (r *runner) send(ctx context.Context, q req) (*Response, error) {
 		r.mu.Lock()
 		r.limited = append(r.limited, limitedAnswer{method: q.method, path: q.path, retryAfter: ra})
 		r.mu.Unlock()
-		wait, ok := retryAfter(ra)
+		wait, ok := retryafter.Parse(ra, time.Now(), maxRetryAfter)
 		if !ok || wait > 10*time.Second || attempt >= 2 && !q.patient || attempt >= 10 {
 			return out, nil
 		}
@@ -253,21 +255,9 @@ func (r *runner) send(ctx context.Context, q req) (*Response, error) {
 	}
 }
 
-// retryAfter parses a Retry-After header: delay-seconds or an HTTP date
-// (RFC 9110 §10.2.3).
-func retryAfter(v string) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if n, err := strconv.ParseUint(v, 10, 31); err == nil {
-		return time.Duration(n) * time.Second, true
-	}
-	if when, err := http.ParseTime(v); err == nil {
-		return max(time.Until(when), 0), true
-	}
-	return 0, false
-}
+// maxRetryAfter bounds the Retry-After a server can ask the checker to
+// wait.
+const maxRetryAfter = 24 * time.Hour
 
 // get, post, put, patch and del send a request with the run's credentials.
 func (t *T) get(path string, header ...string) *Response {

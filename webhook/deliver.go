@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rosterhq/roster/internal/retryafter"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -463,17 +464,11 @@ func (d *Deliverer) post(ctx context.Context, w store.Webhook, e store.Event) ou
 	return o
 }
 
-// retryAfter reads a Retry-After header (seconds or an HTTP date) as a
-// delay, -1 if there is none it can read.
+// retryAfter reads a Retry-After header as a delay, -1 if there is none
+// it can read.
 func retryAfter(h string, now time.Time) time.Duration {
-	if h == "" {
-		return -1
-	}
-	if n, err := strconv.ParseInt(strings.TrimSpace(h), 10, 64); err == nil && n >= 0 {
-		return time.Duration(min(n, int64(maxRetryAfter/time.Second))) * time.Second
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		return min(max(t.Sub(now), 0), maxRetryAfter)
+	if d, ok := retryafter.Parse(h, now, maxRetryAfter); ok {
+		return d
 	}
 	return -1
 }
