@@ -494,6 +494,6 @@ func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp l
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, lr)
+	writeList(w, lr)
 	return nil
 }

@@ -86,6 +86,6 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 	}
 	lr := scim.NewListResponse(total, resources)
 	lr.StartIndex = start
-	writeJSON(w, http.StatusOK, lr)
+	writeList(w, lr)
 	return nil
 }

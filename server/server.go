@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -417,6 +418,55 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status, body = http.StatusInternalServerError, []byte(`{"schemas":["`+scim.ErrorURN+`"],"status":"500","detail":"internal error"}`)
 	}
 	writeBody(w, status, body)
+}
+
+// writeList answers 200 with a page of resources, each already encoded
+// by resource.AppendJSON (so valid and compact JSON). The envelope is
+// written here, in the field order and with the omissions of
+// scim.ListResponse's encoding: json.Marshal would scan every resource
+// again to compact it.
+func writeList(w http.ResponseWriter, lr *scim.ListResponse[json.RawMessage]) {
+	n := 128 + len(lr.NextCursor) + len(lr.PreviousCursor)
+	for _, r := range lr.Resources {
+		n += len(r) + 1
+	}
+	b := make([]byte, 0, n)
+	str := func(s string) {
+		q, _ := json.Marshal(s) // a string always encodes
+		b = append(b, q...)
+	}
+	b = append(b, `{"schemas":[`...)
+	for i, s := range lr.Schemas {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		str(s)
+	}
+	b = append(b, `],"totalResults":`...)
+	b = strconv.AppendInt(b, int64(lr.TotalResults), 10)
+	if lr.StartIndex != 0 {
+		b = append(b, `,"startIndex":`...)
+		b = strconv.AppendInt(b, int64(lr.StartIndex), 10)
+	}
+	b = append(b, `,"itemsPerPage":`...)
+	b = strconv.AppendInt(b, int64(lr.ItemsPerPage), 10)
+	if lr.NextCursor != "" {
+		b = append(b, `,"nextCursor":`...)
+		str(lr.NextCursor)
+	}
+	if lr.PreviousCursor != "" {
+		b = append(b, `,"previousCursor":`...)
+		str(lr.PreviousCursor)
+	}
+	b = append(b, `,"Resources":[`...)
+	for i, r := range lr.Resources {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, r...)
+	}
+	b = append(b, "]}"...)
+	writeBody(w, http.StatusOK, b)
 }
 
 func writeBody(w http.ResponseWriter, status int, body []byte) {
