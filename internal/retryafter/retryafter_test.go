@@ -20,7 +20,7 @@ func TestParse(t *testing.T) {
 		{"-1", 0, false},
 		{"1.5", 0, false},
 		{"soon", 0, false},
-		{"99999999999999999999", 0, false}, // beyond any integer
+		{"99999999999999999999", 0, false},        // beyond any integer
 		{"18446744073709551615", time.Hour, true}, // would overflow a Duration
 		{"86400", time.Hour, true},                // over the limit
 		{"Mon, 07 Dec 2026 12:00:30 GMT", 30 * time.Second, true},
