@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -477,10 +476,6 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 		if err != nil {
 			return err
 		}
-		before, _, err := s.split(r)
-		if err != nil {
-			return err
-		}
 		old := r
 		if len(rest.Operations) > 0 {
 			old = r.Clone()
@@ -505,8 +500,9 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 		if err != nil {
 			return err
 		}
-		if attrsChanged := !bytes.Equal(after.attrs, before.attrs); changed || attrsChanged { // otherwise the version stays
-			if err := s.update(ctx, tx, dir, rt, id, before, after, old.ExternalID(), r.ExternalID(), t, cur.version+1); err != nil {
+		if attrsChanged := !sameAttrs(old, r); changed || attrsChanged { // otherwise the version stays
+			was := columns{name: nameOf(old), emailKeys: emailKeysOf(old)}
+			if err := s.update(ctx, tx, dir, rt, id, was, after, old.ExternalID(), r.ExternalID(), t, cur.version+1); err != nil {
 				return err
 			}
 			r.SetMeta(resource.Meta{Created: cur.created, LastModified: t, Version: store.ETag(cur.version + 1)})
@@ -531,6 +527,29 @@ func (s *Store) Patch(ctx context.Context, dir string, rt *schema.ResourceType, 
 		return nil, s.errorf(fmt.Sprintf("patch %s %q", rt.Name, id), err)
 	}
 	return out, nil
+}
+
+// sameAttrs reports whether a and b hold the same attributes in the
+// attrs column: all but id, meta, members and groups.
+func sameAttrs(a, b *resource.Resource) bool {
+	kept := func(name string) bool {
+		switch name {
+		case "id", "meta", "members", "groups":
+			return false
+		}
+		return true
+	}
+	for k, v := range a.Attrs {
+		if kept(k) && !resource.Equal(v, b.Attrs[k]) {
+			return false
+		}
+	}
+	for k := range b.Attrs {
+		if _, ok := a.Attrs[k]; !ok && kept(k) {
+			return false
+		}
+	}
+	return true
 }
 
 // addsAndRemoves reports whether every change adds or removes members
