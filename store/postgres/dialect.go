@@ -139,15 +139,16 @@ func (d *dialect) RemoveMembers(ctx context.Context, tx sqlstore.Querier, dir, g
 	return removed, br.Close()
 }
 
-// insertEventsSQL advances a directory's counter ($1, by $2) and inserts
-// its events numbered from it, in one statement: one round trip between
-// taking the counter's row lock and the commit, whatever the number of
-// events (a PATCH that adds 10,000 members writes 10,000).
-const insertEventsSQL = `WITH c AS (UPDATE directories SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq)
-	INSERT INTO events (directory_id, seq, id, type, resource_id, time, data, previous, context)
-	SELECT $1, c.event_seq - $2 + e.n, e.id, e.type, e.resource_id, e.time, e.data, e.previous, e.context
-	FROM c, unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::text[])
-		WITH ORDINALITY AS e(id, type, resource_id, time, data, previous, context, n)`
+// insertEventsSQL inserts events of a directory ($1) without seqs, in
+// the order given (pos grows with each): NumberEvents numbers them once
+// they are committed. One statement whatever the number of events (a
+// PATCH that adds 10,000 members writes 10,000), and no lock: the writers
+// of a directory do not wait for each other's commits.
+const insertEventsSQL = `INSERT INTO events (directory_id, id, type, resource_id, time, data, previous, context)
+	SELECT $1, e.id, e.type, e.resource_id, e.time, e.data, e.previous, e.context
+	FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[])
+		WITH ORDINALITY AS e(id, type, resource_id, time, data, previous, context, n)
+	ORDER BY e.n`
 
 func (d *dialect) InsertEvents(ctx context.Context, tx sqlstore.Querier, dir string, events []sqlstore.EventRow, last bool) error {
 	ids, types, resources, times, data, ectx := eventArrays(events)
@@ -157,24 +158,78 @@ func (d *dialect) InsertEvents(ctx context.Context, tx sqlstore.Querier, dir str
 			previous[i] = &p
 		}
 	}
-	args := []any{dir, len(events), ids, types, resources, times, data, previous, ectx}
-	check := func(tag pgconn.CommandTag) error {
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("directory %q: %w", dir, store.ErrNotFound)
-		}
-		return nil
-	}
+	args := []any{dir, ids, types, resources, times, data, previous, ectx}
 	if q, ok := tx.(querier); ok && q.last != nil && last {
 		// The last statement of a transaction InTx runs: sent with its
 		// COMMIT.
-		*q.last = append(*q.last, queued{sql: insertEventsSQL, args: args, check: check})
+		*q.last = append(*q.last, queued{sql: insertEventsSQL, args: args})
 		return nil
 	}
-	tag, err := tx.(querier).q.Exec(ctx, insertEventsSQL, args...)
+	_, err := tx.(querier).q.Exec(ctx, insertEventsSQL, args...)
+	return err
+}
+
+// numberLock is the first key of the advisory locks under which a
+// directory's events are numbered (the second is a hash of its id).
+const numberLock = 0x726f7374 // "rost"
+
+// numberBatch bounds the events one statement numbers.
+const numberBatch = 5000
+
+// numberEventsSQL numbers the next unnumbered events of a directory ($1),
+// up to $2 of them, in the order they were written, after its newest seq
+// (retention always keeps the newest event).
+const numberEventsSQL = `WITH last AS (SELECT COALESCE(max(seq), 0) AS seq FROM events WHERE directory_id = $1),
+	next AS (SELECT pos, row_number() OVER (ORDER BY pos) AS k FROM events
+		WHERE directory_id = $1 AND seq IS NULL ORDER BY pos LIMIT $2)
+	UPDATE events e SET seq = last.seq + next.k FROM last, next WHERE e.pos = next.pos`
+
+// NumberEvents implements sqlstore.Dialect: it numbers the committed
+// events of dir (of every directory for "") that have no seq yet. The
+// lock and the update go in one batch, which PostgreSQL runs as one
+// transaction, each statement with its own snapshot: the update sees
+// what a numbering that held the lock before committed. A change still
+// running is numbered by a later call, after these: seqs grow in the
+// order the changes were numbered, which follows the order they
+// committed in, so a reader that has seen seq n never finds a smaller
+// one afterwards.
+func (d *dialect) NumberEvents(ctx context.Context, dir string) error {
+	var dirs []string
+	query, args := `SELECT DISTINCT directory_id FROM events WHERE seq IS NULL`, []any(nil)
+	if dir != "" {
+		query, args = `SELECT directory_id FROM events WHERE directory_id = $1 AND seq IS NULL LIMIT 1`, []any{dir}
+	}
+	rows, err := d.pool.Query(ctx, query, args...)
 	if err != nil {
 		return err
 	}
-	return check(tag)
+	dirs, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, dir := range dirs {
+		for {
+			b := &pgx.Batch{}
+			b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, numberLock, dir)
+			b.Queue(numberEventsSQL, dir, numberBatch)
+			br := d.pool.SendBatch(ctx, b)
+			_, err := br.Exec()
+			var tag pgconn.CommandTag
+			if err == nil {
+				tag, err = br.Exec()
+			}
+			if cerr := br.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("number the events of %q: %w", dir, err)
+			}
+			if tag.RowsAffected() < numberBatch {
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // eventArrays returns the columns of events as arrays, for unnest.

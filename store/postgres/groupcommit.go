@@ -162,8 +162,8 @@ func insertedIDs(rows pgx.Rows, err error) (map[string]bool, error) {
 
 // withEvents makes the insert of a batch whose creates are all of one
 // directory (as they are but for a batch that straddles two) also insert
-// the events of those it inserts, numbered from the directory's counter,
-// in the same statement: the batch then costs one round trip and one
+// the events of those it inserts (unnumbered: see NumberEvents), in the
+// same statement: the batch then costs one round trip and one
 // transaction, as it did before creates had events. The insert is the
 // statement insert with its arguments args; ok is false for a batch of
 // several directories, which takes a transaction of several statements.
@@ -187,15 +187,11 @@ func withEvents(d *dialect, batch []*groupcommit.Item[sqlstore.Insert], insert s
 	n := len(args)
 	p := func(k int) string { return "$" + strconv.Itoa(n+k) }
 	query = `WITH ins AS (` + insert + `),
-		e AS (SELECT x.*, row_number() OVER (ORDER BY x.n) AS k
-			FROM unnest(` + p(1) + `::text[], ` + p(2) + `::text[], ` + p(3) + `::text[], ` + p(4) + `::text[], ` + p(5) + `::timestamptz[], ` +
+		e AS (SELECT x.* FROM unnest(` + p(1) + `::text[], ` + p(2) + `::text[], ` + p(3) + `::text[], ` + p(4) + `::text[], ` + p(5) + `::timestamptz[], ` +
 		p(6) + `::text[], ` + p(7) + `::text[]) WITH ORDINALITY AS x(owner, id, type, resource_id, time, data, context, n)
 			WHERE x.owner IN (SELECT id FROM ins)),
-		c AS (UPDATE directories SET event_seq = event_seq + (SELECT count(*) FROM e)
-			WHERE id = ` + p(8) + ` AND EXISTS (SELECT 1 FROM e) RETURNING event_seq),
-		w AS (INSERT INTO events (directory_id, seq, id, type, resource_id, time, data, previous, context)
-			SELECT ` + p(8) + `, c.event_seq - (SELECT count(*) FROM e) + e.k, e.id, e.type, e.resource_id, e.time, e.data, NULL, e.context
-			FROM c, e)
+		w AS (INSERT INTO events (directory_id, id, type, resource_id, time, data, previous, context)
+			SELECT ` + p(8) + `, e.id, e.type, e.resource_id, e.time, e.data, NULL, e.context FROM e ORDER BY e.n)
 		SELECT id FROM ins`
 	return query, append(args, owners, ids, types, resources, times, data, ectx, dir), true
 }

@@ -120,7 +120,7 @@ func (d *dialect) InTx(ctx context.Context, fn func(tx sqlstore.Querier) error) 
 
 // inTx runs fn in a transaction on a connection of its own. The events a
 // change writes (InsertEvents) go with the COMMIT, in one round trip:
-// they are its last statement, taken while the change holds its rows'
+// they are its last statement, sent while the change holds its rows'
 // locks, so each round trip saved there is one that other writers of the
 // same rows do not wait for. A connection left in a transaction by a
 // failure is closed, not put back in the pool (pgxpool's Release).
@@ -150,12 +150,8 @@ func (d *dialect) inTx(ctx context.Context, fn func(tx sqlstore.Querier) error) 
 	}
 	b.Queue("COMMIT")
 	br := c.SendBatch(ctx, b)
-	for _, s := range last {
-		tag, err := br.Exec()
-		if err == nil && s.check != nil {
-			err = s.check(tag)
-		}
-		if err != nil {
+	for range last {
+		if _, err := br.Exec(); err != nil {
 			br.Close()
 			return rollback(err)
 		}
@@ -167,12 +163,10 @@ func (d *dialect) inTx(ctx context.Context, fn func(tx sqlstore.Querier) error) 
 	return br.Close()
 }
 
-// queued is a statement a transaction sends with its COMMIT; check, if
-// set, judges what it did.
+// queued is a statement a transaction sends with its COMMIT.
 type queued struct {
-	sql   string
-	args  []any
-	check func(pgconn.CommandTag) error
+	sql  string
+	args []any
 }
 
 // retryable reports whether a transaction that failed with err may simply

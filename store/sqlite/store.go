@@ -250,6 +250,10 @@ func (d *dialect) InsertEvents(ctx context.Context, tx sqlstore.Querier, dir str
 	return nil
 }
 
+// NumberEvents does nothing: InsertEvents numbers the events, and the
+// one writer commits them in that order.
+func (d *dialect) NumberEvents(context.Context, string) error { return nil }
+
 var statements = sqlstore.Statements{
 	Directories: `SELECT id, name, created FROM directories ORDER BY rowid`,
 	KeepMembers: `DELETE FROM members WHERE directory_id = $1 AND group_id = $2

@@ -218,10 +218,13 @@ func (s *Store) ResourceEvents(ctx context.Context, dir, id string, limit int) (
 	if s.checkText(dir, id) != nil {
 		return nil, nil
 	}
+	if err := s.d.NumberEvents(ctx, dir); err != nil {
+		return nil, s.errorf(fmt.Sprintf("events of %q", id), err)
+	}
 	out, err := queryAll(ctx, s.d.Reader(), func(row Row) (store.Event, error) {
 		return scanEvent(row, dir)
 	}, `SELECT seq, id, type, resource_id, time, data, previous, context FROM events
-		WHERE directory_id = $1 AND resource_id = $2 ORDER BY seq DESC LIMIT $3`, dir, id, max(limit, 1))
+		WHERE directory_id = $1 AND resource_id = $2 AND seq IS NOT NULL ORDER BY seq DESC LIMIT $3`, dir, id, max(limit, 1))
 	if err != nil {
 		return nil, s.errorf(fmt.Sprintf("events of %q", id), err)
 	}

@@ -110,12 +110,19 @@ type Dialect interface {
 	// that were members.
 	RemoveMembers(ctx context.Context, tx Querier, dir, group string, ids []string) ([]store.Member, error)
 	// InsertEvents inserts the events of a directory in the transaction
-	// tx, numbered with the directory's next seqs, in such a way that
-	// the writers of one directory commit in seq order (see WriteEvents);
-	// it may return sql.ErrNoRows if there is no such directory. When
-	// last is true no other statement of the transaction follows, and the
-	// dialect may send the insert with the COMMIT.
+	// tx, in their order: numbered with the directory's next seqs where
+	// the writers of a directory commit one at a time (SQLite), else
+	// without seqs, for NumberEvents. When last is true no other
+	// statement of the transaction follows, and the dialect may send the
+	// insert with the COMMIT.
 	InsertEvents(ctx context.Context, tx Querier, dir string, events []EventRow, last bool) error
+	// NumberEvents gives the committed events of a directory (of every
+	// directory for "") that InsertEvents left without a seq the
+	// directory's next seqs, in the order they were written, in such a
+	// way that a reader that has seen seq n never later finds a smaller
+	// one. Every read of events calls it first; a dialect whose
+	// InsertEvents numbers them does nothing.
+	NumberEvents(ctx context.Context, dir string) error
 }
 
 // Statements is the SQL text that differs between dialects. Each takes

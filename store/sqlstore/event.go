@@ -18,8 +18,8 @@ import (
 	"github.com/rosterhq/roster/store"
 )
 
-// PendingEvent is an event a transaction writes just before it commits,
-// once WriteEvents has given it its Seq.
+// PendingEvent is an event a transaction writes just before it commits
+// (see WriteEvents).
 type PendingEvent struct {
 	Type, Directory, Resource string
 	Time                      time.Time
@@ -40,21 +40,11 @@ type EventRow struct {
 }
 
 // WriteEvents inserts events in the transaction tx of the change they
-// record, each directory's with the next seqs of its counter
-// (Dialect.InsertEvents). The counters are taken (and, on PostgreSQL,
-// their rows locked until the transaction ends) in the order of the
-// directories' ids, so that two transactions never wait for each other's
-// counters; it is the last lock a change takes, so the writers of one
-// directory wait for each other only from here to their commit, and they
-// commit in the order of their seqs: a reader that has seen seq n never
-// later finds an event with a smaller one.
+// record (Dialect.InsertEvents), each directory's in the order given,
+// the directories in the order of their ids.
+// They are the transaction's last statement (the dialect may send them
+// with its COMMIT).
 func WriteEvents(ctx context.Context, tx Querier, d Dialect, events []PendingEvent) error {
-	return writeEvents(ctx, tx, d, events, true)
-}
-
-// writeEvents is WriteEvents; last says whether they are the transaction's
-// last statement, which a dialect may send with its COMMIT.
-func writeEvents(ctx context.Context, tx Querier, d Dialect, events []PendingEvent, last bool) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -63,11 +53,7 @@ func writeEvents(ctx context.Context, tx Querier, d Dialect, events []PendingEve
 		byDir[e.Directory] = append(byDir[e.Directory], NewEventRow(d, e))
 	}
 	for _, dir := range slices.Sorted(maps.Keys(byDir)) {
-		err := d.InsertEvents(ctx, tx, dir, byDir[dir], last)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("directory %q: %w", dir, store.ErrNotFound)
-		}
-		if err != nil {
+		if err := d.InsertEvents(ctx, tx, dir, byDir[dir], true); err != nil {
 			return fmt.Errorf("events: %w", err)
 		}
 	}
@@ -247,6 +233,9 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]store.Event, 
 			return nil, nil
 		}
 	}
+	if err := s.d.NumberEvents(ctx, q.Directory); err != nil {
+		return nil, s.errorf("read events", err)
+	}
 	limit := max(q.Limit, 1)
 	query, args := s.sql.Events, []any{q.Directory, q.After, limit}
 	if len(q.Types) > 0 {
@@ -287,6 +276,9 @@ func (s *Store) LastEventSeq(ctx context.Context, dir string) (int64, error) {
 	if s.checkText(dir) != nil {
 		return 0, nil
 	}
+	if err := s.d.NumberEvents(ctx, dir); err != nil {
+		return 0, s.errorf("last event", err)
+	}
 	var seq int64
 	if err := s.d.Reader().QueryRow(ctx, `SELECT COALESCE(max(seq), 0) FROM events WHERE directory_id = $1`, dir).Scan(&seq); err != nil {
 		return 0, s.errorf("last event", err)
@@ -301,6 +293,11 @@ func (s *Store) LastEventSeq(ctx context.Context, dir string) (int64, error) {
 // event of a directory is always kept, so that its seqs go on from it.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time, limit int) (int, error) {
 	limit = max(limit, 1)
+	// Numbered first: an event that no one reads would never be, nor
+	// leave.
+	if err := s.d.NumberEvents(ctx, ""); err != nil {
+		return 0, s.errorf("prune events", err)
+	}
 	deleted, dir := 0, ""
 	for deleted < limit {
 		err := s.d.Reader().QueryRow(ctx, `SELECT directory_id FROM events WHERE directory_id > $1 ORDER BY directory_id LIMIT 1`, dir).Scan(&dir)

@@ -151,12 +151,6 @@ func (s *Store) DeleteDirectory(ctx context.Context, idOrName string) error {
 		return err
 	}
 	err = s.inTx(ctx, func(tx Querier) error {
-		ev := s.newEvents(ctx, s.d.Now())
-		ev.add(store.DirectoryDeleted, d.ID, "", directoryData(d), nil)
-		// Now, not with the COMMIT: they need the directory's row.
-		if err := writeEvents(ctx, tx, s.d, ev.list, false); err != nil {
-			return err
-		}
 		// Memberships first: they reference resources, which reference the
 		// directory; deleting them in that order keeps each cascade small.
 		if _, err := tx.Exec(ctx, `DELETE FROM members WHERE directory_id = $1`, d.ID); err != nil {
@@ -166,7 +160,15 @@ func (s *Store) DeleteDirectory(ctx context.Context, idOrName string) error {
 		if err == nil && n == 0 {
 			err = store.ErrNotFound
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		// Last, once the changes that were still writing to the
+		// directory (the delete waited for them) have committed: it is the
+		// directory's last event.
+		ev := s.newEvents(ctx, s.d.Now())
+		ev.add(store.DirectoryDeleted, d.ID, "", directoryData(d), nil)
+		return WriteEvents(ctx, tx, s.d, ev.list)
 	})
 	if err != nil {
 		return s.errorf(fmt.Sprintf("delete directory %q", idOrName), err)

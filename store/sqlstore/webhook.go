@@ -89,6 +89,9 @@ func (s *Store) CreateWebhook(ctx context.Context, spec store.WebhookSpec) (stor
 	}
 	key := newWebhookKey()
 	w.Secret = webhookSecret(key)
+	if err := s.d.NumberEvents(ctx, w.Directory); err != nil { // its cursors start at the last seq
+		return store.Webhook{}, s.errorf(what, err)
+	}
 	err := s.d.InTx(ctx, func(tx Querier) error {
 		if w.Directory == "" && s.sql.LockDirectories != "" {
 			if _, err := tx.Exec(ctx, s.sql.LockDirectories); err != nil {
@@ -326,6 +329,9 @@ func scanCursor(row Row) (store.WebhookCursor, error) {
 // several servers take different cursors, and sets their leases; on
 // SQLite the one writer serializes claims.
 func (s *Store) ClaimWebhookCursors(ctx context.Context, owner string, lease time.Duration, limit int) ([]store.WebhookCursor, error) {
+	if err := s.d.NumberEvents(ctx, ""); err != nil {
+		return nil, s.errorf("claim webhook cursors", err)
+	}
 	now := s.d.Now()
 	limit = max(limit, 1)
 	due, err := queryAll(ctx, s.d.Reader(), scanCursor, dueCursors, s.d.Time(now), limit)

@@ -303,10 +303,10 @@ func (s *suite) testEventOrder(t *testing.T) {
 
 // EventOrder holds that the events of 8 concurrent writers (creates of
 // users and member adds to one group), spread over stores (replicas on
-// one database), read all along by a poller on the first asking for those
-// after the last it saw, are seen each once, in seq order, with no gap: a
-// transaction never commits an event with a smaller seq than one already
-// visible. stores must be new and share one database.
+// one database), read all along by a poller on each store asking for
+// those after the last it saw, are seen each once, in seq order, with no
+// gap, and the same by every poller: no event ever gets a smaller seq
+// than one already visible. stores must be new and share one database.
 func EventOrder(t *testing.T, stores ...store.Store) {
 	ctx := context.Background()
 	reg := schema.NewRegistry()
@@ -353,40 +353,69 @@ func EventOrder(t *testing.T, stores ...store.Store) {
 		})
 	}
 	go func() { wg.Wait(); close(done) }()
-	var seen []store.Event
-	after := int64(0)
-	poll := func() {
-		page, err := first.Events(ctx, store.EventQuery{Directory: dir, After: after, Limit: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range page {
-			if e.Seq != after+1 {
-				t.Fatalf("after seq %d the poller read seq %d: an event was skipped or read twice", after, e.Seq)
+	// A poller per store, at the same time: each store numbers the
+	// events it reads (PostgreSQL), so the replicas number them side by
+	// side.
+	seen := make([][]store.Event, len(stores))
+	var pollers sync.WaitGroup
+	for i, st := range stores {
+		pollers.Go(func() {
+			after := int64(0)
+			poll := func() bool {
+				page, err := st.Events(ctx, store.EventQuery{Directory: dir, After: after, Limit: 1000})
+				if err != nil {
+					t.Error(err)
+					return false
+				}
+				for _, e := range page {
+					if e.Seq != after+1 {
+						t.Errorf("poller %d: after seq %d it read seq %d: an event was skipped or read twice", i, after, e.Seq)
+						return false
+					}
+					after = e.Seq
+				}
+				seen[i] = append(seen[i], page...)
+				return true
 			}
-			after = e.Seq
-		}
-		seen = append(seen, page...)
+			for {
+				select {
+				case <-done:
+					for n := -1; n != len(seen[i]) && poll(); {
+						n = len(seen[i])
+					}
+					return
+				default:
+				}
+				if !poll() {
+					return
+				}
+			}
+		})
 	}
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		default:
-		}
-		poll()
-	}
-	poll()
+	pollers.Wait()
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
 	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	for i := 1; i < len(seen); i++ {
+		if len(seen[i]) != len(seen[0]) {
+			t.Fatalf("poller %d saw %d events, poller 0 %d", i, len(seen[i]), len(seen[0]))
+		}
+		for k := range seen[i] {
+			if seen[i][k].ID != seen[0][k].ID {
+				t.Fatalf("seq %d is event %s to poller %d, %s to poller 0", seen[i][k].Seq, seen[i][k].ID, i, seen[0][k].ID)
+			}
+		}
+	}
 	counts := map[string]int{}
-	for _, e := range seen {
+	for _, e := range seen[0] {
 		counts[e.Type]++
 	}
 	if counts[store.UserCreated] != writers*each || counts[store.GroupUserAdded] != writers*each {
-		t.Fatalf("the poller saw %v, want %d user.created and group.user_added", counts, writers*each)
+		t.Fatalf("the pollers saw %v, want %d user.created and group.user_added", counts, writers*each)
 	}
 }
 
