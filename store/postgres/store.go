@@ -131,9 +131,7 @@ func (d *dialect) inTx(ctx context.Context, fn func(tx sqlstore.Querier) error) 
 	}
 	defer conn.Release()
 	c := conn.Conn()
-	if _, err := c.Exec(ctx, "BEGIN"); err != nil {
-		return err
-	}
+	tx := &txConn{c: c}
 	rollback := func(err error) error {
 		if c.PgConn().TxStatus() != 'I' {
 			c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
@@ -141,16 +139,19 @@ func (d *dialect) inTx(ctx context.Context, fn func(tx sqlstore.Querier) error) 
 		return err
 	}
 	var last []queued
-	if err := fn(querier{q: c, last: &last}); err != nil {
+	if err := fn(querier{q: tx, last: &last}); err != nil {
 		return rollback(err)
 	}
 	b := &pgx.Batch{}
+	if !tx.begun {
+		b.Queue("BEGIN")
+	}
 	for _, s := range last {
 		b.Queue(s.sql, s.args...)
 	}
 	b.Queue("COMMIT")
 	br := c.SendBatch(ctx, b)
-	for range last {
+	for range b.Len() - 1 {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
 			return rollback(err)
