@@ -60,122 +60,133 @@ func memberEvents(b *testing.B, st store.Store, dir string, n int) {
 }
 
 // BenchmarkDeliveryThroughput delivers a backlog of events of one
-// directory to one webhook on a loopback receiver (SQLite): the
+// directory to one webhook on a loopback receiver: the
 // delivery's own rate, in order, one POST at a time.
 func BenchmarkDeliveryThroughput(b *testing.B) {
-	st := openSQLite(b)
-	ctx := context.Background()
-	dir := newDirectory(b, st)
-	r, url := newCountingReceiver(b)
-	w, err := st.CreateWebhook(ctx, store.WebhookSpec{URL: url, Directory: dir.ID})
-	if err != nil {
-		b.Fatal(err)
-	}
-	memberEvents(b, st, dir.ID, max(b.N, 1000))
-	last, _ := st.LastEventSeq(ctx, dir.ID)
-	cs, _ := st.WebhookCursors(ctx, w.ID)
-	events := last - cs[0].Seq
-	r.want.Store(events)
-	d := webhook.New(webhook.Config{Store: st, AllowPrivate: true, Poll: time.Hour})
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	b.ResetTimer()
-	start := time.Now()
-	go func() { done <- d.Run(runCtx) }()
-	end := <-r.arrived
-	b.StopTimer()
-	cancel()
-	<-done
-	b.ReportMetric(float64(events)/end.Sub(start).Seconds(), "events/s")
-	b.ReportMetric(float64(events), "events")
+	eachStore(b, func(b *testing.B, st store.Store) {
+		ctx := context.Background()
+		dir := newDirectory(b, st)
+		r, url := newCountingReceiver(b)
+		w, err := st.CreateWebhook(ctx, store.WebhookSpec{URL: url, Directory: dir.ID})
+		if err != nil {
+			b.Fatal(err)
+		}
+		memberEvents(b, st, dir.ID, max(b.N, 1000))
+		last, _ := st.LastEventSeq(ctx, dir.ID)
+		cs, _ := st.WebhookCursors(ctx, w.ID)
+		events := last - cs[0].Seq
+		r.want.Store(events)
+		d := webhook.New(webhook.Config{Store: st, AllowPrivate: true, Poll: time.Hour})
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		b.ResetTimer()
+		start := time.Now()
+		go func() { done <- d.Run(runCtx) }()
+		end := <-r.arrived
+		b.StopTimer()
+		cancel()
+		<-done
+		b.ReportMetric(float64(events)/end.Sub(start).Seconds(), "events/s")
+		b.ReportMetric(float64(events), "events")
+	})
 }
 
 // BenchmarkDeliveryLag measures, for each of b.N users created one after
-// another on SQLite, the time from the create's commit to its delivery to
+// another, the time from the create's commit to its delivery to
 // a loopback receiver that keeps up, the server waking the deliverer
 // after the commit as roster serve does.
 func BenchmarkDeliveryLag(b *testing.B) {
-	st := openSQLite(b)
-	ctx := context.Background()
-	dir := newDirectory(b, st)
-	r, url := newCountingReceiver(b)
-	if _, err := st.CreateWebhook(ctx, store.WebhookSpec{URL: url, Directory: dir.ID}); err != nil {
-		b.Fatal(err)
-	}
-	d := webhook.New(webhook.Config{Store: st, AllowPrivate: true})
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- d.Run(runCtx) }()
-	lags := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := range b.N {
-		r.want.Store(int64(i + 1))
-		create(b, st, dir.ID, users, fmt.Sprintf(`{"userName":"lag%d"}`, i))
-		committed := time.Now()
-		d.Wake()
-		lags = append(lags, (<-r.arrived).Sub(committed))
-	}
-	b.StopTimer()
-	cancel()
-	<-done
-	slices.Sort(lags)
-	b.ReportMetric(float64(lags[len(lags)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(lags[len(lags)*99/100].Microseconds())/1000, "p99-ms")
+	eachStore(b, func(b *testing.B, st store.Store) {
+		ctx := context.Background()
+		dir := newDirectory(b, st)
+		r, url := newCountingReceiver(b)
+		if _, err := st.CreateWebhook(ctx, store.WebhookSpec{URL: url, Directory: dir.ID}); err != nil {
+			b.Fatal(err)
+		}
+		d := webhook.New(webhook.Config{Store: st, AllowPrivate: true})
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- d.Run(runCtx) }()
+		lags := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for i := range b.N {
+			r.want.Store(int64(i + 1))
+			create(b, st, dir.ID, users, fmt.Sprintf(`{"userName":"lag%d"}`, i))
+			committed := time.Now()
+			d.Wake()
+			lags = append(lags, (<-r.arrived).Sub(committed))
+		}
+		b.StopTimer()
+		cancel()
+		<-done
+		slices.Sort(lags)
+		b.ReportMetric(float64(lags[len(lags)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lags[len(lags)*99/100].Microseconds())/1000, "p99-ms")
+	})
 }
 
 // BenchmarkDeliveryLagUnderLoad has four writers create b.N users as fast
-// as SQLite commits them while the deliverer keeps up, and measures each
+// as the store commits them while the deliverer keeps up, and measures each
 // event's lag from its time (taken as its transaction began, so a little
 // more than from its commit) to its arrival at a loopback receiver.
 func BenchmarkDeliveryLagUnderLoad(b *testing.B) {
-	st := openSQLite(b)
-	ctx := context.Background()
-	dir := newDirectory(b, st)
-	var mu sync.Mutex
-	lags := make([]time.Duration, 0, b.N)
-	all := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		var e store.Event
-		body, _ := io.ReadAll(req.Body)
-		if err := json.Unmarshal(body, &e); err != nil {
-			b.Error(err)
-		}
-		lag := time.Since(e.Time)
-		w.WriteHeader(http.StatusNoContent)
-		mu.Lock()
-		defer mu.Unlock()
-		if lags = append(lags, lag); len(lags) == b.N {
-			close(all)
-		}
-	}))
-	b.Cleanup(srv.Close)
-	if _, err := st.CreateWebhook(ctx, store.WebhookSpec{URL: srv.URL, Directory: dir.ID, Types: []string{store.UserCreated}}); err != nil {
-		b.Fatal(err)
-	}
-	d := webhook.New(webhook.Config{Store: st, AllowPrivate: true})
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- d.Run(runCtx) }()
-	b.ResetTimer()
-	start := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
-				create(b, st, dir.ID, users, fmt.Sprintf(`{"userName":"load%d"}`, i))
-				d.Wake()
+	eachStore(b, func(b *testing.B, st store.Store) {
+		ctx := context.Background()
+		dir := newDirectory(b, st)
+		var mu sync.Mutex
+		lags := make([]time.Duration, 0, b.N)
+		all := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			var e store.Event
+			body, _ := io.ReadAll(req.Body)
+			if err := json.Unmarshal(body, &e); err != nil {
+				b.Error(err)
 			}
-		})
+			lag := time.Since(e.Time)
+			w.WriteHeader(http.StatusNoContent)
+			mu.Lock()
+			defer mu.Unlock()
+			if lags = append(lags, lag); len(lags) == b.N {
+				close(all)
+			}
+		}))
+		b.Cleanup(srv.Close)
+		if _, err := st.CreateWebhook(ctx, store.WebhookSpec{URL: srv.URL, Directory: dir.ID, Types: []string{store.UserCreated}}); err != nil {
+			b.Fatal(err)
+		}
+		d := webhook.New(webhook.Config{Store: st, AllowPrivate: true})
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- d.Run(runCtx) }()
+		b.ResetTimer()
+		start := time.Now()
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+					create(b, st, dir.ID, users, fmt.Sprintf(`{"userName":"load%d"}`, i))
+					d.Wake()
+				}
+			})
+		}
+		wg.Wait()
+		<-all
+		elapsed := time.Since(start)
+		b.StopTimer()
+		cancel()
+		<-done
+		slices.Sort(lags)
+		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+		b.ReportMetric(float64(lags[len(lags)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lags[len(lags)*99/100].Microseconds())/1000, "p99-ms")
+	})
+}
+
+// eachStore runs bench on a new SQLite store and on a new PostgreSQL one
+// (whose readers number the events: see store/postgres).
+func eachStore(b *testing.B, bench func(b *testing.B, st store.Store)) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		b.Run(kind, func(b *testing.B) { bench(b, open(b, location(b, kind))) })
 	}
-	wg.Wait()
-	<-all
-	elapsed := time.Since(start)
-	b.StopTimer()
-	cancel()
-	<-done
-	slices.Sort(lags)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
-	b.ReportMetric(float64(lags[len(lags)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(lags[len(lags)*99/100].Microseconds())/1000, "p99-ms")
 }
