@@ -57,6 +57,10 @@ func (d *dialect) CheckText(s string) error              { return checkText(s) }
 func (d *dialect) MaxKeyBytes() int                      { return maxKeyBytes }
 func (d *dialect) OrderBy(q store.Query) (string, error) { return orderBy(q) }
 
+// Materialize implements sqlstore.Dialect: pgx stops a query whose
+// context ends at any row.
+func (d *dialect) Materialize(store.Query) bool { return false }
+
 // Close stops the analyzer and closes the pool's connections.
 func (d *dialect) Close() error {
 	d.stop()
@@ -186,9 +190,9 @@ const numberEventsSQL = `WITH last AS (SELECT COALESCE(max(seq), 0) AS seq FROM 
 
 // NumberEvents implements sqlstore.Dialect: it numbers the committed
 // events of dir (of every directory for "") that have no seq yet. The
-// lock and the update go in one batch, which PostgreSQL runs as one
-// transaction, each statement with its own snapshot: the update sees
-// what a numbering that held the lock before committed. A change still
+// lock and the update go in one batch, in one READ COMMITTED transaction,
+// where each statement has its own snapshot: the update sees what a
+// numbering that held the lock before committed. A change still
 // running is numbered by a later call, after these: seqs grow in the
 // order the changes were numbered, which follows the order they
 // committed in, so a reader that has seen seq n never finds a smaller
@@ -210,13 +214,21 @@ func (d *dialect) NumberEvents(ctx context.Context, dir string) error {
 	for _, dir := range dirs {
 		for {
 			b := &pgx.Batch{}
+			b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`) // whatever the database's default
 			b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, numberLock, dir)
 			b.Queue(numberEventsSQL, dir, numberBatch)
+			b.Queue(`COMMIT`)
 			br := d.pool.SendBatch(ctx, b)
-			_, err := br.Exec()
 			var tag pgconn.CommandTag
-			if err == nil {
-				tag, err = br.Exec()
+			var err error
+			for i := range b.Len() {
+				var t pgconn.CommandTag
+				if t, err = br.Exec(); err != nil {
+					break
+				}
+				if i == 2 {
+					tag = t
+				}
 			}
 			if cerr := br.Close(); err == nil {
 				err = cerr

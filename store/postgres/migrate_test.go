@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"io/fs"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/sqlstore"
 )
 
 // TestEventNumbersMigration takes a database whose events were numbered
@@ -125,4 +127,44 @@ func BenchmarkNumberEvents(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/event")
+}
+
+// TestPruneRangeUsesTheSeqIndex checks with EXPLAIN that finding what
+// PruneEvents deletes steps into the index on numbered seqs, rather than
+// reading every event of every directory.
+func TestPruneRangeUsesTheSeqIndex(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.New(t)
+	st, err := Open(ctx, url) // migrated
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	d := newDialect(st.pool)
+	defer d.stop()
+	const batch = 5000
+	ids, types, resources, times, data, previous, ectx := make([]string, batch), make([]string, batch), make([]*string, batch),
+		make([]string, batch), make([]string, batch), make([]*string, batch), make([]string, batch)
+	for _, dir := range []string{"d1", "d2", "d3", "d4"} {
+		for i := range batch {
+			ids[i], types[i], times[i], data[i], ectx[i] = "evt_"+store.NewID(), "user.created", "2026-12-07T00:00:00Z", "{}", "{}"
+		}
+		if _, err := st.pool.Exec(ctx, insertEventsSQL, dir, ids, types, resources, times, data, previous, ectx); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.NumberEvents(ctx, dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.pool.Exec(ctx, `ANALYZE events`); err != nil {
+		t.Fatal(err)
+	}
+	lines, err := queryStrings(st.pool, "EXPLAIN "+sqlstore.PruneRange, "d2", "2026-12-07T00:00:00Z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	if strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "events_seq") {
+		t.Fatalf("the plan of PruneRange:\n%s\nwant each step in events_seq, no scan", plan)
+	}
 }

@@ -91,6 +91,20 @@ type batchRows struct {
 	err error
 }
 
+// Next closes the batch after the last row, as pgx's rows free their
+// connection then: the transaction's next statement may follow before
+// Close.
+func (r *batchRows) Next() bool {
+	if r.br == nil {
+		return false
+	}
+	if r.Rows.Next() {
+		return true
+	}
+	r.Close()
+	return false
+}
+
 func (r *batchRows) Close() {
 	if r.br == nil {
 		return

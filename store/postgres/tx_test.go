@@ -85,12 +85,30 @@ func TestTransactionsBeginWithTheirFirstStatement(t *testing.T) {
 	if !d.IsUnique(err) {
 		t.Fatalf("a first statement that fails: %v, want a unique violation", err)
 	}
+	// Rows read to their end as the first statement, then another
+	// statement before the rows are closed.
+	if err := d.InTx(ctx, func(tx sqlstore.Querier) error {
+		rows, err := tx.Query(ctx, `SELECT n FROM t`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO t VALUES (4)`)
+		return err
+	}); err != nil || count() != 2 {
+		t.Fatalf("a statement after rows read to their end: %v, %d rows", err, count())
+	}
 	// The pool's connections are still good, and a write as the first
 	// statement commits.
 	if err := d.InTx(ctx, func(tx sqlstore.Querier) error {
 		_, err := tx.Exec(ctx, `INSERT INTO t VALUES (3)`)
 		return err
-	}); err != nil || count() != 2 {
+	}); err != nil || count() != 3 {
 		t.Fatalf("after the failures: %v, %d rows", err, count())
 	}
 }

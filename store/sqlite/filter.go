@@ -188,6 +188,33 @@ func (filterSQL) CompareText(x operand, op filter.Op, s string, exact bool, args
 // UTF-8 included.
 func (filterSQL) Sendable(string) bool { return true }
 
+// nameLookup reports whether f is the lookup of a name (a user's
+// userName, a group's displayName) that NameEq answers from the name_key
+// index: one resource at most, by the unique index on folded names (Okta
+// and Entra look users up so). Reading its page needs no materializing
+// (see sqlstore.Dialect.Materialize): there is no index order to walk.
+// A name with more lower-case spellings than NameEq looks up, or "",
+// which is left to attrs, is not.
+func nameLookup(f filter.Expr, rt *schema.ResourceType) bool {
+	c, ok := f.(*filter.Compare)
+	if !ok || c.Op != filter.Eq {
+		return false
+	}
+	ref := c.Attr.Ref
+	if ref.Extension != "" || ref.Attr == nil || ref.Sub != nil || ref.Attr.Name != store.NameAttr(rt) {
+		return false
+	}
+	lit, _ := c.Value.(string)
+	if lit == "" {
+		return false
+	}
+	if ref.Attr.CaseExact {
+		return true
+	}
+	_, ok = lowerVariants(lit, maxNameVariants)
+	return ok
+}
+
 // NameEq looks up in the name_key index every lower case of a string equal
 // to lit under strings.EqualFold, then keeps the names that are equal to
 // lit: eq folds with strings.EqualFold, name_key with strings.ToLower.

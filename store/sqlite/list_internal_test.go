@@ -97,7 +97,7 @@ func TestAPageStopsWhenItsContextEnds(t *testing.T) {
 	// The cursor page of List: after seq 0, in seq order.
 	cond := "r.directory_id = $1 AND r.type = $2 AND r.seq > $3 AND (" + w + ")"
 	query := sqlstore.PageQuery(cond, "r.seq", len(args))
-	if st.d.Statements().MaterializePage {
+	if st.d.Materialize(q) {
 		query = sqlstore.MaterializedPageQuery(cond, "r.seq", len(args))
 	}
 	cancelled, cancel := context.WithCancel(ctx)

@@ -142,6 +142,11 @@ func (d *dialect) MaxKeyBytes() int                      { return 0 }
 func (d *dialect) Close() error                          { return errors.Join(d.w.Close(), d.db.Close()) }
 func (d *dialect) OrderBy(q store.Query) (string, error) { return orderBy(q) }
 
+// Materialize implements sqlstore.Dialect: every page is read through
+// sqlstore.MaterializedPageQuery but that of a lookup by name (see
+// nameLookup).
+func (d *dialect) Materialize(q store.Query) bool { return !nameLookup(q.Filter, q.Type) }
+
 func (d *dialect) Ping(ctx context.Context) error {
 	if err := d.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
@@ -278,7 +283,6 @@ var statements = sqlstore.Statements{
 		)
 		SELECT g.member, g.id, max(g.direct), r.name FROM g CROSS JOIN resources r ON r.directory_id = $1 AND r.id = g.id
 		GROUP BY g.member, g.id ORDER BY g.member, g.id`,
-	MaterializePage: true,
 }
 
 func (d *dialect) Statements() *sqlstore.Statements { return &statements }

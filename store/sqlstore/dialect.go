@@ -96,6 +96,14 @@ type Dialect interface {
 	// OrderBy returns the ORDER BY terms of a query; a sort that cannot
 	// be answered is a *scim.Error.
 	OrderBy(q store.Query) (string, error)
+	// Materialize reports whether List reads the page of q through
+	// MaterializedPageQuery: for a driver that interrupts a statement
+	// whose context ends only until it returns its first row.
+	// modernc.org/sqlite interrupts the statement a QueryContext is
+	// running, but not the later steps that Rows.Next runs, and a page
+	// walked in an index's order (a cursor page with a filter) filters the
+	// rest of the directory there.
+	Materialize(q store.Query) bool
 
 	// Create inserts a member-less resource, committing it, perhaps with
 	// others that arrive meanwhile.
@@ -167,11 +175,4 @@ type Statements struct {
 	// transaction ends (a webhook for all of them is being made), or is
 	// "" where a write transaction does.
 	LockDirectories string
-	// MaterializePage has List read a page through MaterializedPageQuery,
-	// for a driver that interrupts a statement whose context ends only
-	// until it returns its first row: modernc.org/sqlite interrupts the
-	// statement a QueryContext is running, but not the later steps that
-	// Rows.Next runs, and a page walked in an index's order (a cursor
-	// page with a filter) filters the rest of the directory there.
-	MaterializePage bool
 }

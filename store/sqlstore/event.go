@@ -286,11 +286,22 @@ func (s *Store) LastEventSeq(ctx context.Context, dir string) (int64, error) {
 	return seq, nil
 }
 
+// PruneRange selects the first seq of a directory's events ($1) and the
+// first seq of those PruneEvents keeps, the newest if all are older than
+// a time ($2). Each is one step in the index on (directory_id, seq), which
+// holds numbered events only on PostgreSQL: seq IS NOT NULL says so.
+const PruneRange = `SELECT (SELECT min(seq) FROM events WHERE directory_id = $1),
+	COALESCE((SELECT seq FROM events WHERE directory_id = $1 AND seq IS NOT NULL AND time >= $2 ORDER BY seq LIMIT 1),
+		(SELECT max(seq) FROM events WHERE directory_id = $1))`
+
 // PruneEvents implements store.Events. A directory's events are in time
-// order by seq (their times are their changes', which commit in seq
-// order), so each directory's old events are a range of seqs from its
-// first, deleted by primary key without an index on times; the newest
-// event of a directory is always kept, so that its seqs go on from it.
+// order by seq, near enough (their times are their changes' starts; a
+// change that ran long commits, and is numbered, after changes that
+// started later), so each directory's old events are a range of seqs
+// from its first, deleted by the index on seqs without an index on times:
+// an event out of order is kept a little longer, never deleted early.
+// The newest event of a directory is always kept, so that its seqs go on
+// from it.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time, limit int) (int, error) {
 	limit = max(limit, 1)
 	// Numbered first: an event that no one reads would never be, nor
@@ -308,9 +319,7 @@ func (s *Store) PruneEvents(ctx context.Context, before time.Time, limit int) (i
 			return deleted, s.errorf("prune events", err)
 		}
 		var first, keep int64
-		err = s.d.Reader().QueryRow(ctx, `SELECT (SELECT min(seq) FROM events WHERE directory_id = $1),
-			COALESCE((SELECT seq FROM events WHERE directory_id = $1 AND time >= $2 ORDER BY seq LIMIT 1),
-				(SELECT max(seq) FROM events WHERE directory_id = $1))`, dir, s.d.Time(before)).Scan(&first, &keep)
+		err = s.d.Reader().QueryRow(ctx, PruneRange, dir, s.d.Time(before)).Scan(&first, &keep)
 		if err != nil {
 			return deleted, s.errorf("prune events", err)
 		}

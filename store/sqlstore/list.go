@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/rosterhq/roster/scim/filter"
 	"github.com/rosterhq/roster/scim/resource"
-	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -75,7 +73,7 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 		columns += `, ` + inGroupsColumn
 	}
 	query := pageQuery(columns, cond, orderBy, len(args))
-	if s.sql.MaterializePage && !oneAtMost(q.Filter, q.Type) {
+	if s.d.Materialize(q) {
 		query = materializedPageQuery(columns, cond, orderBy, len(args))
 	}
 	args = append(args, limit, offset)
@@ -138,25 +136,6 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 	return page, s.pageComputed(ctx, dir, page.Resources, q.Members)
 }
 
-// oneAtMost reports whether f selects one resource at most: it holds the
-// name (a user's userName, a group's displayName) equal to a text, which
-// the unique index on folded names allows one resource of a type to have
-// (Okta and Entra look users up so). Reading its page needs no
-// materializing (see Statements.MaterializePage): there is no index order
-// to walk.
-func oneAtMost(f filter.Expr, rt *schema.ResourceType) bool {
-	switch f := f.(type) {
-	case *filter.Compare:
-		_, text := f.Value.(string)
-		ref := f.Attr.Ref
-		return f.Op == filter.Eq && text && ref.Extension == "" && ref.Attr != nil && ref.Sub == nil &&
-			ref.Attr.Name == store.NameAttr(rt)
-	case *filter.And:
-		return oneAtMost(f.Left, rt) || oneAtMost(f.Right, rt)
-	}
-	return false
-}
-
 // inGroupsColumn says whether the resource r is a member of any group.
 const inGroupsColumn = `EXISTS (SELECT 1 FROM members m WHERE m.directory_id = r.directory_id AND m.member_id = r.id)`
 
@@ -190,7 +169,7 @@ func PageQuery(cond, orderBy string, n int) string {
 // of the page are a MATERIALIZED common table expression, whose rows are
 // then read by seq and sorted again (a page at most). It is for a
 // database whose driver stops a query whose context ends only while it
-// waits for the first row (see Statements.MaterializePage). Sorting seqs
+// waits for the first row (see Dialect.Materialize). Sorting seqs
 // alone, not the rows, also makes it no slower.
 func MaterializedPageQuery(cond, orderBy string, n int) string {
 	return materializedPageQuery(`r.seq, `+resourceColumns, cond, orderBy, n)

@@ -1,4 +1,4 @@
-package sqlstore
+package sqlite
 
 import (
 	"testing"
@@ -7,9 +7,10 @@ import (
 	"github.com/rosterhq/roster/scim/schema"
 )
 
-// TestOneAtMost holds which filters select one resource at most: an
-// equality of the name, alone or and-ed, and nothing else.
-func TestOneAtMost(t *testing.T) {
+// TestNameLookup holds which filters List reads without materializing
+// their page: an equality of the name that the name_key index answers,
+// alone, and nothing else.
+func TestNameLookup(t *testing.T) {
 	reg := schema.NewRegistry()
 	users, groups := reg.ResourceType("User"), reg.ResourceType("Group")
 	for _, c := range []struct {
@@ -20,9 +21,14 @@ func TestOneAtMost(t *testing.T) {
 		{users, `userName eq "bjensen"`, true},
 		{users, `USERNAME eq "bjensen"`, true},
 		{users, `urn:ietf:params:scim:schemas:core:2.0:User:userName eq "bjensen"`, true},
-		{users, `active eq true and userName eq "bjensen"`, true},
-		{users, `(userName eq "bjensen" and active eq true) and title pr`, true},
 		{groups, `displayName eq "Sales"`, true},
+		{users, `userName eq "sssss"`, true}, // 2⁵ spellings: s and ſ
+		// More spellings than NameEq looks up: a scan.
+		{users, `userName eq "ssssss"`, false},
+		// "" is left to attrs: a scan.
+		{users, `userName eq ""`, false},
+		// And-ed, the plan is SQLite's to choose.
+		{users, `active eq true and userName eq "bjensen"`, false},
 		{users, `userName eq "bjensen" or userName eq "jsmith"`, false},
 		{users, `not (userName eq "bjensen")`, false},
 		{users, `userName ne "bjensen"`, false},
@@ -39,11 +45,11 @@ func TestOneAtMost(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.filter, err)
 		}
-		if got := oneAtMost(f, c.rt); got != c.want {
+		if got := nameLookup(f, c.rt); got != c.want {
 			t.Errorf("%s on %s: %v, want %v", c.filter, c.rt.Name, got, c.want)
 		}
 	}
-	if oneAtMost(nil, users) {
-		t.Error("no filter: one at most")
+	if nameLookup(nil, users) {
+		t.Error("no filter is a lookup by name")
 	}
 }
