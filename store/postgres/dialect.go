@@ -303,6 +303,16 @@ type querier struct {
 	last *[]queued
 }
 
+// QueryRowAtCommit implements sqlstore.AtCommit in a transaction InTx
+// runs.
+func (q querier) QueryRowAtCommit(sql string, args []any, scan func(sqlstore.Row) error) bool {
+	if q.last == nil {
+		return false
+	}
+	*q.last = append(*q.last, queued{sql: sql, args: args, scan: scan})
+	return true
+}
+
 func (q querier) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
 	tag, err := q.q.Exec(ctx, sql, args...)
 	return tag.RowsAffected(), err

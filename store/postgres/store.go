@@ -151,23 +151,43 @@ func (d *dialect) inTx(ctx context.Context, fn func(tx sqlstore.Querier) error) 
 	}
 	b.Queue("COMMIT")
 	br := c.SendBatch(ctx, b)
-	for range b.Len() - 1 {
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return rollback(err)
+	fail := func(err error) error {
+		br.Close()
+		return rollback(err)
+	}
+	if !tx.begun {
+		if _, err := br.Exec(); err != nil { // BEGIN
+			return fail(err)
+		}
+	}
+	for _, s := range last {
+		var err error
+		if s.scan == nil {
+			_, err = br.Exec()
+		} else if rows, qerr := br.Query(); qerr != nil {
+			err = qerr
+		} else {
+			// Scanned now, in the batch's order; what it scanned is the
+			// caller's only once InTx returns nil. A row that is missing
+			// fails the call, but the COMMIT, already sent, has run.
+			err = s.scan(rowOf{rows})
+		}
+		if err != nil {
+			return fail(err)
 		}
 	}
 	if _, err := br.Exec(); err != nil { // COMMIT
-		br.Close()
-		return rollback(err)
+		return fail(err)
 	}
 	return br.Close()
 }
 
-// queued is a statement a transaction sends with its COMMIT.
+// queued is a statement a transaction sends with its COMMIT, and the
+// scan of its row if QueryRowAtCommit queued it.
 type queued struct {
 	sql  string
 	args []any
+	scan func(sqlstore.Row) error
 }
 
 // retryable reports whether a transaction that failed with err may simply

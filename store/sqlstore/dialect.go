@@ -20,6 +20,19 @@ type Querier interface {
 	QueryRow(ctx context.Context, query string, args ...any) Row
 }
 
+// AtCommit is implemented by a transaction's Querier that can send a
+// query with the transaction's COMMIT, in one round trip (PostgreSQL's):
+// the rows it changes stay locked for that round trip only, not for the
+// one before the COMMIT too. QueryRowAtCommit queues the query, which
+// runs after every statement run or queued before it, and later calls
+// scan with its row; what scan reads counts only if InTx returns nil. It
+// returns false, and queues nothing, where it cannot (outside InTx). The
+// COMMIT follows whatever the row: the query must be one whose row
+// cannot be missing, and scan's error no longer undoes the transaction.
+type AtCommit interface {
+	QueryRowAtCommit(query string, args []any, scan func(Row) error) bool
+}
+
 // Rows is the result of a query, read row by row.
 type Rows interface {
 	Next() bool

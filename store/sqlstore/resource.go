@@ -608,34 +608,60 @@ func (s *Store) patchMembers(ctx context.Context, dir string, rt *schema.Resourc
 			cond += ` AND r.version = $5`
 			args = append(args, cur.version)
 		}
-		var created, modified Time
-		var version int64
-		var attrs []byte
-		err = tx.QueryRow(ctx, `UPDATE resources AS r SET version = r.version + 1, last_modified = $4 WHERE `+cond+`
-			RETURNING created, last_modified, version, attrs`, args...).Scan(&created, &modified, &version, &attrs)
-		switch {
-		case errors.Is(err, sql.ErrNoRows) && len(args) == 5:
-			return fmt.Errorf("version is no longer %s: %w", ifVersion, store.ErrPreconditionFailed)
-		case errors.Is(err, sql.ErrNoRows):
-			return store.ErrNotFound // deleted meanwhile
-		case err != nil:
-			return err
+		update := `UPDATE resources AS r SET version = r.version + 1, last_modified = $4 WHERE ` + cond + `
+			RETURNING created, last_modified, version, attrs`
+		scan := func(row Row) error {
+			var created, modified Time
+			var version int64
+			var attrs []byte
+			err := row.Scan(&created, &modified, &version, &attrs)
+			switch {
+			case errors.Is(err, sql.ErrNoRows) && len(args) == 5:
+				return fmt.Errorf("version is no longer %s: %w", ifVersion, store.ErrPreconditionFailed)
+			case errors.Is(err, sql.ErrNoRows):
+				return store.ErrNotFound // deleted meanwhile
+			case err != nil:
+				return err
+			}
+			r, err := decodeRow(rt, id, created.Time, modified.Time, version, attrs)
+			if err != nil {
+				return err
+			}
+			out = r
+			return nil
 		}
-		r, err := decodeRow(rt, id, created.Time, modified.Time, version, attrs)
+		// Where the group's version and lastModified can change with the
+		// COMMIT (PostgreSQL), its row is locked for that round trip only,
+		// so member adds to one group wait for each other that much less.
+		// Its row cannot be missing then: the memberships added hold it
+		// (a foreign key), and a delete of the group would wait for those
+		// removed. (A row with an If-Match's version could be missing.)
+		// The events then name the group as it was read at the start.
+		at, deferred := tx.(AtCommit)
+		deferred = deferred && len(args) == 4 && !members && at.QueryRowAtCommit(update, args, scan)
+		var named *resource.Resource
+		if deferred {
+			named, err = decodeRow(rt, id, cur.created, cur.modified, cur.version, cur.attrs)
+		} else {
+			err = scan(tx.QueryRow(ctx, update, args...))
+			named = out
+		}
 		if err != nil {
 			return err
 		}
-		name, _ := r.Attrs["displayName"].(string)
+		groupName, _ := named.Attrs["displayName"].(string)
 		ev := s.newEvents(ctx, t)
 		for _, c := range done {
-			ev.members(store.GroupUserRemoved, dir, id, name, c.removed)
-			ev.members(store.GroupUserAdded, dir, id, name, c.added)
+			ev.members(store.GroupUserRemoved, dir, id, groupName, c.removed)
+			ev.members(store.GroupUserAdded, dir, id, groupName, c.added)
 		}
 		if err := WriteEvents(ctx, tx, s.d, ev.list); err != nil {
 			return err
 		}
-		out = r
-		return s.withComputed(ctx, tx, dir, r, members)
+		if deferred {
+			return nil // the stored row holds no members, and none are asked for
+		}
+		return s.withComputed(ctx, tx, dir, out, members)
 	})
 	if err != nil {
 		return nil, s.errorf(fmt.Sprintf("patch %s %q", rt.Name, id), err)

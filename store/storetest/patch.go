@@ -252,6 +252,38 @@ func (s *suite) testPatchMembers(t *testing.T) {
 	if again, err := st.Get(ctx, dir, s.groups, g.ID(), true); err != nil || again.Meta().Version != got.Meta().Version || !slices.Equal(memberIDs(again), []string{ids[2]}) {
 		t.Fatalf("the group after the add: %v, %v", again, err)
 	}
+	// Without If-Match and without members in the answer (how Okta and
+	// Entra add members), an add moves the version and lastModified on,
+	// answers the group as stored, and its event names the group.
+	v = got.Meta().Version
+	last, err := st.LastEventSeq(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := patch.Parse(s.groups, []byte(ops(`{"op":"add","path":"members","value":[`+member(3)+`]}`)), resource.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	added, err := st.Patch(ctx, dir, s.groups, g.ID(), req, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := st.Get(ctx, dir, s.groups, g.ID(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added.Meta().Version == v || added.Meta().Version != stored.Meta().Version || !added.Meta().LastModified.Equal(stored.Meta().LastModified) ||
+		added.Attrs["displayName"] != "Engineering" || added.Attrs["members"] != nil || !slices.Equal(memberIDs(stored), []string{ids[2], ids[3]}) {
+		t.Fatalf("a member add answered without members: version %s (was %s, stored %s), lastModified %v (stored %v), %v; stored members %v",
+			added.Meta().Version, v, stored.Meta().Version, added.Meta().LastModified, stored.Meta().LastModified, added.Attrs, memberIDs(stored))
+	}
+	events, err := st.Events(ctx, store.EventQuery{Directory: dir, After: last, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Type != store.GroupUserAdded || !strings.Contains(string(events[0].Data), `"displayName":"Engineering"`) {
+		t.Fatalf("the events of a member add: %+v, want one group.user_added naming Engineering", events)
+	}
 	// Another directory cannot patch the group.
 	other, err := st.CreateDirectory(ctx, "globex")
 	if err != nil {
