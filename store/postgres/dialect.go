@@ -304,12 +304,16 @@ type querier struct {
 }
 
 // QueryRowAtCommit implements sqlstore.AtCommit in a transaction InTx
-// runs.
+// runs. A query that finds no row fails with a serialization failure
+// (roster_retry), which undoes the transaction before its COMMIT, and
+// InTx runs it again.
 func (q querier) QueryRowAtCommit(sql string, args []any, scan func(sqlstore.Row) error) bool {
 	if q.last == nil {
 		return false
 	}
-	*q.last = append(*q.last, queued{sql: sql, args: args, scan: scan})
+	guarded := `WITH u AS (` + sql + `) SELECT u.* FROM (SELECT 1) AS one LEFT JOIN u ON true
+		WHERE CASE WHEN EXISTS (SELECT 1 FROM u) THEN true ELSE roster_retry('the row changed meanwhile') END`
+	*q.last = append(*q.last, queued{sql: guarded, args: args, scan: scan})
 	return true
 }
 

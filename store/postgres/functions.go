@@ -57,6 +57,7 @@ var functions = sync.OnceValue(func() string {
 		return f
 	})
 	b.WriteString(instantFunction)
+	b.WriteString(retryFunction)
 	return b.String()
 })
 
@@ -113,6 +114,17 @@ func runeMap(f func(rune) rune) string {
 func sqlString(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
+
+// retryFunction creates roster_retry, which fails the statement that
+// calls it with a serialization failure, so that InTx runs the
+// transaction again (see querier.QueryRowAtCommit).
+const retryFunction = `CREATE OR REPLACE FUNCTION roster_retry(why text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = 'serialization_failure', MESSAGE = why;
+END
+$$;
+`
 
 // instantFunction creates scim_instant. It matches the text against a
 // pattern without capturing groups (PostgreSQL's regular expressions are

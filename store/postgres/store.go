@@ -168,8 +168,8 @@ func (d *dialect) inTx(ctx context.Context, fn func(tx sqlstore.Querier) error) 
 			err = qerr
 		} else {
 			// Scanned now, in the batch's order; what it scanned is the
-			// caller's only once InTx returns nil. A row that is missing
-			// fails the call, but the COMMIT, already sent, has run.
+			// caller's only once InTx returns nil. (A row that is missing
+			// failed the statement: see QueryRowAtCommit.)
 			err = s.scan(rowOf{rows})
 		}
 		if err != nil {

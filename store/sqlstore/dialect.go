@@ -25,10 +25,12 @@ type Querier interface {
 // the rows it changes stay locked for that round trip only, not for the
 // one before the COMMIT too. QueryRowAtCommit queues the query, which
 // runs after every statement run or queued before it, and later calls
-// scan with its row; what scan reads counts only if InTx returns nil. It
-// returns false, and queues nothing, where it cannot (outside InTx). The
-// COMMIT follows whatever the row: the query must be one whose row
-// cannot be missing, and scan's error no longer undoes the transaction.
+// scan with its row; what scan reads counts only if InTx returns nil. If
+// the query finds no row, the transaction is undone and InTx runs it
+// again: a query can thus check that what the transaction read earlier
+// without a lock still holds. It returns false, and queues nothing,
+// where it cannot (outside InTx). scan's error no longer undoes the
+// transaction.
 type AtCommit interface {
 	QueryRowAtCommit(query string, args []any, scan func(Row) error) bool
 }

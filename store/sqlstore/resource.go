@@ -646,16 +646,23 @@ func (s *Store) patchMembers(ctx context.Context, dir string, rt *schema.Resourc
 		// Where the group's version and lastModified can change with the
 		// COMMIT (PostgreSQL), its row is locked for that round trip only,
 		// so member adds to one group wait for each other that much less.
-		// Its row cannot be missing then: the memberships added hold it
-		// (a foreign key), and a delete of the group would wait for those
-		// removed. (A row with an If-Match's version could be missing.)
-		// The events then name the group as it was read at the start.
+		// The events name the group as it was read at the start, without
+		// a lock: the update holds that name, or the transaction runs
+		// again (see AtCommit). (Not under If-Match, whose version must
+		// be checked before.)
 		at, deferred := tx.(AtCommit)
-		deferred = deferred && len(args) == 4 && !members && at.QueryRowAtCommit(update, args, scan)
 		var named *resource.Resource
-		if deferred {
+		if deferred && len(args) == 4 && !members {
 			named, err = decodeRow(rt, id, cur.created, cur.modified, cur.version, cur.attrs)
+			if err != nil {
+				return err
+			}
+			deferred = at.QueryRowAtCommit(`UPDATE resources AS r SET version = r.version + 1, last_modified = $4 WHERE `+cond+
+				` AND r.name = $5 RETURNING created, last_modified, version, attrs`, append(args, nameOf(named)), scan)
 		} else {
+			deferred = false
+		}
+		if !deferred {
 			err = scan(tx.QueryRow(ctx, update, args...))
 			named = out
 		}
