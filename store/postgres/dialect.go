@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -102,17 +103,23 @@ func (d *dialect) AddMembers(ctx context.Context, tx sqlstore.Querier, dir, grou
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	types := make([]string, len(ids))
-	for i, id := range ids {
-		typ, ok := found[id]
-		if !ok {
+	for _, id := range ids {
+		if _, ok := found[id]; !ok {
 			return nil, id, nil
 		}
-		types[i] = typ
+	}
+	// In the order of the ids, whatever the request's: two changes of one
+	// group that share members lock them in the same order, and wait for
+	// each other instead of deadlocking (which PostgreSQL would break
+	// after deadlock_timeout, a second).
+	ids = slices.Sorted(slices.Values(ids))
+	types := make([]string, len(ids))
+	for i, id := range ids {
+		types[i] = found[id]
 	}
 	added, err := sqlstore.QueryMembers(ctx, tx, `INSERT INTO members (directory_id, group_id, member_id, member_type)
-		SELECT $1, $2, m.id, m.type FROM unnest($3::text[], $4::text[]) AS m(id, type)
-		ON CONFLICT DO NOTHING RETURNING member_id, member_type`, dir, group, ids, types)
+		SELECT $1, $2, m.id, m.type FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS m(id, type, n)
+		ORDER BY m.n ON CONFLICT DO NOTHING RETURNING member_id, member_type`, dir, group, ids, types)
 	return added, "", err
 }
 
@@ -122,6 +129,7 @@ func (d *dialect) AddMembers(ctx context.Context, tx sqlstore.Querier, dir, grou
 // get a plan that reads the whole group when the statistics are missing
 // or stale).
 func (d *dialect) RemoveMembers(ctx context.Context, tx sqlstore.Querier, dir, group string, ids []string) ([]store.Member, error) {
+	ids = slices.Sorted(slices.Values(ids)) // as AddMembers does
 	b := &pgx.Batch{}
 	for _, id := range ids {
 		b.Queue(`DELETE FROM members WHERE directory_id = $1 AND group_id = $2 AND member_id = $3 RETURNING member_type`, dir, group, id)
