@@ -228,17 +228,14 @@ func (d *dialect) NumberEvents(ctx context.Context, dir string) error {
 			b.Queue(`COMMIT`)
 			br := d.pool.SendBatch(ctx, b)
 			var tag pgconn.CommandTag
-			var err error
-			for i := range b.Len() {
-				var t pgconn.CommandTag
-				if t, err = br.Exec(); err != nil {
-					break
-				}
-				if i == 2 {
-					tag = t
-				}
+			_, err := br.Exec() // BEGIN
+			if err == nil {
+				_, err = br.Exec() // the lock
 			}
-			if cerr := br.Close(); err == nil {
+			if err == nil {
+				tag, err = br.Exec() // the numbering
+			}
+			if cerr := br.Close(); err == nil { // and the COMMIT
 				err = cerr
 			}
 			if err != nil {

@@ -16,9 +16,26 @@ type txConn struct {
 	begun bool
 }
 
-// begin returns the batch results of BEGIN and the statement sql, with
-// BEGIN's read: the statement's are next.
-func (t *txConn) begin(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+func (t *txConn) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if t.begun {
+		return t.c.Exec(ctx, sql, args...)
+	}
+	rows, err := t.Query(ctx, sql, args...)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	for rows.Next() {
+	}
+	rows.Close()
+	return rows.CommandTag(), rows.Err()
+}
+
+// Query sends BEGIN and the query in one batch, unless the transaction
+// has begun.
+func (t *txConn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if t.begun {
+		return t.c.Query(ctx, sql, args...)
+	}
 	t.begun = true
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
@@ -26,32 +43,6 @@ func (t *txConn) begin(ctx context.Context, sql string, args []any) (pgx.BatchRe
 	br := t.c.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		br.Close()
-		return nil, err
-	}
-	return br, nil
-}
-
-func (t *txConn) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if t.begun {
-		return t.c.Exec(ctx, sql, args...)
-	}
-	br, err := t.begin(ctx, sql, args)
-	if err != nil {
-		return pgconn.CommandTag{}, err
-	}
-	tag, err := br.Exec()
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	return tag, err
-}
-
-func (t *txConn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if t.begun {
-		return t.c.Query(ctx, sql, args...)
-	}
-	br, err := t.begin(ctx, sql, args)
-	if err != nil {
 		return nil, err
 	}
 	rows, err := br.Query()

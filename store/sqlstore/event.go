@@ -40,10 +40,9 @@ type EventRow struct {
 }
 
 // WriteEvents inserts events in the transaction tx of the change they
-// record (Dialect.InsertEvents), each directory's in the order given,
-// the directories in the order of their ids.
-// They are the transaction's last statement (the dialect may send them
-// with its COMMIT).
+// record (Dialect.InsertEvents), each directory's in the order given, the
+// directories in the order of their ids, as the transaction's last
+// statement (the dialect may send them with its COMMIT).
 func WriteEvents(ctx context.Context, tx Querier, d Dialect, events []PendingEvent) error {
 	if len(events) == 0 {
 		return nil

@@ -621,8 +621,10 @@ func (s *Store) patchMembers(ctx context.Context, dir string, rt *schema.Resourc
 			cond += ` AND r.version = $5`
 			args = append(args, cur.version)
 		}
-		update := `UPDATE resources AS r SET version = r.version + 1, last_modified = $4 WHERE ` + cond + `
-			RETURNING created, last_modified, version, attrs`
+		update := func(cond string) string {
+			return `UPDATE resources AS r SET version = r.version + 1, last_modified = $4 WHERE ` + cond + `
+				RETURNING created, last_modified, version, attrs`
+		}
 		scan := func(row Row) error {
 			var created, modified Time
 			var version int64
@@ -636,12 +638,8 @@ func (s *Store) patchMembers(ctx context.Context, dir string, rt *schema.Resourc
 			case err != nil:
 				return err
 			}
-			r, err := decodeRow(rt, id, created.Time, modified.Time, version, attrs)
-			if err != nil {
-				return err
-			}
-			out = r
-			return nil
+			out, err = decodeRow(rt, id, created.Time, modified.Time, version, attrs)
+			return err
 		}
 		// Where the group's version and lastModified can change with the
 		// COMMIT (PostgreSQL), its row is locked for that round trip only,
@@ -650,24 +648,19 @@ func (s *Store) patchMembers(ctx context.Context, dir string, rt *schema.Resourc
 		// a lock: the update holds that name, or the transaction runs
 		// again (see AtCommit). (Not under If-Match, whose version must
 		// be checked before.)
-		at, deferred := tx.(AtCommit)
 		var named *resource.Resource
-		if deferred && len(args) == 4 && !members {
-			named, err = decodeRow(rt, id, cur.created, cur.modified, cur.version, cur.attrs)
-			if err != nil {
+		deferred := false
+		if at, ok := tx.(AtCommit); ok && len(args) == 4 && !members {
+			if named, err = decodeRow(rt, id, cur.created, cur.modified, cur.version, cur.attrs); err != nil {
 				return err
 			}
-			deferred = at.QueryRowAtCommit(`UPDATE resources AS r SET version = r.version + 1, last_modified = $4 WHERE `+cond+
-				` AND r.name = $5 RETURNING created, last_modified, version, attrs`, append(args, nameOf(named)), scan)
-		} else {
-			deferred = false
+			deferred = at.QueryRowAtCommit(update(cond+` AND r.name = $5`), append(args, nameOf(named)), scan)
 		}
 		if !deferred {
-			err = scan(tx.QueryRow(ctx, update, args...))
+			if err := scan(tx.QueryRow(ctx, update(cond), args...)); err != nil {
+				return err
+			}
 			named = out
-		}
-		if err != nil {
-			return err
 		}
 		groupName, _ := named.Attrs["displayName"].(string)
 		ev := s.newEvents(ctx, t)
