@@ -6,9 +6,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/store/sqlstore"
 )
 
@@ -18,12 +15,8 @@ import (
 // that what it wrote is committed, or rolled back, as a whole.
 func TestTransactionsBeginWithTheirFirstStatement(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.New(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := newDialect(pool)
-	defer d.Close()
+	d := newTestDialect(t, false)
+	pool := d.pool
 	if _, err := pool.Exec(ctx, `CREATE TABLE t (n int PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +28,7 @@ func TestTransactionsBeginWithTheirFirstStatement(t *testing.T) {
 		return n
 	}
 	// Rows first.
-	err = d.InTx(ctx, func(tx sqlstore.Querier) error {
+	err := d.InTx(ctx, func(tx sqlstore.Querier) error {
 		rows, err := tx.Query(ctx, `SELECT g FROM generate_series(1, 3) g`)
 		if err != nil {
 			return err
