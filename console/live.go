@@ -58,6 +58,7 @@ func (c *console) stream(w http.ResponseWriter, r *http.Request, s *session) err
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	stream, err := sse.Start(w, "roster console live feed")
+	defer stream.Close()
 	if err != nil {
 		return nil
 	}

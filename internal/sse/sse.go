@@ -6,18 +6,23 @@ package sse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
 	"time"
 )
 
+// ErrClosed is returned by a write to a Stream after its Close.
+var ErrClosed = errors.New("sse: write to a closed stream")
+
 // Stream is an answer of Server-Sent Events. Its methods are safe for
 // concurrent use: events and keep-alives interleave whole.
 type Stream struct {
-	mu sync.Mutex
-	w  http.ResponseWriter
-	rc *http.ResponseController
+	mu     sync.Mutex
+	w      http.ResponseWriter
+	rc     *http.ResponseController
+	closed bool
 }
 
 // Start answers 200 with text/event-stream, lifts the server's write
@@ -44,9 +49,22 @@ func (s *Stream) Event(id, typ string, data []byte) error {
 	return s.write("id: %s\nevent: %s\ndata: %s\n\n", id, typ, data)
 }
 
+// Close waits for a write in progress and makes every later write fail
+// with ErrClosed. A handler calls it before it returns: net/http must not
+// see the ResponseWriter used after that, and a KeepAlive goroutine may
+// still be running.
+func (s *Stream) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+}
+
 func (s *Stream) write(format string, args ...any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
 	if _, err := fmt.Fprintf(s.w, format, args...); err != nil {
 		return err
 	}
@@ -54,8 +72,9 @@ func (s *Stream) write(format string, args ...any) error {
 }
 
 // KeepAlive writes a comment every interval until ctx ends; when one
-// cannot be written (the client is gone) it calls stop and returns. Run
-// it in a goroutine of its own.
+// cannot be written (the client is gone, or the stream is closed) it
+// calls stop and returns. Run it in a goroutine of its own, and Close the
+// stream before the handler returns.
 func (s *Stream) KeepAlive(ctx context.Context, interval time.Duration, stop func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()

@@ -3,6 +3,8 @@ package sse
 import (
 	"bufio"
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -43,5 +45,59 @@ func TestAStreamWritesEventsAndKeepsAlive(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("the stream:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestAClosedStreamWritesNothing holds that no write reaches the
+// ResponseWriter after Close: a KeepAlive goroutine can outlive its
+// handler, and net/http reuses what the handler wrote to.
+func TestAClosedStreamWritesNothing(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	s, err := Start(rec, "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := rec.Body.String()
+	s.Close()
+	if err := s.Event("1", "user.created", []byte(`{}`)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("an event after Close: %v", err)
+	}
+	stopped := make(chan struct{})
+	go s.KeepAlive(context.Background(), time.Millisecond, func() { close(stopped) })
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("KeepAlive went on after Close")
+	}
+	if rec.Body.String() != before {
+		t.Fatalf("written after Close: %q", rec.Body.String()[len(before):])
+	}
+}
+
+// TestAHandlerReturnsWhileKeepingAlive returns from handlers whose
+// keep-alive ticks constantly; under -race a write after the handler's
+// return is reported.
+func TestAHandlerReturnsWhileKeepingAlive(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := Start(w, "hello")
+		defer s.Close()
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		go s.KeepAlive(ctx, time.Microsecond, cancel)
+		time.Sleep(time.Millisecond)
+	}))
+	defer srv.Close()
+	for range 50 {
+		res, err := http.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
 	}
 }

@@ -147,6 +147,7 @@ func (a *api) stream(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	stream, err := sse.Start(w, "roster event stream")
+	defer stream.Close()
 	if err != nil {
 		return nil
 	}
