@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -109,9 +110,16 @@ func (s *server) writeResource(w http.ResponseWriter, r *http.Request, status in
 func (s *server) locate(base string, res *resource.Resource, p *resource.Projection) string {
 	location := base + res.Type.Endpoint + "/" + res.ID()
 	res.SetLocation(location)
+	s.setRefs(base, res.Type, res.Attrs, p)
+	return location
+}
+
+// setRefs sets the $ref of each member of a group and each group of a
+// user in attrs, a resource of type rt, for locate.
+func (s *server) setRefs(base string, rt *schema.ResourceType, attrs map[string]any, p *resource.Projection) {
 	for _, name := range []string{"members", "groups"} {
-		a := res.Type.Schema.Attribute(name)
-		list, _ := res.Attrs[name].([]any)
+		a := rt.Schema.Attribute(name)
+		list, _ := attrs[name].([]any)
 		if a == nil || a.SubAttribute("$ref") == nil || len(list) == 0 || !p.Includes(schema.Ref{Attr: a, Sub: a.SubAttribute("$ref")}) {
 			continue
 		}
@@ -145,7 +153,6 @@ func (s *server) locate(base string, res *resource.Resource, p *resource.Project
 			}
 		}
 	}
-	return location
 }
 
 func (s *server) create(w http.ResponseWriter, r *http.Request, req request) error {
@@ -187,7 +194,11 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, req request) error 
 	if err != nil {
 		return err
 	}
-	res, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), wantsMembers(req.rt, p))
+	members := wantsMembers(req.rt, p)
+	if done, err := s.getStored(w, r, req, p, members); done || err != nil {
+		return err
+	}
+	res, err := s.Store.Get(r.Context(), req.dir, req.rt, r.PathValue("id"), members)
 	if err != nil {
 		return err
 	}
@@ -198,6 +209,39 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, req request) error 
 	}
 	s.writeResource(w, r, http.StatusOK, res, p)
 	return nil
+}
+
+// getStored answers a GET from the resource as the store keeps it,
+// without decoding its attributes, when the store can read it so
+// (store.StoredGetter). It reports false when it did not answer.
+func (s *server) getStored(w http.ResponseWriter, r *http.Request, req request, p *resource.Projection, members bool) (done bool, err error) {
+	sg, ok := s.Store.(store.StoredGetter)
+	if !ok {
+		return false, nil
+	}
+	st, err := sg.GetStored(r.Context(), req.dir, req.rt, r.PathValue("id"), members)
+	if err != nil {
+		return false, err
+	}
+	if etagMatches(r.Header.Get("If-None-Match"), st.Meta.Version) {
+		w.Header().Set("ETag", st.Meta.Version)
+		w.WriteHeader(http.StatusNotModified)
+		return true, nil
+	}
+	base := s.baseURL(r)
+	s.setRefs(base, req.rt, st.Computed, p)
+	body, ok := st.AppendJSON(nil, p, base+req.rt.Endpoint+"/"+st.ID)
+	if !ok {
+		res, err := st.Decode()
+		if err != nil {
+			return false, fmt.Errorf("stored attributes of %s %q: %w", req.rt.Name, st.ID, err)
+		}
+		s.writeResource(w, r, http.StatusOK, res, p)
+		return true, nil
+	}
+	w.Header().Set("ETag", st.Meta.Version)
+	writeBody(w, http.StatusOK, body)
+	return true, nil
 }
 
 // etagMatches reports whether an If-None-Match or If-Match header value

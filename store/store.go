@@ -160,6 +160,16 @@ type Resources interface {
 	List(ctx context.Context, dir string, q Query) (Page, error)
 }
 
+// A StoredGetter reads a resource without decoding its attributes, for
+// an answer that shows them as they are stored (resource.Stored's
+// AppendJSON). The server uses it when its Store has it.
+type StoredGetter interface {
+	// GetStored is Get, but for the resource's attributes, which it
+	// returns as they are stored; the computed membership attribute (if
+	// members is true) is in the result's Computed.
+	GetStored(ctx context.Context, dir string, rt *schema.ResourceType, id string, members bool) (*resource.Stored, error)
+}
+
 // Credentials keeps what authenticates clients: bearer tokens, OAuth 2.0
 // clients and the keys that sign their access tokens.
 type Credentials interface {

@@ -249,6 +249,19 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, dir string, rt *schema.ResourceType, id string, members bool) (*resource.Resource, error) {
+	st, err := s.GetStored(ctx, dir, rt, id, members)
+	if err != nil {
+		return nil, err
+	}
+	r, err := decodeStored(st)
+	if err != nil {
+		return nil, s.errorf(fmt.Sprintf("get %s %q", rt.Name, id), err)
+	}
+	return r, nil
+}
+
+// GetStored implements store.StoredGetter.
+func (s *Store) GetStored(ctx context.Context, dir string, rt *schema.ResourceType, id string, members bool) (*resource.Stored, error) {
 	what := fmt.Sprintf("%s %q", rt.Name, id)
 	if s.checkText(dir, id) != nil {
 		return nil, s.notFound(what)
@@ -265,21 +278,33 @@ func (s *Store) Get(ctx context.Context, dir string, rt *schema.ResourceType, id
 	if groups {
 		row = suffixed{row, &inGroups}
 	}
-	r, err := scanResource(rt, row)
+	st, err := scanStored(rt, row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, s.notFound(what)
 	}
-	switch {
-	case err != nil:
-	case groups && !inGroups:
-		delete(r.Attrs, "groups")
-	default:
-		err = s.withComputed(ctx, s.d.Reader(), dir, r, members)
+	if err == nil && members && (!groups || inGroups) {
+		st.Computed, err = s.computed(ctx, s.d.Reader(), dir, rt, id)
 	}
 	if err != nil {
 		return nil, s.errorf("get "+what, err)
 	}
-	return r, nil
+	return st, nil
+}
+
+// computed returns the computed membership attribute of a resource (a
+// group's members, a user's groups), as withComputed sets it; nil if it
+// has none.
+func (s *Store) computed(ctx context.Context, q Querier, dir string, rt *schema.ResourceType, id string) (map[string]any, error) {
+	r := resource.New(rt)
+	r.SetID(id)
+	if err := s.withComputed(ctx, q, dir, r, true); err != nil {
+		return nil, err
+	}
+	delete(r.Attrs, "id")
+	if len(r.Attrs) == 0 {
+		return nil, nil
+	}
+	return r.Attrs, nil
 }
 
 // Replace implements store.Store.
@@ -683,6 +708,15 @@ func (s *Store) patchMembers(ctx context.Context, dir string, rt *schema.Resourc
 }
 
 func scanResource(rt *schema.ResourceType, row Row) (*resource.Resource, error) {
+	st, err := scanStored(rt, row)
+	if err != nil {
+		return nil, err
+	}
+	return decodeStored(st)
+}
+
+// scanStored reads the resourceColumns of a row.
+func scanStored(rt *schema.ResourceType, row Row) (*resource.Stored, error) {
 	var id string
 	var created, modified Time
 	var version int64
@@ -690,15 +724,21 @@ func scanResource(rt *schema.ResourceType, row Row) (*resource.Resource, error) 
 	if err := row.Scan(&id, &created, &modified, &version, &attrs); err != nil {
 		return nil, err
 	}
-	return decodeRow(rt, id, created.Time, modified.Time, version, attrs)
+	return &resource.Stored{Type: rt, ID: id, Attrs: attrs,
+		Meta: resource.Meta{Created: created.Time, LastModified: modified.Time, Version: store.ETag(version)}}, nil
 }
 
 func decodeRow(rt *schema.ResourceType, id string, created, modified time.Time, version int64, attrs []byte) (*resource.Resource, error) {
-	r, err := resource.DecodeStored(rt, attrs)
+	return decodeStored(&resource.Stored{Type: rt, ID: id, Attrs: attrs,
+		Meta: resource.Meta{Created: created, LastModified: modified, Version: store.ETag(version)}})
+}
+
+// decodeStored decodes st, saying which resource's attributes a store
+// holds that do not decode.
+func decodeStored(st *resource.Stored) (*resource.Resource, error) {
+	r, err := st.Decode()
 	if err != nil {
-		return nil, fmt.Errorf("stored attributes of %s %q: %w", rt.Name, id, err)
+		return nil, fmt.Errorf("stored attributes of %s %q: %w", st.Type.Name, st.ID, err)
 	}
-	r.SetID(id)
-	r.SetMeta(resource.Meta{Created: created, LastModified: modified, Version: store.ETag(version)})
 	return r, nil
 }
