@@ -211,11 +211,52 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, req request) error 
 	return nil
 }
 
+// listPage returns the page q selects, with the JSON of its resources under
+// projection p: written from their stored JSON when the store reads them
+// so (store.StoredReader), else encoded. The page's Resources are left
+// empty.
+func (s *server) listPage(r *http.Request, req request, q store.Query, p *resource.Projection) (store.Page, []json.RawMessage, error) {
+	base := s.baseURL(r)
+	sr, ok := s.Store.(store.StoredReader)
+	if !ok {
+		page, err := s.Store.List(r.Context(), req.dir, q)
+		if err != nil {
+			return page, nil, err
+		}
+		resources := make([]json.RawMessage, len(page.Resources))
+		for i, res := range page.Resources {
+			s.locate(base, res, p)
+			resources[i] = res.AppendJSON(nil, p)
+		}
+		page.Resources = nil
+		return page, resources, nil
+	}
+	sp, err := sr.ListStored(r.Context(), req.dir, q)
+	if err != nil {
+		return store.Page{}, nil, err
+	}
+	resources := make([]json.RawMessage, len(sp.Resources))
+	for i, st := range sp.Resources {
+		s.setRefs(base, req.rt, st.Computed, p)
+		b, ok := st.AppendJSON(nil, p, base+req.rt.Endpoint+"/"+st.ID)
+		if !ok {
+			res, err := st.Decode()
+			if err != nil {
+				return store.Page{}, nil, fmt.Errorf("stored attributes of %s %q: %w", req.rt.Name, st.ID, err)
+			}
+			s.locate(base, res, p)
+			b = res.AppendJSON(nil, p)
+		}
+		resources[i] = b
+	}
+	return store.Page{Total: sp.Total, Next: sp.Next}, resources, nil
+}
+
 // getStored answers a GET from the resource as the store keeps it,
 // without decoding its attributes, when the store can read it so
-// (store.StoredGetter). It reports false when it did not answer.
+// (store.StoredReader). It reports false when it did not answer.
 func (s *server) getStored(w http.ResponseWriter, r *http.Request, req request, p *resource.Projection, members bool) (done bool, err error) {
-	sg, ok := s.Store.(store.StoredGetter)
+	sg, ok := s.Store.(store.StoredReader)
 	if !ok {
 		return false, nil
 	}
@@ -518,15 +559,9 @@ func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp l
 			}
 		}
 	}
-	page, err := s.Store.List(r.Context(), req.dir, q)
+	page, resources, err := s.listPage(r, req, q, p)
 	if err != nil {
 		return err
-	}
-	resources := make([]json.RawMessage, len(page.Resources))
-	base := s.baseURL(r)
-	for i, res := range page.Resources {
-		s.locate(base, res, p)
-		resources[i] = res.AppendJSON(nil, p)
 	}
 	lr := scim.NewListResponse(page.Total, resources)
 	lr.StartIndex = q.StartIndex

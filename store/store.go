@@ -160,14 +160,24 @@ type Resources interface {
 	List(ctx context.Context, dir string, q Query) (Page, error)
 }
 
-// A StoredGetter reads a resource without decoding its attributes, for
-// an answer that shows them as they are stored (resource.Stored's
+// A StoredReader reads resources without decoding their attributes, for
+// answers that show them as they are stored (resource.Stored's
 // AppendJSON). The server uses it when its Store has it.
-type StoredGetter interface {
+type StoredReader interface {
 	// GetStored is Get, but for the resource's attributes, which it
 	// returns as they are stored; the computed membership attribute (if
 	// members is true) is in the result's Computed.
 	GetStored(ctx context.Context, dir string, rt *schema.ResourceType, id string, members bool) (*resource.Stored, error)
+	// ListStored is List, with the page's resources as GetStored returns
+	// them.
+	ListStored(ctx context.Context, dir string, q Query) (StoredPage, error)
+}
+
+// StoredPage is a Page of resources as they are stored.
+type StoredPage struct {
+	Total     int
+	Resources []*resource.Stored
+	Next      string
 }
 
 // Credentials keeps what authenticates clients: bearer tokens, OAuth 2.0

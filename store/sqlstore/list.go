@@ -12,15 +12,34 @@ import (
 // List implements store.Store. The filter becomes a WHERE clause and the
 // sort an ORDER BY (see Dialect), so only the page's rows are read.
 func (s *Store) List(ctx context.Context, dir string, q store.Query) (store.Page, error) {
-	page, err := s.list(ctx, dir, q)
+	sp, err := s.list(ctx, dir, q)
+	page := store.Page{Total: sp.Total, Next: sp.Next}
+	for _, st := range sp.Resources {
+		if err != nil {
+			break
+		}
+		var r *resource.Resource
+		if r, err = decodeStored(st); err == nil {
+			page.Resources = append(page.Resources, r)
+		}
+	}
 	if err != nil {
-		return page, s.errorf("list "+q.Type.Name, err)
+		return store.Page{}, s.errorf("list "+q.Type.Name, err)
 	}
 	return page, nil
 }
 
-func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page, error) {
-	var page store.Page
+// ListStored implements store.StoredReader.
+func (s *Store) ListStored(ctx context.Context, dir string, q store.Query) (store.StoredPage, error) {
+	page, err := s.list(ctx, dir, q)
+	if err != nil {
+		return store.StoredPage{}, s.errorf("list "+q.Type.Name, err)
+	}
+	return page, nil
+}
+
+func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.StoredPage, error) {
+	var page store.StoredPage
 	if s.checkText(dir) != nil {
 		return page, nil
 	}
@@ -83,7 +102,7 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 	}
 	defer rows.Close()
 	var last int64
-	var inGroups []*resource.Resource // users of the page in a group
+	var inGroups []*resource.Stored // users of the page in a group
 	for rows.Next() {
 		if q.Cursor && len(page.Resources) == q.Count {
 			page.Next = strconv.FormatInt(last, 10)
@@ -95,7 +114,7 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 		if groups {
 			row = suffixed{rows, &in}
 		}
-		r, err := scanResource(q.Type, prefixed{row, &seq})
+		r, err := scanStored(q.Type, prefixed{row, &seq})
 		if err != nil {
 			return page, err
 		}
@@ -125,15 +144,16 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Page
 		}
 	}
 	if groups {
-		for _, r := range page.Resources {
-			delete(r.Attrs, "groups")
-		}
-		if len(inGroups) == 0 {
-			return page, nil
-		}
-		return page, s.withGroups(ctx, s.d.Reader(), dir, inGroups, true)
+		return page, setComputed(inGroups, func(users []*resource.Resource) error {
+			return s.withGroups(ctx, s.d.Reader(), dir, users, true)
+		})
 	}
-	return page, s.pageComputed(ctx, dir, page.Resources, q.Members)
+	if !q.Members {
+		return page, nil // nothing computed to show
+	}
+	return page, setComputed(page.Resources, func(page []*resource.Resource) error {
+		return s.pageComputed(ctx, dir, page, true)
+	})
 }
 
 // inGroupsColumn says whether the resource r is a member of any group.

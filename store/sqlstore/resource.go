@@ -260,7 +260,7 @@ func (s *Store) Get(ctx context.Context, dir string, rt *schema.ResourceType, id
 	return r, nil
 }
 
-// GetStored implements store.StoredGetter.
+// GetStored implements store.StoredReader.
 func (s *Store) GetStored(ctx context.Context, dir string, rt *schema.ResourceType, id string, members bool) (*resource.Stored, error) {
 	what := fmt.Sprintf("%s %q", rt.Name, id)
 	if s.checkText(dir, id) != nil {
@@ -295,16 +295,36 @@ func (s *Store) GetStored(ctx context.Context, dir string, rt *schema.ResourceTy
 // group's members, a user's groups), as withComputed sets it; nil if it
 // has none.
 func (s *Store) computed(ctx context.Context, q Querier, dir string, rt *schema.ResourceType, id string) (map[string]any, error) {
-	r := resource.New(rt)
-	r.SetID(id)
-	if err := s.withComputed(ctx, q, dir, r, true); err != nil {
-		return nil, err
+	st := []*resource.Stored{{Type: rt, ID: id}}
+	err := setComputed(st, func(page []*resource.Resource) error {
+		return s.withComputed(ctx, q, dir, page[0], true)
+	})
+	return st[0].Computed, err
+}
+
+// setComputed sets the Computed of each resource of page to what compute,
+// which computes the membership attributes of resources (withComputed,
+// withGroups, pageComputed), sets for it: compute is given resources
+// that hold only the ids.
+func setComputed(page []*resource.Stored, compute func(page []*resource.Resource) error) error {
+	if len(page) == 0 {
+		return nil
 	}
-	delete(r.Attrs, "id")
-	if len(r.Attrs) == 0 {
-		return nil, nil
+	holders := make([]*resource.Resource, len(page))
+	for i, st := range page {
+		holders[i] = resource.New(st.Type)
+		holders[i].SetID(st.ID)
 	}
-	return r.Attrs, nil
+	if err := compute(holders); err != nil {
+		return err
+	}
+	for i, r := range holders {
+		delete(r.Attrs, "id")
+		if len(r.Attrs) > 0 {
+			page[i].Computed = r.Attrs
+		}
+	}
+	return nil
 }
 
 // Replace implements store.Store.
