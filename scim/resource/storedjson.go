@@ -25,12 +25,17 @@ type Stored struct {
 }
 
 // Decode returns the resource: its attributes decoded, with the computed
-// ones, its id and meta set.
+// ones (members and groups stored by mistake are dropped), its id and
+// meta set.
 func (s *Stored) Decode() (*Resource, error) {
 	r, err := DecodeStored(s.Type, s.Attrs)
 	if err != nil {
 		return nil, err
 	}
+	// What a store computes comes from Computed alone, never from a
+	// stored value of the same name.
+	delete(r.Attrs, "members")
+	delete(r.Attrs, "groups")
 	for k, v := range s.Computed {
 		r.Attrs[k] = v
 	}
@@ -48,6 +53,12 @@ func (s *Stored) Decode() (*Resource, error) {
 // caller then decodes.
 func (s *Stored) AppendJSON(dst []byte, p *Projection, location string) (out []byte, ok bool) {
 	rt := s.Type
+	for _, a := range rt.Schema.Attributes {
+		switch a.Name {
+		case "schemas", "id", "externalId", "meta":
+			return dst, false // written twice by AppendJSON: not worth matching
+		}
+	}
 	n := len(rt.Schema.Attributes)
 	var coreBuf [48]span
 	var extBuf [4]span
@@ -172,13 +183,13 @@ func (s *Stored) appendMeta(dst []byte, meta *schema.Attribute, location string,
 		case "version":
 			str = s.Meta.Version
 		}
-		if str == "" && t.IsZero() {
+		if str == "" && t.IsZero() && sub.Name != "location" { // SetLocation sets even ""
 			continue
 		}
 		dst = append(dst, ',')
 		dst = appendString(dst, sub.Name)
 		dst = append(dst, ':')
-		if str != "" {
+		if t.IsZero() {
 			dst = appendString(dst, str)
 			continue
 		}

@@ -3,6 +3,8 @@ package resource_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +118,7 @@ func FuzzStoredJSON(f *testing.F) {
 			rt = group
 		}
 		checkStoredJSON(t, rt, body, nil)
+		checkPickedProjection(t, rt, body)
 		if r, err := resource.Decode(rt, body, resource.Options{}); err == nil {
 			// A store computes these, and keeps none.
 			computed := map[string]any{}
@@ -128,6 +131,140 @@ func FuzzStoredJSON(f *testing.F) {
 			checkStoredJSON(t, rt, storedBody(t, r), computed)
 		}
 	})
+}
+
+// projectionNames are the names checkPickedProjection builds projections
+// of: plain, sub-attribute, URN-qualified, whole-extension, never and
+// request ones, in odd cases.
+var projectionNames = []string{
+	"userName", "name", "name.givenName", "name.familyName", "emails", "emails.value", "emails.type", "emails.primary", "emails.display",
+	"groups", "groups.value", "groups.$ref", "members", "members.value", "members.display", "members.type", "members.$ref",
+	"password", "externalId", "id", "meta", "meta.location", "meta.version", "meta.created", "displayName", "active", "x509Certificates", "x509Certificates.value",
+	enterpriseURN, enterpriseURN + ":manager", enterpriseURN + ":manager.value", enterpriseURN + ":manager.$ref", enterpriseURN + ":department", enterpriseURN + ":employeeNumber",
+	rosterURN, rosterURN + ":clearance", rosterURN + ":level", rosterURN + ":tags", rosterURN + ":score",
+	"urn:ietf:params:scim:schemas:core:2.0:User:userName", "urn:ietf:params:scim:schemas:core:2.0:User:name.givenName",
+	"urn:ietf:params:scim:schemas:core:2.0:Group:members", "urn:ietf:params:scim:schemas:core:2.0:Group:displayName",
+	"USERNAME", "Emails", "addresses", "addresses.formatted", "phoneNumbers", "roles", "title", "nickName", "entitlements",
+}
+
+// checkPickedProjection checks body (and what a store keeps of it) under
+// a projection whose names the body's bytes pick from projectionNames:
+// the fuzzer then varies the projection with the body.
+func checkPickedProjection(t *testing.T, rt *schema.ResourceType, body []byte) {
+	t.Helper()
+	var attrs, excluded []string
+	for i, b := range body[:min(len(body), 4)] {
+		name := projectionNames[int(b)%len(projectionNames)]
+		if i%2 == 0 {
+			attrs = append(attrs, name)
+		} else {
+			excluded = append(excluded, name)
+		}
+	}
+	p, err := resource.NewProjection(rt, attrs, excluded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := [][]byte{body}
+	if r, err := resource.Decode(rt, body, resource.Options{}); err == nil {
+		delete(r.Attrs, "groups")
+		delete(r.Attrs, "members")
+		bodies = append(bodies, storedBody(t, r))
+	}
+	for _, body := range bodies {
+		s := storedOf(rt, body)
+		got, ok := s.AppendJSON(nil, p, "https://example.com/x")
+		if !ok {
+			continue
+		}
+		r, err := s.Decode()
+		if err != nil {
+			t.Fatalf("AppendJSON(%q) answered where Decode fails: %v", body, err)
+		}
+		r.SetLocation("https://example.com/x")
+		if want := r.AppendJSON(nil, p); !bytes.Equal(got, want) {
+			t.Fatalf("AppendJSON(%q) attributes=%q excludedAttributes=%q:\n got %s\nwant %s", body, attrs, excluded, got, want)
+		}
+	}
+}
+
+// customType registers a resource type Thing of the core attributes (JSON
+// attribute definitions) and one extension of each of exts.
+func customType(t *testing.T, coreAttrs string, exts ...string) *schema.ResourceType {
+	t.Helper()
+	reg := schema.NewRegistry()
+	core, err := schema.Parse([]byte(`{"id":"urn:example:core:Thing","name":"Thing","attributes":[` + coreAttrs + `]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := &schema.ResourceType{Name: "Thing", Endpoint: "/Things", Schema: core}
+	for i, e := range exts {
+		s, err := schema.Parse(fmt.Appendf(nil, `{"id":"urn:example:ext:%d","name":"E%d","attributes":[%s]}`, i, i, e))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt.Extensions = append(rt.Extensions, schema.Extension{Schema: s})
+	}
+	if err := reg.AddResourceType(rt); err != nil {
+		t.Fatal(err)
+	}
+	return reg.ResourceType("Thing")
+}
+
+// TestStoredJSONOfOtherTypes holds the stored encoder to decoding and
+// encoding for resource types a deployment may register: a core schema
+// that names a common attribute again (which AppendJSON writes twice),
+// more attributes, extensions and sub-attributes than it keeps on its
+// stack, and returned request and never sub-attributes.
+func TestStoredJSONOfOtherTypes(t *testing.T) {
+	for _, name := range []string{"externalId", "id", "meta", "schemas"} {
+		rt := customType(t, `{"name":"`+name+`","type":"string"},{"name":"title"}`)
+		for _, body := range []string{`{"title":"x"}`, `{"title":"x","externalId":"e"}`, `{"title":"x","` + name + `":"e"}`} {
+			checkStoredJSON(t, rt, []byte(body), nil)
+		}
+	}
+	var core, subs, extAttrs []string
+	for i := range 60 {
+		core = append(core, fmt.Sprintf(`{"name":"a%d","type":"integer"}`, i))
+	}
+	for i := range 20 {
+		subs = append(subs, fmt.Sprintf(`{"name":"s%d"}`, i))
+		extAttrs = append(extAttrs, fmt.Sprintf(`{"name":"e%d","type":"boolean"}`, i))
+	}
+	core = append(core, `{"name":"c","type":"complex","multiValued":true,"subAttributes":[`+strings.Join(subs, ",")+`]}`,
+		`{"name":"mv","type":"complex","multiValued":true,"subAttributes":[{"name":"v"},{"name":"tags","multiValued":true},{"name":"r","returned":"request"},{"name":"n","returned":"never"},{"name":"al","returned":"always"}]}`)
+	exts := []string{strings.Join(extAttrs, ",")}
+	for range 9 {
+		exts = append(exts, `{"name":"x","type":"decimal"},{"name":"y","returned":"request"},{"name":"z","returned":"never"}`)
+	}
+	var b strings.Builder
+	b.WriteString(`{`)
+	for i := range 60 {
+		fmt.Fprintf(&b, `"a%d":%d,`, i, i)
+	}
+	b.WriteString(`"mv":[{"v":"1","tags":["a","b"],"r":"rr","n":"nn","al":"aa"},{"v":"2"}],"urn:example:ext:1":{"x":1.5,"y":"why","z":"zed"}}`)
+	for _, rt := range []*schema.ResourceType{customType(t, strings.Join(core, ","), exts...), customType(t, strings.Join(core, ","), exts[:4]...)} {
+		checkStoredJSON(t, rt, []byte(b.String()), nil)
+	}
+	rt := customType(t, `{"name":"mv","type":"complex","multiValued":true,"subAttributes":[{"name":"v"},{"name":"tags","multiValued":true},{"name":"al","returned":"always"}]}`, exts[1:5]...)
+	if checkStoredJSON(t, rt, []byte(`{"mv":[{"v":"1","tags":["a","b"],"al":"aa"},{"al":"2"}],"urn:example:ext:0":{"x":1e300,"y":"why"},"urn:example:ext:3":{"y":"q"}}`), nil) == 0 {
+		t.Error("a custom type within the encoder's bounds was not answered")
+	}
+}
+
+// TestStoredJSONWithoutLocation holds the stored encoder to SetLocation(""),
+// which shows an empty meta.location.
+func TestStoredJSONWithoutLocation(t *testing.T) {
+	s := storedOf(userType(t), []byte(`{"userName":"a"}`))
+	got, ok := s.AppendJSON(nil, nil, "")
+	r, err := s.Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.SetLocation("")
+	if want := r.AppendJSON(nil, nil); !ok || !bytes.Equal(got, want) {
+		t.Fatalf("AppendJSON without a location: %v\n got %s\nwant %s", ok, got, want)
+	}
 }
 
 // TestStoredJSONAnswersStoredUsers holds that the stored encoder answers
