@@ -116,6 +116,29 @@ func TestGroupCommitFailsOnlyTheFailingCreates(t *testing.T) {
 	if n := f.count(t); n != 3 {
 		t.Fatalf("%d users stored, want 3 (ada, alan, edsger)", n)
 	}
+	// Each user created has its event, in one transaction; those that
+	// failed have none.
+	events, err := f.st.Events(ctx, store.EventQuery{Directory: f.dir, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, n := map[string]bool{}, 0
+	for _, e := range events {
+		if e.Type == store.UserCreated {
+			created[e.Resource] = true
+			n++
+		}
+	}
+	page, err := f.st.List(ctx, f.dir, store.Query{Type: f.users, Count: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range page.Resources {
+		delete(created, u.ID())
+	}
+	if n != 3 || len(created) != 0 {
+		t.Fatalf("%d user.created events, %d of users not stored; want 3, of the users stored", n, len(created))
+	}
 }
 
 // TestGroupCommitDropsACreateWhoseCallerGaveUp: a create whose context
