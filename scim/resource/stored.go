@@ -1,6 +1,8 @@
 package resource
 
 import (
+	"math"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -355,4 +357,68 @@ func unicodeEscape(b []byte) (rune, int) {
 		return utf8.RuneError, 6
 	}
 	return r, 6
+}
+
+// AppendStoredAttrs appends attrs, a resource's attributes in the
+// package's form, as the JSON object DecodeStored reads: what
+// encoding/json writes of them (names sorted at every level), but for
+// '<', '>' and '&', which it leaves unescaped. ok is false, and dst
+// unchanged, if a value is not in the package's form (string, bool,
+// int64, float64 other than NaN or infinite, []any, map[string]any);
+// encoding/json is then the one to ask.
+func AppendStoredAttrs(dst []byte, attrs map[string]any) (out []byte, ok bool) {
+	start := len(dst)
+	if dst, ok = appendStoredValue(dst, attrs); !ok {
+		return dst[:start], false
+	}
+	return dst, true
+}
+
+func appendStoredValue(dst []byte, v any) ([]byte, bool) {
+	switch v := v.(type) {
+	case string:
+		return appendString(dst, v), true
+	case bool:
+		return strconv.AppendBool(dst, v), true
+	case int64:
+		return strconv.AppendInt(dst, v, 10), true
+	case float64:
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return dst, false
+		}
+		return appendFloat(dst, v), true
+	case []any:
+		dst = append(dst, '[')
+		for i, el := range v {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var ok bool
+			if dst, ok = appendStoredValue(dst, el); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, ']'), true
+	case map[string]any:
+		var buf [16]string
+		keys := buf[:0]
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, k)
+			dst = append(dst, ':')
+			var ok bool
+			if dst, ok = appendStoredValue(dst, v[k]); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, '}'), true
+	}
+	return dst, false
 }

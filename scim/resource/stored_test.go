@@ -3,6 +3,7 @@ package resource_test
 import (
 	"encoding/json"
 	"maps"
+	"math"
 	"reflect"
 	"testing"
 
@@ -76,6 +77,23 @@ func FuzzDecodeStored(f *testing.F) {
 		same(body)
 		if r, err := resource.Decode(rt, body, resource.Options{}); err == nil {
 			same(storedBody(t, r))
+			// AppendStoredAttrs writes what encoding/json does, as JSON.
+			attrs := maps.Clone(r.Attrs)
+			delete(attrs, "id")
+			delete(attrs, "meta")
+			ours, ok := resource.AppendStoredAttrs([]byte("x"), attrs)
+			if !ok || ours[0] != 'x' {
+				t.Fatalf("AppendStoredAttrs(%#v) declined (%q)", attrs, ours)
+			}
+			same(ours[1:])
+			var a, b any
+			if err := json.Unmarshal(ours[1:], &a); err != nil {
+				t.Fatalf("AppendStoredAttrs(%#v): not JSON: %v", attrs, err)
+			}
+			json.Unmarshal(storedBody(t, r), &b)
+			if !reflect.DeepEqual(a, b) {
+				t.Fatalf("AppendStoredAttrs:\n got %s\nwant %s", ours[1:], storedBody(t, r))
+			}
 		}
 	})
 }
@@ -97,6 +115,41 @@ func TestDecodeStoredTakesTheFastPath(t *testing.T) {
 	if fast >= slow*3/4 {
 		t.Fatalf("DecodeStored allocates %v times, Decode %v: the fast path was not taken", fast, slow)
 	}
+}
+
+// TestAppendStoredAttrsDeclinesOtherValues: a value not in the package's
+// form is not written (as null, or not at all): the caller asks
+// encoding/json.
+func TestAppendStoredAttrsDeclinesOtherValues(t *testing.T) {
+	for _, v := range []any{1, int32(2), json.Number("3"), math.NaN(), math.Inf(1), struct{}{}, nil, []string{"a"}, map[string]string{"a": "b"}} {
+		attrs := map[string]any{"userName": "ada", "x": []any{map[string]any{"v": v}}}
+		if got, ok := resource.AppendStoredAttrs([]byte("keep"), attrs); ok || string(got) != "keep" {
+			t.Errorf("AppendStoredAttrs with %T: %q, %v", v, got, ok)
+		}
+	}
+	got, ok := resource.AppendStoredAttrs(nil, map[string]any{"b": int64(1), "a": []any{"<&>", 1.5, true}, "c": map[string]any{"z": "x", "y": 1e21}})
+	if want := `{"a":["<&>",1.5,true],"b":1,"c":{"y":1e+21,"z":"x"}}`; !ok || string(got) != want {
+		t.Errorf("AppendStoredAttrs: %s, %v; want %s", got, ok, want)
+	}
+}
+
+func BenchmarkStoredAttrs(b *testing.B) {
+	reg := newRegistry(b)
+	r, err := resource.Decode(reg.ResourceType("User"), []byte(`{"userName":"user17@example.com","name":{"givenName":"User","familyName":"Tester"},"emails":[{"value":"user17@example.com","type":"work","primary":true},{"value":"u17@home.example","type":"home"}],"externalId":"ext-17","active":true}`), resource.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	delete(r.Attrs, "id")
+	b.Run("AppendStoredAttrs", func(b *testing.B) {
+		for b.Loop() {
+			resource.AppendStoredAttrs(nil, r.Attrs)
+		}
+	})
+	b.Run("json.Marshal", func(b *testing.B) {
+		for b.Loop() {
+			json.Marshal(r.Attrs)
+		}
+	})
 }
 
 func BenchmarkDecodeStored(b *testing.B) {

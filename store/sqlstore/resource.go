@@ -132,9 +132,12 @@ func (s *Store) split(r *resource.Resource) (columns, []store.Member, error) {
 			return c, nil, err
 		}
 	}
-	b, err := json.Marshal(rest)
-	if err != nil {
-		return c, nil, fmt.Errorf("encode attributes: %w", err)
+	b, ok := resource.AppendStoredAttrs(nil, rest)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(rest); err != nil {
+			return c, nil, fmt.Errorf("encode attributes: %w", err)
+		}
 	}
 	c.attrs = b
 	return c, members, nil
