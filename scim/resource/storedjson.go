@@ -59,19 +59,19 @@ func (s *Stored) AppendJSON(dst []byte, p *Projection, location string) (out []b
 			return dst, false // written twice by AppendJSON: not worth matching
 		}
 	}
-	n := len(rt.Schema.Attributes)
+	// Where each attribute's value lies: on the stack for the usual types.
 	var coreBuf [48]span
 	var extBuf [4]span
-	core, exts := coreBuf[:0], extBuf[:0]
-	if n <= len(coreBuf) {
-		core = coreBuf[:n]
+	core, exts := coreBuf[:], extBuf[:]
+	if n := len(rt.Schema.Attributes); n <= len(core) {
+		core = core[:n]
 	} else {
 		core = make([]span, n)
 	}
-	if len(rt.Extensions) <= len(extBuf) {
-		exts = extBuf[:len(rt.Extensions)]
+	if n := len(rt.Extensions); n <= len(exts) {
+		exts = exts[:n]
 	} else {
-		exts = make([]span, len(rt.Extensions))
+		exts = make([]span, n)
 	}
 	var externalID span
 	t := transcoder{storedParser: storedParser{data: s.Attrs}}
@@ -91,11 +91,11 @@ func (s *Stored) AppendJSON(dst []byte, p *Projection, location string) (out []b
 	}
 	for i, e := range rt.Extensions {
 		if exts[i].set() {
-			any, ok := t.extensionShown(e.Schema, exts[i], p)
+			has, ok := t.extensionShown(e.Schema, exts[i], p)
 			if !ok {
 				return fail()
 			}
-			shown[i] = any
+			shown[i] = has
 		}
 		if shown[i] {
 			dst = append(dst, ',')
