@@ -67,7 +67,10 @@ func flushInserts(ctx context.Context, d *dialect, take func() []*groupcommit.It
 		}
 		_, err := tx.ExecContext(ctx, sqlstore.InsertResource, it.Value.Args...)
 		if err == nil {
-			continue
+			args := it.Value.Args
+			if err = d.IndexEmails(ctx, querier{tx}, args[sqlstore.ArgDirectory].(string), it.Value.ID, args[sqlstore.ArgEmailKeys]); err == nil {
+				continue
+			}
 		}
 		if it.Err = it.Value.Check(err); !isUnique(err) && !isForeignKey(err) {
 			// Not a constraint that undoes only its own statement: the

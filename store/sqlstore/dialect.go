@@ -123,6 +123,12 @@ type Dialect interface {
 	// Create inserts a member-less resource, committing it, perhaps with
 	// others that arrive meanwhile.
 	Create(ctx context.Context, ins Insert) error
+	// IndexEmails records the email keys (Insert.Args' email_keys, as
+	// List makes them, or nil) of a resource InsertResource has just
+	// inserted in tx, for a database that looks them up in a table of
+	// their own (SQLite's resource_emails); a database whose index on the
+	// column serves does nothing.
+	IndexEmails(ctx context.Context, tx Querier, dir, id string, keys any) error
 	// AddMembers adds the resources ids (distinct, none the group) to a
 	// group, skipping those it has. A member's type is its stored
 	// resource's. It returns the members it added, and the first id (in

@@ -33,6 +33,7 @@ const (
 	ArgDirectory = 0
 	ArgType      = 1
 	ArgFoldKey   = 5
+	ArgEmailKeys = 7
 )
 
 // ByID selects the resource r of directory $1, type $2 and id $3 through
@@ -230,6 +231,9 @@ func (s *Store) Create(ctx context.Context, dir string, r *resource.Resource) (*
 	err = s.inTx(ctx, func(tx Querier) error {
 		if _, err := tx.Exec(ctx, InsertResource, ins.Args...); err != nil {
 			return ins.Check(err)
+		}
+		if err := s.d.IndexEmails(ctx, tx, dir, ins.ID, ins.Args[ArgEmailKeys]); err != nil {
+			return err
 		}
 		added, err := s.addMembers(ctx, tx, dir, out.ID(), members)
 		if err != nil {

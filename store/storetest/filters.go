@@ -80,6 +80,9 @@ func (fx *FilterFixture) Load(t testing.TB, d sqlstore.Dialect) {
 		exec(`INSERT INTO resources `+sqlstore.InsertColumns+` VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			fr.Dir, r.Type.Name, fr.ID, row[3], row[4], row[5], row[6], row[7], d.Time(fr.Created), d.Time(fr.Modified),
 			fr.Version, row[9])
+		if err := d.IndexEmails(context.Background(), d.Writer(), fr.Dir, fr.ID, row[sqlstore.ArgEmailKeys]); err != nil {
+			t.Fatalf("%s: %v", fr.ID, err)
+		}
 		for _, m := range fr.Members {
 			exec(`INSERT INTO members (directory_id, group_id, member_id, member_type) VALUES ($1, $2, $3, $4)`,
 				fr.Dir, fr.ID, m[0], m[1])
