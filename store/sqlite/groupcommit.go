@@ -74,8 +74,16 @@ func flushInserts(ctx context.Context, d *dialect, take func() []*groupcommit.It
 		}
 		if it.Err = it.Value.Check(err); !isUnique(err) && !isForeignKey(err) {
 			// Not a constraint that undoes only its own statement: the
-			// transaction may be gone, and the others' inserts with it.
+			// transaction may be gone, and the others' inserts with it. A
+			// taken name found before may have been taken by an insert
+			// of this batch, now undone: none of the others is told more
+			// than that the batch failed.
 			tx.Rollback()
+			for _, other := range batch {
+				if other != it && other.Ctx.Err() == nil {
+					other.Err = nil
+				}
+			}
 			return finish(fmt.Errorf("a create committed with this one failed: %w", err))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -237,5 +238,46 @@ func TestGroupCommitGivesUpWaitingForTheWriter(t *testing.T) {
 	}
 	if n := f.count(t); n != 1 {
 		t.Fatalf("%d users stored, want 1 (patient)", n)
+	}
+}
+
+// TestGroupCommitForgetsConflictsOfAFailedBatch: when a create fails in a
+// way that undoes the whole batch, a create of the batch that met a name
+// taken by another of the batch is not told its name is taken: that
+// other was undone too.
+func TestGroupCommitForgetsConflictsOfAFailedBatch(t *testing.T) {
+	f := newGroupCommitFixture(t)
+	ctx := context.Background()
+	// An email insert that fails: not a constraint, so it ends the batch.
+	if _, err := f.st.d.w.Exec(`CREATE TRIGGER boom BEFORE INSERT ON resource_emails WHEN new.email_key = 'boom@example.com'
+		BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
+		t.Fatal(err)
+	}
+	release := f.hold(t)
+	names := []string{"ada", "ada", "boom"}
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := resource.Decode(f.users, fmt.Appendf(nil, `{"userName":%q,"emails":[{"value":"%s@example.com"}]}`, n, n), resource.Options{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, errs[i] = f.st.Create(ctx, f.dir, r)
+		}()
+		f.waitPending(t, i+1) // in this order: the second ada meets the first
+	}
+	release()
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil || errors.Is(err, store.ErrConflict) {
+			t.Errorf("create %d (%s): %v, want the batch's failure", i, names[i], err)
+		}
+	}
+	if n := f.count(t); n != 0 {
+		t.Fatalf("%d users stored, want none", n)
 	}
 }
