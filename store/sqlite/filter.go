@@ -277,9 +277,10 @@ func (filterSQL) Groups(g, sel string, join bool) string {
 }
 
 // WithEmailKeys adds that the user is one of those whose email keys the
-// table resource_emails (written by inserts, dialect.IndexEmails, and kept by triggers on update and delete) holds one of
-// keys: its primary key finds them, and SQLite then looks each up by
-// (directory_id, id), instead of reading every user's emails
+// table resource_emails (written by each insert, dialect.IndexEmails, and
+// kept by triggers on update and delete) holds one of keys: its primary
+// key finds them, and SQLite then looks each up by (directory_id, id),
+// instead of reading every user's emails
 // (TestEmailFilterUsesTheEmailIndex).
 func (filterSQL) WithEmailKeys(keys []string, cond string, args *sqlfilter.Args) string {
 	marks := make([]string, len(keys))
