@@ -10,6 +10,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+
+	"github.com/rosterhq/roster/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -62,6 +64,9 @@ func runGoose(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return 0, fmt.Errorf("postgres: migrate: %w", classify(err))
+	}
+	if err := sqlstore.CheckSchemaVersion(ctx, p); err != nil {
+		return 0, fmt.Errorf("postgres: %w", classify(err))
 	}
 	v, err := p.GetDBVersion(ctx)
 	if err != nil {

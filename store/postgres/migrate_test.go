@@ -126,3 +126,22 @@ func TestPruneRangeUsesTheSeqIndex(t *testing.T) {
 		t.Fatalf("the plan of PruneRange:\n%s\nwant each step in events_seq, no scan", plan)
 	}
 }
+
+// TestANewerSchemaIsRefused: a database a newer roster has migrated (a
+// version this one does not know) is not opened, rather than written
+// without what that schema needs.
+func TestANewerSchemaIsRefused(t *testing.T) {
+	ctx := context.Background()
+	d := newTestDialect(t, true)
+	if _, err := d.pool.Exec(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, true)`); err != nil {
+		t.Fatal(err)
+	}
+	st, err := Open(ctx, d.pool.Config().ConnString())
+	if err == nil {
+		st.Close()
+		t.Fatal("a database at a newer schema opened")
+	}
+	if !strings.Contains(err.Error(), "99999") {
+		t.Fatalf("the error does not say the schema's version: %v", err)
+	}
+}

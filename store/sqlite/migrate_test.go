@@ -59,3 +59,27 @@ func TestMigrationsMergedLaterApplyOutOfOrder(t *testing.T) {
 		t.Fatalf("00009's table after migrate: %v", err)
 	}
 }
+
+// TestANewerSchemaIsRefused: a database a newer roster has migrated (a
+// version this one does not know) is not opened, rather than written
+// without what that schema needs (since migration 12, an insert writes
+// its email index itself).
+func TestANewerSchemaIsRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "roster.db")
+	st, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.d.w.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if st, err = Open(ctx, path); err == nil {
+		st.Close()
+		t.Fatal("a database at a newer schema opened")
+	}
+	if !strings.Contains(err.Error(), "99999") {
+		t.Fatalf("the error does not say the schema's version: %v", err)
+	}
+}
