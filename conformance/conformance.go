@@ -232,6 +232,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	rep.Cleanup = r.cleanup(ctx, rep.Results)
 	rep.Duration = time.Since(rep.Started)
+	r.closeIdle() // the run's own transport: its connections end with it
 	return rep, ctx.Err()
 }
 
@@ -241,11 +242,12 @@ func resultOf(c Check, s Status, msg string) Result {
 
 // runner is the state of one run.
 type runner struct {
-	cfg    Config
-	base   string
-	prefix string
-	authed *http.Client // requests with the run's credentials
-	anon   *http.Client // requests without any
+	cfg       Config
+	closeIdle func() // of the run's own transport, if it has one
+	base      string
+	prefix    string
+	authed    *http.Client // requests with the run's credentials
+	anon      *http.Client // requests without any
 
 	features map[Feature]bool
 	spc      client.ServiceProviderConfig
@@ -286,7 +288,16 @@ func newRunner(cfg Config) (*runner, error) {
 		prefix = "rc" + hex.EncodeToString(b[:])
 	}
 	timeout := 60 * time.Second
+	// A transport of the run's own, not http.DefaultTransport itself:
+	// whoever calls DefaultTransport.CloseIdleConnections (httptest's
+	// Server.Close does) would otherwise break a request of the run that
+	// is taking an idle connection at that moment.
 	var base http.RoundTripper = http.DefaultTransport
+	closeIdle := func() {}
+	if t, ok := base.(*http.Transport); ok {
+		own := t.Clone()
+		base, closeIdle = own, own.CloseIdleConnections
+	}
 	if cfg.HTTPClient != nil {
 		if cfg.HTTPClient.Transport != nil {
 			base = cfg.HTTPClient.Transport
@@ -306,11 +317,12 @@ func newRunner(cfg Config) (*runner, error) {
 	}
 	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &runner{
-		cfg:    cfg,
-		base:   strings.TrimSuffix(cfg.URL, "/"),
-		prefix: prefix,
-		authed: &http.Client{Transport: c.Transport(), Timeout: timeout, CheckRedirect: noRedirect},
-		anon:   &http.Client{Transport: rec, Timeout: timeout, CheckRedirect: noRedirect},
+		cfg:       cfg,
+		closeIdle: closeIdle,
+		base:      strings.TrimSuffix(cfg.URL, "/"),
+		prefix:    prefix,
+		authed:    &http.Client{Transport: c.Transport(), Timeout: timeout, CheckRedirect: noRedirect},
+		anon:      &http.Client{Transport: rec, Timeout: timeout, CheckRedirect: noRedirect},
 	}, nil
 }
 
