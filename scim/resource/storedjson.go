@@ -232,7 +232,7 @@ func (t *transcoder) skipTo(name []byte, rt *schema.ResourceType, core, exts []s
 		for i, e := range rt.Extensions {
 			if e.Schema.ID == string(name) {
 				at = &exts[i]
-				ok = !at.set() && t.skipExtension(e.Schema)
+				ok = !at.set() && t.skipObject(e.Schema.Attributes)
 				break
 			}
 		}
@@ -290,22 +290,42 @@ func (t *transcoder) object(member func(name []byte) bool) bool {
 	}
 }
 
-// skipExtension checks an extension's object: its attributes under their
-// canonical names, once each, at least one.
-func (t *transcoder) skipExtension(s *schema.Schema) bool {
+// skipObject checks an object of attrs (an extension's, or a complex
+// value's sub-attributes): each under its canonical name, once, and at
+// least one, as storedParser reads them.
+func (t *transcoder) skipObject(attrs []*schema.Attribute) bool {
 	var seen uint64
-	if len(s.Attributes) > 64 {
+	if len(attrs) > 64 {
 		return false
 	}
 	ok := t.object(func(name []byte) bool {
-		i := attrIndex(s.Attributes, name)
+		i := attrIndex(attrs, name)
 		if i < 0 || seen&(1<<i) != 0 {
 			return false
 		}
 		seen |= 1 << i
-		return t.skipValue(s.Attributes[i])
+		return t.skipValue(attrs[i])
 	})
 	return ok && seen != 0
+}
+
+// spansOf reads the object at the parser's position, an object of attrs,
+// and sets at[i] to where the value of attrs[i] lies (at is as long as
+// attrs).
+func (t *transcoder) spansOf(attrs []*schema.Attribute, at []span) bool {
+	return t.object(func(name []byte) bool {
+		i := attrIndex(attrs, name)
+		if i < 0 {
+			return false
+		}
+		t.space()
+		from := t.pos
+		if !t.skipValue(attrs[i]) {
+			return false
+		}
+		at[i] = span{from, t.pos}
+		return true
+	})
 }
 
 // attrIndex returns the index of the attribute called name (exactly) in
@@ -344,19 +364,7 @@ func (t *transcoder) skipValue(attr *schema.Attribute) bool {
 func (t *transcoder) skipSingle(attr *schema.Attribute) bool {
 	switch attr.Type {
 	case schema.Complex:
-		var seen uint64
-		if len(attr.SubAttributes) > 64 {
-			return false
-		}
-		ok := t.object(func(name []byte) bool {
-			i := attrIndex(attr.SubAttributes, name)
-			if i < 0 || seen&(1<<i) != 0 {
-				return false
-			}
-			seen |= 1 << i
-			return t.skipValue(attr.SubAttributes[i])
-		})
-		return ok && seen != 0
+		return t.skipObject(attr.SubAttributes)
 	case schema.Boolean:
 		t.space()
 		switch rest := t.data[t.pos:]; {
@@ -456,22 +464,10 @@ func (t *transcoder) appendExtension(dst []byte, s *schema.Schema, sp span, p *P
 	}
 	at := buf[:len(s.Attributes)]
 	t.pos = sp.from
-	ok := t.object(func(name []byte) bool {
-		i := attrIndex(s.Attributes, name)
-		if i < 0 {
-			return false
-		}
-		t.space()
-		from := t.pos
-		if !t.skipValue(s.Attributes[i]) {
-			return false
-		}
-		at[i] = span{from, t.pos}
-		return true
-	})
-	if !ok {
+	if !t.spansOf(s.Attributes, at) {
 		return dst, false
 	}
+	var ok bool
 	for i, a := range s.Attributes {
 		if at[i].set() {
 			if dst, ok = t.appendAttr(dst, schema.Ref{Extension: s.ID, Attr: a}, at[i], p); !ok {
@@ -539,22 +535,10 @@ func (t *transcoder) appendSingle(dst []byte, attr *schema.Attribute) ([]byte, b
 			return dst, false
 		}
 		at := buf[:len(attr.SubAttributes)]
-		ok := t.object(func(name []byte) bool {
-			i := attrIndex(attr.SubAttributes, name)
-			if i < 0 {
-				return false
-			}
-			t.space()
-			from := t.pos
-			if !t.skipValue(attr.SubAttributes[i]) {
-				return false
-			}
-			at[i] = span{from, t.pos}
-			return true
-		})
-		if !ok {
+		if !t.spansOf(attr.SubAttributes, at) {
 			return dst, false
 		}
+		var ok bool
 		end := t.pos
 		dst = append(dst, '{')
 		first := true

@@ -305,32 +305,24 @@ func BenchmarkStoredJSON(b *testing.B) {
 	s := storedOf(rt, storedBody(b, r))
 	buf := make([]byte, 0, 4096)
 	small := storedOf(rt, []byte(`{"active":true,"emails":[{"primary":true,"type":"work","value":"user17@example.com"},{"type":"home","value":"u17@home.example"}],"externalId":"ext-17","name":{"familyName":"Tester","givenName":"User"},"userName":"user17@example.com"}`))
-	b.Run("small stored", func(b *testing.B) {
-		for b.Loop() {
-			if _, ok := small.AppendJSON(buf[:0], nil, "https://example.com/scim/v2/Users/x"); !ok {
-				b.Fatal("not answered")
+	const location = "https://example.com/scim/v2/Users/x"
+	for _, c := range []struct {
+		name string
+		s    *resource.Stored
+	}{{"small ", small}, {"", s}} {
+		b.Run(c.name+"stored", func(b *testing.B) {
+			for b.Loop() {
+				if _, ok := c.s.AppendJSON(buf[:0], nil, location); !ok {
+					b.Fatal("not answered")
+				}
 			}
-		}
-	})
-	b.Run("small decode and encode", func(b *testing.B) {
-		for b.Loop() {
-			r, _ := small.Decode()
-			r.SetLocation("https://example.com/scim/v2/Users/x")
-			r.AppendJSON(buf[:0], nil)
-		}
-	})
-	b.Run("stored", func(b *testing.B) {
-		for b.Loop() {
-			if _, ok := s.AppendJSON(buf[:0], nil, "https://example.com/scim/v2/Users/x"); !ok {
-				b.Fatal("not answered")
+		})
+		b.Run(c.name+"decode and encode", func(b *testing.B) {
+			for b.Loop() {
+				r, _ := c.s.Decode()
+				r.SetLocation(location)
+				r.AppendJSON(buf[:0], nil)
 			}
-		}
-	})
-	b.Run("decode and encode", func(b *testing.B) {
-		for b.Loop() {
-			r, _ := s.Decode()
-			r.SetLocation("https://example.com/scim/v2/Users/x")
-			r.AppendJSON(buf[:0], nil)
-		}
-	})
+		})
+	}
 }
