@@ -237,19 +237,27 @@ func (s *server) listPage(r *http.Request, req request, q store.Query, p *resour
 	}
 	resources := make([]json.RawMessage, len(sp.Resources))
 	for i, st := range sp.Resources {
-		s.setRefs(base, req.rt, st.Computed, p)
-		b, ok := st.AppendJSON(nil, p, base+req.rt.Endpoint+"/"+st.ID)
-		if !ok {
-			res, err := st.Decode()
-			if err != nil {
-				return store.Page{}, nil, fmt.Errorf("stored attributes of %s %q: %w", req.rt.Name, st.ID, err)
-			}
-			s.locate(base, res, p)
-			b = res.AppendJSON(nil, p)
+		if resources[i], err = s.storedJSON(base, st, p); err != nil {
+			return store.Page{}, nil, err
 		}
-		resources[i] = b
 	}
 	return store.Page{Total: sp.Total, Next: sp.Next}, resources, nil
+}
+
+// storedJSON returns the JSON of a resource read as stored, under
+// projection p, with the URLs of the API at base: written from its
+// stored JSON, or, where that declines, decoded and encoded.
+func (s *server) storedJSON(base string, st *resource.Stored, p *resource.Projection) ([]byte, error) {
+	s.setRefs(base, st.Type, st.Computed, p)
+	if b, ok := st.AppendJSON(nil, p, base+st.Type.Endpoint+"/"+st.ID); ok {
+		return b, nil
+	}
+	res, err := st.Decode()
+	if err != nil {
+		return nil, fmt.Errorf("stored attributes of %s %q: %w", st.Type.Name, st.ID, err)
+	}
+	s.locate(base, res, p)
+	return res.AppendJSON(nil, p), nil
 }
 
 // getStored answers a GET from the resource as the store keeps it,
@@ -269,16 +277,9 @@ func (s *server) getStored(w http.ResponseWriter, r *http.Request, req request, 
 		w.WriteHeader(http.StatusNotModified)
 		return true, nil
 	}
-	base := s.baseURL(r)
-	s.setRefs(base, req.rt, st.Computed, p)
-	body, ok := st.AppendJSON(nil, p, base+req.rt.Endpoint+"/"+st.ID)
-	if !ok {
-		res, err := st.Decode()
-		if err != nil {
-			return false, fmt.Errorf("stored attributes of %s %q: %w", req.rt.Name, st.ID, err)
-		}
-		s.writeResource(w, r, http.StatusOK, res, p)
-		return true, nil
+	body, err := s.storedJSON(s.baseURL(r), st, p)
+	if err != nil {
+		return false, err
 	}
 	w.Header().Set("ETag", st.Meta.Version)
 	writeBody(w, http.StatusOK, body)
