@@ -45,7 +45,7 @@ const (
 // directory of 2,000 users.
 const ByID = `r.directory_id = $1 AND r.id = $3 AND r.type || '' = $2`
 
-// resourceColumns are the columns scanResource reads, from resources r.
+// resourceColumns are the columns scanStored reads, from resources r.
 const resourceColumns = `r.id, r.created, r.last_modified, r.version, r.attrs`
 
 // columns are a resource's values as the resources table holds them.
@@ -732,14 +732,6 @@ func (s *Store) patchMembers(ctx context.Context, dir string, rt *schema.Resourc
 		return nil, s.errorf(fmt.Sprintf("patch %s %q", rt.Name, id), err)
 	}
 	return out, nil
-}
-
-func scanResource(rt *schema.ResourceType, row Row) (*resource.Resource, error) {
-	st, err := scanStored(rt, row)
-	if err != nil {
-		return nil, err
-	}
-	return decodeStored(st)
 }
 
 // scanStored reads the resourceColumns of a row.
