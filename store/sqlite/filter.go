@@ -12,11 +12,6 @@ import (
 	"github.com/rosterhq/roster/store/sqlfilter"
 )
 
-// maxNameVariants bounds the lower-case spellings of a userName or
-// displayName that eq looks up in the name_key index (see lowerVariants);
-// a literal with more is compared row by row instead.
-const maxNameVariants = 32
-
 // where translates f, resolved against rt, into an SQL condition on the
 // resources table aliased r (see sqlfilter.Where). Its arguments are
 // appended to args, and its placeholders ($N, which modernc.org/sqlite
@@ -189,12 +184,11 @@ func (filterSQL) CompareText(x operand, op filter.Op, s string, exact bool, args
 func (filterSQL) Sendable(string) bool { return true }
 
 // nameLookup reports whether f is the lookup of a name (a user's
-// userName, a group's displayName) that NameEq answers from the name_key
-// index: one resource at most, by the unique index on folded names (Okta
-// and Entra look users up so). Reading its page needs no materializing
-// (see sqlstore.Dialect.Materialize): there is no index order to walk.
-// A name with more lower-case spellings than NameEq looks up, or "",
-// which is left to attrs, is not.
+// userName, a group's displayName) that NameEq answers from the unique
+// index on folded names: one resource at most (Okta and Entra look users
+// up so). Reading its page needs no materializing (see
+// sqlstore.Dialect.Materialize): there is no index order to walk. "",
+// which is left to attrs, is not one.
 func nameLookup(f filter.Expr, rt *schema.ResourceType) bool {
 	c, ok := f.(*filter.Compare)
 	if !ok || c.Op != filter.Eq {
@@ -205,38 +199,19 @@ func nameLookup(f filter.Expr, rt *schema.ResourceType) bool {
 		return false
 	}
 	lit, _ := c.Value.(string)
-	if lit == "" {
-		return false
-	}
-	if ref.Attr.CaseExact {
-		return true
-	}
-	_, ok = lowerVariants(lit, maxNameVariants)
-	return ok
+	return lit != ""
 }
 
-// NameEq looks up in the name_key index every lower case of a string equal
-// to lit under strings.EqualFold, then keeps the names that are equal to
-// lit: eq folds with strings.EqualFold, name_key with strings.ToLower.
+// NameEq looks lit up in the unique index on fold_key, store.FoldKey of
+// the name: two names are equal under strings.EqualFold, as eq compares
+// them, exactly when their keys are. A case-exact name must also be lit
+// byte for byte.
 func (filterSQL) NameEq(lit string, exact bool, args *sqlfilter.Args) string {
+	s := "r.fold_key = " + args.Add(store.FoldKey(lit))
 	if exact {
-		return "(r.name_key = " + args.Add(strings.ToLower(lit)) + " AND r.name = " + args.Add(lit) + ")"
+		s = "(" + s + " AND r.name = " + args.Add(lit) + ")"
 	}
-	variants, ok := lowerVariants(lit, maxNameVariants)
-	if !ok {
-		return "scim_fold(r.name) = " + args.Add(store.FoldKey(lit))
-	}
-	var in string
-	if len(variants) == 1 {
-		in = "r.name_key = " + args.Add(variants[0])
-	} else {
-		marks := make([]string, len(variants))
-		for i, v := range variants {
-			marks[i] = args.Add(v)
-		}
-		in = "r.name_key IN (" + strings.Join(marks, ", ") + ")"
-	}
-	return "(" + in + " AND scim_fold(r.name) = " + args.Add(store.FoldKey(lit)) + ")"
+	return s
 }
 
 func (filterSQL) PrefixEnd(p string) (string, bool) { return prefixEnd(p) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,8 +61,10 @@ func TestWhereUsesIndexes(t *testing.T) {
 		filter string
 		index  string
 	}{
-		{`userName eq "bjensen"`, "USING INDEX resources_name"},
-		{`userName eq "Jessica@example.com"`, "USING INDEX resources_name"},
+		{`userName eq "bjensen"`, "USING INDEX resources_fold_key"},
+		{`userName eq "Jessica@example.com"`, "USING INDEX resources_fold_key"},
+		// Six s: 2⁶ lower-case spellings, with ſ, but one fold key.
+		{`userName eq "Sessions.Assistants@example.com"`, "USING INDEX resources_fold_key"},
 		{`userName sw "bj"`, "USING INDEX resources_name"},
 		{`externalId eq "bjensen"`, "USING INDEX resources_external_id"},
 		{`id eq "u-bjensen"`, "USING INDEX sqlite_autoindex_resources_1"},
@@ -82,53 +83,6 @@ func TestWhereUsesIndexes(t *testing.T) {
 			text := queryPlan(t, d.db, `SELECT r.id FROM resources r WHERE r.directory_id = $1 AND r.type = $2 AND (`+cond+`)`, args...)
 			if !strings.Contains(text, "SEARCH r "+tt.index) || strings.Contains(text, "SCAN r") {
 				t.Errorf("plan for %s:\n%s\nwant SEARCH r %s", cond, text, tt.index)
-			}
-		})
-	}
-}
-
-// TestLowerVariants checks that lowerVariants finds the lower case of
-// every spelling that EqualFold equates.
-func TestLowerVariants(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []string
-	}{
-		{"BJensen", []string{"bjensen", "bjenſen"}},
-		{"İlkay", []string{"ilkay"}},
-		{"ΣΑ", []string{"σα", "ςα"}},
-		{"K", []string{"k"}},
-		{"", []string{""}},
-		{"A\xffſ\xc3", []string{"a\ufffds\ufffd", "a\ufffdſ\ufffd"}}, // invalid bytes as in strings.ToLower
-		{strings.Repeat("AB", 50_000) + "S", []string{strings.Repeat("ab", 50_000) + "s", strings.Repeat("ab", 50_000) + "ſ"}},
-	}
-	for _, tt := range tests {
-		got, ok := lowerVariants(tt.in, 16)
-		slices.Sort(got)
-		slices.Sort(tt.want)
-		if !ok || !slices.Equal(got, tt.want) {
-			t.Errorf("lowerVariants(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
-		}
-	}
-	if _, ok := lowerVariants("sssss", 16); ok {
-		t.Error(`lowerVariants("sssss", 16) has 32 variants, want ok false`)
-	}
-}
-
-// BenchmarkLowerVariants measures the lower cases of a userName eq value of
-// a megabyte (issue 11: building each variant anew at every rune took
-// minutes), with one variant and with the most that NameEq looks up.
-func BenchmarkLowerVariants(b *testing.B) {
-	for _, bm := range []struct{ name, s string }{
-		{"1 MB, one variant", strings.Repeat("A", 1<<20)},
-		{"1 MB, 32 variants", "SSSSS" + strings.Repeat("A", 1<<20-5)},
-	} {
-		b.Run(bm.name, func(b *testing.B) {
-			b.SetBytes(int64(len(bm.s)))
-			for b.Loop() {
-				if _, ok := lowerVariants(bm.s, maxNameVariants); !ok {
-					b.Fatal("too many variants")
-				}
 			}
 		})
 	}

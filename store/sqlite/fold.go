@@ -2,12 +2,9 @@ package sqlite
 
 import (
 	"database/sql/driver"
-	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	sqlite3 "modernc.org/sqlite"
 
@@ -82,81 +79,6 @@ func registerFunction(name string, f func(driver.Value) driver.Value) {
 	if err != nil {
 		panic("sqlite: " + err.Error())
 	}
-}
-
-// lowerVariants returns strings.ToLower of every string that equals s
-// under strings.EqualFold, at most max of them; ok is false when there are
-// more. A rune whose folding orbit has one lower case (most of them) yields
-// one variant, so there are usually few: "Jessica" has four, as "s" and
-// "ſ" fold together but lower-case apart.
-//
-// The lower case of a run of runes with one lower case each is made once
-// and appended to every variant; the variants are copied only at a rune
-// with several (at most log2(max) times). The cost is linear in len(s)
-// times the number of variants: a value of a megabyte costs milliseconds,
-// where building each variant anew at every rune cost minutes.
-func lowerVariants(s string, max int) (variants []string, ok bool) {
-	bufs := [][]byte{make([]byte, 0, len(s))}
-	run := make([]byte, 0, len(s)) // lower cases not yet in bufs
-	// No folding orbit has more than three lower cases (Unicode 15).
-	var orbit [4]rune
-	// one says, per ASCII byte, whether it has one lower case (1) or
-	// several (-1), once known: an ASCII run costs a lookup a byte.
-	var one [utf8.RuneSelf]int8
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if one[c] == 0 {
-				one[c] = -1
-				if len(lowerCases(rune(c), orbit[:0])) == 1 {
-					one[c] = 1
-				}
-			}
-			if one[c] == 1 {
-				if 'A' <= c && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				run = append(run, c)
-				i++
-				continue
-			}
-		}
-		// An invalid byte is utf8.RuneError, as in strings.ToLower.
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		lowers := lowerCases(r, orbit[:0])
-		if len(lowers) == 1 {
-			run = utf8.AppendRune(run, lowers[0])
-			continue
-		}
-		if len(bufs)*len(lowers) > max {
-			return nil, false
-		}
-		next := make([][]byte, 0, len(bufs)*len(lowers))
-		for _, b := range bufs {
-			b = append(b, run...)
-			for _, l := range lowers {
-				next = append(next, utf8.AppendRune(append(make([]byte, 0, cap(b)), b...), l))
-			}
-		}
-		bufs, run = next, run[:0]
-	}
-	variants = make([]string, len(bufs))
-	for i, b := range bufs {
-		variants[i] = string(append(b, run...))
-	}
-	return variants, true
-}
-
-// lowerCases appends to lowers the distinct lower cases of the runes that
-// fold together with r, r's own first.
-func lowerCases(r rune, lowers []rune) []rune {
-	lowers = append(lowers, unicode.ToLower(r))
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		if l := unicode.ToLower(f); !slices.Contains(lowers, l) {
-			lowers = append(lowers, l)
-		}
-	}
-	return lowers
 }
 
 // instantKey returns the text form of t that the store keeps times in

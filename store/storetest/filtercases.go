@@ -245,7 +245,7 @@ var UserFilters = []string{
 	`userName lt "a"`,
 	`userName gt "ä"`,
 	`userName eq "sassysusans"`,
-	`userName eq "SSSSSSSSSX"`, // more spellings than maxNameVariants
+	`userName eq "SSSSSSSSSX"`, // 2¹⁰ lower-case spellings (s, ſ): one fold key
 	`userName sw "ssss"`,
 	`userName ew "x"`,
 	// Other strings in attrs.
