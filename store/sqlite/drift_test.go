@@ -92,7 +92,8 @@ func TestEmailFilterUsesTheEmailIndex(t *testing.T) {
 		}
 	}
 	for _, f := range []string{`emails.value eq "u17@example.com"`, `emails[value eq "U17@EXAMPLE.COM" and type eq "work"]`,
-		`emails[value eq "u17@example.com" or value eq "u18@home.example"]`} {
+		`emails[value eq "u17@example.com" or value eq "u18@home.example"]`,
+		`emails[type eq "work"].value eq "u17@example.com"`} { // Entra's lookup
 		e, err := filter.Parse(f, users)
 		if err != nil {
 			t.Fatal(err)
