@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -50,10 +51,13 @@ func TestGroupCommitGivesEachCreateItsOwnOutcome(t *testing.T) {
 		t.Helper()
 		var items []*groupcommit.Item[sqlstore.Insert]
 		for _, j := range jobs {
-			_, ins, _, err := st.NewInsert(j.dir, user(t, users, j.userName))
+			out, ins, _, err := st.NewInsert(j.dir, user(t, users, j.userName))
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The event Create would add.
+			ins.Events = []sqlstore.PendingEvent{{Type: "user.created", Directory: j.dir, Resource: out.ID(), Time: out.Meta().Created,
+				Data: fmt.Appendf(nil, `{"id":%q,"userName":%q}`, out.ID(), j.userName), Context: []byte(`{"source":"scim"}`)}}
 			items = append(items, &groupcommit.Item[sqlstore.Insert]{Ctx: j.ctx, Value: ins})
 		}
 		if !flushInserts(ctx, newDialect(st.pool), func() []*groupcommit.Item[sqlstore.Insert] { return items }) {
@@ -91,6 +95,26 @@ func TestGroupCommitGivesEachCreateItsOwnOutcome(t *testing.T) {
 	slices.Sort(names)
 	if got := strings.Join(names, " "); got != "ada alan donald edsger grace taken" || page.Total != 6 {
 		t.Fatalf("stored %s (%d)", got, page.Total)
+	}
+	// An event for each create stored, none for the others, in the order
+	// of each batch (sorted by name, as the flush inserts them).
+	events, err := st.Events(ctx, store.EventQuery{Directory: d.ID, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created []string
+	for _, e := range events[1:] { // after directory.created
+		var data struct{ ID, UserName string }
+		if err := json.Unmarshal(e.Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		if e.Type != "user.created" || e.Resource != data.ID {
+			t.Errorf("event %s of %s: %s", e.Type, e.Resource, e.Data)
+		}
+		created = append(created, data.UserName)
+	}
+	if got := strings.Join(created, " "); got != "taken ada alan grace donald edsger" {
+		t.Errorf("events of creates %s, want taken ada alan grace donald edsger", got)
 	}
 }
 
