@@ -44,7 +44,7 @@ func limitedAPI(t *testing.T, cfg server.Config) (*api, *lookupCounter) {
 	cfg.Store, cfg.PasswordIterations, cfg.RateLimit = st, 1000, -1
 	srv := httptest.NewServer(server.New(cfg))
 	t.Cleanup(srv.Close)
-	a := &api{root: srv.URL, base: srv.URL + "/scim/v2", st: st, http: &http.Client{Timeout: 60 * time.Second}}
+	a := &api{root: srv.URL, base: srv.URL + "/scim/v2", st: st, http: &http.Client{Transport: srv.Client().Transport, Timeout: 60 * time.Second}}
 	return a.tenant(t, "acme"), st
 }
 

@@ -55,7 +55,7 @@ func TestServiceProviderConfigListsEveryWayToAuthenticate(t *testing.T) {
 		}
 		req, _ := http.NewRequest("GET", a.base+"/Users", nil)
 		auth(req)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := a.http.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

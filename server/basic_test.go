@@ -16,7 +16,7 @@ func TestHTTPBasicTakesTheDirectoryNameAndAToken(t *testing.T) {
 		get := func(user, pass string) int {
 			req, _ := http.NewRequest("GET", a.base+"/Users", nil)
 			req.SetBasicAuth(user, pass)
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := a.http.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

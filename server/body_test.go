@@ -101,7 +101,7 @@ func TestABodyTheClientBreaksIsAClientError(t *testing.T) {
 		if strings.Contains(logs.String(), "secret") {
 			t.Errorf("the log holds a body's password:\n%s", logs)
 		}
-		resp, err := http.Get(srv.URL + "/metrics")
+		resp, err := srv.Client().Get(srv.URL + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -90,7 +90,7 @@ func TestARequestCancelledMidQueryStopsUsingCPU(t *testing.T) {
 			ts := httptest.NewServer(server.New(server.Config{Store: st, RateLimit: -1}))
 			defer ts.Close()
 
-			client := &http.Client{Timeout: 100 * time.Millisecond}
+			client := &http.Client{Transport: ts.Client().Transport, Timeout: 100 * time.Millisecond}
 			req, _ := http.NewRequest("GET", ts.URL+server.BasePath+"/Users"+query("filter", q.Filter.String()), nil)
 			req.Header.Set("Authorization", "Bearer "+token)
 			if resp, err := client.Do(req); err == nil {
@@ -272,7 +272,7 @@ func TestABulkOperationCostsARequest(t *testing.T) {
 		a.must(t, 200, "POST", "/Bulk", creates("u1", "u2", "u3", "u4", "u5", "u6", "u7"))
 		a.must(t, 200, "GET", "/Users", nil) // the eighth token
 		impatient := *a
-		impatient.http = &http.Client{Timeout: 500 * time.Millisecond}
+		impatient.http = &http.Client{Transport: a.http.Transport, Timeout: 500 * time.Millisecond}
 		if r, err := impatient.send("POST", "/Bulk", creates("u8", "u9", "u10", "u11")); err == nil {
 			t.Fatalf("a bulk request of four operations with two tokens left answered %v; want it to wait", r)
 		}
@@ -315,7 +315,7 @@ func TestPasswordsAreHashedOneAtATime(t *testing.T) {
 			t.Fatalf("hashed %q, want first", pw)
 		}
 		impatient := *a
-		impatient.http = &http.Client{Timeout: 300 * time.Millisecond}
+		impatient.http = &http.Client{Transport: a.http.Transport, Timeout: 300 * time.Millisecond}
 		if r, err := impatient.send("POST", "/Users", `{"userName":"bob","password":"second"}`); err == nil {
 			t.Fatalf("a create while another password is hashed answered %v; want it to wait", r)
 		}

@@ -177,7 +177,7 @@ func TestDiscoveryNeedsNoToken(t *testing.T) {
 		for _, path := range []string{"/ResourceTypes/Nope", "/Schemas/urn:example:no:such:schema"} {
 			a.mustFail(t, http.StatusNotFound, "", http.MethodGet, path, nil)
 		}
-		resp, err := http.Get(a.root + "/healthz")
+		resp, err := a.http.Get(a.root + "/healthz")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -100,7 +100,10 @@ func newAPI(t *testing.T, cfg server.Config) *api {
 	}
 	srv := httptest.NewServer(server.New(cfg))
 	t.Cleanup(srv.Close)
-	a := &api{root: srv.URL, base: srv.URL + "/scim/v2", st: st, http: &http.Client{Timeout: 60 * time.Second}}
+	// The server's own transport, not http.DefaultTransport: every
+	// httptest server's Close closes DefaultTransport's idle connections,
+	// which fails a request of a parallel test taking one at that moment.
+	a := &api{root: srv.URL, base: srv.URL + "/scim/v2", st: st, http: &http.Client{Transport: srv.Client().Transport, Timeout: 60 * time.Second}}
 	return a.tenant(t, "acme")
 }
 

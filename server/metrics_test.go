@@ -18,7 +18,7 @@ func TestMetricsCountRequestsByRouteMethodAndStatus(t *testing.T) {
 		u := a.create(t, "/Users", `{"userName":"ann"}`)
 		a.must(t, 200, "GET", "/Users/"+u["id"].(string), nil)
 		a.mustFail(t, 404, "", "GET", "/Users/no-such-id", nil)
-		resp, err := http.Get(a.root + "/metrics")
+		resp, err := a.http.Get(a.root + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +54,7 @@ func TestSplitHandlersAreCountedAndRecovered(t *testing.T) {
 	defer apiSrv.Close()
 	defer adminSrv.Close()
 	for path, want := range map[string]int{"/api/v1/boom": 500, "/api/v1/none": 404, "/scim/v2/Users": 404} {
-		resp, err := http.Get(adminSrv.URL + path)
+		resp, err := adminSrv.Client().Get(adminSrv.URL + path)
 		if err != nil {
 			t.Fatalf("GET %s on the admin listener: %v", path, err)
 		}
@@ -63,10 +63,10 @@ func TestSplitHandlersAreCountedAndRecovered(t *testing.T) {
 			t.Errorf("GET %s on the admin listener: %d, want %d", path, resp.StatusCode, want)
 		}
 	}
-	if resp, err := http.Get(apiSrv.URL + "/api/v1/boom"); err != nil || resp.StatusCode != 404 {
+	if resp, err := apiSrv.Client().Get(apiSrv.URL + "/api/v1/boom"); err != nil || resp.StatusCode != 404 {
 		t.Errorf("GET /api/v1/boom on the SCIM listener: %v %v, want a 404", resp.StatusCode, err)
 	}
-	resp, err := http.Get(apiSrv.URL + "/metrics")
+	resp, err := apiSrv.Client().Get(apiSrv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func postToken(t *testing.T, a *api, form url.Values, basic ...string) (int, map
 	if len(basic) == 2 {
 		req.SetBasicAuth(basic[0], basic[1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := a.http.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

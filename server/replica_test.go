@@ -36,7 +36,7 @@ func replicas(t *testing.T, dbURL string, n int) (apis []*api) {
 		srv := httptest.NewServer(server.New(server.Config{Store: st, PasswordIterations: 1000, RateLimit: -1,
 			Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}))
 		t.Cleanup(srv.Close)
-		a := &api{root: srv.URL, base: srv.URL + "/scim/v2", st: st, http: &http.Client{Timeout: 60 * time.Second}}
+		a := &api{root: srv.URL, base: srv.URL + "/scim/v2", st: st, http: &http.Client{Transport: srv.Client().Transport, Timeout: 60 * time.Second}}
 		if first == nil {
 			first = a.tenant(t, "acme")
 			a = first

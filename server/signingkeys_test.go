@@ -76,8 +76,9 @@ func secretKey(t *testing.T, secret string) *sqlstore.SecretKey {
 }
 
 // serveStore opens the store at loc with opts and serves it on a loopback
-// port, returning its SCIM base URL.
-func serveStore(t *testing.T, loc string, opts ...sqlstore.Option) (store.Store, string) {
+// port, returning its SCIM base URL and a client of the server (with a
+// transport of its own, not http.DefaultTransport: see newAPI).
+func serveStore(t *testing.T, loc string, opts ...sqlstore.Option) (store.Store, string, *http.Client) {
 	t.Helper()
 	st, err := database.Open(context.Background(), loc, opts...)
 	if err != nil {
@@ -86,15 +87,16 @@ func serveStore(t *testing.T, loc string, opts ...sqlstore.Option) (store.Store,
 	t.Cleanup(func() { st.Close() })
 	srv := httptest.NewServer(server.New(server.Config{Store: st, RateLimit: -1}))
 	t.Cleanup(srv.Close)
-	return st, srv.URL + server.BasePath
+	return st, srv.URL + server.BasePath, srv.Client()
 }
 
-// getUsers answers the status of GET /Users with the bearer token.
-func getUsers(t *testing.T, base, token string) int {
+// getUsers answers the status of GET /Users with the bearer token, sent
+// by client.
+func getUsers(t *testing.T, client *http.Client, base, token string) int {
 	t.Helper()
 	req, _ := http.NewRequest("GET", base+"/Users", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,15 +142,15 @@ func TestSigningKeysAreEncryptedAtRest(t *testing.T) {
 
 		// The first start with a secret key encrypts it; the JWT signed
 		// before still verifies, and so does one signed now.
-		st, base := serveStore(t, loc, sqlstore.WithSecretKey(key))
-		if got := getUsers(t, base, before); got != 200 {
+		st, base, client := serveStore(t, loc, sqlstore.WithSecretKey(key))
+		if got := getUsers(t, client, base, before); got != 200 {
 			t.Fatalf("a JWT signed before encryption answered %d, want 200", got)
 		}
 		now, err := server.IssueJWT(ctx, st, dir.ID, "token:"+tok.ID, time.Now().Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := getUsers(t, base, now); got != 200 {
+		if got := getUsers(t, client, base, now); got != 200 {
 			t.Fatalf("a JWT signed after encryption answered %d, want 200", got)
 		}
 		// A new key is made encrypted too.
@@ -176,14 +178,14 @@ func TestSigningKeysAreEncryptedAtRest(t *testing.T) {
 		// Without one, the store opens, but reading a key says why it
 		// cannot, and the server answers a JWT with its own error, not 401,
 		// and makes no new key in clear.
-		none, base := serveStore(t, loc)
+		none, base, client := serveStore(t, loc)
 		if _, err := none.SigningKey(ctx, clear.ID); !errors.Is(err, sqlstore.ErrNoSecretKey) || !strings.Contains(err.Error(), key.ID()) {
 			t.Fatalf("reading an encrypted key without a secret key: %v, want ErrNoSecretKey naming %s", err, key.ID())
 		}
 		if _, err := none.CurrentSigningKey(ctx, time.Nanosecond); !errors.Is(err, sqlstore.ErrNoSecretKey) {
 			t.Fatalf("rotating without a secret key: %v, want ErrNoSecretKey", err)
 		}
-		if got := getUsers(t, base, before); got != 500 {
+		if got := getUsers(t, client, base, before); got != 500 {
 			t.Fatalf("a JWT on a server without the secret key answered %d, want 500", got)
 		}
 		if n := len(storedSigningKeys(t, loc)); n != 2 {
