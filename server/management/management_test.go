@@ -29,6 +29,10 @@ type env struct {
 	st  store.Store
 	url string
 	key string
+	// client sends requests through the server's own transport, not
+	// http.DefaultTransport, whose idle connections any httptest server's
+	// Close closes under the parallel tests' requests.
+	client *http.Client
 }
 
 // forEachStore runs test on SQLite and on PostgreSQL (a database of the
@@ -56,7 +60,7 @@ func forEachStore(t *testing.T, test func(t *testing.T, e *env)) {
 			srv := httptest.NewServer(server.New(server.Config{Store: st, RateLimit: -1,
 				Handlers: map[string]http.Handler{management.BasePath + "/": api}}))
 			t.Cleanup(srv.Close)
-			test(t, &env{t: t, st: st, url: srv.URL, key: key})
+			test(t, &env{t: t, st: st, url: srv.URL, key: key, client: srv.Client()})
 		})
 	}
 }
@@ -75,7 +79,7 @@ func (e *env) do(method, path, token, body string) (int, string) {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -340,7 +344,7 @@ func TestStreamResumesWithoutGaps(t *testing.T) {
 		req, _ := http.NewRequestWithContext(ctx, "GET", e.url+"/api/v1/events/stream?directory=acme", nil)
 		req.Header.Set("Authorization", "Bearer "+e.key)
 		req.Header.Set("Last-Event-ID", "1")
-		res, err := http.DefaultClient.Do(req)
+		res, err := e.client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
