@@ -29,7 +29,7 @@ func TestAStreamWritesEventsAndKeepsAlive(t *testing.T) {
 		s.KeepAlive(ctx, 10*time.Millisecond, cancel)
 	}))
 	defer srv.Close()
-	res, err := http.Get(srv.URL)
+	res, err := srv.Client().Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestAHandlerReturnsWhileKeepingAlive(t *testing.T) {
 	}))
 	defer srv.Close()
 	for range 50 {
-		res, err := http.Get(srv.URL)
+		res, err := srv.Client().Get(srv.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
