@@ -22,7 +22,7 @@ import (
 func TestWithoutASessionPagesSendToTheLoginAndFormsAreRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, console.Config{}, false)
-	b := e.browser(t, http.DefaultClient)
+	b := e.browser(t, e.client)
 	for _, path := range []string{"/ui/", "/ui/requests?status=4xx", "/ui/live", "/ui/directories/x/users"} {
 		p := b.get(path).must(t, http.StatusSeeOther)
 		if loc := p.header.Get("Location"); loc != "/ui/login?next="+url.QueryEscape(path) {
@@ -52,7 +52,7 @@ func TestASetupLinkSetsThePasswordOnceAndLogsIn(t *testing.T) {
 	e := newEnv(t, console.Config{}, false)
 	ctx := context.Background()
 	link := e.setupLink(t)
-	b := e.browser(t, http.DefaultClient)
+	b := e.browser(t, e.client)
 	p := b.get("/ui/setup?token="+url.QueryEscape(link)).must(t, 200)
 	form := url.Values{"csrf": {p.csrf(t)}, "token": {link}, "password": {"short"}, "confirm": {"short"}}
 	if p := b.post("/ui/setup", form).must(t, http.StatusBadRequest); !strings.Contains(p.body, "at least 12 characters") {
@@ -68,7 +68,7 @@ func TestASetupLinkSetsThePasswordOnceAndLogsIn(t *testing.T) {
 	if p := b.get("/ui/").must(t, 200); !strings.Contains(p.body, "ada") {
 		t.Errorf("the logged-in page does not name the admin:\n%s", p.body)
 	}
-	other := e.browser(t, http.DefaultClient)
+	other := e.browser(t, e.client)
 	other.get("/ui/setup?token="+url.QueryEscape(link)).must(t, http.StatusUnauthorized)
 	_, hash, err := e.st.AdminPassword(ctx, "ada")
 	if err != nil || !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") || strings.Contains(hash, testPassword) {
@@ -103,7 +103,7 @@ func TestTheSessionCookieIsSecureUnderTLS(t *testing.T) {
 func TestAFormWithoutItsCSRFTokenIsRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, console.Config{}, false)
-	b := e.login(t, http.DefaultClient)
+	b := e.login(t, e.client)
 	csrf := b.get("/ui/").must(t, 200).csrf(t)
 	b.post("/ui/directories", url.Values{"name": {"acme"}}).must(t, http.StatusForbidden)
 	wrong := "0" + csrf[1:]
@@ -119,7 +119,7 @@ func TestAFormWithoutItsCSRFTokenIsRefused(t *testing.T) {
 		t.Fatalf("the form with its CSRF token made no directory: %v", err)
 	}
 	// The login form has a token of its own.
-	anon := e.browser(t, http.DefaultClient)
+	anon := e.browser(t, e.client)
 	anon.post("/ui/login", url.Values{"name": {"ada"}, "password": {testPassword}}).must(t, http.StatusForbidden)
 }
 
@@ -134,7 +134,7 @@ func TestAWrongPasswordIs401AndLoginsAreRateLimited(t *testing.T) {
 	if _, err := e.st.SetAdminPassword(ctx, "ada", hash); err != nil {
 		t.Fatal(err)
 	}
-	b := e.browser(t, http.DefaultClient)
+	b := e.browser(t, e.client)
 	csrf := b.get("/ui/login").must(t, 200).csrf(t)
 	for _, name := range []string{"ada", "nobody"} {
 		p := b.post("/ui/login", url.Values{"csrf": {csrf}, "name": {name}, "password": {"wrong password!"}}).must(t, http.StatusUnauthorized)
@@ -158,7 +158,7 @@ func TestLoginSendsOnlyToConsolePages(t *testing.T) {
 	hash, _ := console.HashPassword(testPassword)
 	e.st.SetAdminPassword(context.Background(), "ada", hash)
 	for _, next := range []string{"https://evil.example/", "//evil.example/ui/", "/ui/\\evil", "/scim/v2/Users"} {
-		b := e.browser(t, http.DefaultClient)
+		b := e.browser(t, e.client)
 		csrf := b.get("/ui/login").must(t, 200).csrf(t)
 		p := b.post("/ui/login", url.Values{"csrf": {csrf}, "name": {"ada"}, "password": {testPassword}, "next": {next}}).must(t, 303)
 		if loc := p.header.Get("Location"); loc != "/ui/" {
@@ -179,11 +179,11 @@ func TestSessionsExpireAndLogoutEndsThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := e.browser(t, http.DefaultClient)
+	b := e.browser(t, e.client)
 	b.http.Jar.SetCookies(mustURL(t, e.url+"/ui/"), []*http.Cookie{{Name: "roster_session", Value: expired}})
 	b.get("/ui/").must(t, http.StatusSeeOther)
 
-	b = e.login(t, http.DefaultClient)
+	b = e.login(t, e.client)
 	csrf := b.get("/ui/").must(t, 200).csrf(t)
 	b.post("/ui/logout", url.Values{"csrf": {csrf}}).must(t, http.StatusSeeOther)
 	b.get("/ui/").must(t, http.StatusSeeOther)
@@ -194,7 +194,7 @@ var nonceAttr = regexp.MustCompile(`<script src="/ui/static/console.js" nonce="(
 func TestEveryPageHasAStrictCSPWithANonce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, console.Config{}, false)
-	b := e.login(t, http.DefaultClient)
+	b := e.login(t, e.client)
 	seen := map[string]bool{}
 	for _, path := range []string{"/ui/login", "/ui/", "/ui/requests", "/ui/live"} {
 		p := b.get(path).must(t, 200)
@@ -242,7 +242,7 @@ func TestEveryPageRendersAndEscapesWhatItShows(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, console.Config{}, false)
 	ctx := context.Background()
-	b := e.login(t, http.DefaultClient)
+	b := e.login(t, e.client)
 	d := e.createDirectory(t, "acme<b>")
 	const xss = `<img src=x onerror=alert(1)>`
 	u := createUser(t, e.st, d.ID, `{"userName":"`+strings.ReplaceAll(xss, `"`, `\"`)+`","externalId":"ext-1","name":{"givenName":"Ann","familyName":"Lee"},`+
@@ -299,7 +299,7 @@ func TestATokensSecretIsShownOnceAndRevokingItShutsSCIMOut(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, console.Config{}, false)
 	ctx := context.Background()
-	b := e.login(t, http.DefaultClient)
+	b := e.login(t, e.client)
 	d := e.createDirectory(t, "acme")
 	dir := "/ui/directories/" + d.ID
 	csrf := b.get(dir).must(t, 200).csrf(t)
@@ -314,7 +314,7 @@ func TestATokensSecretIsShownOnceAndRevokingItShutsSCIMOut(t *testing.T) {
 	scim := func() int {
 		req, _ := http.NewRequest("GET", e.url+"/scim/v2/Users", nil)
 		req.Header.Set("Authorization", "Bearer "+secret)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := e.client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,7 +358,7 @@ func TestTheRequestLogShowsSCIMRequestsByFilter(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, console.Config{}, false)
 	ctx := context.Background()
-	b := e.login(t, http.DefaultClient)
+	b := e.login(t, e.client)
 	d := e.createDirectory(t, "acme")
 	_, secret, err := e.st.CreateToken(ctx, d.ID, "okta", time.Time{})
 	if err != nil {
@@ -368,7 +368,7 @@ func TestTheRequestLogShowsSCIMRequestsByFilter(t *testing.T) {
 		req, _ := http.NewRequest(method, e.url+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+secret)
 		req.Header.Set("Content-Type", "application/scim+json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := e.client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -408,7 +408,7 @@ func TestTheLiveFeedStreamsChangesAsTheyCommit(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, console.Config{}, false)
 	ctx := context.Background()
-	b := e.login(t, http.DefaultClient)
+	b := e.login(t, e.client)
 	d := e.createDirectory(t, "acme")
 	for _, path := range []string{"/ui/live/stream?directory=" + d.ID, "/ui/live/stream"} {
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -476,7 +476,7 @@ func TestTheSessionCookieIsSecureBehindATLSProxy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, console.Config{SCIMBaseURL: "https://scim.example.com/scim/v2"}, false)
 	link := e.setupLink(t)
-	b := e.browser(t, http.DefaultClient)
+	b := e.browser(t, e.client)
 	p := b.get("/ui/setup?token="+url.QueryEscape(link)).must(t, 200)
 	// The jar keeps the form's Secure cookie from plain HTTP; send it by hand.
 	form := url.Values{"csrf": {p.csrf(t)}, "token": {link}, "password": {testPassword}, "confirm": {testPassword}}

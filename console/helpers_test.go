@@ -25,6 +25,11 @@ import (
 type env struct {
 	st  *sqlite.Store
 	url string
+	// client is the server's own (httptest's Client): a test's requests
+	// go through its transport, not http.DefaultTransport, whose idle
+	// connections every httptest server's Close closes, failing a request
+	// of a parallel test that takes one at that moment.
+	client *http.Client
 }
 
 func newEnv(t testing.TB, cfg console.Config, tls bool) *env {
@@ -47,7 +52,7 @@ func newEnv(t testing.TB, cfg console.Config, tls bool) *env {
 		srv = httptest.NewServer(h)
 	}
 	t.Cleanup(srv.Close)
-	return &env{st: st, url: srv.URL}
+	return &env{st: st, url: srv.URL, client: srv.Client()}
 }
 
 // openStore opens a SQLite store of the test's own, closed when it ends.

@@ -53,7 +53,7 @@ func TestAFailingWebhookShowsAndItsDeadLettersAreRedelivered(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b := e.login(t, http.DefaultClient)
+	b := e.login(t, e.client)
 	if p := b.get("/ui/").must(t, 200); !strings.Contains(p.body, "(1 failing)") {
 		t.Errorf("the directories page does not show the failing webhook:\n%s", p.body)
 	}
