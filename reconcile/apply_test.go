@@ -16,6 +16,8 @@ import (
 // second DELETE of it is in flight too, or a while has passed, and records
 // whether two were: whether the engine sends them concurrently.
 type overlap struct {
+	base http.RoundTripper // where requests go on to
+
 	mu       sync.Mutex
 	inFlight map[string]int
 	together map[string]chan struct{} // closed when two were in flight
@@ -23,7 +25,7 @@ type overlap struct {
 
 func (o *overlap) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Method != http.MethodDelete {
-		return http.DefaultTransport.RoundTrip(r)
+		return o.base.RoundTrip(r)
 	}
 	coll := "Groups"
 	if strings.Contains(r.URL.Path, "/Users/") {
@@ -48,7 +50,7 @@ func (o *overlap) RoundTrip(r *http.Request) (*http.Response, error) {
 	case <-together:
 	case <-time.After(time.Second):
 	}
-	resp, err := http.DefaultTransport.RoundTrip(r)
+	resp, err := o.base.RoundTrip(r)
 	o.mu.Lock()
 	o.inFlight[coll]--
 	o.mu.Unlock()
@@ -86,7 +88,7 @@ func TestDeletionsRunConcurrencyWide(t *testing.T) {
 		return out
 	}
 	src := &memSource{snap: source.Snapshot{Users: people(6), Groups: groups("old")}}
-	ov := &overlap{inFlight: map[string]int{}, together: map[string]chan struct{}{}}
+	ov := &overlap{base: testTransport(t), inFlight: map[string]int{}, together: map[string]chan struct{}{}}
 	e, _ := newEngine(t, url, token, src, client.WithTransport(ov))
 	e.Policy = reconcile.Policy{Delete: true, RetireGroups: reconcile.RetireDelete, MaxDeprovision: 5}
 	e.Concurrency = 4

@@ -65,7 +65,7 @@ func TestDaemonRunsOnScheduleAndTrigger(t *testing.T) {
 	srv := httptest.NewServer(d.TriggerHandler())
 	defer srv.Close()
 	for want := 2; want <= 4; want++ {
-		resp, err := http.Post(srv.URL, "", nil)
+		resp, err := srv.Client().Post(srv.URL, "", nil)
 		if err != nil || resp.StatusCode != http.StatusAccepted {
 			t.Fatalf("trigger: %v %v", resp, err)
 		}

@@ -86,7 +86,7 @@ func newFixture(t *testing.T) *fixture {
 	_, token, _ := st.CreateToken(ctx, d.ID, "sync", time.Time{})
 	srv := httptest.NewServer(server.New(server.Config{Store: st, RateLimit: -1, PasswordIterations: 1000}))
 	t.Cleanup(srv.Close)
-	cnt := &counter{base: http.DefaultTransport}
+	cnt := &counter{base: testTransport(t)}
 	c, err := client.New(srv.URL+"/scim/v2", client.WithToken(token), client.WithTransport(cnt))
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package reconcile_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -193,7 +192,7 @@ func TestGroupAdoptedByDisplayName(t *testing.T) {
 
 func TestMembershipIsBatched(t *testing.T) {
 	url, token := startRoster(t)
-	log := &requestLog{base: http.DefaultTransport}
+	log := &requestLog{base: testTransport(t)}
 	users := people(10)
 	src := &memSource{snap: source.Snapshot{Users: users, Groups: []source.Group{{ID: "g", Name: "Everyone"}}}}
 	e, _ := newEngine(t, url, token, src, client.WithMemberBatch(3), client.WithTransport(log))

@@ -2,7 +2,6 @@ package reconcile_test
 
 import (
 	"context"
-	"net/http"
 	"slices"
 	"testing"
 
@@ -13,7 +12,7 @@ import (
 func TestOnePercentChangedCostsOneRequestEach(t *testing.T) {
 	ctx := context.Background()
 	url, token := startRoster(t)
-	log := &requestLog{base: http.DefaultTransport}
+	log := &requestLog{base: testTransport(t)}
 	users := people(200)
 	var groups []source.Group
 	for g := range 10 {

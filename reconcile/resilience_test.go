@@ -45,7 +45,9 @@ func newFlakyProxy(t *testing.T, rosterURL string) (*flakyProxy, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &flakyProxy{target: httputil.NewSingleHostReverseProxy(u), failedOnce: map[string]bool{}}
+	target := httputil.NewSingleHostReverseProxy(u)
+	target.Transport = testTransport(t)
+	p := &flakyProxy{target: target, failedOnce: map[string]bool{}}
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
 	return p, srv.URL

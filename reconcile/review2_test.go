@@ -149,7 +149,7 @@ func TestAGroupAdoptedIsGivenItsExternalIdByAnAdd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	log := &bodyLog{base: http.DefaultTransport}
+	log := &bodyLog{base: testTransport(t)}
 	c, err := client.New(f.url, client.WithToken(f.token), client.WithTransport(log))
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +232,7 @@ func TestEveryMemberChangeIsTriedOneByOne(t *testing.T) {
 	}
 	// The first removal sent alone is refused, whichever it is.
 	refused := false
-	log := &bodyLog{base: http.DefaultTransport, match: func(method, path, body string) bool {
+	log := &bodyLog{base: testTransport(t), match: func(method, path, body string) bool {
 		if method != http.MethodPatch || !strings.HasPrefix(path, "/Groups/") || strings.Count(body, `"op"`) != 1 || !strings.Contains(body, `"remove"`) || refused {
 			return false
 		}

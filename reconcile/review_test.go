@@ -181,6 +181,7 @@ func TestANewUserTakesTheUserNameARenamedOneGaveUp(t *testing.T) {
 // what a crash at that moment would leave on disk.
 // Apply sends requests concurrently, so done is guarded by mu.
 type crashCopy struct {
+	base                http.RoundTripper // where requests go on to
 	statePath, copyPath string
 
 	mu   sync.Mutex
@@ -188,7 +189,7 @@ type crashCopy struct {
 }
 
 func (c *crashCopy) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(r)
+	resp, err := c.base.RoundTrip(r)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err == nil && !c.done && r.Method == http.MethodPost && resp.StatusCode == http.StatusCreated {
@@ -210,7 +211,7 @@ func (c *crashCopy) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestAUserCreatedByARunThatCrashedIsDeactivatedWhenItLeaves(t *testing.T) {
 	url, token := startRoster(t)
 	src := &memSource{snap: source.Snapshot{Users: people(3)}}
-	crash := &crashCopy{copyPath: filepath.Join(t.TempDir(), "crashed.json")}
+	crash := &crashCopy{base: testTransport(t), copyPath: filepath.Join(t.TempDir(), "crashed.json")}
 	e, statePath := newEngine(t, url, token, src, client.WithTransport(crash))
 	crash.statePath = statePath
 	mustSync(t, e) // ends normally; the test then puts back the crashed state

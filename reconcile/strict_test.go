@@ -3,7 +3,6 @@ package reconcile_test
 import (
 	"context"
 	"maps"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -88,7 +87,7 @@ func staff() *memSource {
 // client that counts its writes and retries quickly.
 func strictEngine(t *testing.T, baseURL, token string, src source.Source) (*reconcile.Engine, *counter) {
 	t.Helper()
-	count := &counter{base: http.DefaultTransport}
+	count := &counter{base: testTransport(t)}
 	c, err := client.New(baseURL, client.WithToken(token), client.WithTransport(count), client.WithRetries(10, time.Millisecond, 5*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

@@ -42,6 +42,18 @@ func startRoster(t testing.TB) (baseURL, token string) {
 	return srv.URL, token
 }
 
+// testTransport returns a transport of t's own, for what sends requests
+// through a transport it is given (a recording transport, a reverse
+// proxy): a clone of http.DefaultTransport, not DefaultTransport itself,
+// whose idle connections every httptest server's Close closes, failing a
+// request of a parallel test that takes one at that moment. Its idle
+// connections are closed when t ends.
+func testTransport(t testing.TB) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	return tr
+}
+
 // requestLog records the requests a client sends, as "METHOD /path"
 // relative to the SCIM base URL's path.
 type requestLog struct {

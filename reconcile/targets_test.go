@@ -41,6 +41,7 @@ func startScimmy(t *testing.T) (baseURL, token string) {
 type strictProxy struct {
 	roster  *url.URL
 	proxy   http.Handler
+	client  *http.Client // of the proxy's own transport, for its reads of Roster
 	token   string
 	maxOps  int
 	faults  float64
@@ -69,7 +70,10 @@ func startStrictProxy(t *testing.T, maxOps int, faults float64) (baseURL, token 
 	if err != nil {
 		t.Fatal(err)
 	}
-	p = &strictProxy{roster: u, proxy: httputil.NewSingleHostReverseProxy(u), token: token, maxOps: maxOps, faults: faults,
+	tr := testTransport(t)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.Transport = tr
+	p = &strictProxy{roster: u, proxy: proxy, client: &http.Client{Transport: tr}, token: token, maxOps: maxOps, faults: faults,
 		rand: rand.New(rand.NewPCG(7, 14)), refused: map[string]int{}}
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
@@ -190,7 +194,7 @@ func (p *strictProxy) matches(r *http.Request, path string) bool {
 	}
 	req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, p.roster.String()+r.URL.Path, nil)
 	req.Header.Set("Authorization", "Bearer "+p.token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := p.client.Do(req)
 	if err != nil {
 		return true
 	}

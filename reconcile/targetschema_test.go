@@ -23,6 +23,7 @@ func schemaFront(t *testing.T, answer func(w http.ResponseWriter, r *http.Reques
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.Transport = testTransport(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/Schemas") {
 			answer(w, r, proxy)
