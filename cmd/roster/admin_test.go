@@ -81,7 +81,8 @@ func TestAdminAddrMovesTheConsoleAndTheManagementAPI(t *testing.T) {
 	if !strings.Contains(stdout.String(), admin+"/ui/setup?token=rsu_") {
 		t.Errorf("the first-run link does not point at the admin address %s:\n%s", admin, stdout.String())
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := testClient(t)
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	get := func(url string) int {
 		resp, err := client.Get(url)
 		if err != nil {

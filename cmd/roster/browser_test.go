@@ -155,12 +155,13 @@ func TestTheConsoleInABrowser(t *testing.T) {
 		t.Fatalf("roster webhook create: %v\n%s", err, out)
 	}
 
+	client := testClient(t)
 	scim := func(method, path, body string, want int) string {
 		t.Helper()
 		req, _ := http.NewRequest(method, base+"/scim/v2"+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+secret)
 		req.Header.Set("Content-Type", "application/scim+json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +270,7 @@ func TestTheConsoleInABrowser(t *testing.T) {
 	for {
 		req, _ := http.NewRequest("GET", base+"/scim/v2/Users", nil)
 		req.Header.Set("Authorization", "Bearer "+secret)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

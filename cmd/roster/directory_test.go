@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -188,7 +187,7 @@ func TestClientCreatePrintsTheTokenURL(t *testing.T) {
 	if vars["TOKEN_URL"] != rs.root+"/oauth/token" {
 		t.Fatalf("-o env printed %q, want TOKEN_URL=%s/oauth/token", out, rs.root)
 	}
-	resp, err := http.PostForm(vars["TOKEN_URL"], url.Values{"grant_type": {"client_credentials"},
+	resp, err := testClient(t).PostForm(vars["TOKEN_URL"], url.Values{"grant_type": {"client_credentials"},
 		"client_id": {vars["CLIENT_ID"]}, "client_secret": {vars["CLIENT_SECRET"]}})
 	if err != nil {
 		t.Fatal(err)

@@ -46,11 +46,12 @@ func TestKilledServerLosesNoEvent(t *testing.T) {
 			t.Cleanup(func() { cmd.Process.Kill() })
 			base := waitFor(t, logs, regexp.MustCompile(`url=(http://127\.0\.0\.1:[0-9]+/scim/v2)`), exited)
 
+			client := testClient(t)
 			send := func(method, path, body string) (int, string, error) {
 				req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+token)
 				req.Header.Set("Content-Type", "application/scim+json")
-				res, err := http.DefaultClient.Do(req)
+				res, err := client.Do(req)
 				if err != nil {
 					return 0, "", err
 				}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,4 +89,16 @@ func TestAnUnknownCommandFailsWithASuggestion(t *testing.T) {
 			t.Errorf("roster %v: %v, %q; want the help", args, r.fail, r.out)
 		}
 	}
+}
+
+// testClient returns an HTTP client of t's own, for requests to servers
+// that are not httptest servers (whose Client would do): its transport is
+// a clone of http.DefaultTransport, not DefaultTransport itself, whose idle
+// connections every httptest server's Close closes, failing a request of
+// a parallel test that takes one at that moment. Its idle connections are
+// closed when t ends.
+func testClient(t *testing.T) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
 }

@@ -129,7 +129,7 @@ func TestServeStrict(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, url+"/Groups", strings.NewReader(group))
 			req.Header.Set("Authorization", "Bearer "+token)
 			req.Header.Set("Content-Type", "application/scim+json")
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := testClient(t).Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

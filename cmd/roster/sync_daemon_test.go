@@ -56,8 +56,9 @@ func TestSyncDaemon(t *testing.T) {
 		}
 		return m != nil
 	})
+	client := testClient(t)
 	metric := func() string {
-		resp, err := http.Get("http://" + addr + "/metrics")
+		resp, err := client.Get("http://" + addr + "/metrics")
 		if err != nil {
 			return ""
 		}
@@ -69,7 +70,7 @@ func TestSyncDaemon(t *testing.T) {
 	if !strings.Contains(metric(), `roster_sync_changes_total{kind="create"} 1`) {
 		t.Fatalf("metrics after the first run:\n%s", metric())
 	}
-	resp, err := http.Post("http://"+addr+"/run", "", nil)
+	resp, err := client.Post("http://"+addr+"/run", "", nil)
 	if err != nil || resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("POST /run: %v %v", resp, err)
 	}

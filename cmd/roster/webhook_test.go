@@ -91,11 +91,12 @@ func TestWebhookCommands(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- serve.ExecuteContext(ctx) }()
 	scimURL := serveURL(t, &logs, served)
+	client := testClient(t)
 	for _, name := range []string{"ada", "alan"} {
 		req, _ := http.NewRequest(http.MethodPost, scimURL+"/Users", strings.NewReader(`{"userName":"`+name+`"}`))
 		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("Content-Type", "application/scim+json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,12 +186,13 @@ func TestWebhookListenRefusesBadSignatures(t *testing.T) {
 	now := time.Now()
 	other, _ := webhook.Sign("whsec_"+strings.Repeat("WFla", 8), "evt_1", now, []byte(body))
 	good, _ := webhook.Sign(secret, "evt_1", now, []byte(body))
+	client := testClient(t)
 	for sig, want := range map[string]int{other: http.StatusUnauthorized, "": http.StatusUnauthorized, good: http.StatusNoContent} {
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(body))
 		req.Header.Set(webhook.HeaderID, "evt_1")
 		req.Header.Set(webhook.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 		req.Header.Set(webhook.HeaderSignature, sig)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
