@@ -291,6 +291,22 @@ func (s *suite) testPatchMembers(t *testing.T) {
 	}
 	_, err = s.patch(t, st, other.ID, s.groups, g.ID(), ops(`{"op":"add","path":"members","value":[`+member(0)+`]}`), "")
 	wantErr(t, "PATCH through another directory", err, store.ErrNotFound)
+	// A user is not a group: its id under the groups' type is not found,
+	// and no member is added to it, nor any event written.
+	_, err = s.patch(t, st, dir, s.groups, ids[1], ops(`{"op":"add","path":"members","value":[`+member(0)+`]}`), "")
+	wantErr(t, "PATCH of a user's id as a group", err, store.ErrNotFound)
+	if after, err := st.Events(ctx, store.EventQuery{Directory: dir, After: events[0].Seq, Limit: 10}); err != nil || len(after) != 0 {
+		t.Fatalf("events after a member add to a user: %+v, %v; want none", after, err)
+	}
+	u, err := st.Get(ctx, dir, s.users, ids[0], true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gr := range asList(u.Attrs["groups"]) {
+		if m, _ := gr.(map[string]any); m["value"] == ids[1] {
+			t.Fatalf("the user added to another user is in it: groups %v", u.Attrs["groups"])
+		}
+	}
 	// Changing a member's sub-attribute is refused.
 	_, err = s.patch(t, st, dir, s.groups, g.ID(), ops(`{"op":"replace","path":"members[value eq \"x\"].display","value":"y"}`), "")
 	var serr *scim.Error
