@@ -82,7 +82,8 @@ type Dialect[O any] interface {
 	Sendable(s string) bool
 	// NameEq returns the condition that r.name (userName or displayName)
 	// equals lit, not "": exactly when exact, else under strings.EqualFold.
-	// r.name_key holds strings.ToLower of r.name.
+	// r.fold_key holds store.FoldKey of r.name (equal keys, equal under
+	// EqualFold), in a unique index.
 	NameEq(lit string, exact bool, args *Args) string
 	// PrefixEnd returns the least string greater than every string that
 	// starts with p, in the order in which the dialect compares texts, if
