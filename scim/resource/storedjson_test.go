@@ -294,13 +294,7 @@ func TestStoredJSONAnswersStoredUsers(t *testing.T) {
 }
 
 func BenchmarkStoredJSON(b *testing.B) {
-	reg := newRegistry(b)
-	rt := reg.ResourceType("User")
-	r, err := resource.Decode(rt, readTestdata(b, "rfc7643-8.3-enterprise-user.json"), resource.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	delete(r.Attrs, "x509Certificates")
+	rt, r := enterpriseUser(b)
 	delete(r.Attrs, "groups")
 	s := storedOf(rt, storedBody(b, r))
 	buf := make([]byte, 0, 4096)
