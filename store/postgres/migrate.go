@@ -65,12 +65,9 @@ func runGoose(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
 	if _, err := p.Up(ctx); err != nil {
 		return 0, fmt.Errorf("postgres: migrate: %w", classify(err))
 	}
-	if err := sqlstore.CheckSchemaVersion(ctx, p); err != nil {
-		return 0, fmt.Errorf("postgres: %w", classify(err))
-	}
-	v, err := p.GetDBVersion(ctx)
+	v, err := sqlstore.CheckSchemaVersion(ctx, p)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: migrate: %w", classify(err))
+		return 0, fmt.Errorf("postgres: %w", classify(err))
 	}
 	return v, nil
 }

@@ -123,7 +123,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	if err := sqlstore.CheckSchemaVersion(ctx, p); err != nil {
+	if _, err := sqlstore.CheckSchemaVersion(ctx, p); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
 	return nil
