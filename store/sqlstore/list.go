@@ -13,18 +13,14 @@ import (
 // sort an ORDER BY (see Dialect), so only the page's rows are read.
 func (s *Store) List(ctx context.Context, dir string, q store.Query) (store.Page, error) {
 	sp, err := s.list(ctx, dir, q)
-	page := store.Page{Total: sp.Total, Next: sp.Next}
-	for _, st := range sp.Resources {
-		if err != nil {
-			break
-		}
-		var r *resource.Resource
-		if r, err = decodeStored(st); err == nil {
-			page.Resources = append(page.Resources, r)
-		}
-	}
 	if err != nil {
 		return store.Page{}, s.errorf("list "+q.Type.Name, err)
+	}
+	page := store.Page{Total: sp.Total, Next: sp.Next, Resources: make([]*resource.Resource, len(sp.Resources))}
+	for i, st := range sp.Resources {
+		if page.Resources[i], err = decodeStored(st); err != nil {
+			return store.Page{}, s.errorf("list "+q.Type.Name, err)
+		}
 	}
 	return page, nil
 }
