@@ -17,6 +17,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	broken   *prometheus.CounterVec
+	budget   prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -36,7 +37,11 @@ func newMetrics() *metrics {
 		Name: "roster_http_broken_request_bodies_total",
 		Help: "Requests answered 400 because the client broke its own body, by reason: timeout (it stalled past the read timeout), aborted (it closed the connection mid-body), malformed (bad chunked encoding).",
 	}, []string{"reason"})
-	m.registry.MustRegister(m.requests, m.latency, m.broken,
+	m.budget = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "roster_queries_over_budget_total",
+		Help: "List and search requests answered 400 tooMany because their query ran past the server's query budget.",
+	})
+	m.registry.MustRegister(m.requests, m.latency, m.broken, m.budget,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -58,3 +63,6 @@ func (m *metrics) observe(route, method string, status int, d time.Duration) {
 // brokenBody counts a request whose client broke its own body (see
 // brokenBody), apart from the server's faults.
 func (m *metrics) brokenBody(reason string) { m.broken.WithLabelValues(reason).Inc() }
+
+// overBudget counts a request whose query ran past the query budget.
+func (m *metrics) overBudget() { m.budget.Inc() }

@@ -217,10 +217,12 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, req request) error 
 // empty.
 func (s *server) listPage(r *http.Request, req request, q store.Query, p *resource.Projection) (store.Page, []json.RawMessage, error) {
 	base := s.baseURL(r)
+	ctx, cancel := s.queryContext(r.Context())
+	defer cancel()
 	sr, ok := s.Store.(store.StoredReader)
 	if !ok {
-		page, err := s.Store.List(r.Context(), req.dir, q)
-		if err != nil {
+		page, err := s.Store.List(ctx, req.dir, q)
+		if err = s.overBudget(ctx, err); err != nil {
 			return page, nil, err
 		}
 		resources := make([]json.RawMessage, len(page.Resources))
@@ -231,8 +233,8 @@ func (s *server) listPage(r *http.Request, req request, q store.Query, p *resour
 		page.Resources = nil
 		return page, resources, nil
 	}
-	sp, err := sr.ListStored(r.Context(), req.dir, q)
-	if err != nil {
+	sp, err := sr.ListStored(ctx, req.dir, q)
+	if err = s.overBudget(ctx, err); err != nil {
 		return store.Page{}, nil, err
 	}
 	resources := make([]json.RawMessage, len(sp.Resources))

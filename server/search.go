@@ -40,6 +40,8 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 	}
 	var parts []part
 	total := 0
+	ctx, cancel := s.queryContext(r.Context())
+	defer cancel()
 	for _, rt := range s.Registry.ResourceTypes() {
 		pr, err := resource.NewProjection(rt, sr.Attributes, sr.ExcludedAttributes)
 		if err != nil {
@@ -54,8 +56,8 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 				return err
 			}
 		}
-		page, err := s.Store.List(r.Context(), req.dir, q) // Count 0: the total only
-		if err != nil {
+		page, err := s.Store.List(ctx, req.dir, q) // Count 0: the total only
+		if err = s.overBudget(ctx, err); err != nil {
 			return err
 		}
 		parts = append(parts, part{rt, q, pr, page.Total})
@@ -73,8 +75,8 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 			break
 		}
 		pt.q.StartIndex, pt.q.Count = skip+1, left
-		page, err := s.Store.List(r.Context(), req.dir, pt.q)
-		if err != nil {
+		page, err := s.Store.List(ctx, req.dir, pt.q)
+		if err = s.overBudget(ctx, err); err != nil {
 			return err
 		}
 		for _, res := range page.Resources {

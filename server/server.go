@@ -32,6 +32,15 @@ type Config struct {
 	DefaultCount int
 	// MaxBodyBytes bounds request bodies (default 1 MiB); larger ones get 413.
 	MaxBodyBytes int64
+	// QueryBudget bounds the time the store may spend answering one list
+	// or search request (default 500 ms; negative turns the bound off).
+	// A filter no index serves makes the store read every resource of the
+	// type, and a deep startIndex skips through every one before it: at a
+	// million users that is seconds of CPU, which one request must not
+	// take. Past the budget the query stops and the request gets 400
+	// tooMany (RFC 7644 §3.12), telling the client to narrow its filter or
+	// page with a cursor.
+	QueryBudget time.Duration
 	// Logger receives one line per failed request that is the server's
 	// fault; nil discards.
 	Logger *slog.Logger
@@ -138,6 +147,9 @@ func newHandlers(cfg Config, split bool) (api, handlers http.Handler) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.QueryBudget == 0 {
+		cfg.QueryBudget = 500 * time.Millisecond
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

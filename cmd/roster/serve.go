@@ -32,7 +32,7 @@ func newServeCommand(env getenv) *cobra.Command {
 	var addr, adminAddr, baseURL, tlsCert, tlsKey, logFormat, logLevel, secretKeyFile string
 	var rateLimit float64
 	var strict, allowPrivateWebhooks, logBodies bool
-	var eventRetention, requestRetention time.Duration
+	var eventRetention, requestRetention, queryBudget time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the SCIM 2.0 server",
@@ -85,7 +85,8 @@ masked) only with --log-bodies.`,
 			}
 			return serve(ctx, cmd, logger, env, serveOptions{addr: addr, db: db.String(), baseURL: baseURL, rateLimit: rateLimit, tlsCert: tlsCert, tlsKey: tlsKey,
 				strict: strict, secretKeyFile: cmp.Or(secretKeyFile, env(secretKeyFileEnv)), eventRetention: eventRetention,
-				allowPrivateWebhooks: allowPrivateWebhooks, adminAddr: adminAddr, logBodies: logBodies, requestRetention: requestRetention})
+				allowPrivateWebhooks: allowPrivateWebhooks, adminAddr: adminAddr, logBodies: logBodies, requestRetention: requestRetention,
+				queryBudget: queryBudget})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "localhost:8080", "address to listen on")
@@ -99,6 +100,8 @@ masked) only with --log-bodies.`,
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "least severe log lines shown: debug, info, warn or error")
 	cmd.Flags().BoolVar(&strict, "strict", false, "answer 400 to schema URNs and attributes the schemas do not define, instead of ignoring them")
 	cmd.Flags().Float64Var(&rateLimit, "rate-limit", 100, "requests per second per token (bursts of twice that); 0 turns limiting off")
+	cmd.Flags().DurationVar(&queryBudget, "query-budget", 500*time.Millisecond,
+		"how long the database may work on one list or search request before it gets 400 tooMany (a filter no index serves, over many users); 0 turns the bound off")
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "public URL of the SCIM API behind a proxy, such as https://scim.example.com/scim/v2")
 	cmd.Flags().DurationVar(&eventRetention, "event-retention", event.DefaultRetention, "how long events are kept (the events API, webhooks, the stream)")
 	cmd.Flags().BoolVar(&allowPrivateWebhooks, "allow-private-webhooks", false,
@@ -113,7 +116,7 @@ type serveOptions struct {
 	addr, adminAddr, db, baseURL, tlsCert, tlsKey, secretKeyFile string
 	rateLimit                                                    float64
 	strict, allowPrivateWebhooks, logBodies                      bool
-	eventRetention, requestRetention                             time.Duration
+	eventRetention, requestRetention, queryBudget                time.Duration
 }
 
 // newLogger returns the logger of --log-format and --log-level (a level
@@ -219,7 +222,7 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 		AllowPrivateWebhooks: o.allowPrivateWebhooks, OnChange: hooks.Wake})
 	ui := console.New(console.Config{Store: cst, Logger: logger, SCIMBaseURL: baseURL, Redeliver: hooks.Redeliver})
 	admin := map[string]http.Handler{management.BasePath + "/": api, console.BasePath + "/": ui, console.BasePath: ui}
-	cfg := server.Config{Store: st, Logger: logger, BaseURL: baseURL,
+	cfg := server.Config{Store: st, Logger: logger, BaseURL: baseURL, QueryBudget: cmp.Or(o.queryBudget, -1), // 0 turns it off
 		RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict, RequestLog: reqLog, LogBodies: o.logBodies}
 	cfg.Handlers = admin
 	var handler, adminHandler http.Handler
