@@ -25,6 +25,9 @@ type Follower struct {
 	After int64
 	// Types, when not empty, keeps only events of these types.
 	Types []string
+	// Window is the most events a read of Types looks through (default
+	// DefaultWindow; see ReadPage).
+	Window int64
 	// Poll is how often to look for other processes' events (default
 	// DefaultPoll).
 	Poll time.Duration
@@ -45,14 +48,14 @@ func (f *Follower) Follow(ctx context.Context, fn func(store.Event) error) error
 		// Asked for before reading, so that a commit between the read and
 		// the wait still wakes it.
 		written := f.Store.EventsWritten()
-		n, err := f.read(ctx, fn)
+		more, err := f.read(ctx, fn)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
-		if n < batch && !wait(ctx, t, poll, written) {
+		if !more && !wait(ctx, t, poll, written) {
 			return nil
 		}
 	}
@@ -71,20 +74,21 @@ func wait(ctx context.Context, t *time.Timer, poll time.Duration, written <-chan
 	return true
 }
 
-// read hands on the events after f.After, one batch, and returns how many
-// it read.
-func (f *Follower) read(ctx context.Context, fn func(store.Event) error) (int, error) {
-	events, err := f.Store.Events(ctx, store.EventQuery{Directory: f.Directory, After: f.After, Types: f.Types, Limit: batch})
+// read hands on the events after f.After, one page (see ReadPage), and
+// says whether more may be there already.
+func (f *Follower) read(ctx context.Context, fn func(store.Event) error) (more bool, err error) {
+	p, err := ReadPage(ctx, f.Store, store.EventQuery{Directory: f.Directory, After: f.After, Types: f.Types, Limit: batch}, f.Window)
 	if err != nil {
-		return 0, fmt.Errorf("event: follow directory %s: %w", f.Directory, err)
+		return false, fmt.Errorf("event: follow: %w", err)
 	}
-	for _, e := range events {
+	for _, e := range p.Events {
 		if err := fn(e); err != nil {
-			return 0, err
+			return false, err
 		}
 		f.After = e.Seq
 	}
-	return len(events), nil
+	f.After = p.Next
+	return p.More, nil
 }
 
 // Source is what FollowAll reads: the events and the directories.
@@ -135,7 +139,7 @@ func FollowAll(ctx context.Context, src Source, poll time.Duration, fn func(stor
 		more := false
 		for id, seq := range after {
 			f := Follower{Store: src, Directory: id, After: seq}
-			n, err := f.read(ctx, fn)
+			fmore, err := f.read(ctx, fn)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -143,8 +147,8 @@ func FollowAll(ctx context.Context, src Source, poll time.Duration, fn func(stor
 				return err
 			}
 			after[id] = f.After
-			more = more || n == batch
-			if !live[id] && n < batch {
+			more = more || fmore
+			if !live[id] && !fmore {
 				delete(after, id)
 			}
 		}

@@ -153,6 +153,11 @@ type EventQuery struct {
 	After int64
 	// Types, when not empty, keeps only events of these types.
 	Types []string
+	// Through, when above 0, is the newest Seq to read: a reader of a few
+	// types bounds with it how many events the store looks through (see
+	// package event's ReadPage), since however few of them match, the
+	// store reads every event from After on until Limit do.
+	Through int64
 	// Limit is the most events to return (at least 1).
 	Limit int
 }

@@ -491,8 +491,10 @@ func (d *Deliverer) Redeliver(ctx context.Context, id, dir string, from, to int6
 	var out []store.DeliveryAttempt
 	for after := from - 1; after < to; {
 		// Only the types the webhook gets: the store skips the others,
-		// which a redelivery, moving no cursor, has no need to read.
-		evs, err := d.cfg.Store.Events(ctx, store.EventQuery{Directory: dir, After: after, Types: w.Types,
+		// which a redelivery, moving no cursor, has no need to read; and
+		// none past to, which it would otherwise look through to the
+		// newest event for the types it wants.
+		evs, err := d.cfg.Store.Events(ctx, store.EventQuery{Directory: dir, After: after, Types: w.Types, Through: to,
 			Limit: int(min(int64(d.cfg.Batch), to-after))})
 		if err != nil {
 			return out, err
@@ -502,9 +504,6 @@ func (d *Deliverer) Redeliver(ctx context.Context, id, dir string, from, to int6
 		}
 		for _, e := range evs {
 			after = e.Seq
-			if e.Seq > to {
-				continue
-			}
 			o := d.post(ctx, w, e)
 			if o.cancelled {
 				return out, ctx.Err()

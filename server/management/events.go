@@ -75,7 +75,10 @@ func intParam(r *http.Request, name string, def int64) (int64, error) {
 
 // listEvents answers GET /api/v1/events?directory=&after=&types=&limit=
 // with {"data": [event, …], "next_after": seq}: the events after the seq
-// after, in order; the next call asks for those after next_after.
+// after, in order; the next call asks for those after next_after. With
+// types, next_after may be past the last event in data (past events of
+// other types: see event.ReadPage), and data may be empty before the
+// newest event.
 func (a *api) listEvents(w http.ResponseWriter, r *http.Request) error {
 	dir, err := a.eventDirectory(r)
 	if err != nil {
@@ -96,18 +99,14 @@ func (a *api) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	events, err := a.Store.Events(r.Context(), store.EventQuery{Directory: dir, After: after, Types: types, Limit: int(limit)})
+	p, err := event.ReadPage(r.Context(), a.Store, store.EventQuery{Directory: dir, After: after, Types: types, Limit: int(limit)}, 0)
 	if err != nil {
 		return err
 	}
-	next := after
-	if len(events) > 0 {
-		next = events[len(events)-1].Seq
+	if p.Events == nil {
+		p.Events = []store.Event{}
 	}
-	if events == nil {
-		events = []store.Event{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": events, "next_after": next})
+	writeJSON(w, http.StatusOK, map[string]any{"data": p.Events, "next_after": p.Next})
 	return nil
 }
 

@@ -171,6 +171,12 @@ func TestTheAppProvisionsADirectoryAndReadsItsEvents(t *testing.T) {
 		if got := types(page.Data); got != "user.deactivated" {
 			t.Fatalf("types: %s", got)
 		}
+		// With types, next_after moves past the events that did not match,
+		// so that the next call does not read them again.
+		e.must("GET", "/api/v1/events?directory=acme&types=user.created", e.key, "", 200, &page)
+		if got := types(page.Data); got != "user.created" || page.NextAfter != 4 {
+			t.Fatalf("types=user.created: %s, next_after %d; want user.created, 4", got, page.NextAfter)
+		}
 
 		// The users, read through the API.
 		var users struct {

@@ -289,9 +289,9 @@ var statements = sqlstore.Statements{
 	KeepMembers: `DELETE FROM members WHERE directory_id = $1 AND group_id = $2
 		AND member_id NOT IN (SELECT value FROM json_each($3)) RETURNING member_id, member_type`,
 	Events: `SELECT seq, id, type, resource_id, time, data, previous, context FROM events
-		WHERE directory_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+		WHERE directory_id = $1 AND seq > $2 AND seq <= $4 ORDER BY seq LIMIT $3`,
 	EventsOfTypes: `SELECT seq, id, type, resource_id, time, data, previous, context FROM events
-		WHERE directory_id = $1 AND seq > $2 AND type IN (SELECT value FROM json_each($4)) ORDER BY seq LIMIT $3`,
+		WHERE directory_id = $1 AND seq > $2 AND seq <= $4 AND type IN (SELECT value FROM json_each($5)) ORDER BY seq LIMIT $3`,
 	Members: `SELECT m.member_id, m.member_type, COALESCE(json_extract(r.attrs, '$."displayName"'), r.name, '')
 		FROM members m LEFT JOIN resources r ON r.directory_id = m.directory_id AND r.id = m.member_id
 		WHERE m.directory_id = $1 AND m.group_id = $2 ORDER BY m.member_id`,

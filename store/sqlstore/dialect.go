@@ -170,9 +170,10 @@ type Statements struct {
 	// list of ids.
 	KeepMembers string
 	// Events selects seq, id, type, resource_id, time, data, previous,
-	// context of a directory's events after a seq, in seq order, up to a
-	// limit: directory, seq, limit. EventsOfTypes does the same for the
-	// events of a list of types: directory, seq, limit, list of types.
+	// context of a directory's events after a seq and through another, in
+	// seq order, up to a limit: directory, seq, limit, through.
+	// EventsOfTypes does the same for the events of a list of types:
+	// directory, seq, limit, through, list of types.
 	Events, EventsOfTypes string
 	// Members selects member_id, member_type and the display (the member's
 	// displayName, else its name, else '') of a group's members, ordered

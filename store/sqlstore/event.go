@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -236,7 +237,11 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]store.Event, 
 		return nil, s.errorf("read events", err)
 	}
 	limit := max(q.Limit, 1)
-	query, args := s.sql.Events, []any{q.Directory, q.After, limit}
+	through := q.Through
+	if through <= 0 {
+		through = math.MaxInt64
+	}
+	query, args := s.sql.Events, []any{q.Directory, q.After, limit, through}
 	if len(q.Types) > 0 {
 		query, args = s.sql.EventsOfTypes, append(args, s.d.List(q.Types))
 	}

@@ -230,6 +230,55 @@ func (s *suite) testEventsOnlyForChanges(t *testing.T) {
 	}
 }
 
+// testEventsThrough holds Events to EventQuery.Through: no event past it,
+// with types or without, and the events up to it as without it.
+func (s *suite) testEventsThrough(t *testing.T) {
+	ctx := context.Background()
+	st, dir := s.setup(t)
+	for i := range 5 {
+		s.create(t, st, dir, s.users, fmt.Sprintf(`{"userName":"u%d"}`, i))
+		s.create(t, st, dir, s.groups, fmt.Sprintf(`{"displayName":"g%d"}`, i))
+	}
+	all := events(t, st, dir, 0)
+	if len(all) != 11 { // directory.created, then user.created and group.created five times
+		t.Fatalf("%d events: %v", len(all), typesOf(all))
+	}
+	for _, tc := range []struct {
+		after, through int64
+		types          []string
+	}{
+		{0, 4, nil},
+		{2, 7, nil},
+		{0, 4, []string{store.GroupCreated}},
+		{3, 9, []string{store.GroupCreated}},
+		{3, 3, []string{store.UserCreated}},
+		{0, 100, []string{store.UserCreated}},
+	} {
+		var want []store.Event
+		for _, e := range all {
+			if e.Seq > tc.after && e.Seq <= tc.through && (tc.types == nil || slices.Contains(tc.types, e.Type)) {
+				want = append(want, e)
+			}
+		}
+		got, err := st.Events(ctx, store.EventQuery{Directory: dir, After: tc.after, Through: tc.through, Types: tc.types, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(seqs(got), seqs(want)) {
+			t.Errorf("after %d through %d of %v: seqs %v, want %v", tc.after, tc.through, tc.types, seqs(got), seqs(want))
+		}
+	}
+}
+
+// seqs returns the seqs of events.
+func seqs(events []store.Event) []int64 {
+	out := make([]int64, len(events))
+	for i, e := range events {
+		out[i] = e.Seq
+	}
+	return out
+}
+
 // testEventsOfCredentials covers directories and tokens: their events
 // never hold a secret.
 func (s *suite) testEventsOfCredentials(t *testing.T) {

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CancelledList", s.testCancelledList},
 		{"Events", s.testEvents},
 		{"EventsOnlyForChanges", s.testEventsOnlyForChanges},
+		{"EventsThrough", s.testEventsThrough},
 		{"EventsOfCredentials", s.testEventsOfCredentials},
 		{"EventOrder", s.testEventOrder},
 		{"PruneEvents", s.testPruneEvents},
