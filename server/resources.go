@@ -217,12 +217,10 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, req request) error 
 // empty.
 func (s *server) listPage(r *http.Request, req request, q store.Query, p *resource.Projection) (store.Page, []json.RawMessage, error) {
 	base := s.baseURL(r)
-	ctx, cancel := s.queryContext(r.Context())
-	defer cancel()
 	sr, ok := s.Store.(store.StoredReader)
 	if !ok {
-		page, err := s.Store.List(ctx, req.dir, q)
-		if err = s.overBudget(ctx, err); err != nil {
+		page, err := s.Store.List(r.Context(), req.dir, q)
+		if err != nil {
 			return page, nil, err
 		}
 		resources := make([]json.RawMessage, len(page.Resources))
@@ -233,8 +231,8 @@ func (s *server) listPage(r *http.Request, req request, q store.Query, p *resour
 		page.Resources = nil
 		return page, resources, nil
 	}
-	sp, err := sr.ListStored(ctx, req.dir, q)
-	if err = s.overBudget(ctx, err); err != nil {
+	sp, err := sr.ListStored(r.Context(), req.dir, q)
+	if err != nil {
 		return store.Page{}, nil, err
 	}
 	resources := make([]json.RawMessage, len(sp.Resources))
@@ -518,7 +516,7 @@ func (s *server) query(w http.ResponseWriter, r *http.Request, req request, lp l
 	if err != nil {
 		return err
 	}
-	q := store.Query{Type: req.rt, StartIndex: 1, Count: s.DefaultCount, Members: wantsMembers(req.rt, p)}
+	q := store.Query{Type: req.rt, StartIndex: 1, Count: s.DefaultCount, Members: wantsMembers(req.rt, p), Budget: max(s.QueryBudget, 0)}
 	if lp.filter != "" {
 		if q.Filter, err = filter.Parse(lp.filter, req.rt); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/scim/filter"
@@ -40,8 +41,14 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 	}
 	var parts []part
 	total := 0
-	ctx, cancel := s.queryContext(r.Context())
-	defer cancel()
+	// One budget for the whole search, which lists each type twice.
+	deadline := time.Now().Add(s.QueryBudget)
+	budget := func() time.Duration {
+		if s.QueryBudget < 0 {
+			return 0
+		}
+		return max(time.Until(deadline), time.Nanosecond)
+	}
 	for _, rt := range s.Registry.ResourceTypes() {
 		pr, err := resource.NewProjection(rt, sr.Attributes, sr.ExcludedAttributes)
 		if err != nil {
@@ -56,8 +63,9 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 				return err
 			}
 		}
-		page, err := s.Store.List(ctx, req.dir, q) // Count 0: the total only
-		if err = s.overBudget(ctx, err); err != nil {
+		q.Budget = budget()
+		page, err := s.Store.List(r.Context(), req.dir, q) // Count 0: the total only
+		if err != nil {
 			return err
 		}
 		parts = append(parts, part{rt, q, pr, page.Total})
@@ -75,8 +83,9 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 			break
 		}
 		pt.q.StartIndex, pt.q.Count = skip+1, left
-		page, err := s.Store.List(ctx, req.dir, pt.q)
-		if err = s.overBudget(ctx, err); err != nil {
+		pt.q.Budget = budget()
+		page, err := s.Store.List(r.Context(), req.dir, pt.q)
+		if err != nil {
 			return err
 		}
 		for _, res := range page.Resources {

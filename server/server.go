@@ -32,14 +32,16 @@ type Config struct {
 	DefaultCount int
 	// MaxBodyBytes bounds request bodies (default 1 MiB); larger ones get 413.
 	MaxBodyBytes int64
-	// QueryBudget bounds the time the store may spend answering one list
-	// or search request (default 500 ms; negative turns the bound off).
-	// A filter no index serves makes the store read every resource of the
-	// type, and a deep startIndex skips through every one before it: at a
-	// million users that is seconds of CPU, which one request must not
-	// take. Past the budget the query stops and the request gets 400
-	// tooMany (RFC 7644 §3.12), telling the client to narrow its filter or
-	// page with a cursor.
+	// QueryBudget bounds the time the store may spend selecting the
+	// resources of one list or search request: the filter, the sort, the
+	// skip to startIndex and the total (default 500 ms; negative turns the
+	// bound off). A filter no index serves makes the store read every
+	// resource of the type, and a deep startIndex skips through every one
+	// before it: at a million users that is seconds of CPU, which one
+	// request must not take. Past the budget the query stops and the
+	// request gets 400 tooMany (RFC 7644 §3.12), telling the client to
+	// narrow its filter or page with a cursor. Reading the members of the
+	// page's groups is not counted (see store.Query.Budget).
 	QueryBudget time.Duration
 	// Logger receives one line per failed request that is the server's
 	// fault; nil discards.
@@ -399,6 +401,11 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, scim.Errorf(http.StatusNotFound, "", "resource %s not found", r.PathValue("id")))
 	case errors.Is(err, store.ErrConflict):
 		writeError(w, scim.Errorf(http.StatusConflict, scim.Uniqueness, "a resource with this userName or displayName (compared ignoring case) exists in the directory"))
+	case errors.Is(err, store.ErrOverBudget):
+		s.metrics.overBudget()
+		writeError(w, scim.Errorf(http.StatusBadRequest, scim.TooMany,
+			"the query needs more work than the server does for one request (%v); narrow the filter with an attribute the server indexes (id, userName, displayName, externalId, emails.value, meta.lastModified) or page with a cursor instead of a deep startIndex",
+			s.QueryBudget))
 	case errors.Is(err, store.ErrPreconditionFailed):
 		writeError(w, scim.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: its version does not match If-Match"))
 	case errors.Is(err, store.ErrUnavailable):

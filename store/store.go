@@ -36,6 +36,9 @@ var (
 	// network is down). The call may be retried; if the connection broke
 	// while a change was being committed, the change may have been made.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrOverBudget: a list's selection ran past its Query.Budget and was
+	// stopped.
+	ErrOverBudget = errors.New("over the query budget")
 )
 
 // Directory is a tenant: the users and groups one identity provider
@@ -77,6 +80,13 @@ type Query struct {
 	// once, whatever changes meanwhile. StartIndex and SortBy do not apply.
 	Cursor bool
 	After  string
+	// Budget, when above 0, bounds the time the store may spend selecting
+	// the resources: the filter, the sort, the skip to StartIndex and the
+	// total. Past it the selection stops and List fails with
+	// ErrOverBudget. Reading the members and groups of the page is not
+	// counted: its cost is the size of the page's groups, which an index
+	// finds, not a search.
+	Budget time.Duration
 }
 
 // Page is the result of a Query.

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -39,11 +40,43 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Stor
 	if s.checkText(dir) != nil {
 		return page, nil
 	}
+	// The selection runs under the query's budget, the members and groups
+	// of the page (read after it) under ctx alone.
+	sctx := ctx
+	if q.Budget > 0 {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithTimeoutCause(ctx, q.Budget, store.ErrOverBudget)
+		defer cancel()
+	}
+	page, inGroups, err := s.selectPage(sctx, dir, q)
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(context.Cause(sctx), store.ErrOverBudget) {
+			return page, fmt.Errorf("the selection ran for %v: %w", q.Budget, store.ErrOverBudget)
+		}
+		return page, err
+	}
+	if q.Members && q.Type.Schema.Attribute("groups") != nil {
+		return page, setComputed(inGroups, func(users []*resource.Resource) error {
+			return s.withGroups(ctx, s.d.Reader(), dir, users, true)
+		})
+	}
+	if !q.Members {
+		return page, nil // nothing computed to show
+	}
+	return page, setComputed(page.Resources, func(page []*resource.Resource) error {
+		return s.pageComputed(ctx, dir, page, true)
+	})
+}
+
+// selectPage reads the page of resources q selects in dir, and the total
+// if it needs a count, but not their members and groups; when q wants a
+// user's groups, it returns the users of the page that are in a group.
+func (s *Store) selectPage(ctx context.Context, dir string, q store.Query) (page store.StoredPage, inGroups []*resource.Stored, err error) {
 	cond, args := "r.directory_id = $1 AND r.type = $2", []any{dir, q.Type.Name}
 	if q.Filter != nil {
 		w, wargs, err := s.d.Where(q.Filter, q.Type, args)
 		if err != nil {
-			return page, err
+			return page, nil, err
 		}
 		cond += " AND (" + w + ")"
 		args = wargs
@@ -54,7 +87,7 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Stor
 		return db.QueryRow(ctx, `SELECT count(*) FROM resources r WHERE `+countCond, countArgs...).Scan(&page.Total)
 	}
 	if q.Count <= 0 {
-		return page, count()
+		return page, nil, count()
 	}
 	var orderBy string
 	limit, offset := q.Count, max(q.StartIndex, 1)-1
@@ -63,7 +96,7 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Stor
 		if q.After != "" {
 			n, err := strconv.ParseInt(q.After, 10, 64)
 			if err != nil {
-				return page, fmt.Errorf("position %q: %w", q.After, store.ErrNotFound)
+				return page, nil, fmt.Errorf("position %q: %w", q.After, store.ErrNotFound)
 			}
 			after = n
 		}
@@ -73,9 +106,8 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Stor
 		cond += ` AND r.seq > $` + strconv.Itoa(len(args))
 		orderBy, limit, offset = "r.seq", q.Count+1, 0
 	} else {
-		var err error
 		if orderBy, err = s.d.OrderBy(q); err != nil {
-			return page, err
+			return page, nil, err
 		}
 	}
 	// A user's groups take a query of their own (nested groups are
@@ -94,11 +126,10 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Stor
 	args = append(args, limit, offset)
 	rows, err := db.Query(ctx, query, args...)
 	if err != nil {
-		return page, err
+		return page, nil, err
 	}
 	defer rows.Close()
 	var last int64
-	var inGroups []*resource.Stored // users of the page in a group
 	for rows.Next() {
 		if q.Cursor && len(page.Resources) == q.Count {
 			page.Next = strconv.FormatInt(last, 10)
@@ -112,7 +143,7 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Stor
 		}
 		r, err := scanStored(q.Type, prefixed{row, &seq})
 		if err != nil {
-			return page, err
+			return page, nil, err
 		}
 		last = seq
 		page.Resources = append(page.Resources, r)
@@ -121,7 +152,7 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Stor
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return page, err
+		return page, nil, err
 	}
 	rows.Close()
 	// A page that is not full ends the list, so it tells the total without
@@ -136,20 +167,10 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Stor
 		page.Total = offset + n
 	default:
 		if err := count(); err != nil {
-			return page, err
+			return page, nil, err
 		}
 	}
-	if groups {
-		return page, setComputed(inGroups, func(users []*resource.Resource) error {
-			return s.withGroups(ctx, s.d.Reader(), dir, users, true)
-		})
-	}
-	if !q.Members {
-		return page, nil // nothing computed to show
-	}
-	return page, setComputed(page.Resources, func(page []*resource.Resource) error {
-		return s.pageComputed(ctx, dir, page, true)
-	})
+	return page, inGroups, nil
 }
 
 // inGroupsColumn says whether the resource r is a member of any group.

@@ -72,6 +72,37 @@ func (s *suite) testCancelledList(t *testing.T) {
 	}
 }
 
+// testListBudget: a List whose selection runs past its Budget stops
+// promptly with ErrOverBudget, one whose caller goes away first keeps
+// context.Canceled, one within its budget answers, and the store answers
+// the next query.
+func (s *suite) testListBudget(t *testing.T) {
+	st := s.open(t)
+	dir, q := ExpensiveList(t, st)
+	q.Budget = 20 * time.Millisecond
+	start := time.Now()
+	_, err := st.List(context.Background(), dir, q)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("List with a budget of 20 ms returned after %v", took)
+	}
+	if !errors.Is(err, store.ErrOverBudget) {
+		t.Fatalf("List with a budget of 20 ms: %v; want store.ErrOverBudget", err)
+	}
+
+	q.Budget = time.Minute
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if _, err := st.List(ctx, dir, q); !errors.Is(err, context.Canceled) || errors.Is(err, store.ErrOverBudget) {
+		t.Fatalf("List cancelled after 50 ms, within its budget: %v; want context.Canceled alone", err)
+	}
+
+	p, err := st.List(context.Background(), dir, store.Query{Type: s.users, Count: 1, Budget: time.Minute})
+	if err != nil || p.Total != 100 || len(p.Resources) != 1 {
+		t.Fatalf("List within its budget: %d of %d users, %v; want 1 of 100", len(p.Resources), p.Total, err)
+	}
+}
+
 // BenchmarkLongValues measures List with a userName eq, a displayName eq
 // and an emails eq of a megabyte each, past filter.Parse's bound on
 // literals (a store must not depend on it), in a directory of 1,000 users

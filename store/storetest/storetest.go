@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OAuthClients", s.testClients},
 		{"SyncHistory", s.testSyncHistory},
 		{"CancelledList", s.testCancelledList},
+		{"ListBudget", s.testListBudget},
 		{"Events", s.testEvents},
 		{"EventsOnlyForChanges", s.testEventsOnlyForChanges},
 		{"EventsThrough", s.testEventsThrough},
