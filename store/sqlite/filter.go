@@ -125,7 +125,23 @@ func (filterSQL) CompareTime(x operand, op filter.Op, t time.Time, args *sqlfilt
 	if !x.instant {
 		v = "scim_instant(" + v + ")"
 	}
-	return v + " " + sqlfilter.Operator(op) + " " + args.Add(instantKey(t))
+	cmp := v + " " + sqlfilter.Operator(op) + " " + args.Add(instantKey(t))
+	if !x.instant {
+		return cmp
+	}
+	// A column (meta.lastModified, which an index holds) is bounded on
+	// its other side too, by what every instant key is above or below:
+	// SQLite's planner guesses that a range open on one side selects a
+	// quarter of the directory, and would rather read the directory in
+	// the page's order, to its end for "changed since an hour ago"; a
+	// range closed on both sides it reads through the index.
+	switch op {
+	case filter.Gt, filter.Ge:
+		return "(" + cmp + " AND " + v + " < '~~')"
+	case filter.Lt, filter.Le:
+		return "(" + cmp + " AND " + v + " >= '')"
+	}
+	return cmp
 }
 
 func (filterSQL) CompareBool(x operand, b bool) string {

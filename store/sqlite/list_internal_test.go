@@ -44,7 +44,9 @@ func TestListPageUsesTheFiltersIndex(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{`userName eq "alice@example.com"`, `userName eq "user17@example.com"`, `externalId eq "00u1"`} {
+	for _, f := range []string{`userName eq "alice@example.com"`, `userName eq "user17@example.com"`, `externalId eq "00u1"`,
+		`emails.value eq "user17@example.com"`, `emails[type eq "work"].value eq "user17@example.com"`, // Entra's lookup
+		`meta.lastModified gt "2026-12-01T00:00:00Z"`, `meta.lastModified le "2020-12-01T00:00:00Z"`} {
 		e, err := filter.Parse(f, users)
 		if err != nil {
 			t.Fatal(err)
@@ -57,10 +59,22 @@ func TestListPageUsesTheFiltersIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := sqlstore.PageQuery("r.directory_id = $1 AND r.type = $2 AND ("+w+")", ob, len(args))
+		// The page's query as List writes it.
+		page := sqlstore.PageQuery
+		if st.d.Materialize(store.Query{Type: users, Filter: e}) {
+			page = sqlstore.MaterializedPageQuery
+		}
+		q := page("r.directory_id = $1 AND r.type = $2 AND ("+w+")", ob, len(args))
 		p := queryPlan(t, st.d.db, q, append(args, 100, 0)...)
 		if strings.Contains(p, "resources_seq") || strings.Contains(p, "SCAN r") {
 			t.Errorf("%s: plan %q walks the directory", f, p)
+		}
+		// A cursor page: in seq order after a seq.
+		n := len(args) + 1
+		q = page("r.directory_id = $1 AND r.type = $2 AND ("+w+") AND r.seq > $"+fmt.Sprint(n), "r.seq", n)
+		p = queryPlan(t, st.d.db, q, append(args, 0, 101, 0)...)
+		if strings.Contains(p, "resources_seq") || strings.Contains(p, "SCAN r") {
+			t.Errorf("%s, a cursor page: plan %q walks the directory", f, p)
 		}
 	}
 }
