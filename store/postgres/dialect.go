@@ -59,8 +59,11 @@ func (d *dialect) MaxKeyBytes() int                      { return maxKeyBytes }
 func (d *dialect) OrderBy(q store.Query) (string, error) { return orderBy(q) }
 
 // Materialize implements sqlstore.Dialect: pgx stops a query whose
-// context ends at any row.
-func (d *dialect) Materialize(store.Query) bool { return false }
+// context ends at any row, but a page after a startIndex skips the rows
+// before it, which PostgreSQL reads from the table unless it skips seqs
+// alone, in an index-only scan (Okta's import pages through the whole
+// directory: startIndex=199901 of 200,000 users, 116 -> 34 ms).
+func (d *dialect) Materialize(q store.Query) bool { return !q.Cursor && q.StartIndex > 1 }
 
 // Close stops the analyzer and closes the pool's connections.
 func (d *dialect) Close() error {

@@ -112,12 +112,14 @@ type Dialect interface {
 	// be answered is a *scim.Error.
 	OrderBy(q store.Query) (string, error)
 	// Materialize reports whether List reads the page of q through
-	// MaterializedPageQuery: for a driver that interrupts a statement
-	// whose context ends only until it returns its first row.
+	// MaterializedPageQuery. It is for a driver that interrupts a
+	// statement whose context ends only until it returns its first row:
 	// modernc.org/sqlite interrupts the statement a QueryContext is
 	// running, but not the later steps that Rows.Next runs, and a page
 	// walked in an index's order (a cursor page with a filter) filters the
-	// rest of the directory there.
+	// rest of the directory there. It is also how a page far into a list
+	// is found from the seqs alone, which an index holds, rather than from
+	// every row it skips.
 	Materialize(q store.Query) bool
 
 	// Create inserts a member-less resource, committing it, perhaps with

@@ -214,7 +214,7 @@ func MaterializedPageQuery(cond, orderBy string, n int) string {
 
 func materializedPageQuery(columns, cond, orderBy string, n int) string {
 	return `WITH page AS MATERIALIZED (` + pageQuery("r.seq", cond, orderBy, n) + `) SELECT ` + columns +
-		` FROM page CROSS JOIN resources r ON r.seq = page.seq ORDER BY ` + orderBy
+		` FROM page CROSS JOIN resources r WHERE r.seq = page.seq ORDER BY ` + orderBy
 }
 
 func pageQuery(columns, cond, orderBy string, n int) string {
