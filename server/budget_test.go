@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -94,4 +95,43 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "")
+}
+
+// slowPages is a store whose list of users takes a while after its
+// selection, as reading the page's groups can: time Query.Budget does not
+// count.
+type slowPages struct {
+	store.Store
+	after time.Duration
+}
+
+func (s slowPages) List(ctx context.Context, dir string, q store.Query) (store.Page, error) {
+	p, err := s.Store.List(ctx, dir, q)
+	if err == nil && q.Count > 0 && q.Type.Name == "User" {
+		time.Sleep(s.after)
+	}
+	return p, err
+}
+
+// TestASearchChargesOnlyTheSelections: POST /.search lists users, then
+// groups, under one budget, of which it spends the time of each list's
+// selection only: the time a page of users takes to read its groups
+// after its selection leaves the groups' selection its budget.
+func TestASearchChargesOnlyTheSelections(t *testing.T) {
+	forEachStore(t, func(t *testing.T) {
+		a := newAPI(t, server.Config{})
+		for i := range 3 {
+			a.create(t, "/Users", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": fmt.Sprintf("user%d", i)})
+			a.create(t, "/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": fmt.Sprintf("group%d", i)})
+		}
+		const budget = 100 * time.Millisecond
+		srv := httptest.NewServer(server.New(server.Config{Store: slowPages{a.st, 3 * budget}, QueryBudget: budget, RateLimit: -1}))
+		defer srv.Close()
+		b := *a
+		b.root, b.base, b.http = srv.URL, srv.URL+"/scim/v2", srv.Client()
+		lr := b.must(t, http.StatusOK, "POST", "/.search", map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:SearchRequest"}, "count": 10})
+		if total := fmt.Sprint(lr["totalResults"]); total != "6" {
+			t.Errorf("totalResults %v, want 6", lr["totalResults"])
+		}
+	})
 }

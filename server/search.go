@@ -41,13 +41,15 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 	}
 	var parts []part
 	total := 0
-	// One budget for the whole search, which lists each type twice.
-	deadline := time.Now().Add(s.QueryBudget)
+	// One budget for the whole search, which lists each type twice: each
+	// list's selection is charged (Page.Spent), not the members and
+	// groups its page then reads.
+	unspent := s.QueryBudget
 	budget := func() time.Duration {
 		if s.QueryBudget < 0 {
 			return 0
 		}
-		return max(time.Until(deadline), time.Nanosecond)
+		return max(unspent, time.Nanosecond)
 	}
 	for _, rt := range s.Registry.ResourceTypes() {
 		pr, err := resource.NewProjection(rt, sr.Attributes, sr.ExcludedAttributes)
@@ -68,6 +70,7 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 		if err != nil {
 			return err
 		}
+		unspent -= page.Spent
 		parts = append(parts, part{rt, q, pr, page.Total})
 		total += page.Total
 	}
@@ -88,6 +91,7 @@ func (s *server) searchAll(w http.ResponseWriter, r *http.Request, req request) 
 		if err != nil {
 			return err
 		}
+		unspent -= page.Spent
 		for _, res := range page.Resources {
 			s.locate(base, res, pt.p)
 			resources = append(resources, res.AppendJSON(nil, pt.p))

@@ -96,6 +96,10 @@ type Page struct {
 	// Next is, for a cursor query, the position to continue after, or ""
 	// when this is the last page.
 	Next string
+	// Spent is how long selecting the page took: the part of the list
+	// that Query.Budget bounds, which a caller sharing one budget among
+	// several lists subtracts.
+	Spent time.Duration
 }
 
 // Store persists directories, users, groups and group memberships, and the
@@ -188,6 +192,7 @@ type StoredPage struct {
 	Total     int
 	Resources []*resource.Stored
 	Next      string
+	Spent     time.Duration
 }
 
 // Credentials keeps what authenticates clients: bearer tokens, OAuth 2.0

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/store"
@@ -17,7 +18,7 @@ func (s *Store) List(ctx context.Context, dir string, q store.Query) (store.Page
 	if err != nil {
 		return store.Page{}, s.errorf("list "+q.Type.Name, err)
 	}
-	page := store.Page{Total: sp.Total, Next: sp.Next, Resources: make([]*resource.Resource, len(sp.Resources))}
+	page := store.Page{Total: sp.Total, Next: sp.Next, Spent: sp.Spent, Resources: make([]*resource.Resource, len(sp.Resources))}
 	for i, st := range sp.Resources {
 		if page.Resources[i], err = decodeStored(st); err != nil {
 			return store.Page{}, s.errorf("list "+q.Type.Name, err)
@@ -48,7 +49,9 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Stor
 		sctx, cancel = context.WithTimeoutCause(ctx, q.Budget, store.ErrOverBudget)
 		defer cancel()
 	}
+	start := time.Now()
 	page, inGroups, err := s.selectPage(sctx, dir, q)
+	page.Spent = time.Since(start)
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(context.Cause(sctx), store.ErrOverBudget) {
 			return page, fmt.Errorf("the selection ran for %v: %w", q.Budget, store.ErrOverBudget)
