@@ -27,8 +27,9 @@ type Page struct {
 
 // ReadPage reads the events q selects (q.Through is ignored). Without
 // q.Types it is one call of st.Events. With them, it looks through at
-// most window events after q.After (DefaultWindow if window ≤ 0), and
-// no further than the directory's newest event when it starts: a type
+// most window events from the first after q.After (DefaultWindow if
+// window ≤ 0), and no further than the directory's newest event when it
+// starts: a type
 // that is rare among many events (user.deleted among a million
 // user.updated) would otherwise have the store read them all at every
 // call, and a follower at every commit. Page.Next can then move past
@@ -49,7 +50,17 @@ func ReadPage(ctx context.Context, st store.Events, q store.EventQuery, window i
 		if last <= q.After {
 			return Page{Next: q.After}, nil
 		}
-		q.Through = min(last, q.After+window)
+		// The window starts at the first event kept after q.After: seqs
+		// that retention pruned (tens of millions, in an old directory)
+		// are not looked through window by window.
+		first, err := st.Events(ctx, store.EventQuery{Directory: q.Directory, After: q.After, Limit: 1})
+		if err != nil {
+			return Page{}, fmt.Errorf("event: read directory %s: %w", q.Directory, err)
+		}
+		if len(first) == 0 {
+			return Page{Next: q.After}, nil
+		}
+		q.Through = min(last, first[0].Seq-1+window)
 	}
 	events, err := st.Events(ctx, q)
 	if err != nil {

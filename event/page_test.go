@@ -136,3 +136,40 @@ func TestFollowerOfARareTypeReadsOnAcrossWindows(t *testing.T) {
 		t.Fatalf("Follow after its context ended: %v", err)
 	}
 }
+
+// TestReadPageStepsOverPrunedSeqs: a read of a type from before the
+// events retention kept starts its window at the first event kept, not
+// window seqs at a time through those pruned.
+func TestReadPageStepsOverPrunedSeqs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := open(t)
+	d, err := st.CreateDirectory(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		if _, _, err := st.CreateToken(ctx, d.ID, fmt.Sprintf("t%d", i), time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		n, err := st.PruneEvents(ctx, time.Now().Add(time.Hour), 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if err := st.RevokeToken(ctx, d.ID, "t5"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := event.ReadPage(ctx, st, store.EventQuery{Directory: d.ID, Types: []string{store.TokenRevoked}, Limit: 10}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Events) != 1 || p.Events[0].Seq != 202 || p.Next != 202 || p.More {
+		t.Fatalf("after pruning: %d events, Next %d, More %v; want token.revoked at 202 in one read", len(p.Events), p.Next, p.More)
+	}
+}
