@@ -311,11 +311,17 @@ func (filterSQL) Groups(g, sel string, join bool) string {
 	return s
 }
 
-// WithEmailKeys adds that the users' email_keys hold one of keys, which
-// the GIN index on email_keys answers. email_keys is NULL for a user
-// without emails, so "IS NOT NULL" keeps the condition from being NULL.
+// WithEmailKeys adds that the user is one of those whose email_keys hold
+// one of keys, which the GIN index on email_keys finds. They are looked
+// up once, ahead of the query (an ARRAY of a subquery is an InitPlan),
+// and the page then reads them by id: PostgreSQL estimates an array
+// overlap at 0.5 % of the rows whatever the keys, 5,000 of a million
+// users, and with the condition on the row itself it would rather walk a
+// cursor page's seq order until it found one (0.32 s at a million users,
+// against 0.5 ms). The ids may be of other directories; the query's own
+// condition on the directory keeps them out.
 func (filterSQL) WithEmailKeys(keys []string, cond string, args *sqlfilter.Args) string {
-	return "(r.email_keys && " + arg(args, keys, "text[]") + " AND r.email_keys IS NOT NULL AND " + cond + ")"
+	return "(r.id = ANY(ARRAY(SELECT k.id FROM resources k WHERE k.email_keys && " + arg(args, keys, "text[]") + ")) AND " + cond + ")"
 }
 
 // SortKeys relies on PostgreSQL putting NULL last in ascending order and
