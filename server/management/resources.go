@@ -37,7 +37,7 @@ func (a *api) listResources(typ string) func(http.ResponseWriter, *http.Request)
 			return errorf(http.StatusBadRequest, "after must be the next of a previous page, not %q", after)
 		}
 		page, err := a.Store.List(r.Context(), d.ID, store.Query{Type: rt, Cursor: true, After: after, Count: int(limit),
-			Members: rt.Schema.Attribute("groups") != nil})
+			Members: rt.Schema.Attribute("groups") != nil, NoTotal: true})
 		if err != nil {
 			return err
 		}

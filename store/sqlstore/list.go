@@ -168,6 +168,7 @@ func (s *Store) selectPage(ctx context.Context, dir string, q store.Query) (page
 		page.Total = n
 	case !q.Cursor && n < q.Count && (n > 0 || offset == 0):
 		page.Total = offset + n
+	case q.NoTotal:
 	default:
 		if err := count(); err != nil {
 			return page, nil, err

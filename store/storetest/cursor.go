@@ -78,4 +78,9 @@ func (s *suite) testCursor(t *testing.T) {
 	if err != nil || len(p.Resources) != 1 || p.Next != "" || p.Resources[0].Attrs["userName"] != "late2" {
 		t.Fatalf("second filtered cursor page = %+v, %v; want late2 and no next", p, err)
 	}
+	// NoTotal: the same pages, without a count of the rest.
+	first, err := st.List(ctx, dir, store.Query{Type: s.users, Filter: f, Count: 1, Cursor: true, NoTotal: true})
+	if err != nil || first.Total != 0 || len(first.Resources) != 1 || first.Resources[0].Attrs["userName"] != "late1" || first.Next == "" {
+		t.Fatalf("cursor page with NoTotal = %+v, %v; want late1, a next position and no total", first, err)
+	}
 }
