@@ -318,10 +318,12 @@ func (filterSQL) Groups(g, sel string, join bool) string {
 // overlap at 0.5 % of the rows whatever the keys, 5,000 of a million
 // users, and with the condition on the row itself it would rather walk a
 // cursor page's seq order until it found one (0.32 s at a million users,
-// against 0.5 ms). The ids may be of other directories; the query's own
-// condition on the directory keeps them out.
+// against 0.5 ms). The lookup is of the directory's users alone: a key
+// that a million users of other directories share must not make the
+// query read them.
 func (filterSQL) WithEmailKeys(keys []string, cond string, args *sqlfilter.Args) string {
-	return "(r.id = ANY(ARRAY(SELECT k.id FROM resources k WHERE k.email_keys && " + arg(args, keys, "text[]") + ")) AND " + cond + ")"
+	return "(r.id = ANY(ARRAY(SELECT k.id FROM resources k WHERE k.directory_id = " + args.Directory() +
+		" AND k.email_keys && " + arg(args, keys, "text[]") + ")) AND " + cond + ")"
 }
 
 // SortKeys relies on PostgreSQL putting NULL last in ascending order and

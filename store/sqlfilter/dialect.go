@@ -102,7 +102,9 @@ type Dialect[O any] interface {
 	// with an email whose value folds (store.FoldKey) to one of keys, with
 	// a condition that it implies added, which an index on the users'
 	// email keys can answer; or cond alone, when the dialect has no such
-	// index.
+	// index. The lookup is to be bound to the directory (Directory): the
+	// users of other directories with the same keys must cost the query
+	// nothing.
 	WithEmailKeys(keys []string, cond string, args *Args) string
 
 	// SortKeys returns the SQL values that order x, a value of the
@@ -133,6 +135,11 @@ func (a *Args) Add(v any) string {
 	*a = append(*a, v)
 	return "$" + strconv.Itoa(len(*a))
 }
+
+// Directory adds the directory the condition is of (the caller's first
+// argument, see Where) and returns its placeholder, for a part of the
+// condition that looks resources up apart from the row r.
+func (a *Args) Directory() string { return a.Add((*a)[0]) }
 
 // Operator returns the SQL operator of the comparison op: "=" for eq, ">"
 // for gt, ">=" for ge, "<" for lt, "<=" for le, and "" for the others.

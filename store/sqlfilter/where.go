@@ -17,8 +17,9 @@ import (
 // Where translates f, resolved against rt, into an SQL condition of the
 // dialect d on the resources table aliased r. Its arguments are appended
 // to args, and its placeholders ($N) are numbered after them: the caller
-// has the first len(args) (the directory, the type). Filters that cannot
-// be translated are a *scim.Error 400 invalidFilter.
+// has the first len(args), which are the directory ($1) and the type
+// ($2). Filters that cannot be translated are a *scim.Error 400
+// invalidFilter.
 //
 // The condition selects exactly the resources filter.Match selects when
 // given a resource with its id, meta, members (groups) and groups (users)

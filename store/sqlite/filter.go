@@ -279,7 +279,7 @@ func (filterSQL) WithEmailKeys(keys []string, cond string, args *sqlfilter.Args)
 		marks[i] = args.Add(k)
 	}
 	return "((r.directory_id, r.id) IN (SELECT k.directory_id, k.resource_id FROM resource_emails k WHERE k.email_key IN (" +
-		strings.Join(marks, ", ") + ")) AND " + cond + ")"
+		strings.Join(marks, ", ") + ") AND k.directory_id = " + args.Directory() + ") AND " + cond + ")"
 }
 
 // SortKeys puts "IS NULL" first: SQLite sorts NULL first in ascending
