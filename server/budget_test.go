@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,6 +133,53 @@ func TestASearchChargesOnlyTheSelections(t *testing.T) {
 		lr := b.must(t, http.StatusOK, "POST", "/.search", map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:SearchRequest"}, "count": 10})
 		if total := fmt.Sprint(lr["totalResults"]); total != "6" {
 			t.Errorf("totalResults %v, want 6", lr["totalResults"])
+		}
+	})
+}
+
+// budgets is a store that records the Budget of each list and the time
+// its selection took.
+type budgets struct {
+	store.Store
+	mu    sync.Mutex
+	calls []struct{ budget, spent time.Duration }
+}
+
+func (b *budgets) List(ctx context.Context, dir string, q store.Query) (store.Page, error) {
+	p, err := b.Store.List(ctx, dir, q)
+	b.mu.Lock()
+	b.calls = append(b.calls, struct{ budget, spent time.Duration }{q.Budget, p.Spent})
+	b.mu.Unlock()
+	return p, err
+}
+
+// TestASearchSpendsOneBudget: POST /.search gives each of its lists what
+// the ones before it left of the budget, each having spent the time its
+// selection took.
+func TestASearchSpendsOneBudget(t *testing.T) {
+	forEachStore(t, func(t *testing.T) {
+		a := newAPI(t, server.Config{})
+		a.create(t, "/Users", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "ann"})
+		a.create(t, "/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": "eng"})
+		const budget = time.Hour
+		rec := &budgets{Store: a.st}
+		srv := httptest.NewServer(server.New(server.Config{Store: rec, QueryBudget: budget, RateLimit: -1}))
+		defer srv.Close()
+		b := *a
+		b.root, b.base, b.http = srv.URL, srv.URL+"/scim/v2", srv.Client()
+		b.must(t, http.StatusOK, "POST", "/.search", map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:SearchRequest"}, "count": 10})
+		if len(rec.calls) != 4 { // the total of each type, then a page of each
+			t.Fatalf("%d lists, want 4: %v", len(rec.calls), rec.calls)
+		}
+		left := budget
+		for i, c := range rec.calls {
+			if c.budget != left {
+				t.Errorf("list %d: budget %v, want %v", i, c.budget, left)
+			}
+			if c.spent <= 0 {
+				t.Errorf("list %d: Page.Spent %v, want the time of its selection", i, c.spent)
+			}
+			left -= c.spent
 		}
 	})
 }
