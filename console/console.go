@@ -64,6 +64,12 @@ type Config struct {
 	Poll time.Duration
 	// KeepAlive is how often the live feed sends a comment (default 15 s).
 	KeepAlive time.Duration
+	// QueryBudget bounds the time the store may spend selecting a page's
+	// users or groups, or counting them (store.Query.Budget; default
+	// 500 ms, negative: no bound). A search that no index serves (inside
+	// names and addresses) is refused past it, and a count past it is
+	// shown as unknown, rather than a page read a million users.
+	QueryBudget time.Duration
 	// Redeliver, if set, sends a webhook the events of directory dir
 	// (an id) with seqs from to to again (webhook.Deliverer.Redeliver);
 	// nil hides the console's redeliver forms.
@@ -105,6 +111,9 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.KeepAlive <= 0 {
 		cfg.KeepAlive = 15 * time.Second
+	}
+	if cfg.QueryBudget == 0 {
+		cfg.QueryBudget = 500 * time.Millisecond
 	}
 	sub, _ := fs.Sub(staticFiles, "static")
 	c := &console{Config: cfg, pages: parsePages(), static: http.StripPrefix(BasePath+"/static/", http.FileServerFS(sub)),
@@ -252,6 +261,9 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, s *session, err e
 		pe = pageError{http.StatusNotFound, "There is no such directory, user or group (it may have been deleted)."}
 	case errors.Is(err, store.ErrConflict):
 		pe = pageError{http.StatusConflict, "That name is taken."}
+	case errors.Is(err, store.ErrOverBudget):
+		pe = pageError{http.StatusBadRequest, "This search would read too much of the directory to answer quickly. " +
+			"Search by the start of a user name, display name or email address, or by an external id, which the index finds."}
 	case errors.Is(err, context.Canceled):
 		return
 	default:

@@ -495,3 +495,23 @@ func TestTheSessionCookieIsSecureBehindATLSProxy(t *testing.T) {
 		t.Errorf("behind a TLS proxy (an https base URL) the session cookie is %+v, want Secure", c)
 	}
 }
+
+// TestPagesPastTheQueryBudget: with a budget nothing fits in, counts show
+// as "many" rather than failing their page, and a list of users says what
+// to search by instead.
+func TestPagesPastTheQueryBudget(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, console.Config{QueryBudget: time.Nanosecond}, false)
+	b := e.login(t, e.client)
+	d := e.createDirectory(t, "acme")
+	createUser(t, e.st, d.ID, `{"userName":"ann","active":true}`)
+	for _, path := range []string{"/ui/", "/ui/directories/" + d.ID} {
+		if p := b.get(path).must(t, 200); !strings.Contains(p.body, "many") {
+			t.Errorf("GET %s does not show its counts as many:\n%s", path, p.body)
+		}
+	}
+	p := b.get("/ui/directories/"+d.ID+"/users?q=nn&full=1").must(t, 400)
+	if !strings.Contains(p.body, "Search by the start of a user name") {
+		t.Errorf("a search past the budget does not say what to search by:\n%s", p.body)
+	}
+}

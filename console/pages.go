@@ -35,7 +35,7 @@ func (c *console) scimBase(r *http.Request) string {
 // count returns how many resources of a type a filter selects ("" all).
 func (c *console) count(r *http.Request, dir, typ, f string) (int, error) {
 	rt := c.Registry.ResourceType(typ)
-	q := store.Query{Type: rt, Count: 0}
+	q := store.Query{Type: rt, Count: 0, Budget: c.budget()}
 	if f != "" {
 		expr, err := filter.Parse(f, rt)
 		if err != nil {
@@ -47,8 +47,25 @@ func (c *console) count(r *http.Request, dir, typ, f string) (int, error) {
 	return page.Total, err
 }
 
+// budget is the store.Query.Budget of the console's lists and counts.
+func (c *console) budget() time.Duration { return max(c.QueryBudget, 0) }
+
+// unknown is a count the console gave up on (store.ErrOverBudget).
+const unknown = -1
+
+// countOrUnknown is count, or unknown where counting would take longer
+// than the query budget.
+func (c *console) countOrUnknown(r *http.Request, dir, typ, f string) (int, error) {
+	n, err := c.count(r, dir, typ, f)
+	if errors.Is(err, store.ErrOverBudget) {
+		return unknown, nil
+	}
+	return n, err
+}
+
 type directoryRow struct {
 	store.Directory
+	// Users, Groups and Active are counts, or unknown.
 	Users, Groups, Active int
 	LastRequest           time.Time
 	// Webhooks receive the directory's events; Failing of them are not
@@ -61,13 +78,13 @@ type directoryRow struct {
 func (c *console) directoryRow(r *http.Request, d store.Directory, hooks []webhookRow) (directoryRow, error) {
 	row := directoryRow{Directory: d}
 	var err error
-	if row.Users, err = c.count(r, d.ID, "User", ""); err != nil {
+	if row.Users, err = c.countOrUnknown(r, d.ID, "User", ""); err != nil {
 		return row, err
 	}
-	if row.Active, err = c.count(r, d.ID, "User", "active eq true"); err != nil {
+	if row.Active, err = c.countOrUnknown(r, d.ID, "User", "active eq true"); err != nil {
 		return row, err
 	}
-	if row.Groups, err = c.count(r, d.ID, "Group", ""); err != nil {
+	if row.Groups, err = c.countOrUnknown(r, d.ID, "Group", ""); err != nil {
 		return row, err
 	}
 	if row.LastRequest, err = c.Store.LastRequest(r.Context(), d.ID); err != nil {
@@ -344,7 +361,7 @@ func (c *console) users(w http.ResponseWriter, r *http.Request, s *session) erro
 	pageN := pageNumber(r)
 	rt := c.Registry.ResourceType("User")
 	list := func(full bool) (store.Page, error) {
-		q := store.Query{Type: rt, StartIndex: (pageN-1)*pageSize + 1, Count: pageSize}
+		q := store.Query{Type: rt, StartIndex: (pageN-1)*pageSize + 1, Count: pageSize, Budget: c.budget()}
 		if f := userFilter(search, active, full); f != "" {
 			var err error
 			if q.Filter, err = filter.Parse(f, rt); err != nil {
@@ -483,7 +500,7 @@ func (c *console) groups(w http.ResponseWriter, r *http.Request, s *session) err
 	rt := c.Registry.ResourceType("Group")
 	// Without members: a group's count is read apart, so that a big group
 	// on the page does not load all of them.
-	q := store.Query{Type: rt, StartIndex: (pageN-1)*pageSize + 1, Count: pageSize}
+	q := store.Query{Type: rt, StartIndex: (pageN-1)*pageSize + 1, Count: pageSize, Budget: c.budget()}
 	if search := strings.TrimSpace(r.URL.Query().Get("q")); search != "" {
 		if q.Filter, err = filter.Parse("displayName co "+quote(search)+" or externalId eq "+quote(search), rt); err != nil {
 			return pageError{http.StatusBadRequest, "The search could not be understood: " + err.Error()}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -12,6 +13,14 @@ import (
 // parsePages parses each page's template with the layout.
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
+		// count shows a count, or "many" for one the console gave up on
+		// (unknown).
+		"count": func(n int) string {
+			if n < 0 {
+				return "many"
+			}
+			return strconv.Itoa(n)
+		},
 		"when": func(t time.Time) string {
 			if t.IsZero() {
 				return "never"

@@ -101,7 +101,7 @@ masked) only with --log-bodies.`,
 	cmd.Flags().BoolVar(&strict, "strict", false, "answer 400 to schema URNs and attributes the schemas do not define, instead of ignoring them")
 	cmd.Flags().Float64Var(&rateLimit, "rate-limit", 100, "requests per second per token (bursts of twice that); 0 turns limiting off")
 	cmd.Flags().DurationVar(&queryBudget, "query-budget", 500*time.Millisecond,
-		"how long the database may work on one list or search request before it gets 400 tooMany (a filter no index serves, over many users); 0 turns the bound off")
+		"how long the database may work on one list or search request (SCIM and the console) before it gets 400 tooMany (a filter no index serves, over many users); 0 turns the bound off")
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "public URL of the SCIM API behind a proxy, such as https://scim.example.com/scim/v2")
 	cmd.Flags().DurationVar(&eventRetention, "event-retention", event.DefaultRetention, "how long events are kept (the events API, webhooks, the stream)")
 	cmd.Flags().BoolVar(&allowPrivateWebhooks, "allow-private-webhooks", false,
@@ -220,7 +220,8 @@ func serve(ctx context.Context, cmd *cobra.Command, logger *slog.Logger, env get
 	defer func() { stopLog(); <-logDone }()
 	api := management.New(management.Config{Store: st, Logger: logger, SCIMBaseURL: baseURL,
 		AllowPrivateWebhooks: o.allowPrivateWebhooks, OnChange: hooks.Wake})
-	ui := console.New(console.Config{Store: cst, Logger: logger, SCIMBaseURL: baseURL, Redeliver: hooks.Redeliver})
+	ui := console.New(console.Config{Store: cst, Logger: logger, SCIMBaseURL: baseURL, Redeliver: hooks.Redeliver,
+		QueryBudget: cmp.Or(o.queryBudget, -1)})
 	admin := map[string]http.Handler{management.BasePath + "/": api, console.BasePath + "/": ui, console.BasePath: ui}
 	cfg := server.Config{Store: st, Logger: logger, BaseURL: baseURL, QueryBudget: cmp.Or(o.queryBudget, -1), // 0 turns it off
 		RateLimit: limit, RateBurst: int(2 * rateLimit), Strict: o.strict, RequestLog: reqLog, LogBodies: o.logBodies}
