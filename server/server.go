@@ -33,15 +33,16 @@ type Config struct {
 	// MaxBodyBytes bounds request bodies (default 1 MiB); larger ones get 413.
 	MaxBodyBytes int64
 	// QueryBudget bounds the time the store may spend selecting the
-	// resources of one list or search request: the filter, the sort, the
-	// skip to startIndex and the total (default 500 ms; negative turns the
-	// bound off). A filter no index serves makes the store read every
-	// resource of the type, and a deep startIndex skips through every one
-	// before it: at a million users that is seconds of CPU, which one
-	// request must not take. Past the budget the query stops and the
-	// request gets 400 tooMany (RFC 7644 §3.12), telling the client to
-	// narrow its filter or page with a cursor. Reading the members of the
-	// page's groups is not counted (see store.Query.Budget).
+	// resources of one filtered or sorted list or search request: the
+	// filter, the sort, the skip to startIndex and the total (default
+	// 500 ms; negative turns the bound off). A filter no index serves
+	// makes the store read every resource of the type: at a million users
+	// that is seconds of CPU, which one request must not take. Past the
+	// budget the query stops and the request gets 400 tooMany (RFC 7644
+	// §3.12), telling the client to narrow its filter or page with a
+	// cursor. A list of every resource in creation order, and reading the
+	// members of the page's groups, are not bounded (see
+	// store.Query.Budget).
 	QueryBudget time.Duration
 	// Logger receives one line per failed request that is the server's
 	// fault; nil discards.

@@ -85,11 +85,14 @@ type Query struct {
 	// selects (a tenth of a second for each page of a million users).
 	NoTotal bool
 	// Budget, when above 0, bounds the time the store may spend selecting
-	// the resources: the filter, the sort, the skip to StartIndex and the
-	// total. Past it the selection stops and List fails with
-	// ErrOverBudget. Reading the members and groups of the page is not
-	// counted: its cost is the size of the page's groups, which an index
-	// finds, not a search.
+	// the resources of a query with a Filter or a SortBy: the filter, the
+	// sort, the skip to StartIndex and the total. Past it the selection
+	// stops and List fails with ErrOverBudget. A query of every resource
+	// in creation order is not bounded: it walks an index, and its total
+	// counts one (a tenth of a second per million resources), which an
+	// import of a directory of millions must still get. Reading the
+	// members and groups of the page is not counted either: its cost is
+	// the size of the page's groups, which an index finds, not a search.
 	Budget time.Duration
 }
 

@@ -44,7 +44,7 @@ func (s *Store) list(ctx context.Context, dir string, q store.Query) (store.Stor
 	// The selection runs under the query's budget, the members and groups
 	// of the page (read after it) under ctx alone.
 	sctx := ctx
-	if q.Budget > 0 {
+	if q.Budget > 0 && (q.Filter != nil || q.SortBy.Attr != nil) {
 		var cancel context.CancelFunc
 		sctx, cancel = context.WithTimeoutCause(ctx, q.Budget, store.ErrOverBudget)
 		defer cancel()

@@ -101,6 +101,20 @@ func (s *suite) testListBudget(t *testing.T) {
 	if err != nil || p.Total != 100 || len(p.Resources) != 1 {
 		t.Fatalf("List within its budget: %d of %d users, %v; want 1 of 100", len(p.Resources), p.Total, err)
 	}
+
+	// Every user in creation order, an index's walk, is not bounded: an
+	// import pages through a directory of any size. A sort is.
+	p, err = st.List(context.Background(), dir, store.Query{Type: s.users, StartIndex: 50, Count: 10, Budget: time.Nanosecond})
+	if err != nil || p.Total != 100 || len(p.Resources) != 10 {
+		t.Fatalf("List of every user with a budget of 1 ns: %d of %d users, %v; want 10 of 100", len(p.Resources), p.Total, err)
+	}
+	sortBy, err := s.users.Resolve("userName")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.List(context.Background(), dir, store.Query{Type: s.users, SortBy: sortBy, Count: 10, Budget: time.Nanosecond}); !errors.Is(err, store.ErrOverBudget) {
+		t.Fatalf("List sorted by userName with a budget of 1 ns: %v; want store.ErrOverBudget", err)
+	}
 }
 
 // BenchmarkLongValues measures List with a userName eq, a displayName eq
