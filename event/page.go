@@ -29,10 +29,9 @@ type Page struct {
 // q.Types it is one call of st.Events. With them, it looks through at
 // most window events from the first after q.After (DefaultWindow if
 // window ≤ 0), and no further than the directory's newest event when it
-// starts: a type
-// that is rare among many events (user.deleted among a million
-// user.updated) would otherwise have the store read them all at every
-// call, and a follower at every commit. Page.Next can then move past
+// starts: a type that is rare among many events (user.deleted among a
+// million user.updated) would otherwise have the store read them all at
+// every call, and a follower at every commit. Page.Next can then move past
 // events that did not match; no event past it is missed, since every
 // event the directory gets later has a greater seq than its newest one
 // now.

@@ -405,7 +405,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrOverBudget):
 		s.metrics.overBudget()
 		writeError(w, scim.Errorf(http.StatusBadRequest, scim.TooMany,
-			"the query needs more work than the server does for one request (%v); narrow the filter with an attribute the server indexes (id, userName, displayName, externalId, emails.value, meta.lastModified) or page with a cursor instead of a deep startIndex",
+			"the query needs more work than the server does for one request (%v); narrow the filter to an attribute the server indexes (id, userName, displayName, externalId, emails.value, meta.lastModified), or leave out sortBy",
 			s.QueryBudget))
 	case errors.Is(err, store.ErrPreconditionFailed):
 		writeError(w, scim.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: its version does not match If-Match"))
