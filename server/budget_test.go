@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/scim/filter"
-	"github.com/rosterhq/roster/scim/resource"
 	"github.com/rosterhq/roster/scim/schema"
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/store/storetest"
 )
 
 // TestAQueryPastTheBudgetIsTooMany: a list or search whose query runs past
@@ -29,23 +29,8 @@ func TestAQueryPastTheBudgetIsTooMany(t *testing.T) {
 		a := newAPI(t, server.Config{QueryBudget: 100 * time.Millisecond})
 		ctx := context.Background()
 		users := schema.NewRegistry().ResourceType("User")
-		for i := range 10 {
-			r := resource.New(users)
-			r.Attrs["userName"] = fmt.Sprintf("user%d", i)
-			emails := make([]any, 100)
-			for j := range emails {
-				emails[j] = map[string]any{"value": fmt.Sprintf("u%d.%d@example.com", i, j), "type": "work"}
-			}
-			r.Attrs["emails"] = emails
-			if _, err := a.st.Create(ctx, a.dir.ID, r); err != nil {
-				t.Fatal(err)
-			}
-		}
-		terms := make([]string, filter.MaxComparisons)
-		for i := range terms {
-			terms[i] = fmt.Sprintf(`emails[value co "nobody%d"]`, i)
-		}
-		expensive := strings.Join(terms, " or ")
+		storetest.AddExpensiveUsers(t, a.st, a.dir.ID, 10, 100)
+		expensive := storetest.ExpensiveFilter()
 		search := map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:SearchRequest"}, "filter": expensive}
 
 		for _, tc := range []struct {

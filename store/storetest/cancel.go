@@ -20,33 +20,47 @@ import (
 // either store, for tests of what a cancelled request costs.
 func ExpensiveList(t *testing.T, st store.Store) (dir string, q store.Query) {
 	t.Helper()
-	ctx := context.Background()
-	d, err := st.CreateDirectory(ctx, "expensive")
+	d, err := st.CreateDirectory(context.Background(), "expensive")
 	if err != nil {
 		t.Fatal(err)
 	}
+	AddExpensiveUsers(t, st, d.ID, 100, 200)
 	users := schema.NewRegistry().ResourceType("User")
-	for i := range 100 {
-		r := resource.New(users)
-		r.Attrs["userName"] = fmt.Sprintf("user%d", i)
-		emails := make([]any, 200)
-		for j := range emails {
-			emails[j] = map[string]any{"value": fmt.Sprintf("u%d.%d@example.com", i, j), "type": "work"}
-		}
-		r.Attrs["emails"] = emails
-		if _, err := st.Create(ctx, d.ID, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	terms := make([]string, filter.MaxComparisons)
-	for i := range terms {
-		terms[i] = fmt.Sprintf(`emails[value co "nobody%d"]`, i)
-	}
-	f, err := filter.Parse(strings.Join(terms, " or "), users)
+	f, err := filter.Parse(ExpensiveFilter(), users)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d.ID, store.Query{Type: users, Filter: f, Count: 10}
+}
+
+// AddExpensiveUsers creates n users in the directory dir of st, each with
+// emails email addresses, for ExpensiveFilter to read.
+func AddExpensiveUsers(t *testing.T, st store.Store, dir string, n, emails int) {
+	t.Helper()
+	users := schema.NewRegistry().ResourceType("User")
+	for i := range n {
+		r := resource.New(users)
+		r.Attrs["userName"] = fmt.Sprintf("user%d", i)
+		list := make([]any, emails)
+		for j := range list {
+			list[j] = map[string]any{"value": fmt.Sprintf("u%d.%d@example.com", i, j), "type": "work"}
+		}
+		r.Attrs["emails"] = list
+		if _, err := st.Create(context.Background(), dir, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// ExpensiveFilter is a users filter that no index serves and that reads
+// every email address of every user filter.MaxComparisons times, matching
+// none.
+func ExpensiveFilter() string {
+	terms := make([]string, filter.MaxComparisons)
+	for i := range terms {
+		terms[i] = fmt.Sprintf(`emails[value co "nobody%d"]`, i)
+	}
+	return strings.Join(terms, " or ")
 }
 
 // testCancelledList: a List whose context ends mid-query (the client of a
